@@ -1,0 +1,292 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// json emits the decoders and encoders. Decoders walk the payload once with
+// wire.Decoder and match keys with an exact (case-sensitive) switch, so a
+// key that differs only in case can never land in the wrong field; unknown
+// keys are skipped. Encoders append the fields in schema order.
+func (e *emitter) json(f *jen.File) {
+	for _, t := range e.m.Types {
+		e.unmarshal(f, t.GoName, t.ErrName, jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Op("&").Id("d")))
+		if t.Tuple {
+			e.decodeTuple(f, t)
+		} else {
+			e.decodeObject(f, t)
+		}
+		e.marshal(f, t.GoName)
+		if t.Tuple {
+			e.encodeTuple(f, t)
+		} else {
+			e.encodeObject(f, t)
+		}
+	}
+	for _, t := range e.m.Arrays {
+		e.unmarshal(f, t.ArrayName, t.ErrName, jen.List(jen.Op("*").Id("v"), jen.Err()).Op("=").Qual(wirePkg, "DecodeArray").Call(
+			jen.Op("&").Id("d"), jen.Parens(jen.Op("*").Id("v")).Index(jen.Empty(), jen.Lit(0)), jen.Parens(jen.Op("*").Id(t.GoName)).Dot("decodeJSON")))
+		e.marshal(f, t.ArrayName)
+		f.Add(doc("AppendJSON appends the wire JSON array to dst."))
+		f.Func().Params(jen.Id("v").Op("*").Id(t.ArrayName)).Id("AppendJSON").Params(jen.Id("dst").Index().Byte()).Index().Byte().Block(
+			append(e.encodeSlice(jen.Parens(jen.Op("*").Id("v")), FieldType{Slice: true, Struct: t}), jen.Return(jen.Id("dst")))...,
+		).Line()
+	}
+}
+
+// unmarshal emits UnmarshalJSON around decode, a statement that sets err.
+func (e *emitter) unmarshal(f *jen.File, typ, errName string, decode jen.Code) {
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes the wire JSON of %s. Strings and decimals in v share one copy of data.", typ)))
+	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+		jen.Var().Id("d").Qual(wirePkg, "Decoder"),
+		jen.Id("d").Dot("Reset").Call(jen.Id("data")),
+		jen.Var().Err().Error(),
+		decode,
+		jen.If(jen.Err().Op("==").Nil()).Block(jen.Err().Op("=").Id("d").Dot("End").Call()),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.fieldError(errName, jen.Lit(""), jen.Err()))),
+		jen.Return(jen.Nil()),
+	)
+}
+
+// marshal emits MarshalJSON on top of AppendJSON.
+func (e *emitter) marshal(f *jen.File, typ string) {
+	f.Add(doc("MarshalJSON returns the wire JSON of v."))
+	f.Func().Params(jen.Id("v").Id(typ)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Return(jen.Id("v").Dot("AppendJSON").Call(jen.Nil()), jen.Nil()))
+}
+
+func (e *emitter) fieldError(errName string, key, err jen.Code) jen.Code {
+	return jen.Qual(wirePkg, "NewFieldError").Call(jen.Lit(e.m.Name), jen.Lit(errName), key, err)
+}
+
+// reset is the first statement of a decoder: it clears v but keeps the
+// capacity of required slices, as encoding/json does.
+func reset(t *TypeModel) jen.Code {
+	keep := jen.Dict{}
+	for _, fd := range t.Fields {
+		if fd.Type.Slice && !fd.Optional && !fd.Nullable {
+			keep[jen.Id(fd.GoName)] = jen.Id("v").Dot(fd.GoName).Index(jen.Empty(), jen.Lit(0))
+		}
+	}
+	return jen.Op("*").Id("v").Op("=").Id(t.GoName).Values(keep)
+}
+
+func (e *emitter) decodeObject(f *jen.File, t *TypeModel) {
+	var cases []jen.Code
+	for _, fd := range t.Fields {
+		cases = append(cases, jen.Case(jen.Lit(fd.Key)).Block(e.decodeField(fd, jen.Id("v").Dot(fd.GoName))...))
+	}
+	cases = append(cases, jen.Default().Block(jen.Err().Op("=").Id("d").Dot("Skip").Call()))
+	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("decodeJSON").Params(jen.Id("d").Op("*").Qual(wirePkg, "Decoder")).Error().Block(
+		reset(t),
+		jen.If(jen.Err().Op(":=").Id("d").Dot("ObjectStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.For().Block(
+			jen.List(jen.Id("key"), jen.Id("ok"), jen.Err()).Op(":=").Id("d").Dot("NextKey").Call(),
+			jen.If(jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(jen.Err())),
+			jen.Switch(jen.Id("key")).Block(cases...),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.fieldError(t.ErrName, jen.Id("key"), jen.Err()))),
+		),
+	).Line()
+}
+
+func (e *emitter) decodeTuple(f *jen.File, t *TypeModel) {
+	body := []jen.Code{
+		reset(t),
+		jen.If(jen.Err().Op(":=").Id("d").Dot("ArrayStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Var().Err().Error(),
+	}
+	for i, fd := range t.Fields {
+		body = append(body,
+			jen.If(jen.Err().Op("=").Qual(wirePkg, "TupleElem").Call(jen.Id("d")), jen.Err().Op("==").Nil()).Block(
+				e.decodeField(fd, jen.Id("v").Dot(fd.GoName))...),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.fieldError(t.ErrName, jen.Lit(strconv.Itoa(i)), jen.Err()))))
+	}
+	body = append(body, jen.Return(jen.Qual(wirePkg, "TupleEnd").Call(jen.Id("d"))))
+	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("decodeJSON").Params(jen.Id("d").Op("*").Qual(wirePkg, "Decoder")).Error().Block(body...).Line()
+}
+
+// decodeField returns statements that decode the next value into target and
+// set err.
+func (e *emitter) decodeField(fd *FieldModel, target *jen.Statement) []jen.Code {
+	if fd.Type.Slice {
+		return []jen.Code{jen.List(target.Clone(), jen.Err()).Op("=").Qual(wirePkg, "DecodeArray").Call(
+			jen.Id("d"), target.Clone().Index(jen.Empty(), jen.Lit(0)), e.elemDecoder(fd.Type))}
+	}
+	if !fd.Pointer {
+		return e.decodeValue(fd.Type, target)
+	}
+	// A pointer field: nil for null, otherwise a new value.
+	inner := append([]jen.Code{jen.Id("p").Op(":=").New(e.elemType(fd.Type))}, e.decodeValue(fd.Type, jen.Op("*").Id("p"))...)
+	inner = append(inner, target.Clone().Op("=").Id("p"))
+	return []jen.Code{jen.If(jen.Id("d").Dot("IsNull").Call()).Block(target.Clone().Op("=").Nil()).Else().Block(inner...)}
+}
+
+// decodeValue returns statements that decode one non-slice value into target.
+func (e *emitter) decodeValue(t FieldType, target *jen.Statement) []jen.Code {
+	d := jen.Id("d")
+	set := func(method string) []jen.Code {
+		return []jen.Code{jen.List(target.Clone(), jen.Err()).Op("=").Add(d.Clone().Dot(method).Call())}
+	}
+	// convert decodes with method into a temporary and converts it.
+	convert := func(method string, to jen.Code) []jen.Code {
+		return []jen.Code{
+			jen.List(jen.Id("x"), jen.Id("xerr")).Op(":=").Add(d.Clone().Dot(method).Call()),
+			jen.List(target.Clone(), jen.Err()).Op("=").Add(to).Call(jen.Id("x")).Op(",").Id("xerr"),
+		}
+	}
+	switch {
+	case t.Struct != nil:
+		return []jen.Code{jen.Err().Op("=").Add(target.Clone()).Dot("decodeJSON").Call(d)}
+	case t.Enum != nil:
+		return convert("String", jen.Id(t.Enum.GoName))
+	}
+	switch t.Scalar {
+	case "string":
+		return set("String")
+	case "bool":
+		return set("Bool")
+	case "int":
+		if t.JSON == "string" {
+			return set("IntString")
+		}
+		return set("Int")
+	case "uint":
+		return set("Uint")
+	case "float":
+		return set("Float")
+	case "decimal":
+		if t.JSON == "number" {
+			return set("DecimalNumber")
+		}
+		return set("Decimal")
+	case "raw":
+		return set("Raw")
+	}
+	return convert("Int", jen.Qual(wirePkg, timeTypes[t.Scalar]))
+}
+
+// elemDecoder returns a function value that decodes one slice element.
+func (e *emitter) elemDecoder(t FieldType) jen.Code {
+	switch {
+	case t.Struct != nil:
+		return jen.Parens(jen.Op("*").Id(t.Struct.GoName)).Dot("decodeJSON")
+	case t.Enum == nil && t.Scalar == "string":
+		return jen.Qual(wirePkg, "ReadString")
+	case t.Enum == nil && t.Scalar == "decimal":
+		return jen.Qual(wirePkg, "ReadDecimal")
+	case t.Enum == nil && t.Scalar == "int":
+		return jen.Qual(wirePkg, "ReadInt")
+	case t.Enum == nil && t.Scalar == "bool":
+		return jen.Qual(wirePkg, "ReadBool")
+	}
+	one := t
+	one.Slice = false
+	body := append([]jen.Code{jen.Var().Err().Error()}, e.decodeValue(one, jen.Op("*").Id("v"))...)
+	body = append(body, jen.Return(jen.Err()))
+	return jen.Func().Params(jen.Id("v").Op("*").Add(e.elemType(t)), jen.Id("d").Op("*").Qual(wirePkg, "Decoder")).Error().Block(body...)
+}
+
+func (e *emitter) encodeObject(f *jen.File, t *TypeModel) {
+	// Every field is written as `,"key":value`; the first comma becomes the
+	// opening brace at the end, so optional fields need no bookkeeping.
+	body := []jen.Code{jen.Id("start").Op(":=").Len(jen.Id("dst"))}
+	for _, fd := range t.Fields {
+		target := jen.Id("v").Dot(fd.GoName)
+		write := append([]jen.Code{jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.Lit(fmt.Sprintf(",%q:", fd.Key)).Op("..."))},
+			e.encodeField(fd, target)...)
+		if fd.Optional && (fd.Pointer || fd.Type.Slice) {
+			body = append(body, jen.If(target.Clone().Op("!=").Nil()).Block(write...))
+		} else {
+			body = append(body, write...)
+		}
+	}
+	body = append(body,
+		jen.If(jen.Len(jen.Id("dst")).Op("==").Id("start")).Block(jen.Return(jen.Append(jen.Id("dst"), jen.Lit("{}").Op("...")))),
+		jen.Id("dst").Index(jen.Id("start")).Op("=").LitRune('{'),
+		jen.Return(jen.Append(jen.Id("dst"), jen.LitRune('}'))),
+	)
+	f.Add(doc("AppendJSON appends the wire JSON of v to dst."))
+	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("AppendJSON").Params(jen.Id("dst").Index().Byte()).Index().Byte().Block(body...).Line()
+}
+
+func (e *emitter) encodeTuple(f *jen.File, t *TypeModel) {
+	body := []jen.Code{jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitRune('['))}
+	for i, fd := range t.Fields {
+		if i > 0 {
+			body = append(body, jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitRune(',')))
+		}
+		body = append(body, e.encodeField(fd, jen.Id("v").Dot(fd.GoName))...)
+	}
+	body = append(body, jen.Return(jen.Append(jen.Id("dst"), jen.LitRune(']'))))
+	f.Add(doc("AppendJSON appends the wire JSON array of v to dst."))
+	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("AppendJSON").Params(jen.Id("dst").Index().Byte()).Index().Byte().Block(body...).Line()
+}
+
+// encodeField returns statements that append target's value to dst.
+func (e *emitter) encodeField(fd *FieldModel, target *jen.Statement) []jen.Code {
+	switch {
+	case fd.Type.Slice && fd.Nullable:
+		return []jen.Code{jen.If(target.Clone().Op("==").Nil()).Block(e.appendNull()).Else().Block(e.encodeSlice(target, fd.Type)...)}
+	case fd.Type.Slice:
+		return e.encodeSlice(target, fd.Type)
+	case fd.Pointer:
+		return []jen.Code{jen.If(target.Clone().Op("==").Nil()).Block(e.appendNull()).Else().Block(
+			e.encodeValue(fd.Type, jen.Parens(jen.Op("*").Add(target.Clone())))...)}
+	}
+	return e.encodeValue(fd.Type, target)
+}
+
+func (e *emitter) appendNull() jen.Code {
+	return jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.Lit("null").Op("..."))
+}
+
+func (e *emitter) encodeSlice(target *jen.Statement, t FieldType) []jen.Code {
+	one := t
+	one.Slice = false
+	return []jen.Code{
+		jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitRune('[')),
+		jen.For(jen.Id("i").Op(":=").Range().Add(target.Clone())).Block(append([]jen.Code{
+			jen.If(jen.Id("i").Op(">").Lit(0)).Block(jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitRune(',')))},
+			e.encodeValue(one, target.Clone().Index(jen.Id("i")))...)...),
+		jen.Id("dst").Op("=").Append(jen.Id("dst"), jen.LitRune(']')),
+	}
+}
+
+// encodeValue returns the statement that appends one non-slice value.
+func (e *emitter) encodeValue(t FieldType, target *jen.Statement) []jen.Code {
+	app := func(fn string, v jen.Code) []jen.Code {
+		return []jen.Code{jen.Id("dst").Op("=").Qual(wirePkg, fn).Call(jen.Id("dst"), v)}
+	}
+	switch {
+	case t.Struct != nil:
+		return []jen.Code{jen.Id("dst").Op("=").Add(target.Clone()).Dot("AppendJSON").Call(jen.Id("dst"))}
+	case t.Enum != nil:
+		return app("AppendString", jen.String().Call(target.Clone()))
+	}
+	switch t.Scalar {
+	case "string":
+		return app("AppendString", target.Clone())
+	case "bool":
+		return app("AppendBool", target.Clone())
+	case "int":
+		if t.JSON == "string" {
+			return app("AppendIntString", target.Clone())
+		}
+		return app("AppendInt", target.Clone())
+	case "uint":
+		return app("AppendUint", target.Clone())
+	case "float":
+		return app("AppendFloat", target.Clone())
+	case "decimal":
+		if t.JSON == "number" {
+			return app("AppendDecimalNumber", target.Clone())
+		}
+		return app("AppendDecimal", target.Clone())
+	case "raw":
+		return app("AppendRaw", target.Clone())
+	}
+	return app("AppendInt", jen.Int64().Call(target.Clone()))
+}

@@ -1,0 +1,254 @@
+package gen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The types in this file mirror schema/streams.yaml one to one. schema/README.md
+// documents every key. Each item remembers the line it was read from so that
+// validation errors can point at it.
+
+// Schema is a loaded schema file.
+type Schema struct {
+	File    string    `yaml:"-"`
+	Venues  []*Venue  `yaml:"venues"`
+	Markets []*Market `yaml:"markets"`
+}
+
+// Venue is an exchange that hosts markets.
+type Venue struct {
+	Name string `yaml:"name"`
+	Doc  string `yaml:"doc"`
+	Line int    `yaml:"-"`
+}
+
+// Market is one market of a venue; it becomes one Go package.
+type Market struct {
+	Name      string      `yaml:"name"`
+	Venue     string      `yaml:"venue"`
+	Doc       string      `yaml:"doc"`
+	EventKey  string      `yaml:"event_key"`
+	Endpoints []*Endpoint `yaml:"endpoints"`
+	Routes    []string    `yaml:"routes"`
+	Limits    Limits      `yaml:"limits"`
+	Enums     []*Enum     `yaml:"enums"`
+	Types     []*Type     `yaml:"types"`
+	Streams   []*Stream   `yaml:"streams"`
+	Line      int         `yaml:"-"`
+}
+
+// Endpoint is a named base URL.
+type Endpoint struct {
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	Line int    `yaml:"-"`
+}
+
+// Limits are the exchange's per-connection limits.
+type Limits struct {
+	StreamsPerConnection     int    `yaml:"streams_per_connection"`
+	ControlMessagesPerSecond int    `yaml:"control_messages_per_second"`
+	ConnectionLifetime       string `yaml:"connection_lifetime"`
+	PingInterval             string `yaml:"ping_interval"`
+	PongDeadline             string `yaml:"pong_deadline"`
+	Line                     int    `yaml:"-"`
+}
+
+// Enum is a closed set of string values.
+type Enum struct {
+	Name   string            `yaml:"name"`
+	Doc    string            `yaml:"doc"`
+	Values []string          `yaml:"values"`
+	Names  map[string]string `yaml:"names"`
+	Line   int               `yaml:"-"`
+}
+
+// Type is an object (or tuple) carried in payloads.
+type Type struct {
+	Name       string   `yaml:"name"`
+	Doc        string   `yaml:"doc"`
+	Event      string   `yaml:"event"`
+	Tuple      bool     `yaml:"tuple"`
+	Deprecated string   `yaml:"deprecated"`
+	Fields     []*Field `yaml:"fields"`
+	Line       int      `yaml:"-"`
+}
+
+// Field is one field of a Type.
+type Field struct {
+	Key        string `yaml:"key"`
+	Name       string `yaml:"name"`
+	Go         string `yaml:"go"`
+	Type       string `yaml:"type"`
+	JSON       string `yaml:"json"`
+	Optional   bool   `yaml:"optional"`
+	Nullable   bool   `yaml:"nullable"`
+	Doc        string `yaml:"doc"`
+	Deprecated string `yaml:"deprecated"`
+	Line       int    `yaml:"-"`
+}
+
+// Stream is one subscribable stream.
+type Stream struct {
+	Name       string   `yaml:"name"`
+	Go         string   `yaml:"go"`
+	Template   string   `yaml:"template"`
+	Params     []*Param `yaml:"params"`
+	Payload    string   `yaml:"payload"`
+	Array      bool     `yaml:"array"`
+	Route      string   `yaml:"route"`
+	Speed      string   `yaml:"speed"`
+	Doc        string   `yaml:"doc"`
+	Deprecated string   `yaml:"deprecated"`
+	Line       int      `yaml:"-"`
+}
+
+// Param is a placeholder of a stream-name template.
+type Param struct {
+	Name     string `yaml:"name"`
+	Type     string `yaml:"type"`
+	Pattern  string `yaml:"pattern"`
+	Optional bool   `yaml:"optional"`
+	Default  string `yaml:"default"`
+	Doc      string `yaml:"doc"`
+	Line     int    `yaml:"-"`
+}
+
+// Each schema type decodes strictly (unknown keys are errors) and records
+// its line. yaml.v3 loses KnownFields inside custom unmarshalers, so the key
+// check is done here, from the struct tags.
+
+func (v *Schema) UnmarshalYAML(n *yaml.Node) error { type plain Schema; return strict(n, (*plain)(v), nil) }
+func (v *Venue) UnmarshalYAML(n *yaml.Node) error  { type plain Venue; return strict(n, (*plain)(v), &v.Line) }
+func (v *Market) UnmarshalYAML(n *yaml.Node) error { type plain Market; return strict(n, (*plain)(v), &v.Line) }
+func (v *Endpoint) UnmarshalYAML(n *yaml.Node) error {
+	type plain Endpoint
+	return strict(n, (*plain)(v), &v.Line)
+}
+func (v *Limits) UnmarshalYAML(n *yaml.Node) error { type plain Limits; return strict(n, (*plain)(v), &v.Line) }
+func (v *Enum) UnmarshalYAML(n *yaml.Node) error   { type plain Enum; return strict(n, (*plain)(v), &v.Line) }
+func (v *Type) UnmarshalYAML(n *yaml.Node) error   { type plain Type; return strict(n, (*plain)(v), &v.Line) }
+func (v *Field) UnmarshalYAML(n *yaml.Node) error  { type plain Field; return strict(n, (*plain)(v), &v.Line) }
+func (v *Stream) UnmarshalYAML(n *yaml.Node) error { type plain Stream; return strict(n, (*plain)(v), &v.Line) }
+func (v *Param) UnmarshalYAML(n *yaml.Node) error  { type plain Param; return strict(n, (*plain)(v), &v.Line) }
+
+// strict decodes mapping node n into v (a pointer to a struct) after checking
+// that every key is one of the struct's yaml tags.
+func strict(n *yaml.Node, v any, line *int) error {
+	t := reflect.TypeOf(v).Elem()
+	kind := strings.ToLower(t.Name())
+	if n.Kind != yaml.MappingNode {
+		return &posError{n.Line, fmt.Sprintf("expected a mapping for %s, got %s", kind, nodeKind(n))}
+	}
+	known := yamlKeys(t)
+	for i := 0; i < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if _, ok := known[k.Value]; !ok {
+			names := make([]string, 0, len(known))
+			for name := range known {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			return &posError{k.Line, fmt.Sprintf("unknown key %q in %s (known keys: %s)", k.Value, kind, strings.Join(names, ", "))}
+		}
+	}
+	if line != nil {
+		*line = n.Line
+	}
+	return n.Decode(v)
+}
+
+func yamlKeys(t reflect.Type) map[string]struct{} {
+	keys := map[string]struct{}{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			keys[name] = struct{}{}
+		}
+	}
+	return keys
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+// posError is an error at a line of the schema file.
+type posError struct {
+	Line int
+	Msg  string
+}
+
+func (e *posError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// ErrorList is every problem found in a schema, each prefixed with file:line.
+type ErrorList []string
+
+func (l ErrorList) Error() string { return strings.Join(l, "\n") }
+
+// yamlLine matches the "line N: " prefix yaml.v3 puts on its type errors.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// LoadFile reads and decodes a schema file strictly. It does not validate
+// references between items; Validate does.
+func LoadFile(path string) (*Schema, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path, data)
+}
+
+// Load decodes schema text; name is used in error messages.
+func Load(name string, data []byte) (*Schema, error) {
+	var s Schema
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&s); err != nil {
+		return nil, loadError(name, err)
+	}
+	s.File = name
+	return &s, nil
+}
+
+// loadError turns yaml and strict-decoding errors into file:line messages.
+func loadError(name string, err error) error {
+	var pe *posError
+	if errors.As(err, &pe) {
+		return ErrorList{fmt.Sprintf("%s:%d: %s", name, pe.Line, pe.Msg)}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var l ErrorList
+		for _, msg := range te.Errors {
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				msg = fmt.Sprintf("%s:%d: %s", name, n, msg[len(m[0]):])
+			} else {
+				msg = name + ": " + msg
+			}
+			l = append(l, msg)
+		}
+		return l
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		return ErrorList{fmt.Sprintf("%s:%s: %s", name, m[1], msg[len(m[0]):])}
+	}
+	return ErrorList{name + ": " + msg}
+}

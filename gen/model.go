@@ -1,0 +1,235 @@
+package gen
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/marketwire/marketwire/wire"
+)
+
+// The model is the schema resolved for emission: every node carries its final
+// Go name, its Go type and its doc lines. Emitters read it and invent nothing.
+
+// Model is a validated schema ready to emit.
+type Model struct {
+	File    string
+	Markets []*MarketModel
+}
+
+// MarketModel is one generated package.
+type MarketModel struct {
+	Name      string // schema name and Go package name
+	Venue     string
+	Doc       string
+	EventKey  string
+	Endpoints []*Endpoint
+	Routes    []string
+	Limits    LimitsModel
+	Enums     []*EnumModel
+	Types     []*TypeModel
+	Streams   []*StreamModel
+	Arrays    []*TypeModel // payload types some stream delivers as a JSON array
+}
+
+// LimitsModel holds parsed limits.
+type LimitsModel struct {
+	StreamsPerConnection     int
+	ControlMessagesPerSecond int
+	ConnectionLifetime       time.Duration
+	PingInterval             time.Duration
+	PongDeadline             time.Duration
+}
+
+// EnumModel is a typed string enum.
+type EnumModel struct {
+	GoName string
+	Doc    string
+	Values []EnumValue
+	Source string
+}
+
+// EnumValue is one constant of an enum.
+type EnumValue struct {
+	Wire   string
+	GoName string
+}
+
+// TypeModel is a struct type.
+type TypeModel struct {
+	GoName     string
+	ErrName    string // name used in decode errors: the event value, or the Go name
+	Doc        string
+	Event      string
+	Tuple      bool
+	Deprecated string
+	Fields     []*FieldModel
+	Source     string
+	ArrayName  string // Go name of the slice type when delivered as an array
+}
+
+// FieldModel is one struct field.
+type FieldModel struct {
+	Key        string // wire key; empty in tuples
+	GoName     string
+	Doc        string
+	Deprecated string
+	Type       FieldType
+	Pointer    bool // optional or nullable: nil when absent or null
+	Optional   bool
+	Nullable   bool
+}
+
+// FieldType is a resolved field type.
+type FieldType struct {
+	Slice  bool
+	Scalar string     // one of scalarTypes, or "" for enums and structs
+	JSON   string     // "string" or "number" where the wire form differs from the default
+	Enum   *EnumModel // set for enum fields
+	Struct *TypeModel // set for nested objects and tuples
+}
+
+// StreamModel is one stream.
+type StreamModel struct {
+	Name       string // schema name
+	GoName     string // base of the generated names: <GoName>Params, Subscribe<GoName>
+	Template   *wire.Template
+	Params     []*ParamModel
+	Payload    *TypeModel
+	Array      bool
+	Route      string
+	Speed      string
+	Doc        string
+	Deprecated string
+	Source     string
+}
+
+// ParamModel is one stream parameter.
+type ParamModel struct {
+	Name     string // as in the template
+	GoName   string
+	Type     string     // "symbol", "string" or "enum"
+	Enum     *EnumModel // for enum parameters
+	Pattern  string
+	Optional bool
+	Default  string
+	Doc      string
+}
+
+// PayloadGoType is the Go type a stream's handler receives.
+func (s *StreamModel) PayloadGoType() string {
+	if s.Array {
+		return s.Payload.ArrayName
+	}
+	return s.Payload.GoName
+}
+
+// NewModel builds the model of a schema that Validate accepted.
+func NewModel(s *Schema) (*Model, error) {
+	if err := Validate(s); err != nil {
+		return nil, err
+	}
+	m := &Model{File: s.File}
+	for _, sm := range s.Markets {
+		m.Markets = append(m.Markets, newMarket(s.File, sm))
+	}
+	return m, nil
+}
+
+func newMarket(file string, sm *Market) *MarketModel {
+	mm := &MarketModel{
+		Name: sm.Name, Venue: sm.Venue, Doc: sm.Doc, EventKey: sm.EventKey,
+		Endpoints: sm.Endpoints, Routes: sm.Routes,
+		Limits: LimitsModel{
+			StreamsPerConnection:     sm.Limits.StreamsPerConnection,
+			ControlMessagesPerSecond: sm.Limits.ControlMessagesPerSecond,
+			ConnectionLifetime:       duration(sm.Limits.ConnectionLifetime),
+			PingInterval:             duration(sm.Limits.PingInterval),
+			PongDeadline:             duration(sm.Limits.PongDeadline),
+		},
+	}
+	source := func(kind, name string) string {
+		return fmt.Sprintf("%s, market %s, %s %s", file, sm.Name, kind, name)
+	}
+	enums := map[string]*EnumModel{}
+	for _, e := range sm.Enums {
+		em := &EnumModel{GoName: e.Name, Doc: e.Doc, Source: source("enum", e.Name)}
+		for _, v := range e.Values {
+			suffix := constSuffix(v)
+			if n, ok := e.Names[v]; ok {
+				suffix = n
+			}
+			em.Values = append(em.Values, EnumValue{Wire: v, GoName: e.Name + suffix})
+		}
+		enums[e.Name] = em
+		mm.Enums = append(mm.Enums, em)
+	}
+	types := map[string]*TypeModel{}
+	for _, t := range sm.Types {
+		tm := &TypeModel{GoName: t.Name, ErrName: t.Name, Doc: t.Doc, Event: t.Event, Tuple: t.Tuple,
+			Deprecated: t.Deprecated, Source: source("type", t.Name)}
+		if t.Event != "" {
+			tm.ErrName = t.Event
+		}
+		types[t.Name] = tm
+		mm.Types = append(mm.Types, tm)
+	}
+	for i, t := range sm.Types {
+		tm := mm.Types[i]
+		for _, f := range t.Fields {
+			goName := GoName(f.Name)
+			if f.Go != "" {
+				goName = f.Go
+			}
+			name, slice := strings.CutPrefix(f.Type, "[]")
+			ft := FieldType{Slice: slice, JSON: f.JSON, Enum: enums[name], Struct: types[name]}
+			if scalarTypes[name] {
+				ft.Scalar = name
+			}
+			tm.Fields = append(tm.Fields, &FieldModel{
+				Key: f.Key, GoName: goName, Doc: f.Doc, Deprecated: f.Deprecated, Type: ft,
+				Pointer: (f.Optional || f.Nullable) && !slice, Optional: f.Optional, Nullable: f.Nullable,
+			})
+		}
+	}
+	for _, s := range sm.Streams {
+		goName := GoName(s.Name)
+		if s.Go != "" {
+			goName = s.Go
+		}
+		st := &StreamModel{
+			Name: s.Name, GoName: goName, Template: wire.MustTemplate(s.Template),
+			Payload: types[s.Payload], Array: s.Array, Route: s.Route, Speed: s.Speed,
+			Doc: s.Doc, Deprecated: s.Deprecated, Source: source("stream", s.Name),
+		}
+		for _, p := range s.Params {
+			pm := &ParamModel{Name: p.Name, GoName: GoName(p.Name), Type: p.Type, Pattern: p.Pattern,
+				Optional: p.Optional, Default: p.Default, Doc: p.Doc}
+			if e := enums[p.Type]; e != nil {
+				pm.Type, pm.Enum = "enum", e
+			}
+			st.Params = append(st.Params, pm)
+		}
+		if s.Array && st.Payload.ArrayName == "" {
+			st.Payload.ArrayName = st.Payload.GoName + "s"
+			mm.Arrays = append(mm.Arrays, st.Payload)
+		}
+		mm.Streams = append(mm.Streams, st)
+	}
+	return mm
+}
+
+func duration(s string) time.Duration {
+	d, _ := time.ParseDuration(s) // validated
+	return d
+}
+
+// param returns the stream parameter named by a template placeholder.
+func (s *StreamModel) param(name string) *ParamModel {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}

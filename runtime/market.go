@@ -1,0 +1,39 @@
+package runtime
+
+import "time"
+
+// Market describes one exchange market: where to connect and the limits the
+// exchange enforces. Each generated package exports one as its Market
+// variable, built from schema/streams.yaml.
+type Market struct {
+	Name      string     // schema name, e.g. "spot", "usdm"
+	Venue     string     // venue name, e.g. "binance"
+	Endpoints []Endpoint // the first is the default
+	Routes    []string   // URL path routes (e.g. "public", "market"); empty when the market has none
+	Limits    Limits
+}
+
+// Endpoint is a named base URL of a market, such as production or testnet.
+type Endpoint struct {
+	Name string
+	URL  string
+}
+
+// Limits are the per-connection limits the exchange enforces.
+type Limits struct {
+	StreamsPerConnection     int           // most streams one connection may carry
+	ControlMessagesPerSecond int           // most client frames (control, ping, pong) per second
+	ConnectionLifetime       time.Duration // the exchange disconnects after this long
+	PingInterval             time.Duration // how often the server pings
+	PongDeadline             time.Duration // a connection that does not answer a ping for this long is dropped
+}
+
+// Endpoint returns the URL of the named endpoint and whether it exists.
+func (m *Market) Endpoint(name string) (string, bool) {
+	for _, e := range m.Endpoints {
+		if e.Name == name {
+			return e.URL, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,80 @@
+package wire
+
+import (
+	"strconv"
+	"strings"
+)
+
+// SyntaxError reports malformed JSON at a byte offset of the input.
+type SyntaxError struct {
+	Offset int    // byte offset in the input where the problem was found
+	Msg    string // what was wrong
+}
+
+// Error returns "wire: offset N: msg".
+func (e *SyntaxError) Error() string {
+	return "wire: offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
+}
+
+// TypeError reports a JSON value of another type than the one asked for.
+type TypeError struct {
+	Offset int    // byte offset of the value
+	Want   string // the type asked for, e.g. "string", "integer", "object"
+	Got    string // object, array, string, number, bool, null or "end of input"
+}
+
+// Error returns "expected <Want>, got <Got>".
+func (e *TypeError) Error() string {
+	return "expected " + e.Want + ", got " + e.Got
+}
+
+// FieldError wraps the failure to decode one field of an event.
+type FieldError struct {
+	Market string // schema market name, e.g. "spot"
+	Event  string // event name, e.g. "aggTrade"
+	Key    string // JSON key; a dotted path ("k.o") for nested objects
+	Err    error  // the underlying error
+}
+
+// Error returns `market: decode event field "key": err`.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.Market != "" {
+		b.WriteString(e.Market)
+		b.WriteString(": ")
+	}
+	b.WriteString("decode ")
+	if e.Event != "" {
+		b.WriteString(e.Event)
+		b.WriteString(" ")
+	}
+	b.WriteString("field ")
+	b.WriteString(strconv.Quote(e.Key))
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("<nil>")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// NewFieldError wraps err, the failure to decode field key of an event.
+// It returns nil when err is nil.
+//
+// When err is itself a *FieldError (a field of a nested object failed),
+// the result keeps the inner error and joins the keys into a path: outer
+// key "k" around inner key "o" gives key "k.o". Market and Event are the
+// outer ones.
+func NewFieldError(market, event, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if fe, ok := err.(*FieldError); ok {
+		return &FieldError{Market: market, Event: event, Key: key + "." + fe.Key, Err: fe.Err}
+	}
+	return &FieldError{Market: market, Event: event, Key: key, Err: err}
+}
