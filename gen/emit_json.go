@@ -119,7 +119,11 @@ func (e *emitter) decodeField(fd *FieldModel, target *jen.Statement) []jen.Code 
 		return e.decodeValue(fd.Type, target)
 	}
 	// A pointer field: nil for null, otherwise a new value.
-	inner := append([]jen.Code{jen.Id("p").Op(":=").New(e.elemType(fd.Type))}, e.decodeValue(fd.Type, jen.Op("*").Id("p"))...)
+	target2 := jen.Op("*").Id("p")
+	if fd.Type.Struct != nil {
+		target2 = jen.Id("p") // call decodeJSON on the pointer
+	}
+	inner := append([]jen.Code{jen.Id("p").Op(":=").New(e.elemType(fd.Type))}, e.decodeValue(fd.Type, target2)...)
 	inner = append(inner, target.Clone().Op("=").Id("p"))
 	return []jen.Code{jen.If(jen.Id("d").Dot("IsNull").Call()).Block(target.Clone().Op("=").Nil()).Else().Block(inner...)}
 }

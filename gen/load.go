@@ -128,25 +128,60 @@ type Param struct {
 // its line. yaml.v3 loses KnownFields inside custom unmarshalers, so the key
 // check is done here, from the struct tags.
 
-func (v *Schema) UnmarshalYAML(n *yaml.Node) error { type plain Schema; return strict(n, (*plain)(v), nil) }
-func (v *Venue) UnmarshalYAML(n *yaml.Node) error  { type plain Venue; return strict(n, (*plain)(v), &v.Line) }
-func (v *Market) UnmarshalYAML(n *yaml.Node) error { type plain Market; return strict(n, (*plain)(v), &v.Line) }
+func (v *Schema) UnmarshalYAML(n *yaml.Node) error {
+	type plain Schema
+	return strict(n, (*plain)(v), nil, "schema")
+}
+
+func (v *Venue) UnmarshalYAML(n *yaml.Node) error {
+	type plain Venue
+	return strict(n, (*plain)(v), &v.Line, "venue")
+}
+
+func (v *Market) UnmarshalYAML(n *yaml.Node) error {
+	type plain Market
+	return strict(n, (*plain)(v), &v.Line, "market")
+}
+
 func (v *Endpoint) UnmarshalYAML(n *yaml.Node) error {
 	type plain Endpoint
-	return strict(n, (*plain)(v), &v.Line)
+	return strict(n, (*plain)(v), &v.Line, "endpoint")
 }
-func (v *Limits) UnmarshalYAML(n *yaml.Node) error { type plain Limits; return strict(n, (*plain)(v), &v.Line) }
-func (v *Enum) UnmarshalYAML(n *yaml.Node) error   { type plain Enum; return strict(n, (*plain)(v), &v.Line) }
-func (v *Type) UnmarshalYAML(n *yaml.Node) error   { type plain Type; return strict(n, (*plain)(v), &v.Line) }
-func (v *Field) UnmarshalYAML(n *yaml.Node) error  { type plain Field; return strict(n, (*plain)(v), &v.Line) }
-func (v *Stream) UnmarshalYAML(n *yaml.Node) error { type plain Stream; return strict(n, (*plain)(v), &v.Line) }
-func (v *Param) UnmarshalYAML(n *yaml.Node) error  { type plain Param; return strict(n, (*plain)(v), &v.Line) }
+
+func (v *Limits) UnmarshalYAML(n *yaml.Node) error {
+	type plain Limits
+	return strict(n, (*plain)(v), &v.Line, "limits")
+}
+
+func (v *Enum) UnmarshalYAML(n *yaml.Node) error {
+	type plain Enum
+	return strict(n, (*plain)(v), &v.Line, "enum")
+}
+
+func (v *Type) UnmarshalYAML(n *yaml.Node) error {
+	type plain Type
+	return strict(n, (*plain)(v), &v.Line, "type")
+}
+
+func (v *Field) UnmarshalYAML(n *yaml.Node) error {
+	type plain Field
+	return strict(n, (*plain)(v), &v.Line, "field")
+}
+
+func (v *Stream) UnmarshalYAML(n *yaml.Node) error {
+	type plain Stream
+	return strict(n, (*plain)(v), &v.Line, "stream")
+}
+
+func (v *Param) UnmarshalYAML(n *yaml.Node) error {
+	type plain Param
+	return strict(n, (*plain)(v), &v.Line, "param")
+}
 
 // strict decodes mapping node n into v (a pointer to a struct) after checking
 // that every key is one of the struct's yaml tags.
-func strict(n *yaml.Node, v any, line *int) error {
+func strict(n *yaml.Node, v any, line *int, kind string) error {
 	t := reflect.TypeOf(v).Elem()
-	kind := strings.ToLower(t.Name())
 	if n.Kind != yaml.MappingNode {
 		return &posError{n.Line, fmt.Sprintf("expected a mapping for %s, got %s", kind, nodeKind(n))}
 	}

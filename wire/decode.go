@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -132,6 +133,34 @@ func (d *Decoder) NextElem() (ok bool, err error) {
 	return true, nil
 }
 
+// TupleElem moves to the next element of a tuple: a JSON array read as a
+// row of typed fields, after ArrayStart. It is an error when the array has
+// ended.
+func TupleElem(d *Decoder) error {
+	ok, err := d.NextElem()
+	if err == nil && !ok {
+		err = errShortTuple
+	}
+	return err
+}
+
+// errShortTuple reports an array with fewer elements than a tuple has fields.
+var errShortTuple = errors.New("array has too few elements")
+
+// TupleEnd skips any elements after a tuple's last field (the exchange may
+// append columns, as it may add object keys) and consumes the ']'.
+func TupleEnd(d *Decoder) error {
+	for {
+		ok, err := d.NextElem()
+		if err != nil || !ok {
+			return err
+		}
+		if err := d.Skip(); err != nil {
+			return err
+		}
+	}
+}
+
 // IsNull skips whitespace and, when the next value is null, consumes it and
 // reports true.
 func (d *Decoder) IsNull() bool {
@@ -162,8 +191,12 @@ func (d *Decoder) String() (string, error) {
 }
 
 // Decimal reads a JSON string holding a decimal, such as "0.00100000".
+// A JSON null gives the unset Decimal, which is how AppendDecimal writes it.
 func (d *Decoder) Decimal() (Decimal, error) {
 	if d.peek() != '"' {
+		if d.IsNull() {
+			return Decimal{}, nil
+		}
 		return Decimal{}, d.typeErr("string")
 	}
 	start := d.i + 1
@@ -177,13 +210,18 @@ func (d *Decoder) Decimal() (Decimal, error) {
 		return Decimal{}, err
 	}
 	if s == "" || scanNumber(s, 0) != len(s) {
-		return Decimal{}, d.syntaxErr(start-1, "invalid decimal "+strconv.Quote(s))
+		d.i = start - 1
+		return Decimal{}, d.syntaxErr(d.i, "invalid decimal "+strconv.Quote(s))
 	}
 	return Decimal{s}, nil
 }
 
-// DecimalNumber reads a bare JSON number and keeps its exact text.
+// DecimalNumber reads a bare JSON number and keeps its exact text. A JSON
+// null gives the unset Decimal, which is how AppendDecimalNumber writes it.
 func (d *Decoder) DecimalNumber() (Decimal, error) {
+	if d.IsNull() {
+		return Decimal{}, nil
+	}
 	start, end, err := d.number("number")
 	if err != nil {
 		return Decimal{}, err
@@ -241,6 +279,7 @@ func (d *Decoder) IntString() (int64, error) {
 		msg = "invalid integer"
 	}
 	if msg != "" {
+		d.i = start
 		return 0, d.syntaxErr(start, msg+" in string "+strconv.Quote(s))
 	}
 	return v, nil
@@ -272,6 +311,7 @@ func (d *Decoder) Float() (float64, error) {
 	}
 	f, perr := strconv.ParseFloat(d.s[start:end], 64)
 	if perr != nil {
+		d.i = start
 		return 0, d.syntaxErr(start, "number "+d.s[start:end]+" out of float64 range")
 	}
 	return f, nil

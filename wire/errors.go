@@ -31,12 +31,13 @@ func (e *TypeError) Error() string {
 // FieldError wraps the failure to decode one field of an event.
 type FieldError struct {
 	Market string // schema market name, e.g. "spot"
-	Event  string // event name, e.g. "aggTrade"
-	Key    string // JSON key; a dotted path ("k.o") for nested objects
+	Event  string // event or type name, e.g. "aggTrade"
+	Key    string // JSON key; a dotted path ("k.o") for nested objects; "" for the value as a whole
 	Err    error  // the underlying error
 }
 
-// Error returns `market: decode event field "key": err`.
+// Error returns `market: decode event field "key": err`; an empty market or
+// event is left out.
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.Market != "" {
@@ -65,16 +66,23 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // NewFieldError wraps err, the failure to decode field key of an event.
 // It returns nil when err is nil.
 //
-// When err is itself a *FieldError (a field of a nested object failed),
-// the result keeps the inner error and joins the keys into a path: outer
-// key "k" around inner key "o" gives key "k.o". Market and Event are the
-// outer ones.
+// When err is itself a *FieldError (a field of a nested object failed), the
+// result keeps its underlying error and joins the keys into a path: outer
+// key "k" around inner key "o" gives "k.o". Market and Event are the outer
+// ones. An empty key stands for the whole value (a generated UnmarshalJSON
+// uses it) and adds nothing to the path.
 func NewFieldError(market, event, key string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if fe, ok := err.(*FieldError); ok {
-		return &FieldError{Market: market, Event: event, Key: key + "." + fe.Key, Err: fe.Err}
+		switch {
+		case key == "":
+			key = fe.Key
+		case fe.Key != "":
+			key += "." + fe.Key
+		}
+		err = fe.Err
 	}
 	return &FieldError{Market: market, Event: event, Key: key, Err: err}
 }

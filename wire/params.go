@@ -79,30 +79,3 @@ func CheckSymbol(s string) error {
 	}
 	return nil
 }
-
-// errShortTuple reports an array with fewer elements than a tuple has fields.
-var errShortTuple = errors.New("array has too few elements")
-
-// TupleElem moves to the next element of a tuple (a JSON array read as a
-// row of typed fields); it is an error when the array has ended.
-func TupleElem(d *Decoder) error {
-	ok, err := d.NextElem()
-	if err == nil && !ok {
-		err = errShortTuple
-	}
-	return err
-}
-
-// TupleEnd skips any elements after a tuple's last field (the exchange may
-// append columns) and consumes the closing bracket.
-func TupleEnd(d *Decoder) error {
-	for {
-		ok, err := d.NextElem()
-		if err != nil || !ok {
-			return err
-		}
-		if err := d.Skip(); err != nil {
-			return err
-		}
-	}
-}

@@ -1,0 +1,242 @@
+package gen
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+func TestGoName(t *testing.T) {
+	for in, want := range map[string]string{
+		"aggTradeId":        "AggTradeID",
+		"eventTime":         "EventTime",
+		"event_time":        "EventTime",
+		"firstUpdateId":     "FirstUpdateID",
+		"url":               "URL",
+		"baseURL":           "BaseURL",
+		"HTTPServer":        "HTTPServer",
+		"rpiDepth":          "RPIDepth",
+		"orderIds":          "OrderIDs",
+		"symbol":            "Symbol",
+		"depth20":           "Depth20",
+		"markPriceKline":    "MarkPriceKline",
+		"kebab-case-name":   "KebabCaseName",
+		"prevFinalUpdateId": "PrevFinalUpdateID",
+	} {
+		if got := GoName(in); got != want {
+			t.Errorf("GoName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestConstSuffix(t *testing.T) {
+	for in, want := range map[string]string{
+		"1m": "1m", "1M": "1M", "+08:00": "0800", "current_quarter": "CurrentQuarter", "5": "5", "100ms": "100ms", "BUY": "BUY",
+	} {
+		if got := constSuffix(in); got != want {
+			t.Errorf("constSuffix(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCases runs every case under testdata: a schema.yaml and either the
+// expected output files under want/ or the expected error in error.txt.
+// Run with -update to rewrite them after an intended change.
+func TestCases(t *testing.T) {
+	dirs, _ := filepath.Glob("testdata/*/schema.yaml")
+	if len(dirs) == 0 {
+		t.Fatal("no cases")
+	}
+	for _, schema := range dirs {
+		dir := filepath.Dir(schema)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			files, err := Generate(schema, "example.com/out")
+			errFile := filepath.Join(dir, "error.txt")
+			if strings.HasPrefix(filepath.Base(dir), "err_") {
+				if err == nil {
+					t.Fatal("generated without error")
+				}
+				golden(t, errFile, []byte(err.Error()+"\n"))
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, src := range files {
+				golden(t, filepath.Join(dir, "want", name+".golden"), src)
+			}
+			buildInTempModule(t, files, nil)
+		})
+	}
+}
+
+// golden compares got with the file, or rewrites it with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./gen -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+// buildInTempModule writes generated files, and any extra files, into a
+// temporary module that uses this repository, then runs go vet (which
+// compiles) and go test on it.
+func buildInTempModule(t *testing.T, files, extra map[string][]byte) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("compiles a module")
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := map[string][]byte{
+		"go.mod": []byte("module example.com/out\n\ngo 1.23\n\nrequire github.com/marketwire/marketwire v0.0.0\n\nreplace github.com/marketwire/marketwire => " + repo + "\n"),
+		"go.sum": sum,
+	}
+	for name, src := range files {
+		all[name] = src
+	}
+	for name, src := range extra {
+		all[name] = src
+	}
+	for name, src := range all {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"mod", "tidy"}, {"vet", "./..."}, {"test", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s in the generated module: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, err := Generate("../schema/streams.yaml", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Generate("../schema/streams.yaml", "x")
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("two runs differ:\n%s", diff)
+	}
+	for name, src := range a {
+		if !bytes.HasPrefix(src, []byte("// "+Header+"\n\n")) {
+			t.Errorf("%s does not start with the standard header", name)
+		}
+	}
+}
+
+// TestDeletingAFieldRemovesIt removes a field from the real schema and checks
+// that the struct field, its decoder case and its encoder disappear.
+func TestDeletingAFieldRemovesIt(t *testing.T) {
+	s, err := LoadFile("../schema/streams.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit := func() string {
+		m, err := NewModel(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := Emit(m, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(files["usdm/types_gen.go"]) + string(files["usdm/json_gen.go"])
+	}
+	before := emit()
+	for _, mk := range s.Markets {
+		if mk.Name != "usdm" {
+			continue
+		}
+		for _, typ := range mk.Types {
+			if typ.Name != "AggTradeEvent" {
+				continue
+			}
+			var kept []*Field
+			for _, f := range typ.Fields {
+				if f.Key != "nq" {
+					kept = append(kept, f)
+				}
+			}
+			typ.Fields = kept
+		}
+	}
+	after := emit()
+	for _, s := range []string{`Wire key "nq"`, `case "nq":`, `",\"nq\":"`} {
+		if !strings.Contains(before, s) {
+			t.Errorf("before: %q missing; the test no longer exercises the field", s)
+		}
+		if strings.Contains(after, s) {
+			t.Errorf("after deleting the field, %q is still generated", s)
+		}
+	}
+}
+
+// TestWriteReplacesOutput checks that Write removes generated packages that
+// are no longer in the schema but keeps testdata, and that Verify notices.
+func TestWriteReplacesOutput(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"gone/types_gen.go", "testdata/keep.json", "doc.go"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644)
+	}
+	files := map[string][]byte{"demo/a_gen.go": []byte("package demo\n")}
+	problems, err := Verify(dir, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblems := []string{"demo/a_gen.go: missing", "gone/types_gen.go: not generated from the schema"}
+	if diff := cmp.Diff(wantProblems, problems); diff != "" {
+		t.Errorf("Verify (-want +got):\n%s", diff)
+	}
+	if err := Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{"gone": false, "testdata/keep.json": true, "doc.go": true, "demo/a_gen.go": true} {
+		_, err := os.Stat(filepath.Join(dir, p))
+		if got := err == nil; got != want {
+			t.Errorf("%s exists = %v, want %v", p, got, want)
+		}
+	}
+	if problems, _ := Verify(dir, files); len(problems) != 0 {
+		t.Errorf("Verify after Write: %v", problems)
+	}
+	os.WriteFile(filepath.Join(dir, "demo/a_gen.go"), []byte("package demo // edited\n"), 0o644)
+	if problems, _ := Verify(dir, files); len(problems) != 1 || problems[0] != "demo/a_gen.go: stale" {
+		t.Errorf("Verify after a hand edit: %v", problems)
+	}
+}

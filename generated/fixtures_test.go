@@ -1,0 +1,280 @@
+package generated_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/format"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/marketwire/marketwire/generated/coinm"
+	"github.com/marketwire/marketwire/generated/options"
+	"github.com/marketwire/marketwire/generated/spot"
+	"github.com/marketwire/marketwire/generated/usdm"
+	"github.com/marketwire/marketwire/wire"
+)
+
+var update = flag.Bool("update", false, "rewrite golden_values_test.go from the fixtures")
+
+// payload is what every market's Decode returns.
+type payload interface {
+	AppendJSON([]byte) []byte
+}
+
+// market is one generated package as the tests see it.
+type market struct {
+	decode func(stream string, data []byte) (payload, error)
+	parse  func(name string) (params, error)
+}
+
+type params interface {
+	Validate() error
+	StreamName() string
+}
+
+var markets = map[string]market{
+	"spot": {
+		decode: func(s string, b []byte) (payload, error) { return spot.Decode(s, b) },
+		parse:  func(n string) (params, error) { return spot.ParseStream(n) },
+	},
+	"usdm": {
+		decode: func(s string, b []byte) (payload, error) { return usdm.Decode(s, b) },
+		parse:  func(n string) (params, error) { return usdm.ParseStream(n) },
+	},
+	"coinm": {
+		decode: func(s string, b []byte) (payload, error) { return coinm.Decode(s, b) },
+		parse:  func(n string) (params, error) { return coinm.ParseStream(n) },
+	},
+	"options": {
+		decode: func(s string, b []byte) (payload, error) { return options.Decode(s, b) },
+		parse:  func(n string) (params, error) { return options.ParseStream(n) },
+	},
+}
+
+// fixture is one testdata file: a combined-stream envelope.
+type fixture struct {
+	path   string // relative to testdata, e.g. "spot/aggTrade/reference.json"
+	market string
+	stream string // schema stream name (the directory)
+	Stream string `json:"stream"`
+	Data   json.RawMessage
+}
+
+func loadFixtures(t *testing.T) []fixture {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/*/*/*.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	var out []fixture
+	for _, p := range paths {
+		rel, _ := filepath.Rel("testdata", p)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if _, ok := markets[parts[0]]; !ok {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fixture{path: filepath.ToSlash(rel), market: parts[0], stream: parts[1]}
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// TestFixtures decodes every fixture, compares the typed value with its
+// golden value, re-encodes it and compares the JSON with the fixture's.
+func TestFixtures(t *testing.T) {
+	fixtures := loadFixtures(t)
+	got := map[string]any{}
+	for _, f := range fixtures {
+		t.Run(f.path, func(t *testing.T) {
+			m := markets[f.market]
+			v, err := m.decode(f.Stream, f.Data)
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			got[f.path] = v
+			if !*update {
+				want, ok := golden[f.path]
+				if !ok {
+					t.Fatalf("no golden value; run go test ./generated -run TestFixtures -update")
+				}
+				if diff := cmp.Diff(want, v, cmp.Comparer(decimalEqual)); diff != "" {
+					t.Errorf("decoded value (-want +got):\n%s", diff)
+				}
+			}
+			if diff := cmp.Diff(jsonValue(t, f.Data), jsonValue(t, v.AppendJSON(nil))); diff != "" {
+				t.Errorf("re-encoded JSON differs from the fixture (-fixture +encoded):\n%s", diff)
+			}
+		})
+	}
+	if *update {
+		writeGolden(t, got)
+	}
+}
+
+// decimalEqual compares decimals by their exact text: "1.0" and "1" are
+// different values on the wire, and the test is about exactness.
+func decimalEqual(a, b wire.Decimal) bool { return a.String() == b.String() }
+
+// jsonValue parses JSON keeping numbers as their text.
+func jsonValue(t *testing.T, b []byte) any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("invalid JSON %s: %v", b, err)
+	}
+	return v
+}
+
+// TestEveryStreamHasFixtures checks that each stream of each market has at
+// least two fixtures and that the fixture's stream name parses back to it.
+func TestEveryStreamHasFixtures(t *testing.T) {
+	count := map[string]int{}
+	for _, f := range loadFixtures(t) {
+		count[f.market+"/"+f.stream]++
+		p, err := markets[f.market].parse(f.Stream)
+		if err != nil {
+			t.Errorf("%s: %v", f.path, err)
+			continue
+		}
+		if got := p.StreamName(); got != f.Stream {
+			t.Errorf("%s: ParseStream(%q).StreamName() = %q", f.path, f.Stream, got)
+		}
+		if err := p.Validate(); err != nil {
+			t.Errorf("%s: parsed parameters do not validate: %v", f.path, err)
+		}
+		if want := f.stream; !strings.EqualFold(reflect.TypeOf(p).Name(), want+"Params") {
+			t.Errorf("%s: stream name %q parses as %T, want the %s stream", f.path, f.Stream, p, want)
+		}
+	}
+	for _, s := range schemaStreams(t) {
+		if n := count[s]; n < 2 {
+			t.Errorf("stream %s has %d fixtures, want at least 2", s, n)
+		}
+	}
+}
+
+// writeGolden writes golden_values_test.go: every decoded fixture as a Go
+// composite literal.
+func writeGolden(t *testing.T, values map[string]any) {
+	var b strings.Builder
+	b.WriteString("// Code generated by TestFixtures -update. DO NOT EDIT.\n\npackage generated_test\n\n")
+	b.WriteString("import (\n")
+	for _, imp := range []string{"coinm", "options", "spot", "usdm"} {
+		fmt.Fprintf(&b, "\t%q\n", "github.com/marketwire/marketwire/generated/"+imp)
+	}
+	b.WriteString("\t\"github.com/marketwire/marketwire/wire\"\n)\n\n")
+	b.WriteString("func ptr[T any](v T) *T { return &v }\n\n")
+	b.WriteString("var _ = wire.MustDecimal\n\n")
+	b.WriteString("// golden holds the expected typed value of every fixture.\nvar golden = map[string]any{\n")
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q: %s,\n", k, goLiteral(reflect.ValueOf(values[k])))
+	}
+	b.WriteString("}\n")
+	src, err := format.Source([]byte(b.String()))
+	if err != nil {
+		t.Fatalf("format golden: %v", err)
+	}
+	if err := os.WriteFile("golden_values_test.go", src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rewrote golden_values_test.go with %d values", len(values))
+}
+
+var decimalType = reflect.TypeOf(wire.Decimal{})
+
+// goLiteral prints v as Go source. Zero struct fields are left out.
+func goLiteral(v reflect.Value) string {
+	t := v.Type()
+	switch {
+	case t == decimalType:
+		if !v.Interface().(wire.Decimal).IsSet() {
+			return "wire.Decimal{}"
+		}
+		return fmt.Sprintf("wire.MustDecimal(%q)", v.Interface().(wire.Decimal).String())
+	case t.Kind() == reflect.Pointer:
+		if v.IsNil() {
+			return "nil"
+		}
+		if t.Elem().Kind() == reflect.Struct && t.Elem() != decimalType {
+			return "&" + goLiteral(v.Elem())
+		}
+		return fmt.Sprintf("ptr[%s](%s)", typeName(t.Elem()), goLiteral(v.Elem()))
+	case t.Kind() == reflect.Struct:
+		var fields []string
+		for i := 0; i < t.NumField(); i++ {
+			if !v.Field(i).IsZero() {
+				fields = append(fields, t.Field(i).Name+": "+goLiteral(v.Field(i)))
+			}
+		}
+		if len(fields) == 0 {
+			return typeName(t) + "{}"
+		}
+		return typeName(t) + "{\n" + strings.Join(fields, ",\n") + ",\n}"
+	case t.Kind() == reflect.Slice:
+		if v.IsNil() {
+			return "nil"
+		}
+		var elems []string
+		for i := 0; i < v.Len(); i++ {
+			elems = append(elems, goLiteral(v.Index(i)))
+		}
+		if len(elems) == 0 {
+			return typeName(t) + "{}"
+		}
+		return typeName(t) + "{\n" + strings.Join(elems, ",\n") + ",\n}"
+	}
+	var lit string
+	switch t.Kind() {
+	case reflect.String:
+		lit = strconv.Quote(v.String())
+	case reflect.Bool:
+		lit = strconv.FormatBool(v.Bool())
+	case reflect.Int64:
+		lit = strconv.FormatInt(v.Int(), 10)
+	case reflect.Uint64:
+		lit = strconv.FormatUint(v.Uint(), 10)
+	case reflect.Float64:
+		lit = strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	default:
+		panic("goLiteral: unexpected kind " + t.Kind().String())
+	}
+	if t.PkgPath() != "" { // a named type: enum or timestamp
+		return typeName(t) + "(" + lit + ")"
+	}
+	return lit
+}
+
+// typeName is t as written in golden_values_test.go.
+func typeName(t reflect.Type) string {
+	switch {
+	case t.Kind() == reflect.Pointer:
+		return "*" + typeName(t.Elem())
+	case t.Name() == "" && t.Kind() == reflect.Slice:
+		return "[]" + typeName(t.Elem())
+	case t.PkgPath() == "":
+		return t.Name()
+	}
+	return t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:] + "." + t.Name()
+}
