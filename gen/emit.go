@@ -135,8 +135,17 @@ func deprecated(reason string) string {
 // StreamParams interfaces.
 func (e *emitter) market(f *jen.File) {
 	m := e.m
-	f.PackageComment(fmt.Sprintf("Package %s holds the typed bindings for %s\n\nIt is generated from %s by marketwire/gen; edit the schema, not this package.",
-		m.Name, strings.TrimSuffix(lowerFirst(m.Doc), ".")+".", e.schema))
+	for i, para := range []string{
+		fmt.Sprintf("Package %s holds the typed bindings for the %s market of %s. %s", m.Name, m.Name, m.Venue, m.Doc),
+		fmt.Sprintf("It is generated from %s by marketwire/gen; edit the schema, not this package.", e.schema),
+	} {
+		if i > 0 {
+			f.PackageComment("")
+		}
+		for _, line := range wrap(para, 97) {
+			f.PackageComment(line)
+		}
+	}
 
 	var eps []jen.Code
 	for _, ep := range m.Endpoints {

@@ -2,6 +2,8 @@ package gen
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -129,9 +131,9 @@ func NewModel(s *Schema) (*Model, error) {
 	if err := Validate(s); err != nil {
 		return nil, err
 	}
-	m := &Model{File: s.File}
+	m := &Model{File: repoRelative(s.File)}
 	for _, sm := range s.Markets {
-		m.Markets = append(m.Markets, newMarket(s.File, sm))
+		m.Markets = append(m.Markets, newMarket(m.File, sm))
 	}
 	return m, nil
 }
@@ -217,6 +219,25 @@ func newMarket(file string, sm *Market) *MarketModel {
 		mm.Streams = append(mm.Streams, st)
 	}
 	return mm
+}
+
+// repoRelative returns path relative to the enclosing module's root (the
+// directory holding go.mod), so generated docs do not depend on where the
+// generator was run from.
+func repoRelative(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			rel, _ := filepath.Rel(dir, abs)
+			return filepath.ToSlash(rel)
+		}
+		if dir == filepath.Dir(dir) {
+			return filepath.Base(path)
+		}
+	}
 }
 
 func duration(s string) time.Duration {

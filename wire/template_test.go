@@ -204,8 +204,8 @@ func FuzzTemplate(f *testing.F) {
 }
 
 // expand returns the names that a template gives for a set of captures. A
-// group with parameters is present exactly when they are set; a group
-// without parameters may be present or absent, so there can be several.
+// group may be present or absent unless one of its parameters is set, so
+// there can be several.
 func expand(parts []Part, caps, params []string) []string {
 	names := []string{""}
 	for _, p := range parts {
@@ -231,11 +231,11 @@ func expand(parts []Part, caps, params []string) []string {
 					set++
 				}
 			}
-			if set != 0 || len(inner) == 0 {
-				for _, n := range names {
-					for _, g := range expand(p.Optional, caps, params) {
-						next = append(next, n+g)
-					}
+			// Present: expand gives nothing when a required parameter in
+			// it is empty. Absent: only when none of its parameters is set.
+			for _, n := range names {
+				for _, g := range expand(p.Optional, caps, params) {
+					next = append(next, n+g)
 				}
 			}
 			if set == 0 {

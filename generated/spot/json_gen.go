@@ -1207,7 +1207,7 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		case "U":
 			v.FirstUpdateID, err = d.Int()
 		case "u":
-			v.LastUpdateID, err = d.Int()
+			v.FinalUpdateID, err = d.Int()
 		case "b":
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "a":
@@ -1238,7 +1238,7 @@ func (v *DepthUpdateEvent) AppendJSON(dst []byte) []byte {
 	dst = append(dst, ",\"U\":"...)
 	dst = wire.AppendInt(dst, v.FirstUpdateID)
 	dst = append(dst, ",\"u\":"...)
-	dst = wire.AppendInt(dst, v.LastUpdateID)
+	dst = wire.AppendInt(dst, v.FinalUpdateID)
 	dst = append(dst, ",\"b\":"...)
 	dst = append(dst, '[')
 	for i := range v.Bids {

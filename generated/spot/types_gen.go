@@ -355,8 +355,8 @@ type DepthUpdateEvent struct {
 	Symbol string
 	// First update ID in this event. Wire key "U".
 	FirstUpdateID int64
-	// Last update ID in this event. Wire key "u".
-	LastUpdateID int64
+	// Final update ID in this event. Wire key "u".
+	FinalUpdateID int64
 	// Changed bid levels with their new quantity. Wire key "b".
 	Bids []PriceLevel
 	// Changed ask levels with their new quantity. Wire key "a".

@@ -1,0 +1,26 @@
+# marketwire — see README.md.
+GO ?= go
+SCHEMA := schema/streams.yaml
+
+.PHONY: generate verify-generated test check bench demo
+
+## generate: regenerate generated/ from the schema
+generate:
+	$(GO) run ./gen/cmd/mwgen -schema $(SCHEMA) -out generated
+
+## verify-generated: fail when generated/ is not what the schema produces
+verify-generated:
+	$(GO) run ./gen/cmd/mwgen -schema $(SCHEMA) -out generated -verify
+
+## test: the full test suite, with the race detector (what CI runs)
+test: verify-generated
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## check: test, plus formatting
+check: test
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## bench: decode benchmarks next to goccy/go-json and encoding/json
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/
