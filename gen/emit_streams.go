@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/marketwire/marketwire/wire"
@@ -36,6 +37,29 @@ func (e *emitter) streams(f *jen.File) {
 		jen.If(jen.Err().Op(":=").Id("v").Dot("UnmarshalJSON").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
+	e.dispatch(f)
+}
+
+// dispatch emits Decode<Group> for every dispatch group.
+func (e *emitter) dispatch(f *jen.File) {
+	for _, g := range e.m.Dispatch {
+		var cases []jen.Code
+		for _, t := range g.Types {
+			cases = append(cases, jen.Case(jen.Lit(t.Event)).Block(jen.Id("v").Op("=").New(jen.Id(t.GoName))))
+		}
+		cases = append(cases, jen.Default().Block(jen.Return(
+			jen.Qual(wirePkg, "NewUnknownEvent").Call(jen.Id("kind"), jen.Id("data")), jen.Nil())))
+		f.Add(doc(fmt.Sprintf("Decode%s decodes one event of the %s group (%s), choosing its type by the %q key. A kind the schema does not know comes back as a *wire.UnknownEvent holding the raw payload, not as an error.",
+			g.GoName, g.Name, strings.TrimSuffix(g.Doc, "."), g.Key)))
+		f.Func().Id("Decode"+g.GoName).Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(
+			jen.List(jen.Id("kind"), jen.Err()).Op(":=").Qual(wirePkg, "PeekString").Call(jen.Id("data"), jen.Lit(g.Key)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), e.fieldError(g.Name, jen.Lit(g.Key), jen.Err()))),
+			jen.Var().Id("v").Id("Payload"),
+			jen.Switch(jen.Id("kind")).Block(cases...),
+			jen.If(jen.Err().Op(":=").Id("v").Dot("UnmarshalJSON").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("v"), jen.Nil()),
+		)
+	}
 }
 
 func (e *emitter) stream(f *jen.File, s *StreamModel) {

@@ -73,7 +73,15 @@ func TestCases(t *testing.T) {
 			for name, src := range files {
 				golden(t, filepath.Join(dir, "want", name+".golden"), src)
 			}
-			buildInTempModule(t, files, nil)
+			extra := map[string][]byte{}
+			filepath.WalkDir(filepath.Join(dir, "extra"), func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(filepath.Join(dir, "extra"), p)
+					extra[filepath.ToSlash(rel)], _ = os.ReadFile(p)
+				}
+				return nil
+			})
+			buildInTempModule(t, files, extra)
 		})
 	}
 }

@@ -44,7 +44,17 @@ type Market struct {
 	Enums     []*Enum     `yaml:"enums"`
 	Types     []*Type     `yaml:"types"`
 	Streams   []*Stream   `yaml:"streams"`
+	Dispatch  []*Dispatch `yaml:"dispatch"`
 	Line      int         `yaml:"-"`
+}
+
+// Dispatch is a group of event types told apart by a key in the payload.
+type Dispatch struct {
+	Name  string   `yaml:"name"`
+	Key   string   `yaml:"key"`
+	Doc   string   `yaml:"doc"`
+	Types []string `yaml:"types"`
+	Line  int      `yaml:"-"`
 }
 
 // Endpoint is a named base URL.
@@ -171,6 +181,11 @@ func (v *Field) UnmarshalYAML(n *yaml.Node) error {
 func (v *Stream) UnmarshalYAML(n *yaml.Node) error {
 	type plain Stream
 	return strict(n, (*plain)(v), &v.Line, "stream")
+}
+
+func (v *Dispatch) UnmarshalYAML(n *yaml.Node) error {
+	type plain Dispatch
+	return strict(n, (*plain)(v), &v.Line, "dispatch")
 }
 
 func (v *Param) UnmarshalYAML(n *yaml.Node) error {

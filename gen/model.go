@@ -32,6 +32,16 @@ type MarketModel struct {
 	Types     []*TypeModel
 	Streams   []*StreamModel
 	Arrays    []*TypeModel // payload types some stream delivers as a JSON array
+	Dispatch  []*DispatchModel
+}
+
+// DispatchModel is a group of events chosen by a key in the payload.
+type DispatchModel struct {
+	Name   string // schema name, e.g. "user"
+	GoName string // e.g. "User": the function is DecodeUser
+	Key    string
+	Doc    string
+	Types  []*TypeModel
 }
 
 // LimitsModel holds parsed limits.
@@ -217,6 +227,13 @@ func newMarket(file string, sm *Market) *MarketModel {
 			mm.Arrays = append(mm.Arrays, st.Payload)
 		}
 		mm.Streams = append(mm.Streams, st)
+	}
+	for _, g := range sm.Dispatch {
+		dm := &DispatchModel{Name: g.Name, GoName: GoName(g.Name), Key: g.Key, Doc: g.Doc}
+		for _, name := range g.Types {
+			dm.Types = append(dm.Types, types[name])
+		}
+		mm.Dispatch = append(mm.Dispatch, dm)
 	}
 	return mm
 }

@@ -155,6 +155,37 @@ func (v *validator) market(m *Market) {
 		v.unique(&streams, s.Name, s.Line, where)
 		v.stream(s, types, enums, routes, &goNames, where)
 	}
+	groups := unique{what: "dispatch group"}
+	for _, g := range m.Dispatch {
+		v.unique(&groups, g.Name, g.Line, where)
+		v.name(g.Line, "dispatch group", g.Name, where)
+		v.unique(&goNames, "Decode"+GoName(g.Name), g.Line, where)
+		v.dispatch(g, types, where)
+	}
+}
+
+func (v *validator) dispatch(g *Dispatch, types map[string]*Type, where string) {
+	where = fmt.Sprintf("%sdispatch %q: ", where, g.Name)
+	if g.Key == "" {
+		v.errf(g.Line, "%sno key", where)
+	}
+	if len(g.Types) == 0 {
+		v.errf(g.Line, "%sno types", where)
+	}
+	events := map[string]string{}
+	for _, name := range g.Types {
+		t := types[name]
+		switch {
+		case t == nil:
+			v.errf(g.Line, "%stype %q is not a type of this market", where, name)
+		case t.Event == "":
+			v.errf(g.Line, "%stype %q has no event value", where, name)
+		case events[t.Event] != "":
+			v.errf(g.Line, "%stypes %q and %q share the event value %q", where, events[t.Event], name, t.Event)
+		default:
+			events[t.Event] = name
+		}
+	}
 }
 
 func (v *validator) limits(l *Limits, where string) {

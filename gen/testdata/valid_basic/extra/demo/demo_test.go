@@ -1,0 +1,53 @@
+package demo
+
+import (
+	"testing"
+
+	"github.com/marketwire/marketwire/wire"
+)
+
+// This test runs inside a temporary module against the code generated from
+// ../../schema.yaml (see gen_test.go, buildInTempModule).
+
+func TestDispatch(t *testing.T) {
+	v, err := DecodeAccount([]byte(`{"e":"fill","q":"1.50"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := v.(*FillEvent); !ok || f.Quantity.String() != "1.50" {
+		t.Fatalf("got %#v", v)
+	}
+	v, err = DecodeAccount([]byte(`{"x":1,"e":"brandNew","y":[1]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := v.(*wire.UnknownEvent)
+	if !ok || u.Kind != "brandNew" || string(u.Raw) != `{"x":1,"e":"brandNew","y":[1]}` {
+		t.Fatalf("got %#v", v)
+	}
+	if _, err := DecodeAccount([]byte(`{"x":1}`)); err == nil {
+		t.Fatal("a payload without the key decoded")
+	}
+}
+
+func TestBook(t *testing.T) {
+	p := BookParams{Symbol: "ABC", Speed: Speed100ms}
+	if p.StreamName() != "abc@book@100ms" || p.Route() != "public" {
+		t.Fatalf("%q %q", p.StreamName(), p.Route())
+	}
+	data := `{"e":"book","E":1,"S":"BUY","b":[["1.5",2e-8]],"i":{"id":"42","ts":1700000000000000001},"r":null,"x":{"a":[1]},"old":true}`
+	v, err := Decode("abc@book@100ms", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := v.(*BookEvent)
+	if ev.Side != SideBid || ev.Bids[0].Size.String() != "2e-8" || ev.Inner.OrderID != 42 || ev.Inner.Time != 1700000000000000001 || ev.Ratio != nil || string(*ev.Extra) != `{"a":[1]}` {
+		t.Fatalf("%#v", ev)
+	}
+	if got := string(ev.AppendJSON(nil)); got != data {
+		t.Fatalf("re-encoded\n%s\nwant\n%s", got, data)
+	}
+	if err := (BookParams{Symbol: "ABC", Speed: "5s"}).Validate(); err == nil {
+		t.Fatal("bad speed accepted")
+	}
+}
