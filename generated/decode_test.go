@@ -68,10 +68,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"btcusdt@kline_1m", `{"e":"kline","k":{"t":1,"o":7}}`, `spot: decode kline field "k.o": expected string, got number`},
 		{"btcusdt@depth", `{"e":"depthUpdate","b":[["1.0"]]}`, `spot: decode depthUpdate field "b.1": array has too few elements`},
 		{"btcusdt@depth", `{"e":"depthUpdate","b":[["1.0",2]]}`, `spot: decode depthUpdate field "b.1": expected string, got number`},
-		{"btcusdt@aggTrade", `[1,2]`, `spot: decode aggTrade field "": expected object, got array`},
+		{"btcusdt@aggTrade", `[1,2]`, `spot: decode aggTrade: expected object, got array`},
 		{"btcusdt@aggTrade", `{"e":"aggTrade"`, `spot: decode aggTrade`},
 		{"btcusdt@aggTrade", `{"e":"aggTrade"} x`, `spot: decode aggTrade`},
-		{"!miniTicker@arr", `{"e":"24hrMiniTicker"}`, `spot: decode 24hrMiniTicker field "": expected array, got object`},
+		{"!miniTicker@arr", `{"e":"24hrMiniTicker"}`, `spot: decode 24hrMiniTicker: expected array, got object`},
 		{"btcusdt@nope", `{}`, `spot: unknown stream "btcusdt@nope"`},
 	} {
 		_, err := spot.Decode(tc.stream, []byte(tc.data))

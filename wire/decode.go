@@ -19,7 +19,8 @@ const maxDepth = 10000
 //
 // Object and array readers are used in pairs: ObjectStart then NextKey until
 // it reports false, reading each value in between; ArrayStart then NextElem
-// until it reports false, reading each element in between.
+// until it reports false, reading each element in between. After an error
+// the position is unspecified: stop, or start again with Reset.
 type Decoder struct {
 	s     string
 	i     int
@@ -47,7 +48,7 @@ func (d *Decoder) Offset() int { return d.i }
 // peek skips whitespace and returns the next byte, or 0 at the end.
 func (d *Decoder) peek() byte {
 	s, i := d.s, d.i
-	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
+	for i < len(s) && space[s[i]] {
 		i++
 	}
 	d.i = i
@@ -56,6 +57,9 @@ func (d *Decoder) peek() byte {
 	}
 	return 0
 }
+
+// space marks JSON whitespace.
+var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
 
 // ObjectStart consumes the '{' that opens an object.
 func (d *Decoder) ObjectStart() error {
@@ -89,17 +93,28 @@ func (d *Decoder) NextKey() (key string, ok bool, err error) {
 	if c != '"' {
 		return "", false, d.syntaxErr(d.i, "expected string for object key")
 	}
+	s := d.s
 	start := d.i + 1
-	end, _, sok := scanString(d.s, start)
-	if !sok {
-		return "", false, d.stringErr(end)
+	end := start
+	for end < len(s) && strSafe[s[end]] {
+		end++
+	}
+	if end >= len(s) || s[end] != '"' { // an escape, or an error
+		var sok bool
+		if end, _, sok = scanString(s, end); !sok {
+			return "", false, d.stringErr(end)
+		}
+	}
+	if i := end + 1; i < len(s) && s[i] == ':' { // the usual compact form
+		d.i = i + 1
+		return s[start:end], true, nil
 	}
 	d.i = end + 1
 	if d.peek() != ':' {
 		return "", false, d.syntaxErr(d.i, "expected ':' after object key")
 	}
 	d.i++
-	return d.s[start:end], true, nil
+	return s[start:end], true, nil
 }
 
 // ArrayStart consumes the '[' that opens an array.
@@ -178,16 +193,23 @@ func (d *Decoder) String() (string, error) {
 	if d.peek() != '"' {
 		return "", d.typeErr("string")
 	}
+	s := d.s
 	start := d.i + 1
-	end, esc, ok := scanString(d.s, start)
+	end := start
+	for end < len(s) && strSafe[s[end]] {
+		end++
+	}
+	if end < len(s) && s[end] == '"' {
+		d.i = end + 1
+		return s[start:end], nil
+	}
+	// An escape, or an error.
+	end, _, ok := scanString(s, end)
 	if !ok {
 		return "", d.stringErr(end)
 	}
 	d.i = end + 1
-	if esc {
-		return unescape(d.s[start:end]), nil
-	}
-	return d.s[start:end], nil
+	return unescape(s[start:end]), nil
 }
 
 // Decimal reads a JSON string holding a decimal, such as "0.00100000".
@@ -251,7 +273,24 @@ func (d *Decoder) Int() (int64, error) {
 	if c != '-' && !isDigit(c) {
 		return 0, d.typeErr("integer")
 	}
-	v, end, msg := parseInt(d.s, d.i, true)
+	// Fast path: up to 18 digits cannot overflow.
+	s, i := d.s, d.i
+	if c == '-' {
+		i++
+	}
+	start := i
+	var u uint64
+	for stop := min(len(s), start+18); i < stop && isDigit(s[i]); i++ {
+		u = u*10 + uint64(s[i]-'0')
+	}
+	if n := i - start; n > 0 && (n == 1 || s[start] != '0') && (i == len(s) || !numberByte[s[i]]) {
+		d.i = i
+		if c == '-' {
+			return -int64(u), nil
+		}
+		return int64(u), nil
+	}
+	v, end, msg := parseInt(s, d.i, true)
 	if msg != "" {
 		return 0, d.syntaxErr(d.i, msg)
 	}
@@ -646,18 +685,24 @@ func hex4(s string) rune {
 	return r
 }
 
+// numberByte marks the bytes that can continue a JSON number.
+var numberByte = [256]bool{'0': true, '1': true, '2': true, '3': true, '4': true,
+	'5': true, '6': true, '7': true, '8': true, '9': true, '.': true, 'e': true, 'E': true}
+
 // parseDigits reads decimal digits from s[i] and returns their value, the
 // offset after them, and whether the value exceeds limit.
 func parseDigits(s string, i int, limit uint64) (v uint64, end int, over bool) {
+	start := i
 	for ; i < len(s) && isDigit(s[i]); i++ {
 		c := uint64(s[i] - '0')
-		if v > (limit-c)/10 {
+		// 19 digits always fit in a uint64; check from the 20th on.
+		if i-start >= 19 && v > (math.MaxUint64-c)/10 {
 			over = true
 			continue
 		}
 		v = v*10 + c
 	}
-	return v, i, over
+	return v, i, over || v > limit
 }
 
 // parseInt reads an optionally negative integer from s[i]. In JSON mode it

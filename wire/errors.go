@@ -36,21 +36,21 @@ type FieldError struct {
 	Err    error  // the underlying error
 }
 
-// Error returns `market: decode event field "key": err`; an empty market or
-// event is left out.
+// Error returns `market: decode event field "key": err`; an empty market,
+// event or key is left out.
+
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.Market != "" {
-		b.WriteString(e.Market)
-		b.WriteString(": ")
+		b.WriteString(e.Market + ": ")
 	}
-	b.WriteString("decode ")
+	b.WriteString("decode")
 	if e.Event != "" {
-		b.WriteString(e.Event)
-		b.WriteString(" ")
+		b.WriteString(" " + e.Event)
 	}
-	b.WriteString("field ")
-	b.WriteString(strconv.Quote(e.Key))
+	if e.Key != "" {
+		b.WriteString(" field " + strconv.Quote(e.Key))
+	}
 	b.WriteString(": ")
 	if e.Err != nil {
 		b.WriteString(e.Err.Error())

@@ -43,7 +43,7 @@ func TestFieldError(t *testing.T) {
 func TestFieldErrorWholeValue(t *testing.T) {
 	inner := &TypeError{Want: "array", Got: "object"}
 	err := NewFieldError("spot", "PriceLevel", "", inner)
-	if got, want := err.Error(), `spot: decode PriceLevel field "": expected array, got object`; got != want {
+	if got, want := err.Error(), `spot: decode PriceLevel: expected array, got object`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	// A generated UnmarshalJSON wraps what decodeJSON returned with key "".
