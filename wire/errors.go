@@ -38,7 +38,6 @@ type FieldError struct {
 
 // Error returns `market: decode event field "key": err`; an empty market,
 // event or key is left out.
-
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.Market != "" {

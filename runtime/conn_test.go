@@ -1,0 +1,547 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
+)
+
+func TestSubscribeUnsubscribe(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+
+	got := make(chan *seqEvent, 100)
+	sub, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), func(v any) { got <- v.(*seqEvent) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want := 0; want < 3; want++ {
+		select {
+		case ev := <-got:
+			if ev.S != "btcusdt@aggTrade" || ev.Seq < 1 {
+				t.Fatalf("got %+v", ev)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event")
+		}
+	}
+	if err := sub.Unsubscribe(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	<-sub.Done()
+	if !errors.Is(sub.Err(), runtime.ErrUnsubscribed) {
+		t.Fatalf("Err() = %v", sub.Err())
+	}
+	if err := sub.Unsubscribe(ctx(t)); err != nil {
+		t.Fatalf("second Unsubscribe: %v", err)
+	}
+	if open := s.OpenConns(); len(open) != 1 || len(open[0].Streams) != 0 {
+		t.Fatalf("server still has %+v", open)
+	}
+}
+
+func TestSubscribeServerError(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+
+	// A stream the exchange does not know.
+	_, err := c.Subscribe(ctx(t), stream("badusdt@aggTrade"), func(any) {})
+	var se *runtime.ServerError
+	if !errors.As(err, &se) || se.Code != 2 || se.Msg != "Invalid request: invalid stream" {
+		t.Fatalf("err = %v, want *ServerError code 2", err)
+	}
+	// An injected rejection.
+	s.RejectNextSubscribe(2, "Invalid request: too many streams")
+	_, err = c.Subscribe(ctx(t), stream("btcusdt@trade"), func(any) {})
+	if !errors.As(err, &se) || se.Msg != "Invalid request: too many streams" {
+		t.Fatalf("err = %v", err)
+	}
+	// The connection goes on, and a retry works.
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@trade"), func(any) {}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Conns()); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
+	}
+	// Unknown property comes back as the flat error with id.
+	err = c.SetProperty(ctx(t), "", "colour", true)
+	if !errors.As(err, &se) || se.Code != 0 || se.Msg != "Unknown property" {
+		t.Fatalf("SetProperty: %v", err)
+	}
+}
+
+func TestListSubscriptionsAndCombined(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@depth"}
+	col := newCollector()
+	for _, n := range names {
+		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.ListSubscriptions(ctx(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(names))
+	if !slices.Equal(got, want) {
+		t.Fatalf("ListSubscriptions = %v, want %v", got, want)
+	}
+	on, err := c.GetCombined(ctx(t), "")
+	if err != nil || !on {
+		t.Fatalf("GetCombined = %v, %v", on, err)
+	}
+	if _, err := c.ListSubscriptions(ctx(t), "public"); err == nil {
+		t.Fatal("route on a market without routes accepted")
+	}
+}
+
+func TestSetCombinedFalseSingleStream(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s)
+	col := newCollector()
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetCombined(ctx(t), "", false); err != nil {
+		t.Fatal(err)
+	}
+	on, err := c.GetCombined(ctx(t), "")
+	if err != nil || on {
+		t.Fatalf("GetCombined = %v, %v", on, err)
+	}
+	n := len(col.get("btcusdt@aggTrade"))
+	col.waitLen(t, "btcusdt@aggTrade", n+5)
+	checkIncreasing(t, "btcusdt@aggTrade", col.get("btcusdt@aggTrade"))
+	if k := rec.count(runtime.EventError); k != 0 {
+		t.Fatalf("%d errors: %v", k, rec)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	m := routedMarket()
+	route := func(name string) string {
+		if name == "btcusdt@depth" {
+			return "public"
+		}
+		return "market"
+	}
+	s := startSim(t, m, sim.WithRoute(route))
+	c, rec := dial(t, m, s)
+	if n := len(s.Conns()); n != 0 {
+		t.Fatalf("Dial opened %d sockets on a routed market, want 0 (lazy)", n)
+	}
+	col := newCollector()
+	for _, n := range []string{"btcusdt@depth", "btcusdt@aggTrade", "ethusdt@aggTrade"} {
+		st := stream(n)
+		st.Route = route(n)
+		if _, err := c.Subscribe(ctx(t), st, col.handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"btcusdt@depth", "btcusdt@aggTrade", "ethusdt@aggTrade"} {
+		col.waitLen(t, n, 3)
+	}
+	conns := s.Conns()
+	if len(conns) != 2 {
+		t.Fatalf("%d sockets, want 2", len(conns))
+	}
+	for _, ci := range conns {
+		for _, n := range ci.Streams {
+			if route(n) != ci.Route {
+				t.Errorf("stream %s on route %q", n, ci.Route)
+			}
+		}
+		if ci.Path != "/"+ci.Route+"/stream" {
+			t.Errorf("path %q", ci.Path)
+		}
+	}
+	if _, err := c.Subscribe(ctx(t), stream("x@aggTrade"), col.handle); err == nil {
+		t.Fatal("empty route accepted on a routed market")
+	}
+	if got, err := c.ListSubscriptions(ctx(t), "public"); err != nil || !slices.Equal(got, []string{"btcusdt@depth"}) {
+		t.Fatalf("ListSubscriptions(public) = %v, %v", got, err)
+	}
+	if rec.count(runtime.EventConnected) != 2 {
+		t.Fatalf("events: %v", rec)
+	}
+}
+
+func TestReconnectResubscribes(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s)
+	col := newCollector()
+	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@trade"}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for round := 1; round <= 3; round++ {
+		s.DropConnections()
+		eventually(t, 5*time.Second, func() bool { return rec.count(runtime.EventResubscribed) >= round },
+			"round %d: no resubscription: %v", round, rec)
+		eventually(t, 5*time.Second, func() bool {
+			open := s.OpenConns()
+			return len(open) == 1 && len(open[0].Streams) == len(names)
+		}, "round %d: server has %+v", round, conns(s))
+	}
+	for _, n := range names {
+		k := len(col.get(n))
+		col.waitLen(t, n, k+3)
+	}
+	checkOncePerConn(t, s)
+	if n := rec.count(runtime.EventDisconnected); n != 3 {
+		t.Fatalf("%d disconnects, want 3", n)
+	}
+	e := rec.wait(t, runtime.EventResubscribed, nil)
+	if e.Count != uint64(len(names)) {
+		t.Fatalf("resubscribed %d streams, want %d", e.Count, len(names))
+	}
+}
+
+func TestSubscribeWhileDisconnected(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s, runtime.WithBackoff(runtime.Backoff{Initial: 100 * time.Millisecond, Max: 100 * time.Millisecond, Factor: 1}))
+	s.DropConnections()
+	rec.wait(t, runtime.EventDisconnected, nil)
+	col := newCollector()
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	col.waitLen(t, "btcusdt@aggTrade", 3)
+	checkOncePerConn(t, s)
+}
+
+func TestSilentServerDetected(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s, runtime.WithReadTimeout(200*time.Millisecond))
+	col := newCollector()
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	col.waitLen(t, "btcusdt@aggTrade", 2)
+	s.Silence()
+	e := rec.wait(t, runtime.EventDisconnected, nil)
+	if !errors.Is(e.Err, runtime.ErrNoData) {
+		t.Fatalf("disconnect cause %v, want ErrNoData", e.Err)
+	}
+	rec.wait(t, runtime.EventResubscribed, nil)
+	k := len(col.get("btcusdt@aggTrade"))
+	col.waitLen(t, "btcusdt@aggTrade", k+3)
+}
+
+func TestServerShutdownReplaces(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s)
+	col := newCollector()
+	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade"}
+	for _, n := range names {
+		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col.waitLen(t, names[0], 3)
+	s.SendServerShutdown(5 * time.Second)
+	e := rec.wait(t, runtime.EventReplaced, nil)
+	if !errors.Is(e.Err, runtime.ErrServerShutdown) {
+		t.Fatalf("replaced because %v", e.Err)
+	}
+	eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()) == 1 && s.OpenConns()[0].ID == 2 }, "old socket not closed: %v", conns(s))
+	for _, n := range names {
+		k := len(col.get(n))
+		col.waitLen(t, n, k+5)
+		checkConsecutive(t, n, col.get(n))
+	}
+	checkOncePerConn(t, s)
+	if n := rec.count(runtime.EventDisconnected); n != 0 {
+		t.Fatalf("%d disconnects during a replacement", n)
+	}
+}
+
+func TestLifetimeReplacement(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s, runtime.WithReplaceAfter(300*time.Millisecond))
+	col := newCollector()
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() bool { return rec.count(runtime.EventReplaced) >= 2 }, "no replacements: %v", rec)
+	e := rec.wait(t, runtime.EventReplaced, nil)
+	if !errors.Is(e.Err, runtime.ErrLifetime) {
+		t.Fatalf("replaced because %v", e.Err)
+	}
+	k := len(col.get("btcusdt@aggTrade"))
+	col.waitLen(t, "btcusdt@aggTrade", k+3)
+	checkConsecutive(t, "btcusdt@aggTrade", col.get("btcusdt@aggTrade"))
+	checkOncePerConn(t, s)
+	if n := len(s.OpenConns()); n > 2 {
+		t.Fatalf("%d open sockets", n)
+	}
+}
+
+func TestBadFramesReported(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	c, rec := dial(t, m, s)
+	col := newCollector()
+	const name = "btcusdt@aggTrade"
+	if _, err := c.Subscribe(ctx(t), stream(name), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	s.SendMalformed()
+	s.Publish(name, []byte(`{"s":"btcusdt@aggTrade","seq":"not a number"}`))
+	s.SendRaw([]byte(`{"stream":"xrpusdt@trade","data":{}}`))
+	s.Publish(name, seqPayloads(name, 1, 1)[0])
+	col.waitLen(t, name, 1)
+
+	var malformed, undecodable, unknown bool
+	for _, e := range rec.all() {
+		if e.Kind != runtime.EventError {
+			continue
+		}
+		var fe *runtime.FrameError
+		if !errors.As(e.Err, &fe) {
+			t.Fatalf("error event without FrameError: %v", e.Err)
+		}
+		switch {
+		case errors.Is(e.Err, runtime.ErrMalformedFrame):
+			malformed = true
+		case errors.Is(e.Err, runtime.ErrUnknownStream):
+			unknown = fe.Stream == "xrpusdt@trade"
+		case fe.Stream == name && e.Subscription != nil:
+			undecodable = true
+		}
+	}
+	if !malformed || !undecodable || !unknown {
+		t.Fatalf("malformed %v undecodable %v unknown %v: %v", malformed, undecodable, unknown, rec)
+	}
+	if len(s.Conns()) != 1 || rec.count(runtime.EventDisconnected) != 0 {
+		t.Fatal("bad frames broke the connection")
+	}
+}
+
+func TestPingsAnswered(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPing(20*time.Millisecond, 500*time.Millisecond))
+	dial(t, m, s)
+	eventually(t, 5*time.Second, func() bool { ci := s.Conns()[0]; return ci.Pongs >= 5 }, "pongs: %+v", conns(s))
+	ci := s.Conns()[0]
+	if ci.BadPongs != 0 || !ci.Open || ci.Pongs < ci.Pings-1 {
+		t.Fatalf("pings %d pongs %d bad %d open %v", ci.Pings, ci.Pongs, ci.BadPongs, ci.Open)
+	}
+}
+
+func TestControlRateLimit(t *testing.T) {
+	m := testMarket()
+	const n, per = 5, 100 * time.Millisecond
+	s := startSim(t, m, sim.WithMessageLimit(n, per), sim.WithPing(50*time.Millisecond, time.Second))
+	c, rec := dial(t, m, s, runtime.WithControlRate(n, per+per/10))
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				_, err := c.ListSubscriptions(ctx(t), "")
+				if err != nil {
+					t.Error(err)
+				}
+			} else if _, err := c.GetCombined(ctx(t), ""); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	ci := s.Conns()[0]
+	if !ci.Open || ci.MaxRate > n || rec.count(runtime.EventDisconnected) != 0 {
+		t.Fatalf("limit broken: %+v %v", ci, rec)
+	}
+	if ci.Messages < 30 {
+		t.Fatalf("server saw %d messages", ci.Messages)
+	}
+}
+
+// TestControlRateLimitEnforced shows that the simulator would catch a client
+// without the limiter.
+func TestControlRateLimitEnforced(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithMessageLimit(5, time.Second))
+	c, rec := dial(t, m, s, runtime.WithControlRate(0, 0))
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cx, cancel := context.WithTimeout(ctx(t), time.Second)
+			defer cancel()
+			_, _ = c.ListSubscriptions(cx, "")
+		}()
+	}
+	wg.Wait()
+	rec.wait(t, runtime.EventDisconnected, nil)
+	if ci := s.Conns()[0]; ci.Closed != "too many requests" {
+		t.Fatalf("closed because %q", ci.Closed)
+	}
+}
+
+func TestConcurrentSubscribesShareRequests(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	// A slow limiter makes requests queue up, so they merge.
+	c, _ := dial(t, m, s, runtime.WithControlRate(1, 200*time.Millisecond))
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := string(rune('a'+i)) + "usdt@trade"
+			if _, err := c.Subscribe(ctx(t), stream(name), func(any) {}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	ci := s.Conns()[0]
+	if len(ci.Streams) != 20 || ci.Messages >= 20 {
+		t.Fatalf("%d streams in %d messages", len(ci.Streams), ci.Messages)
+	}
+	checkOncePerConn(t, s)
+}
+
+func TestTooManyStreams(t *testing.T) {
+	m := testMarket()
+	m.Limits.StreamsPerConnection = 2
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	for _, n := range []string{"a@trade", "b@trade"} {
+		if _, err := c.Subscribe(ctx(t), stream(n), func(any) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.Subscribe(ctx(t), stream("c@trade"), func(any) {})
+	if !errors.Is(err, runtime.ErrTooManyStreams) {
+		t.Fatalf("err = %v, want ErrTooManyStreams", err)
+	}
+	// A second handler on a subscribed stream needs no new slot.
+	if _, err := c.Subscribe(ctx(t), stream("a@trade"), func(any) {}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRawStreams(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s, runtime.WithRawStreams())
+	col := newCollector()
+	var subs []*runtime.Subscription
+	for _, n := range []string{"btcusdt@aggTrade", "ethusdt@aggTrade"} {
+		sub, err := c.Subscribe(ctx(t), stream(n), col.handle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, sub)
+		col.waitLen(t, n, 3)
+	}
+	open := s.OpenConns()
+	if len(open) != 2 || open[0].Combined || open[0].Path != "/ws" || len(open[0].Streams) != 1 {
+		t.Fatalf("conns %+v", open)
+	}
+	if _, err := c.ListSubscriptions(ctx(t), ""); !errors.Is(err, runtime.ErrRawMode) {
+		t.Fatalf("ListSubscriptions in raw mode: %v", err)
+	}
+	s.SendServerShutdown(0)
+	eventually(t, 5*time.Second, func() bool { return len(s.Conns()) == 4 && len(s.OpenConns()) == 2 }, "no replacement: %+v", conns(s))
+	if err := subs[0].Unsubscribe(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()) == 1 }, "raw socket not closed: %+v", conns(s))
+}
+
+func TestDialErrors(t *testing.T) {
+	m := testMarket()
+	for name, opt := range map[string]runtime.Option{
+		"bad url":      runtime.WithURL("http://example.com"),
+		"bad backoff":  runtime.WithBackoff(runtime.Backoff{}),
+		"bad timeout":  runtime.WithReadTimeout(0),
+		"bad endpoint": runtime.WithEndpoint("nope"),
+		"bad limit":    runtime.WithReadLimit(-1),
+		"nil handler":  runtime.OnEvent(nil),
+	} {
+		if c, err := runtime.Dial(ctx(t), m, opt); err == nil {
+			c.Close()
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := runtime.Dial(ctx(t), nil); err == nil {
+		t.Error("nil market accepted")
+	}
+	// Nothing listens on the default endpoint.
+	if _, err := runtime.Dial(ctx(t), m); err == nil {
+		t.Error("dial to a closed port succeeded")
+	}
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	if _, err := c.Subscribe(ctx(t), stream("a@trade"), func(any) {}, runtime.WithQueueSize(0)); err == nil {
+		t.Error("queue size 0 accepted")
+	}
+}
+
+func TestCloseIsIdempotentAndPrompt(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	rec := &recorder{}
+	c, err := runtime.Dial(ctx(t), m, runtime.WithURL(s.URL()), runtime.OnEvent(rec.handle),
+		runtime.WithBackoff(runtime.Backoff{Initial: time.Hour, Max: time.Hour, Factor: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := make(chan struct{})
+	sub, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), func(any) { <-block }, runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // let the reader block on the full queue
+	s.DropConnections()               // and the supervisor wait an hour
+	start := time.Now()
+	// Close waits for handlers to return; this one returns a little later.
+	time.AfterFunc(100*time.Millisecond, func() { close(block) })
+	c.Close()
+	c.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	<-sub.Done()
+	if !errors.Is(sub.Err(), runtime.ErrClosed) {
+		t.Fatalf("sub.Err() = %v", sub.Err())
+	}
+	if all := rec.all(); all[len(all)-1].Kind != runtime.EventClosed {
+		t.Fatalf("last event %v", all[len(all)-1])
+	}
+	if _, err := c.Subscribe(ctx(t), stream("x@trade"), func(any) {}); !errors.Is(err, runtime.ErrClosed) {
+		t.Fatalf("Subscribe after Close: %v", err)
+	}
+}

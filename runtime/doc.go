@@ -1,0 +1,53 @@
+// Package runtime is the hand-written connection layer behind the generated
+// market packages (generated/<market>): typed, reliable access to Binance
+// WebSocket market streams.
+//
+// A Conn multiplexes streams over one combined socket per route
+// (<base>[/<route>]/stream), subscribes live with SUBSCRIBE/UNSUBSCRIBE, and
+// demultiplexes each frame with a hand-written scanner that finds the stream
+// name and the data span once, so payloads are decoded exactly once, by the
+// stream's generated Decoder. It answers pings, detects silent connections,
+// reconnects with backoff and resubscribes every stream exactly once per
+// socket, replaces sockets before their 24 h lifetime ends or when the
+// server announces a shutdown, and keeps its outgoing frames within the
+// exchange's message limit.
+//
+// Each Subscription has its own goroutine and a bounded queue, so one slow
+// handler cannot stall the others; the overflow policy is chosen per
+// subscription (DropOldest by default, see below). Lifecycle events and
+// background errors reach OnEvent handlers in order on one goroutine.
+//
+// Usage, with a generated package:
+//
+//	c, err := runtime.Dial(ctx, &spot.Market, runtime.OnEvent(func(e runtime.Event) {
+//		log.Println("marketwire:", e)
+//	}))
+//	if err != nil {
+//		return err
+//	}
+//	defer c.Close()
+//	sub, err := spot.SubscribeAggTrade(ctx, c, spot.AggTradeParams{Symbol: "btcusdt"},
+//		func(ev *spot.AggTradeEvent) { fmt.Println(ev.Price, ev.Quantity) })
+//	if err != nil {
+//		return err
+//	}
+//	defer sub.Unsubscribe(ctx)
+//
+// # Default overflow policy
+//
+// DropOldest: market data loses value with age, so a consumer that falls
+// behind is better served by the newest events than by a growing backlog;
+// the reader never waits, so one slow handler cannot delay other streams or
+// the pongs that keep the socket alive. Every drop is counted
+// (Subscription.Dropped) and reported as EventDropped, coalesced to at most
+// one event per subscription and WithDropReportInterval. Streams where a gap
+// matters (diff depth) show it in their own sequence numbers (U, u, pu), and
+// the consumer resynchronises as the exchange documents. Choose Block only
+// for handlers that are always fast, and CloseSubscription to fail loudly.
+//
+// # Concurrency
+//
+// Per socket: one supervisor goroutine (reconnects and replacements) and, per
+// physical websocket, one reader and one writer; one goroutine per
+// Subscription; one event dispatcher per Conn. Close waits for all of them.
+package runtime

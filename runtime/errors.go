@@ -1,0 +1,76 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors reported by the runtime. Test for them with errors.Is.
+var (
+	// ErrClosed is returned by calls on a closed Conn.
+	ErrClosed = errors.New("runtime: connection closed")
+	// ErrUnsubscribed ends a subscription that was unsubscribed.
+	ErrUnsubscribed = errors.New("runtime: unsubscribed")
+	// ErrSlowConsumer ends a CloseSubscription subscription whose queue overflowed.
+	ErrSlowConsumer = errors.New("runtime: subscription queue overflowed")
+	// ErrTooManyStreams is returned by Subscribe beyond Limits.StreamsPerConnection.
+	ErrTooManyStreams = errors.New("runtime: too many streams for one connection")
+	// ErrNoData is the cause of a disconnect when nothing arrived within the read timeout.
+	ErrNoData = errors.New("runtime: nothing received within the read timeout")
+	// ErrServerShutdown is the reason of a replacement caused by a serverShutdown event.
+	ErrServerShutdown = errors.New("runtime: server announced shutdown")
+	// ErrLifetime is the reason of a replacement before the connection lifetime ends.
+	ErrLifetime = errors.New("runtime: connection reached its planned lifetime")
+	// ErrUnknownStream is reported for a frame of a stream that is not subscribed.
+	ErrUnknownStream = errors.New("runtime: frame for a stream that is not subscribed")
+	// ErrMalformedFrame is reported for a frame that is not a valid envelope.
+	ErrMalformedFrame = errors.New("runtime: malformed frame")
+	// ErrRawMode is returned by calls that need a combined socket in raw mode.
+	ErrRawMode = errors.New("runtime: not available with WithRawStreams")
+
+	// errSocketGone makes Subscribe retry on a fresh socket after a raw
+	// socket was released concurrently.
+	errSocketGone = errors.New("runtime: socket released")
+	// errLinkClosed fails requests of a socket that went away.
+	errLinkClosed = errors.New("runtime: socket closed")
+)
+
+// ServerError is an error reply of the exchange to a control request, either
+// {"error":{"code":2,"msg":"..."},"id":7} or {"code":2,"msg":"...","id":7}.
+type ServerError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("runtime: server error %d: %s", e.Code, e.Msg)
+}
+
+// FrameError describes a frame that could not be delivered: malformed, for an
+// unknown stream, or rejected by the stream's Decoder. It is reported through
+// EventError; the connection goes on.
+type FrameError struct {
+	Route  string
+	Stream string // empty when the frame had no readable stream name
+	Frame  string // the start of the frame, at most 256 bytes
+	Err    error
+}
+
+func (e *FrameError) Error() string {
+	if e.Stream == "" {
+		return fmt.Sprintf("runtime: frame %.64q: %v", e.Frame, e.Err)
+	}
+	return fmt.Sprintf("runtime: stream %q: %v", e.Stream, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *FrameError) Unwrap() error { return e.Err }
+
+func frameError(route string, stream []byte, frame []byte, err error) *FrameError {
+	if len(frame) > 256 {
+		frame = frame[:256]
+	}
+	return &FrameError{Route: route, Stream: string(stream), Frame: string(frame), Err: err}
+}
+
+var errBareFrame = errors.New("runtime: bare payload on a socket that does not carry exactly one stream")

@@ -1,0 +1,311 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// link is one physical websocket of a socket. It has exactly two goroutines:
+// the reader (frames in, demultiplexed to subscriptions) and the writer (the
+// only place that writes: control requests and pongs, rate limited, each
+// write with a deadline). A socket normally has one link; during a
+// replacement it briefly has two.
+type link struct {
+	s       *socket
+	ws      *websocket.Conn
+	url     string
+	opened  time.Time
+	retired atomic.Bool // set when a replacement took over: data is ignored
+
+	// combined is whether frames are {"stream","data"} envelopes.
+	combined atomic.Bool
+
+	// Guarded by s.mu: whether the link takes part in subscriptions, and the
+	// streams it has been asked to carry (each is sent at most once per link).
+	ready      bool
+	subscribed map[string]bool
+
+	wmu   sync.Mutex
+	queue []*request // control requests not yet written
+	pong  []byte     // payload of the latest unanswered ping, written before requests
+	wake  chan struct{}
+
+	cmu      sync.Mutex
+	pending  map[uint64]batch // written, waiting for a reply
+	inflight []uint64         // ids of pending in write order
+	npending atomic.Int32
+
+	stop      chan struct{} // closed by close
+	stopOnce  sync.Once
+	dead      chan struct{} // closed when the link failed or was closed
+	deadOnce  sync.Once
+	cause     error         // why it died; read after dead is closed
+	shutdown  chan struct{} // closed when the server announced a shutdown
+	shutOnce  sync.Once
+	writerEnd chan struct{}
+	readerEnd chan struct{}
+}
+
+// dialLink opens one websocket and starts its reader and writer.
+func (s *socket) dialLink(ctx context.Context) (*link, error) {
+	c := s.conn
+	d := websocket.Dialer{HandshakeTimeout: c.opts.handshakeTimeout, Proxy: nil}
+	ws, resp, err := d.DialContext(ctx, s.url, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		if resp != nil {
+			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
+		}
+		return nil, fmt.Errorf("runtime: dial %s: %w", s.url, err)
+	}
+	l := &link{
+		s:          s,
+		ws:         ws,
+		url:        s.url,
+		opened:     time.Now(),
+		subscribed: map[string]bool{},
+		wake:       make(chan struct{}, 1),
+		pending:    map[uint64]batch{},
+		stop:       make(chan struct{}),
+		dead:       make(chan struct{}),
+		shutdown:   make(chan struct{}),
+		writerEnd:  make(chan struct{}),
+		readerEnd:  make(chan struct{}),
+	}
+	l.combined.Store(!c.opts.raw)
+	ws.SetReadLimit(c.opts.readLimit)
+	// Only the latest ping needs its pong: a newer ping replaces an older
+	// one still waiting, so pings can never outrun the rate limit.
+	ws.SetPingHandler(func(payload string) error {
+		l.wmu.Lock()
+		l.pong = append(make([]byte, 0, len(payload)+1), payload...)
+		l.wmu.Unlock()
+		signal(l.wake)
+		return nil
+	})
+	if !c.spawn(l.readLoop, l.writeLoop) {
+		ws.Close()
+		return nil, ErrClosed
+	}
+	return l, nil
+}
+
+// enqueue queues a control request for the writer. On a dead link the request
+// fails at once.
+func (l *link) enqueue(r *request) {
+	l.wmu.Lock()
+	select {
+	case <-l.dead:
+		l.wmu.Unlock()
+		r.done(nil, errLinkClosed)
+		return
+	default:
+	}
+	l.queue = append(l.queue, r)
+	l.wmu.Unlock()
+	signal(l.wake)
+}
+
+// fail marks the link dead with a cause; the socket's supervisor reacts.
+func (l *link) fail(err error) {
+	l.deadOnce.Do(func() {
+		l.cause = err
+		close(l.dead)
+	})
+}
+
+// close stops the link and waits for its goroutines: the writer sends a close
+// frame, then the network connection is closed, which ends the reader.
+// Requests still queued or in flight fail with errLinkClosed.
+func (l *link) close() {
+	l.stopOnce.Do(func() { close(l.stop) })
+	<-l.writerEnd
+	l.ws.Close()
+	<-l.readerEnd
+	l.fail(errLinkClosed)
+
+	l.wmu.Lock()
+	queued := l.queue
+	l.queue = nil
+	l.wmu.Unlock()
+	l.cmu.Lock()
+	pending := l.pending
+	l.pending = map[uint64]batch{}
+	l.inflight = nil
+	l.cmu.Unlock()
+	for _, r := range queued {
+		r.done(nil, errLinkClosed)
+	}
+	for _, b := range pending {
+		b.finish(nil, errLinkClosed)
+	}
+}
+
+func (l *link) writeLoop() {
+	defer close(l.writerEnd)
+	c := l.s.conn
+	lim := newLimiter(c.opts.rateN, c.opts.ratePer)
+	for {
+		select {
+		case <-l.wake:
+		case <-l.stop:
+			l.writeClose()
+			return
+		case <-l.dead:
+			return
+		}
+		for {
+			l.wmu.Lock()
+			var pong []byte
+			var b batch
+			switch {
+			case l.pong != nil:
+				pong, l.pong = l.pong, nil
+			case len(l.queue) > 0:
+				b, l.queue = takeBatch(l.queue)
+			}
+			l.wmu.Unlock()
+			if pong == nil && b == nil {
+				break
+			}
+			if !lim.wait(l.stop) {
+				if b != nil {
+					b.finish(nil, errLinkClosed)
+				}
+				l.writeClose()
+				return
+			}
+			var err error
+			if pong != nil {
+				err = l.write(websocket.PongMessage, pong)
+			} else {
+				err = l.writeBatch(b)
+			}
+			if err != nil {
+				l.fail(fmt.Errorf("runtime: write: %w", err))
+				return
+			}
+		}
+	}
+}
+
+func (l *link) writeBatch(b batch) error {
+	id := l.s.conn.nextID.Add(1)
+	frame, err := b.encode(id)
+	if err != nil {
+		b.finish(nil, err)
+		return nil
+	}
+	// Register before writing: the reply may arrive before Write returns.
+	l.cmu.Lock()
+	l.pending[id] = b
+	l.inflight = append(l.inflight, id)
+	l.npending.Add(1)
+	l.cmu.Unlock()
+	return l.write(websocket.TextMessage, frame)
+}
+
+func (l *link) write(typ int, p []byte) error {
+	if err := l.ws.SetWriteDeadline(time.Now().Add(l.s.conn.opts.writeTimeout)); err != nil {
+		return err
+	}
+	return l.ws.WriteMessage(typ, p)
+}
+
+func (l *link) writeClose() {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = l.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+}
+
+func (l *link) readLoop() {
+	defer close(l.readerEnd)
+	timeout := l.s.conn.opts.readTimeout
+	var buf bytes.Buffer
+	var deadlineSet time.Time
+	for {
+		// Any frame, ping or pong included, proves the connection alive. The
+		// deadline moves at most every timeout/16 to keep reads cheap.
+		if now := time.Now(); now.Sub(deadlineSet) > timeout/16 {
+			deadlineSet = now
+			if err := l.ws.SetReadDeadline(now.Add(timeout)); err != nil {
+				l.fail(err)
+				return
+			}
+		}
+		_, r, err := l.ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("%w (%v)", ErrNoData, timeout)
+			}
+			l.fail(err)
+			return
+		}
+		l.handleFrame(buf.Bytes())
+	}
+}
+
+// handleFrame classifies one frame: a control reply, a serverShutdown notice,
+// or stream data.
+func (l *link) handleFrame(b []byte) {
+	s := l.s
+	if !l.combined.Load() {
+		// A bare payload. Scan it only when it may be a reply (a request is in
+		// flight) or a serverShutdown notice (a tiny object).
+		if len(b) > 0 && b[0] == '[' || l.npending.Load() == 0 && (len(b) > 128 || !bytes.Contains(b, []byte("serverShutdown"))) {
+			s.deliverRaw(l, b)
+			return
+		}
+		var env envelope
+		if err := scan(b, &env); err != nil {
+			s.deliverRaw(l, b)
+			return
+		}
+		switch {
+		case env.isReply():
+			l.handleReply(&env)
+		case string(env.event) == "serverShutdown":
+			l.notifyShutdown()
+		default:
+			s.deliverRaw(l, b)
+		}
+		return
+	}
+	var env envelope
+	if err := scan(b, &env); err != nil {
+		s.emit(Event{Kind: EventError, Err: frameError(s.route, nil, b, fmt.Errorf("%w: %v", ErrMalformedFrame, err))})
+		return
+	}
+	switch {
+	case env.stream != nil && env.data != nil:
+		if string(env.stream) == "!serverShutdown" {
+			l.notifyShutdown()
+			return
+		}
+		s.deliver(l, env.stream, env.data)
+	case env.isReply():
+		l.handleReply(&env)
+	case string(env.event) == "serverShutdown":
+		l.notifyShutdown()
+	default:
+		s.emit(Event{Kind: EventError, Err: frameError(s.route, env.stream, b, fmt.Errorf("%w: no stream and data members", ErrMalformedFrame))})
+	}
+}
+
+func (l *link) notifyShutdown() {
+	l.shutOnce.Do(func() { close(l.shutdown) })
+}

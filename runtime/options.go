@@ -1,0 +1,291 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Defaults used when the Market's Limits or the options leave a value unset.
+const (
+	// DefaultReadLimit is the largest frame accepted (16 MiB). The biggest
+	// Binance frames (all-market arrays such as !ticker@arr) are well under
+	// 1 MiB; the margin covers new or larger markets.
+	DefaultReadLimit = 16 << 20
+	// DefaultQueueSize is the number of decoded events a subscription buffers
+	// before its overflow policy applies.
+	DefaultQueueSize = 1024
+	// DefaultWriteTimeout bounds every write of a client frame.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultHandshakeTimeout bounds the websocket opening handshake.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultReplaceOverlap is how long a proactive replacement keeps the old
+	// socket open while the new one catches up.
+	DefaultReplaceOverlap = 10 * time.Second
+	// DefaultDropReportInterval is the shortest gap between two EventDropped
+	// events of one subscription.
+	DefaultDropReportInterval = time.Second
+	// defaultReadTimeout applies when the Market has no PongDeadline.
+	defaultReadTimeout = time.Minute
+	// limiterMargin widens the limiter's window so that network jitter cannot
+	// squeeze more than the allowed messages into one server-side second.
+	limiterMargin = 10 // percent
+	// maxParamsPerRequest caps the stream names merged into one SUBSCRIBE.
+	maxParamsPerRequest = 200
+)
+
+// Option configures Dial.
+type Option func(*options) error
+
+type options struct {
+	endpoint         string
+	url              string
+	raw              bool
+	handlers         []func(Event)
+	backoff          Backoff
+	readTimeout      time.Duration
+	writeTimeout     time.Duration
+	handshakeTimeout time.Duration
+	readLimit        int64
+	replaceAfter     time.Duration
+	replaceOverlap   time.Duration
+	rateN            int
+	ratePer          time.Duration
+	dropReport       time.Duration
+}
+
+func defaultOptions(m *Market) options {
+	o := options{
+		backoff:          DefaultBackoff,
+		readTimeout:      m.Limits.PongDeadline,
+		writeTimeout:     DefaultWriteTimeout,
+		handshakeTimeout: DefaultHandshakeTimeout,
+		readLimit:        DefaultReadLimit,
+		replaceOverlap:   DefaultReplaceOverlap,
+		rateN:            m.Limits.ControlMessagesPerSecond,
+		ratePer:          time.Second * (100 + limiterMargin) / 100,
+		dropReport:       DefaultDropReportInterval,
+	}
+	if o.readTimeout <= 0 {
+		o.readTimeout = defaultReadTimeout
+	}
+	// Replace ten minutes before the exchange would cut the connection (23h50m
+	// for the usual 24 h); short lifetimes keep 90 %.
+	switch life := m.Limits.ConnectionLifetime; {
+	case life >= time.Hour:
+		o.replaceAfter = life - 10*time.Minute
+	case life > 0:
+		o.replaceAfter = life * 9 / 10
+	}
+	return o
+}
+
+func buildOptions(m *Market, opts []Option) (options, error) {
+	o := defaultOptions(m)
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// WithEndpoint selects one of the Market's endpoints by name, e.g. "testnet".
+func WithEndpoint(name string) Option {
+	return func(o *options) error {
+		if name == "" {
+			return errors.New("runtime: WithEndpoint: empty name")
+		}
+		o.endpoint = name
+		return nil
+	}
+}
+
+// WithURL connects to any base URL (ws:// or wss://), e.g. a local simulator.
+// Routes and /stream or /ws are appended to it. It overrides WithEndpoint.
+func WithURL(base string) Option {
+	return func(o *options) error {
+		u, err := url.Parse(base)
+		if err != nil {
+			return fmt.Errorf("runtime: WithURL: %w", err)
+		}
+		if u.Scheme != "ws" && u.Scheme != "wss" {
+			return fmt.Errorf("runtime: WithURL: scheme %q, want ws or wss", u.Scheme)
+		}
+		o.url = base
+		return nil
+	}
+}
+
+// WithRawStreams opens one raw socket (<base>/ws) per stream instead of
+// multiplexing streams on one combined socket per route. Frames are then bare
+// payloads. ListSubscriptions and the property calls are not available.
+func WithRawStreams() Option {
+	return func(o *options) error { o.raw = true; return nil }
+}
+
+// OnEvent registers a handler for lifecycle events and background errors.
+// Handlers run in registration order, one event at a time, on a single
+// goroutine that holds no connection lock. A handler must not call Close.
+func OnEvent(fn func(Event)) Option {
+	return func(o *options) error {
+		if fn == nil {
+			return errors.New("runtime: OnEvent: nil handler")
+		}
+		o.handlers = append(o.handlers, fn)
+		return nil
+	}
+}
+
+// WithBackoff sets the reconnect backoff.
+func WithBackoff(b Backoff) Option {
+	return func(o *options) error {
+		if err := b.validate(); err != nil {
+			return err
+		}
+		o.backoff = b
+		return nil
+	}
+}
+
+// WithReadTimeout sets how long a socket may receive nothing (no data, no
+// ping, no reply) before it is treated as dead and reconnected. The default
+// is the Market's Limits.PongDeadline (one minute if unset).
+func WithReadTimeout(d time.Duration) Option {
+	return positive("WithReadTimeout", d, func(o *options) { o.readTimeout = d })
+}
+
+// WithWriteTimeout bounds every write of a client frame (default 10 s).
+func WithWriteTimeout(d time.Duration) Option {
+	return positive("WithWriteTimeout", d, func(o *options) { o.writeTimeout = d })
+}
+
+// WithHandshakeTimeout bounds the websocket opening handshake (default 10 s).
+func WithHandshakeTimeout(d time.Duration) Option {
+	return positive("WithHandshakeTimeout", d, func(o *options) { o.handshakeTimeout = d })
+}
+
+// WithReadLimit sets the largest frame accepted, in bytes (default 16 MiB).
+// A larger frame closes the socket, which then reconnects.
+func WithReadLimit(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("runtime: WithReadLimit: %d is not positive", n)
+		}
+		o.readLimit = n
+		return nil
+	}
+}
+
+// WithReplaceAfter sets the age at which a socket is proactively replaced
+// (default: Limits.ConnectionLifetime minus 10 minutes). Zero disables it.
+func WithReplaceAfter(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("runtime: WithReplaceAfter: %v is negative", d)
+		}
+		o.replaceAfter = d
+		return nil
+	}
+}
+
+// WithReplaceOverlap sets how long a replacement may keep both sockets open
+// while the new one catches up with the old (default 10 s).
+func WithReplaceOverlap(d time.Duration) Option {
+	return positive("WithReplaceOverlap", d, func(o *options) { o.replaceOverlap = d })
+}
+
+// WithControlRate sets the client-side limit on outgoing frames (control
+// requests and pongs): at most n in any window of length per. The default is
+// Limits.ControlMessagesPerSecond per 1.1 s (10 % margin). n = 0 disables the
+// limiter, which only makes sense against a server without limits.
+func WithControlRate(n int, per time.Duration) Option {
+	return func(o *options) error {
+		if n < 0 || (n > 0 && per <= 0) {
+			return fmt.Errorf("runtime: WithControlRate: bad rate %d per %v", n, per)
+		}
+		o.rateN, o.ratePer = n, per
+		return nil
+	}
+}
+
+// WithDropReportInterval sets the shortest gap between two EventDropped
+// events of one subscription (default 1 s). Drops are summed in between.
+func WithDropReportInterval(d time.Duration) Option {
+	return positive("WithDropReportInterval", d, func(o *options) { o.dropReport = d })
+}
+
+func positive(name string, d time.Duration, set func(*options)) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("runtime: %s: %v is not positive", name, d)
+		}
+		set(o)
+		return nil
+	}
+}
+
+// OverflowPolicy says what a subscription does when its queue is full.
+type OverflowPolicy int
+
+const (
+	// DropOldest discards the oldest queued event to make room (the default).
+	DropOldest OverflowPolicy = iota
+	// DropNewest discards the event that does not fit.
+	DropNewest
+	// Block makes the socket's reader wait for room. It stalls every stream on
+	// that socket, and a long stall delays pongs until the exchange drops the
+	// connection: use it only with handlers that are always fast.
+	Block
+	// CloseSubscription ends the subscription with ErrSlowConsumer.
+	CloseSubscription
+)
+
+// String returns the policy's name.
+func (p OverflowPolicy) String() string {
+	switch p {
+	case DropOldest:
+		return "DropOldest"
+	case DropNewest:
+		return "DropNewest"
+	case Block:
+		return "Block"
+	case CloseSubscription:
+		return "CloseSubscription"
+	}
+	return fmt.Sprintf("OverflowPolicy(%d)", int(p))
+}
+
+// SubscribeOption configures one Subscribe call.
+type SubscribeOption func(*subOptions) error
+
+type subOptions struct {
+	policy OverflowPolicy
+	size   int
+}
+
+// WithOverflow chooses the subscription's overflow policy (default DropOldest).
+func WithOverflow(p OverflowPolicy) SubscribeOption {
+	return func(o *subOptions) error {
+		if p < DropOldest || p > CloseSubscription {
+			return fmt.Errorf("runtime: WithOverflow: unknown policy %d", int(p))
+		}
+		o.policy = p
+		return nil
+	}
+}
+
+// WithQueueSize sets the subscription's queue capacity (default 1024).
+func WithQueueSize(n int) SubscribeOption {
+	return func(o *subOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("runtime: WithQueueSize: %d is not positive", n)
+		}
+		o.size = n
+		return nil
+	}
+}

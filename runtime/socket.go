@@ -1,0 +1,474 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// socket is one logical, self-healing websocket: it carries a set of streams
+// (its registry) on one physical link at a time, and keeps that set alive
+// across reconnects and replacements. A Conn has one socket per route (one
+// per stream in raw mode). The registry, the stream limit and the reconnect
+// loop all live here, so spreading a route over several sockets when one is
+// full only needs Conn.socketFor to pick or create another socket.
+//
+// Goroutines: one supervisor (run) per socket, plus the reader and writer of
+// each link. Locks: s.mu guards the registry and the links' subscription
+// sets; it is never held while writing, waiting or calling user code. The
+// reader looks streams up in an immutable table (copy on write), lock free.
+type socket struct {
+	conn  *Conn
+	route string
+	url   string
+	limit int    // most streams; 0 means no limit
+	only  []byte // in raw mode, the socket's one stream
+
+	mu      sync.Mutex
+	reg     map[string]*entry // active streams
+	tomb    map[string]bool   // unsubscribed, reply not seen yet: frames are ignored
+	links   []*link           // live links: one, or two during a replacement
+	readyCh chan struct{}     // closed while a link is ready
+	closed  bool
+
+	table   atomic.Pointer[map[string][]*Subscription]
+	handoff atomic.Pointer[handoff]
+
+	started  chan struct{} // closed when the first dial finished
+	startErr error
+	closing  chan struct{}
+	ended    chan struct{} // closed when run returns
+}
+
+// entry is one stream in a socket's registry, shared by its subscriptions.
+type entry struct {
+	name   string
+	subs   []*Subscription // never modified in place: replaced on change
+	acked  chan struct{}   // closed on the first reply to its SUBSCRIBE
+	ackErr error
+	once   sync.Once
+}
+
+func (e *entry) ack(err error) bool {
+	first := false
+	e.once.Do(func() {
+		e.ackErr = err
+		close(e.acked)
+		first = true
+	})
+	return first
+}
+
+func newSocket(c *Conn, route, url string, limit int) *socket {
+	s := &socket{
+		conn:    c,
+		route:   route,
+		url:     url,
+		limit:   limit,
+		reg:     map[string]*entry{},
+		tomb:    map[string]bool{},
+		readyCh: make(chan struct{}),
+		started: make(chan struct{}),
+		closing: make(chan struct{}),
+		ended:   make(chan struct{}),
+	}
+	s.table.Store(&map[string][]*Subscription{})
+	return s
+}
+
+func (s *socket) emit(e Event) {
+	if e.Route == "" {
+		e.Route = s.route
+	}
+	s.conn.events.emit(e)
+}
+
+// publish rebuilds the reader's lookup table. Called with s.mu held.
+func (s *socket) publish() {
+	t := make(map[string][]*Subscription, len(s.reg)+len(s.tomb))
+	for name := range s.tomb {
+		t[name] = nil
+	}
+	for name, e := range s.reg {
+		t[name] = e.subs
+	}
+	s.table.Store(&t)
+}
+
+// add registers sub and waits until the server confirmed its stream.
+func (s *socket) add(ctx context.Context, sub *Subscription) error {
+	name := sub.stream.Name
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errSocketGone
+	}
+	e := s.reg[name]
+	if e == nil {
+		if s.limit > 0 && len(s.reg) >= s.limit {
+			s.mu.Unlock()
+			return fmt.Errorf("%w: route %q already carries %d streams, the exchange's per-connection limit (spreading streams over several connections is not implemented yet)", ErrTooManyStreams, s.route, s.limit)
+		}
+		e = &entry{name: name, acked: make(chan struct{})}
+		s.reg[name] = e
+		delete(s.tomb, name)
+	}
+	e.subs = append(e.subs[:len(e.subs):len(e.subs)], sub)
+	s.publish()
+	var targets []*link
+	for _, l := range s.links {
+		if l.ready && !l.subscribed[name] {
+			l.subscribed[name] = true
+			targets = append(targets, l)
+		}
+	}
+	s.mu.Unlock()
+
+	for _, l := range targets {
+		l.enqueue(&request{method: methodSubscribe, params: []any{name}, done: func(_ []byte, err error) {
+			s.subscribed(l, []string{name}, err)
+		}})
+	}
+	select {
+	case <-e.acked:
+		if e.ackErr != nil {
+			s.detach(sub)
+			return e.ackErr
+		}
+		return nil
+	case <-ctx.Done():
+		s.detach(sub)
+		return ctx.Err()
+	}
+}
+
+// subscribed handles the reply to a SUBSCRIBE of names on l. A dead link is
+// not an error: the next link subscribes the registry again.
+func (s *socket) subscribed(l *link, names []string, err error) {
+	if errors.Is(err, errLinkClosed) {
+		return
+	}
+	if err == nil {
+		s.mu.Lock()
+		for _, name := range names {
+			if e := s.reg[name]; e != nil {
+				e.ack(nil)
+			}
+		}
+		s.mu.Unlock()
+		return
+	}
+	// The server refused: the streams are not subscribed on l. A pending
+	// Subscribe gets the error; an established subscription ends with it.
+	var ended []*Subscription
+	s.mu.Lock()
+	for _, name := range names {
+		delete(l.subscribed, name)
+		e := s.reg[name]
+		if e == nil {
+			continue
+		}
+		if !e.ack(err) {
+			ended = append(ended, e.subs...)
+		}
+		delete(s.reg, name)
+	}
+	s.publish()
+	s.mu.Unlock()
+	for _, sub := range ended {
+		if sub.end(err) {
+			s.emit(Event{Kind: EventSubscriptionClosed, Stream: sub.stream.Name, Subscription: sub, Err: err})
+		}
+	}
+}
+
+// detach removes sub from the registry. When it was the stream's last
+// subscription, UNSUBSCRIBE goes to every link carrying the stream; the
+// returned channel yields one result per such link.
+func (s *socket) detach(sub *Subscription) <-chan error {
+	name := sub.stream.Name
+	s.mu.Lock()
+	e := s.reg[name]
+	if e == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	subs := make([]*Subscription, 0, len(e.subs))
+	for _, x := range e.subs {
+		if x != sub {
+			subs = append(subs, x)
+		}
+	}
+	e.subs = subs
+	var targets []*link
+	if len(subs) == 0 {
+		delete(s.reg, name)
+		for _, l := range s.links {
+			if l.subscribed[name] {
+				delete(l.subscribed, name)
+				targets = append(targets, l)
+			}
+		}
+		if len(targets) > 0 {
+			s.tomb[name] = true
+		}
+	}
+	s.publish()
+	s.mu.Unlock()
+
+	results := make(chan error, len(targets))
+	for _, l := range targets {
+		l.enqueue(&request{method: methodUnsubscribe, params: []any{name}, done: func(_ []byte, err error) {
+			if err == nil {
+				s.mu.Lock()
+				if s.reg[name] == nil && s.tomb[name] {
+					delete(s.tomb, name)
+					s.publish()
+				}
+				s.mu.Unlock()
+			}
+			if errors.Is(err, errLinkClosed) {
+				err = nil // the stream is gone with the link
+			}
+			results <- err
+		}})
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	return results
+}
+
+// activate makes l take part in subscriptions and subscribes every
+// registered stream on it, in batches that the writer rate-limits. The
+// registry is copied under the lock and sent outside it; l.subscribed makes
+// sure no stream is ever sent twice on one link. It waits for the replies and
+// returns how many streams were subscribed.
+func (s *socket) activate(l *link) (int, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, ErrClosed
+	}
+	var names []string
+	for name := range s.reg {
+		if !l.subscribed[name] {
+			l.subscribed[name] = true
+			names = append(names, name)
+		}
+	}
+	l.ready = true
+	s.links = append(s.links, l)
+	if len(s.links) == 1 {
+		close(s.readyCh)
+	}
+	s.mu.Unlock()
+
+	results := make(chan error, (len(names)+maxParamsPerRequest-1)/maxParamsPerRequest)
+	n := 0
+	for len(names) > 0 {
+		k := min(len(names), maxParamsPerRequest)
+		part := names[:k:k]
+		names = names[k:]
+		params := make([]any, len(part))
+		for i, name := range part {
+			params[i] = name
+		}
+		l.enqueue(&request{method: methodSubscribe, params: params, done: func(_ []byte, err error) {
+			s.subscribed(l, part, err)
+			results <- err
+		}})
+		n++
+	}
+	count := 0
+	var firstErr error
+	for range n {
+		select {
+		case err := <-results:
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		case <-l.dead:
+			return count, l.cause
+		case <-s.closing:
+			return count, ErrClosed
+		}
+	}
+	s.mu.Lock()
+	count = len(l.subscribed)
+	s.mu.Unlock()
+	var se *ServerError
+	if errors.As(firstErr, &se) {
+		s.emit(Event{Kind: EventError, URL: l.url, Err: firstErr})
+		firstErr = nil
+	}
+	return count, firstErr
+}
+
+// deactivate removes l from the links; its streams stay registered.
+func (s *socket) deactivate(l *link) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l.ready = false
+	for i, x := range s.links {
+		if x == l {
+			s.links = append(s.links[:i:i], s.links[i+1:]...)
+			break
+		}
+	}
+	if len(s.links) == 0 {
+		s.readyCh = make(chan struct{})
+		// No link carries the unsubscribed streams any more.
+		clear(s.tomb)
+		s.publish()
+	}
+}
+
+// readyLink waits for a link that carries subscriptions.
+func (s *socket) readyLink(ctx context.Context) (*link, error) {
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, ErrClosed
+		}
+		for i := len(s.links) - 1; i >= 0; i-- {
+			if s.links[i].ready {
+				l := s.links[i]
+				s.mu.Unlock()
+				return l, nil
+			}
+		}
+		ch := s.readyCh
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.closing:
+			return nil, ErrClosed
+		}
+	}
+}
+
+// shutdown stops the supervisor and ends every subscription. It does not
+// wait; Conn.Close waits for all goroutines.
+func (s *socket) shutdown() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	var subs []*Subscription
+	for _, e := range s.reg {
+		subs = append(subs, e.subs...)
+	}
+	s.mu.Unlock()
+	close(s.closing)
+	for _, sub := range subs {
+		sub.end(ErrClosed)
+	}
+}
+
+// run is the supervisor: it watches the current link and reconnects,
+// resubscribes or replaces it. first is the already activated first link.
+func (s *socket) run(first *link) {
+	defer close(s.ended)
+	var (
+		l, cur   *link = first, nil
+		attempt  int
+		due      time.Time     // when to replace cur; zero for never
+		reason   error         // why
+		shut     chan struct{} // cur's serverShutdown notice
+		failures int           // failed replacements of cur
+	)
+	for {
+		if l == nil {
+			attempt++
+			if !s.sleep(s.conn.opts.backoff.Delay(attempt - 1)) {
+				return
+			}
+			var err error
+			l, err = s.connect(attempt)
+			if err != nil {
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				s.emit(Event{Kind: EventError, URL: s.url, Attempt: attempt, Err: err})
+				continue
+			}
+			attempt = 0
+		}
+		if l != cur {
+			cur, shut, failures, reason, due = l, l.shutdown, 0, ErrLifetime, time.Time{}
+			if d := s.conn.opts.replaceAfter; d > 0 {
+				due = l.opened.Add(d)
+			}
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if !due.IsZero() {
+			timer = time.NewTimer(time.Until(due))
+			fire = timer.C
+		}
+		select {
+		case <-s.closing:
+			s.deactivate(l)
+			l.close()
+			return
+		case <-l.dead:
+			s.emit(Event{Kind: EventDisconnected, URL: l.url, Err: l.cause})
+			s.deactivate(l)
+			l.close()
+			l = nil
+		case <-shut:
+			shut, reason, due = nil, ErrServerShutdown, time.Now()
+		case <-fire:
+			if nl := s.replace(l, reason); nl != l {
+				l = nl
+			} else {
+				failures++
+				due = time.Now().Add(s.conn.opts.backoff.Delay(failures - 1))
+			}
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// connect opens a new link after a loss and subscribes the registry on it.
+func (s *socket) connect(attempt int) (*link, error) {
+	l, err := s.dialLink(s.conn.ctx)
+	if err != nil {
+		if s.conn.ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	s.emit(Event{Kind: EventReconnected, URL: l.url, Attempt: attempt})
+	n, err := s.activate(l)
+	if err != nil {
+		s.deactivate(l)
+		l.close()
+		return nil, err
+	}
+	s.emit(Event{Kind: EventResubscribed, URL: l.url, Count: uint64(n)})
+	return l, nil
+}
+
+// sleep waits d unless the socket closes first.
+func (s *socket) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closing:
+		return false
+	}
+}

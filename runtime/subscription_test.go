@@ -1,0 +1,179 @@
+package runtime_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
+)
+
+func TestOverflowPolicies(t *testing.T) {
+	const name, total, size = "btcusdt@aggTrade", 200, 8
+	for _, p := range []runtime.OverflowPolicy{runtime.DropOldest, runtime.DropNewest, runtime.Block, runtime.CloseSubscription} {
+		t.Run(p.String(), func(t *testing.T) {
+			m := testMarket()
+			s := startSim(t, m, sim.WithPublishInterval(0))
+			c, rec := dial(t, m, s, runtime.WithDropReportInterval(time.Millisecond))
+			release := make(chan struct{})
+			var once sync.Once
+			col := newCollector()
+			sub, err := c.Subscribe(ctx(t), stream(name), func(v any) {
+				<-release // the first call blocks until every frame was sent
+				col.handle(v)
+			}, runtime.WithOverflow(p), runtime.WithQueueSize(size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				s.Blast(name, seqPayloads(name, 1, total))
+			}()
+			if p == runtime.Block {
+				// The reader is stuck; let the handler go before the blast ends.
+				time.Sleep(50 * time.Millisecond)
+				once.Do(func() { close(release) })
+			}
+			<-sent
+			if p == runtime.CloseSubscription {
+				<-sub.Done()
+				once.Do(func() { close(release) })
+				if !errors.Is(sub.Err(), runtime.ErrSlowConsumer) {
+					t.Fatalf("Err() = %v", sub.Err())
+				}
+				e := rec.wait(t, runtime.EventSubscriptionClosed, nil)
+				if e.Subscription != sub || !errors.Is(e.Err, runtime.ErrSlowConsumer) {
+					t.Fatalf("event %v", e)
+				}
+				eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()[0].Streams) == 0 }, "not unsubscribed on the server")
+				return
+			}
+			once.Do(func() { close(release) })
+			if p == runtime.Block {
+				col.waitLen(t, name, total)
+				checkConsecutive(t, name, col.get(name))
+				if sub.Dropped() != 0 {
+					t.Fatalf("Block dropped %d", sub.Dropped())
+				}
+				return
+			}
+			// Every frame is either delivered or dropped.
+			eventually(t, 5*time.Second, func() bool {
+				return int(sub.Dropped())+len(col.get(name)) == total
+			}, "frames missing: delivered %d dropped %d", len(col.get(name)), sub.Dropped())
+			switch seqs := col.get(name); p {
+			case runtime.DropOldest: // the newest survive
+				if seqs[len(seqs)-1] != total {
+					t.Fatalf("DropOldest lost the newest event: %v", seqs)
+				}
+			case runtime.DropNewest: // the oldest survive: 1..size first
+				if len(seqs) < size || seqs[size-1] != size {
+					t.Fatalf("DropNewest kept %v", seqs)
+				}
+			}
+			seqs := col.get(name)
+			checkIncreasing(t, name, seqs)
+			dropped := sub.Dropped()
+			if dropped == 0 {
+				t.Fatal("nothing dropped")
+			}
+			// Drops are reported, coalesced, and add up.
+			eventually(t, 5*time.Second, func() bool {
+				var sum uint64
+				for _, e := range rec.all() {
+					if e.Kind == runtime.EventDropped && e.Subscription == sub {
+						sum += e.Count
+					}
+				}
+				return sum == dropped
+			}, "reported drops do not add up to %d: %v", dropped, rec)
+			if n := rec.count(runtime.EventDropped); n >= int(dropped) {
+				t.Fatalf("%d drop events for %d drops: not coalesced", n, dropped)
+			}
+		})
+	}
+}
+
+func TestOrderingUnderLoad(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	c, _ := dial(t, m, s)
+	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@aggTrade"}
+	const total = 5000
+	col := newCollector()
+	for _, n := range names {
+		if _, err := c.Subscribe(ctx(t), stream(n), col.handle, runtime.WithOverflow(runtime.Block)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Blast(n, seqPayloads(n, 1, total))
+		}()
+	}
+	wg.Wait()
+	for _, n := range names {
+		col.waitLen(t, n, total)
+		checkConsecutive(t, n, col.get(n))
+	}
+}
+
+func TestUnsubscribeFromHandler(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	var sub *runtime.Subscription
+	ready := make(chan struct{})
+	calls := 0
+	sub, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), func(any) {
+		<-ready
+		calls++
+		if calls == 3 {
+			if err := sub.Unsubscribe(ctx(t)); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	select {
+	case <-sub.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscription did not end")
+	}
+	if calls != 3 {
+		t.Fatalf("%d handler calls after Unsubscribe at 3", calls)
+	}
+}
+
+func TestTwoHandlersOneStream(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	a, b := newCollector(), newCollector()
+	const name = "btcusdt@aggTrade"
+	subA, err := c.Subscribe(ctx(t), stream(name), a.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx(t), stream(name), b.handle); err != nil {
+		t.Fatal(err)
+	}
+	b.waitLen(t, name, 3)
+	if err := subA.Unsubscribe(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	k := len(b.get(name))
+	b.waitLen(t, name, k+3)
+	if ci := s.OpenConns()[0]; len(ci.Streams) != 1 || ci.Subs[name] != 1 {
+		t.Fatalf("server: %+v", ci)
+	}
+}

@@ -1,0 +1,530 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/marketwire/marketwire/runtime"
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithValid sets the function that says whether a stream name exists. The
+// default accepts every name the Source can open.
+func WithValid(valid func(stream string) bool) Option {
+	return func(s *Server) { s.valid = valid }
+}
+
+// WithRoute sets the function that gives a stream's route. A stream
+// subscribed on another route is accepted but receives no data, as on the
+// exchange; an unrouted connection only receives "public" streams. Without
+// it every stream is served on every route.
+func WithRoute(route func(stream string) string) Option {
+	return func(s *Server) { s.routeOf = route }
+}
+
+// WithSource sets where payloads come from.
+func WithSource(src Source) Option {
+	return func(s *Server) { s.source = src }
+}
+
+// WithPublishInterval sets the publish tick (default 100 ms); 0 disables
+// periodic publishing (use Publish and Blast).
+func WithPublishInterval(d time.Duration) Option {
+	return func(s *Server) { s.publishEvery = d }
+}
+
+// WithPing sets how often the server pings (default the Market's
+// PingInterval, else 20 s) and how long it waits for the pong before closing
+// the connection (default PongDeadline, else 1 min). interval 0 disables
+// pings.
+func WithPing(interval, deadline time.Duration) Option {
+	return func(s *Server) { s.pingEvery, s.pongDeadline = interval, deadline }
+}
+
+// WithMessageLimit sets the incoming message limit: more than n frames
+// (text, ping or pong) in any window of length per closes the connection
+// with 1008 "Too many requests". The default is the Market's
+// ControlMessagesPerSecond per second; n = 0 disables the check.
+func WithMessageLimit(n int, per time.Duration) Option {
+	return func(s *Server) { s.msgLimit, s.msgWindow = n, per }
+}
+
+// WithStreamLimit sets the most streams per connection (default the
+// Market's StreamsPerConnection; 0 means none).
+func WithStreamLimit(n int) Option {
+	return func(s *Server) { s.streamLimit = n }
+}
+
+// WithOutboundBuffer sets how many frames may wait for one connection
+// before the server drops it as too slow (default 4096).
+func WithOutboundBuffer(n int) Option {
+	return func(s *Server) { s.outBuffer = n }
+}
+
+// WithAddr sets the address Start listens on (default 127.0.0.1:0).
+func WithAddr(addr string) Option {
+	return func(s *Server) { s.addr = addr }
+}
+
+// Server is an in-process exchange that speaks Binance's stream protocol:
+// raw (/ws/<s1>/<s2>) and combined (/stream?streams=) connections, under
+// /<route>/ when the market has routes; live SUBSCRIBE, UNSUBSCRIBE,
+// LIST_SUBSCRIPTIONS, SET_PROPERTY and GET_PROPERTY with the exchange's
+// replies and error texts; the incoming message limit; server pings with a
+// pong deadline; and faults that tests trigger at any time.
+type Server struct {
+	market       *runtime.Market
+	valid        func(string) bool
+	routeOf      func(string) string
+	source       Source
+	publishEvery time.Duration
+	pingEvery    time.Duration
+	pongDeadline time.Duration
+	msgLimit     int
+	msgWindow    time.Duration
+	streamLimit  int
+	outBuffer    int
+	addr         string
+
+	upgrader websocket.Upgrader
+	http     *http.Server
+	url      string
+
+	mu         sync.Mutex
+	conns      map[*conn]bool // open connections
+	all        []*conn        // every connection ever, for Conns
+	nextID     int
+	feeds      map[string]Feed
+	subs       map[string]map[*conn]bool // stream -> subscribed connections
+	rejectNext *wireError
+	timers     []*time.Timer
+	closed     bool
+
+	wg   sync.WaitGroup
+	stop chan struct{}
+}
+
+// New returns a server for market m. It starts publishing at once; call
+// Start to listen, or serve it with httptest.NewServer.
+func New(m *runtime.Market, opts ...Option) *Server {
+	s := &Server{
+		market:       m,
+		publishEvery: 100 * time.Millisecond,
+		pingEvery:    m.Limits.PingInterval,
+		pongDeadline: m.Limits.PongDeadline,
+		msgLimit:     m.Limits.ControlMessagesPerSecond,
+		msgWindow:    time.Second,
+		streamLimit:  m.Limits.StreamsPerConnection,
+		outBuffer:    4096,
+		addr:         "127.0.0.1:0",
+		conns:        map[*conn]bool{},
+		feeds:        map[string]Feed{},
+		subs:         map[string]map[*conn]bool{},
+		stop:         make(chan struct{}),
+	}
+	if s.pingEvery == 0 {
+		s.pingEvery = 20 * time.Second
+	}
+	if s.pongDeadline == 0 {
+		s.pongDeadline = time.Minute
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.source == nil {
+		s.source = Sources{}
+	}
+	if s.valid == nil {
+		s.valid = func(stream string) bool {
+			_, err := s.source.Open(stream)
+			return err == nil
+		}
+	}
+	if s.publishEvery > 0 {
+		s.wg.Add(1)
+		go s.publishLoop()
+	}
+	return s
+}
+
+// Start listens on a loopback address and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.url = "ws://" + ln.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.http.Serve(ln)
+	}()
+	return nil
+}
+
+// URL returns the ws:// base URL after Start.
+func (s *Server) URL() string { return s.url }
+
+// Close stops the server, closes every connection and waits for all of its
+// goroutines.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for _, t := range s.timers {
+		t.Stop()
+	}
+	open := s.openConns()
+	s.mu.Unlock()
+	close(s.stop)
+	if s.http != nil {
+		_ = s.http.Close()
+	}
+	for _, c := range open {
+		c.close("server closed", false)
+	}
+	s.wg.Wait()
+}
+
+func (s *Server) openConns() []*conn {
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// ServeHTTP accepts websocket connections on the exchange's paths.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	route, path := "", r.URL.Path
+	if len(s.market.Routes) > 0 {
+		for _, rt := range s.market.Routes {
+			if strings.HasPrefix(path, "/"+rt+"/") {
+				route, path = rt, path[len(rt)+1:]
+				break
+			}
+		}
+	}
+	var streams []string
+	combined := false
+	switch {
+	case path == "/stream":
+		combined = true
+		if q := r.URL.Query().Get("streams"); q != "" {
+			streams = strings.Split(q, "/")
+		}
+	case path == "/ws":
+	case strings.HasPrefix(path, "/ws/"):
+		streams = strings.Split(path[len("/ws/"):], "/")
+	default:
+		http.Error(w, `{"code":-1,"msg":"not found"}`, http.StatusNotFound)
+		return
+	}
+	for _, st := range streams {
+		if !s.valid(st) {
+			http.Error(w, `{"code":2,"msg":"Invalid request: invalid stream"}`, http.StatusBadRequest)
+			return
+		}
+	}
+	if s.streamLimit > 0 && len(streams) > s.streamLimit {
+		http.Error(w, `{"code":2,"msg":"Invalid request: too many streams"}`, http.StatusBadRequest)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ws.Close()
+		return
+	}
+	s.nextID++
+	c := newConn(s, s.nextID, ws, route, r.URL.RequestURI(), combined)
+	s.conns[c] = true
+	s.all = append(s.all, c)
+	for _, st := range streams {
+		s.subscribeLocked(c, st)
+	}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// subscribeLocked adds stream to c. Called with s.mu held.
+func (s *Server) subscribeLocked(c *conn, stream string) {
+	c.subscribes[stream]++
+	if c.streams[stream] {
+		return
+	}
+	c.streams[stream] = true
+	c.order = append(c.order, stream)
+	if s.subs[stream] == nil {
+		s.subs[stream] = map[*conn]bool{}
+	}
+	s.subs[stream][c] = true
+	if _, ok := s.feeds[stream]; !ok {
+		f, err := s.source.Open(stream)
+		if err != nil {
+			f = nil
+		}
+		s.feeds[stream] = f
+	}
+}
+
+func (s *Server) unsubscribeLocked(c *conn, stream string) {
+	if !c.streams[stream] {
+		return
+	}
+	delete(c.streams, stream)
+	for i, x := range c.order {
+		if x == stream {
+			c.order = append(c.order[:i:i], c.order[i+1:]...)
+			break
+		}
+	}
+	delete(s.subs[stream], c)
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	for st := range c.streams {
+		delete(s.subs[st], c)
+	}
+}
+
+// serves reports whether c receives stream's data (the route matches).
+func (s *Server) serves(c *conn, stream string) bool {
+	if s.routeOf == nil {
+		return true
+	}
+	r := s.routeOf(stream)
+	return r == c.route || c.route == "" && r == "public"
+}
+
+func (s *Server) publishLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.publishEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			s.tick(now)
+		}
+	}
+}
+
+// tick publishes one payload of every subscribed stream.
+func (s *Server) tick(now time.Time) {
+	type job struct {
+		stream string
+		feed   Feed
+		conns  []*conn
+	}
+	s.mu.Lock()
+	jobs := make([]job, 0, len(s.subs))
+	for st, cs := range s.subs {
+		if len(cs) == 0 || s.feeds[st] == nil {
+			continue
+		}
+		j := job{stream: st, feed: s.feeds[st]}
+		for c := range cs {
+			if s.serves(c, st) {
+				j.conns = append(j.conns, c)
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	s.mu.Unlock()
+	for _, j := range jobs {
+		p := j.feed.Next(now)
+		if p == nil {
+			continue
+		}
+		for _, c := range j.conns {
+			c.sendData(j.stream, p, false)
+		}
+	}
+}
+
+// Publish sends one payload of stream to every connection subscribed to it
+// now, and returns how many it reached.
+func (s *Server) Publish(stream string, payload []byte) int {
+	n := 0
+	for _, c := range s.subscribers(stream) {
+		if c.sendData(stream, payload, false) {
+			n++
+		}
+	}
+	return n
+}
+
+// Blast pushes pre-built payloads of stream to every subscribed connection
+// as fast as their sockets take them, waiting for room instead of dropping
+// slow connections. It returns the number of frames queued. Use it for
+// benchmarks.
+func (s *Server) Blast(stream string, payloads [][]byte) int {
+	n := 0
+	for _, c := range s.subscribers(stream) {
+		for _, p := range payloads {
+			if !c.sendData(stream, p, true) {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) subscribers(stream string) []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*conn
+	for c := range s.subs[stream] {
+		if s.serves(c, stream) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Faults.
+
+// DropConnections closes every open connection abruptly (no close frame)
+// and returns how many there were.
+func (s *Server) DropConnections() int {
+	s.mu.Lock()
+	open := s.openConns()
+	s.mu.Unlock()
+	for _, c := range open {
+		c.close("dropped", false)
+	}
+	return len(open)
+}
+
+// Silence makes every open connection go silent: no data, pings or replies,
+// while the TCP connection stays open. New connections are not affected.
+func (s *Server) Silence() int {
+	s.mu.Lock()
+	open := s.openConns()
+	s.mu.Unlock()
+	for _, c := range open {
+		c.silent.Store(true)
+	}
+	return len(open)
+}
+
+// SendRaw sends frame as is to every open connection.
+func (s *Server) SendRaw(frame []byte) int {
+	s.mu.Lock()
+	open := s.openConns()
+	s.mu.Unlock()
+	for _, c := range open {
+		c.send(frame, false)
+	}
+	return len(open)
+}
+
+// SendMalformed sends a truncated, invalid frame to every open connection.
+func (s *Server) SendMalformed() int {
+	return s.SendRaw([]byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":17`))
+}
+
+// SendServerShutdown sends the serverShutdown event to every open
+// connection (combined or raw form) and, if closeAfter > 0, closes those
+// connections that much later.
+func (s *Server) SendServerShutdown(closeAfter time.Duration) int {
+	s.mu.Lock()
+	open := s.openConns()
+	s.mu.Unlock()
+	ev := fmt.Sprintf(`{"e":"serverShutdown","E":%d}`, time.Now().UnixMilli())
+	for _, c := range open {
+		if c.isCombined() {
+			c.send([]byte(`{"stream":"!serverShutdown","data":`+ev+`}`), false)
+		} else {
+			c.send([]byte(ev), false)
+		}
+	}
+	if closeAfter > 0 {
+		s.mu.Lock()
+		if !s.closed {
+			s.timers = append(s.timers, time.AfterFunc(closeAfter, func() {
+				for _, c := range open {
+					c.close("server shutdown", false)
+				}
+			}))
+		}
+		s.mu.Unlock()
+	}
+	return len(open)
+}
+
+// RejectNextSubscribe makes the next SUBSCRIBE request fail with
+// {"error":{"code":code,"msg":msg},"id":<id>}.
+func (s *Server) RejectNextSubscribe(code int, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejectNext = &wireError{Code: code, Msg: msg}
+}
+
+// ConnInfo describes one connection the server accepted.
+type ConnInfo struct {
+	ID       int
+	Route    string
+	Path     string // request URI
+	Open     bool
+	Combined bool
+	Streams  []string       // subscribed now, in subscription order
+	Subs     map[string]int // how many times each stream was subscribed (URL or SUBSCRIBE)
+	Messages int            // frames received from the client
+	MaxRate  int            // most frames received in one message-limit window
+	Pings    int            // pings sent
+	Pongs    int            // pongs that echoed the ping payload
+	BadPongs int            // pongs with another payload
+	Closed   string         // why the server closed it
+}
+
+// Conns describes every connection accepted so far, in order.
+func (s *Server) Conns() []ConnInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ConnInfo, 0, len(s.all))
+	for _, c := range s.all {
+		out = append(out, c.info(s.conns[c]))
+	}
+	return out
+}
+
+// OpenConns describes the open connections.
+func (s *Server) OpenConns() []ConnInfo {
+	var out []ConnInfo
+	for _, ci := range s.Conns() {
+		if ci.Open {
+			out = append(out, ci)
+		}
+	}
+	return out
+}
+
+var errClosed = errors.New("sim: connection closed")
+
+func itoa(n int) string { return strconv.Itoa(n) }
