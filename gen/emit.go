@@ -43,7 +43,63 @@ func Emit(m *Model, importBase string) (map[string][]byte, error) {
 			out[path.Join(mk.Name, name)] = src
 		}
 	}
+	src, err := render(registry(m, importBase))
+	if err != nil {
+		return nil, fmt.Errorf("markets: %w", err)
+	}
+	out["markets/markets_gen.go"] = src
 	return out, nil
+}
+
+// registry emits package markets: every market reachable by name, for
+// programs that pick a market at run time.
+func registry(m *Model, importBase string) *jen.File {
+	f := jen.NewFilePathName(path.Join(importBase, "markets"), "markets")
+	f.HeaderComment(Header)
+	f.ImportName(runtimePkg, "runtime")
+	f.PackageComment("Package markets lists every generated market package, for programs that choose a market at run time, such as the simulator or a recorder.")
+	f.Add(doc("Market is one generated market package seen through functions."))
+	f.Type().Id("Market").Struct(
+		jen.Id("Info").Op("*").Qual(runtimePkg, "Market"),
+		jen.Id("ParseStream").Func().Params(jen.Id("name").String()).Params(jen.Id("Stream"), jen.Error()),
+		jen.Id("Decode").Func().Params(jen.Id("stream").String(), jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()),
+		jen.Comment("Dispatch holds the market's Decode<Group> functions by group name, e.g. \"user\"."),
+		jen.Id("Dispatch").Map(jen.String()).Func().Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()),
+	)
+	f.Add(doc("Stream is the part of every market's StreamParams that does not depend on the market."))
+	f.Type().Id("Stream").Interface(
+		jen.Id("Validate").Params().Error(),
+		jen.Id("StreamName").Params().String(),
+		jen.Id("Route").Params().String(),
+		jen.Id("Kind").Params().String(),
+	)
+	f.Add(doc("Payload is implemented by every market's payload types."))
+	f.Type().Id("Payload").Interface(
+		jen.Id("AppendJSON").Params(jen.Id("dst").Index().Byte()).Index().Byte(),
+		jen.Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()),
+		jen.Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error(),
+	)
+	all := jen.Dict{}
+	for _, mk := range m.Markets {
+		pkg := path.Join(importBase, mk.Name)
+		f.ImportName(pkg, mk.Name)
+		dispatch := jen.Dict{}
+		for _, g := range mk.Dispatch {
+			dispatch[jen.Lit(g.Name)] = jen.Func().Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(
+				jen.Return(jen.Qual(pkg, "Decode"+g.GoName).Call(jen.Id("data"))))
+		}
+		all[jen.Lit(mk.Name)] = jen.Values(jen.Dict{
+			jen.Id("Dispatch"): jen.Map(jen.String()).Func().Params(jen.Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Values(dispatch),
+			jen.Id("Info"): jen.Op("&").Qual(pkg, "Market"),
+			jen.Id("ParseStream"): jen.Func().Params(jen.Id("name").String()).Params(jen.Id("Stream"), jen.Error()).Block(
+				jen.Return(jen.Qual(pkg, "ParseStream").Call(jen.Id("name")))),
+			jen.Id("Decode"): jen.Func().Params(jen.Id("stream").String(), jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(
+				jen.Return(jen.Qual(pkg, "Decode").Call(jen.Id("stream"), jen.Id("data")))),
+		})
+	}
+	f.Add(doc("All holds every market by its schema name."))
+	f.Var().Id("All").Op("=").Map(jen.String()).Id("Market").Values(all)
+	return f
 }
 
 type emitter struct {
@@ -189,6 +245,8 @@ func (e *emitter) market(f *jen.File) {
 		jen.Id("StreamName").Params().String(),
 		doc("Route returns the URL route the stream is served on, or \"\" when the market has no routes."),
 		jen.Id("Route").Params().String(),
+		doc("Kind returns the stream's schema name, such as \"aggTrade\"."),
+		jen.Id("Kind").Params().String(),
 		doc("NewPayload returns a new, empty value of the stream's payload type."),
 		jen.Id("NewPayload").Params().Id("Payload"),
 	)

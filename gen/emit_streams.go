@@ -104,6 +104,9 @@ func (e *emitter) stream(f *jen.File, s *StreamModel) {
 	f.Add(doc("Route returns the URL route the stream is served on, or \"\" when the market has no routes."))
 	f.Func().Params(jen.Id(typ)).Id("Route").Params().String().Block(jen.Return(jen.Lit(s.Route)))
 
+	f.Add(doc("Kind returns the stream's schema name."))
+	f.Func().Params(jen.Id(typ)).Id("Kind").Params().String().Block(jen.Return(jen.Lit(s.Name)))
+
 	f.Add(doc(fmt.Sprintf("NewPayload returns a new, empty %s.", s.PayloadGoType())))
 	f.Func().Params(jen.Id(typ)).Id("NewPayload").Params().Id("Payload").Block(jen.Return(jen.New(jen.Id(s.PayloadGoType()))))
 

@@ -15,10 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/marketwire/marketwire/generated/coinm"
-	"github.com/marketwire/marketwire/generated/options"
-	"github.com/marketwire/marketwire/generated/spot"
-	"github.com/marketwire/marketwire/generated/usdm"
+	"github.com/marketwire/marketwire/generated/markets"
 	"github.com/marketwire/marketwire/wire"
 )
 
@@ -29,48 +26,27 @@ import (
 // The tag leaves out the old golden values, which may no longer compile.
 var update = flag.Bool("update", false, "rewrite golden_values_test.go from the fixtures")
 
-// payload is what every market's Decode returns.
-type payload interface {
-	AppendJSON([]byte) []byte
-}
-
-// market is one generated package as the tests see it.
-type market struct {
-	decode func(stream string, data []byte) (payload, error)
-	parse  func(name string) (params, error)
-}
-
-type params interface {
-	Validate() error
-	StreamName() string
-}
-
-var markets = map[string]market{
-	"spot": {
-		decode: func(s string, b []byte) (payload, error) { return spot.Decode(s, b) },
-		parse:  func(n string) (params, error) { return spot.ParseStream(n) },
-	},
-	"usdm": {
-		decode: func(s string, b []byte) (payload, error) { return usdm.Decode(s, b) },
-		parse:  func(n string) (params, error) { return usdm.ParseStream(n) },
-	},
-	"coinm": {
-		decode: func(s string, b []byte) (payload, error) { return coinm.Decode(s, b) },
-		parse:  func(n string) (params, error) { return coinm.ParseStream(n) },
-	},
-	"options": {
-		decode: func(s string, b []byte) (payload, error) { return options.Decode(s, b) },
-		parse:  func(n string) (params, error) { return options.ParseStream(n) },
-	},
-}
-
 // fixture is one testdata file: a combined-stream envelope.
 type fixture struct {
 	path   string // relative to testdata, e.g. "spot/aggTrade/reference.json"
 	market string
 	stream string // schema stream name (the directory)
-	Stream string `json:"stream"`
-	Data   json.RawMessage
+	Stream  string `json:"stream"`  // wire stream name, for stream fixtures
+	Decoder string `json:"decoder"` // dispatch group, for event fixtures
+	Data    json.RawMessage
+}
+
+// decode decodes the fixture's data the way its envelope says.
+func (f fixture) decode() (markets.Payload, error) {
+	m := markets.All[f.market]
+	if f.Decoder != "" {
+		decode, ok := m.Dispatch[f.Decoder]
+		if !ok {
+			return nil, fmt.Errorf("market %s has no dispatch group %q", f.market, f.Decoder)
+		}
+		return decode(f.Data)
+	}
+	return m.Decode(f.Stream, f.Data)
 }
 
 func loadFixtures(t *testing.T) []fixture {
@@ -83,8 +59,8 @@ func loadFixtures(t *testing.T) []fixture {
 	for _, p := range paths {
 		rel, _ := filepath.Rel("testdata", p)
 		parts := strings.Split(filepath.ToSlash(rel), "/")
-		if _, ok := markets[parts[0]]; !ok {
-			continue
+		if _, ok := markets.All[parts[0]]; !ok {
+			t.Fatalf("%s: no market %q", p, parts[0])
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -106,8 +82,7 @@ func TestFixtures(t *testing.T) {
 	got := map[string]any{}
 	for _, f := range fixtures {
 		t.Run(f.path, func(t *testing.T) {
-			m := markets[f.market]
-			v, err := m.decode(f.Stream, f.Data)
+			v, err := f.decode()
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -152,8 +127,11 @@ func jsonValue(t *testing.T, b []byte) any {
 func TestEveryStreamHasFixtures(t *testing.T) {
 	count := map[string]int{}
 	for _, f := range loadFixtures(t) {
+		if f.Decoder != "" {
+			continue
+		}
 		count[f.market+"/"+f.stream]++
-		p, err := markets[f.market].parse(f.Stream)
+		p, err := markets.All[f.market].ParseStream(f.Stream)
 		if err != nil {
 			t.Errorf("%s: %v", f.path, err)
 			continue

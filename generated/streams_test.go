@@ -8,6 +8,7 @@ import (
 
 	"github.com/marketwire/marketwire/gen"
 	"github.com/marketwire/marketwire/generated/coinm"
+	"github.com/marketwire/marketwire/generated/markets"
 	"github.com/marketwire/marketwire/generated/options"
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/generated/usdm"
@@ -31,9 +32,6 @@ func loadModel(t *testing.T) *gen.Model {
 func schemaStreams(t *testing.T) []string {
 	var out []string
 	for _, m := range loadModel(t).Markets {
-		if _, ok := markets[m.Name]; !ok {
-			continue
-		}
 		for _, s := range m.Streams {
 			out = append(out, m.Name+"/"+s.Name)
 		}
@@ -51,12 +49,9 @@ func TestStreamNameRoundTrip(t *testing.T) {
 	}
 	checked := 0
 	for _, m := range loadModel(t).Markets {
-		mk, ok := markets[m.Name]
-		if !ok {
-			continue
-		}
+		mk := markets.All[m.Name]
 		for _, s := range m.Streams {
-			base, err := mk.parse(fixtures[m.Name+"/"+s.Name])
+			base, err := mk.ParseStream(fixtures[m.Name+"/"+s.Name])
 			if err != nil {
 				t.Errorf("%s/%s: %v", m.Name, s.Name, err)
 				continue
@@ -75,13 +70,13 @@ func TestStreamNameRoundTrip(t *testing.T) {
 					pv := reflect.New(reflect.TypeOf(base)).Elem()
 					pv.Set(reflect.ValueOf(base))
 					pv.FieldByName(p.GoName).SetString(val)
-					want := pv.Interface().(params)
+					want := pv.Interface().(markets.Stream)
 					if err := want.Validate(); err != nil {
 						t.Errorf("%s/%s %s=%q: %v", m.Name, s.Name, p.Name, val, err)
 						continue
 					}
 					name := want.StreamName()
-					got, err := mk.parse(name)
+					got, err := mk.ParseStream(name)
 					if err != nil {
 						t.Errorf("%s/%s: parse(%q): %v", m.Name, s.Name, name, err)
 						continue
@@ -99,7 +94,7 @@ func TestStreamNameRoundTrip(t *testing.T) {
 
 func TestStreamNames(t *testing.T) {
 	for _, tc := range []struct {
-		p    params
+		p    markets.Stream
 		want string
 	}{
 		{spot.AggTradeParams{Symbol: "BTCUSDT"}, "btcusdt@aggTrade"},
@@ -128,7 +123,7 @@ func TestStreamNames(t *testing.T) {
 // naming the market, stream, parameter and the allowed values.
 func TestInvalidParams(t *testing.T) {
 	for _, tc := range []struct {
-		p    params
+		p    markets.Stream
 		want string
 	}{
 		{spot.AggTradeParams{}, `spot: stream aggTrade: parameter symbol: is required`},

@@ -43,6 +43,11 @@ func (AggTradeParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (AggTradeParams) Kind() string {
+	return "aggTrade"
+}
+
 // NewPayload returns a new, empty AggTradeEvent.
 func (AggTradeParams) NewPayload() Payload {
 	return new(AggTradeEvent)
@@ -124,6 +129,11 @@ func (p IndexPriceParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (IndexPriceParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (IndexPriceParams) Kind() string {
+	return "indexPrice"
 }
 
 // NewPayload returns a new, empty IndexPriceEvent.
@@ -218,6 +228,11 @@ func (MarkPriceParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (MarkPriceParams) Kind() string {
+	return "markPrice"
+}
+
 // NewPayload returns a new, empty MarkPriceEvent.
 func (MarkPriceParams) NewPayload() Payload {
 	return new(MarkPriceEvent)
@@ -310,6 +325,11 @@ func (PairMarkPricesParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (PairMarkPricesParams) Kind() string {
+	return "pairMarkPrices"
+}
+
 // NewPayload returns a new, empty MarkPriceEvents.
 func (PairMarkPricesParams) NewPayload() Payload {
 	return new(MarkPriceEvents)
@@ -380,6 +400,11 @@ func (p KlineParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (KlineParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (KlineParams) Kind() string {
+	return "kline"
 }
 
 // NewPayload returns a new, empty KlineEvent.
@@ -476,6 +501,11 @@ func (ContinuousKlineParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (ContinuousKlineParams) Kind() string {
+	return "continuousKline"
+}
+
 // NewPayload returns a new, empty ContinuousKlineEvent.
 func (ContinuousKlineParams) NewPayload() Payload {
 	return new(ContinuousKlineEvent)
@@ -564,6 +594,11 @@ func (IndexPriceKlineParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (IndexPriceKlineParams) Kind() string {
+	return "indexPriceKline"
+}
+
 // NewPayload returns a new, empty IndexPriceKlineEvent.
 func (IndexPriceKlineParams) NewPayload() Payload {
 	return new(IndexPriceKlineEvent)
@@ -638,6 +673,11 @@ func (MarkPriceKlineParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (MarkPriceKlineParams) Kind() string {
+	return "markPriceKline"
+}
+
 // NewPayload returns a new, empty MarkPriceKlineEvent.
 func (MarkPriceKlineParams) NewPayload() Payload {
 	return new(MarkPriceKlineEvent)
@@ -698,6 +738,11 @@ func (MiniTickerParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (MiniTickerParams) Kind() string {
+	return "miniTicker"
+}
+
 // NewPayload returns a new, empty MiniTickerEvent.
 func (MiniTickerParams) NewPayload() Payload {
 	return new(MiniTickerEvent)
@@ -742,6 +787,11 @@ func (p AllMiniTickersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllMiniTickersParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (AllMiniTickersParams) Kind() string {
+	return "allMiniTickers"
 }
 
 // NewPayload returns a new, empty MiniTickerEvents.
@@ -789,6 +839,11 @@ func (TickerParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (TickerParams) Kind() string {
+	return "ticker"
+}
+
 // NewPayload returns a new, empty TickerEvent.
 func (TickerParams) NewPayload() Payload {
 	return new(TickerEvent)
@@ -832,6 +887,11 @@ func (p AllTickersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllTickersParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (AllTickersParams) Kind() string {
+	return "allTickers"
 }
 
 // NewPayload returns a new, empty TickerEvents.
@@ -880,6 +940,11 @@ func (BookTickerParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (BookTickerParams) Kind() string {
+	return "bookTicker"
+}
+
 // NewPayload returns a new, empty BookTickerEvent.
 func (BookTickerParams) NewPayload() Payload {
 	return new(BookTickerEvent)
@@ -923,6 +988,11 @@ func (p AllBookTickersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllBookTickersParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (AllBookTickersParams) Kind() string {
+	return "allBookTickers"
 }
 
 // NewPayload returns a new, empty BookTickerEvent.
@@ -971,6 +1041,11 @@ func (ForceOrderParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (ForceOrderParams) Kind() string {
+	return "forceOrder"
+}
+
 // NewPayload returns a new, empty ForceOrderEvent.
 func (ForceOrderParams) NewPayload() Payload {
 	return new(ForceOrderEvent)
@@ -1015,6 +1090,11 @@ func (p AllForceOrdersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllForceOrdersParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (AllForceOrdersParams) Kind() string {
+	return "allForceOrders"
 }
 
 // NewPayload returns a new, empty ForceOrderEvent.
@@ -1088,6 +1168,11 @@ func (p PartialDepthParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (PartialDepthParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (PartialDepthParams) Kind() string {
+	return "partialDepth"
 }
 
 // NewPayload returns a new, empty DepthUpdateEvent.
@@ -1171,6 +1256,11 @@ func (DiffDepthParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (DiffDepthParams) Kind() string {
+	return "diffDepth"
+}
+
 // NewPayload returns a new, empty DepthUpdateEvent.
 func (DiffDepthParams) NewPayload() Payload {
 	return new(DepthUpdateEvent)
@@ -1219,6 +1309,11 @@ func (p ContractInfoParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (ContractInfoParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (ContractInfoParams) Kind() string {
+	return "contractInfo"
 }
 
 // NewPayload returns a new, empty ContractInfoEvent.

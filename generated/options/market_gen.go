@@ -50,6 +50,8 @@ type StreamParams interface {
 	StreamName() string
 	// Route returns the URL route the stream is served on, or "" when the market has no routes.
 	Route() string
+	// Kind returns the stream's schema name, such as "aggTrade".
+	Kind() string
 	// NewPayload returns a new, empty value of the stream's payload type.
 	NewPayload() Payload
 }

@@ -44,6 +44,11 @@ func (TradeParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (TradeParams) Kind() string {
+	return "trade"
+}
+
 // NewPayload returns a new, empty TradeEvent.
 func (TradeParams) NewPayload() Payload {
 	return new(TradeEvent)
@@ -120,6 +125,11 @@ func (TickerParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (TickerParams) Kind() string {
+	return "ticker"
+}
+
 // NewPayload returns a new, empty TickerEvent.
 func (TickerParams) NewPayload() Payload {
 	return new(TickerEvent)
@@ -182,6 +192,11 @@ func (p BookTickerParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (BookTickerParams) Route() string {
 	return "public"
+}
+
+// Kind returns the stream's schema name.
+func (BookTickerParams) Kind() string {
+	return "bookTicker"
 }
 
 // NewPayload returns a new, empty BookTickerEvent.
@@ -261,6 +276,11 @@ func (PartialDepthParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (PartialDepthParams) Kind() string {
+	return "partialDepth"
+}
+
 // NewPayload returns a new, empty DepthUpdateEvent.
 func (PartialDepthParams) NewPayload() Payload {
 	return new(DepthUpdateEvent)
@@ -336,6 +356,11 @@ func (DiffDepthParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (DiffDepthParams) Kind() string {
+	return "diffDepth"
+}
+
 // NewPayload returns a new, empty DepthUpdateEvent.
 func (DiffDepthParams) NewPayload() Payload {
 	return new(DepthUpdateEvent)
@@ -407,6 +432,11 @@ func (KlineParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (KlineParams) Kind() string {
+	return "kline"
+}
+
 // NewPayload returns a new, empty KlineEvent.
 func (KlineParams) NewPayload() Payload {
 	return new(KlineEvent)
@@ -467,6 +497,11 @@ func (p MarkPriceParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (MarkPriceParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (MarkPriceParams) Kind() string {
+	return "markPrice"
 }
 
 // NewPayload returns a new, empty MarkPriceEvents.
@@ -549,6 +584,11 @@ func (OpenInterestParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (OpenInterestParams) Kind() string {
+	return "openInterest"
+}
+
 // NewPayload returns a new, empty OpenInterestEvents.
 func (OpenInterestParams) NewPayload() Payload {
 	return new(OpenInterestEvents)
@@ -600,6 +640,11 @@ func (NewSymbolParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (NewSymbolParams) Kind() string {
+	return "newSymbol"
+}
+
 // NewPayload returns a new, empty NewSymbolEvent.
 func (NewSymbolParams) NewPayload() Payload {
 	return new(NewSymbolEvent)
@@ -633,6 +678,11 @@ func (p IndexPricesParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (IndexPricesParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (IndexPricesParams) Kind() string {
+	return "indexPrices"
 }
 
 // NewPayload returns a new, empty IndexPriceEvents.

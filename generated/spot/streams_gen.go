@@ -42,6 +42,11 @@ func (ReferencePriceParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (ReferencePriceParams) Kind() string {
+	return "referencePrice"
+}
+
 // NewPayload returns a new, empty ReferencePriceEvent.
 func (ReferencePriceParams) NewPayload() Payload {
 	return new(ReferencePriceEvent)
@@ -96,6 +101,11 @@ func (p AggTradeParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AggTradeParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (AggTradeParams) Kind() string {
+	return "aggTrade"
 }
 
 // NewPayload returns a new, empty AggTradeEvent.
@@ -154,6 +164,11 @@ func (TradeParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (TradeParams) Kind() string {
+	return "trade"
+}
+
 // NewPayload returns a new, empty TradeEvent.
 func (TradeParams) NewPayload() Payload {
 	return new(TradeEvent)
@@ -207,6 +222,11 @@ func (p BlockTradeParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (BlockTradeParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (BlockTradeParams) Kind() string {
+	return "blockTrade"
 }
 
 // NewPayload returns a new, empty BlockTradeEvent.
@@ -274,6 +294,11 @@ func (p KlineParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (KlineParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (KlineParams) Kind() string {
+	return "kline"
 }
 
 // NewPayload returns a new, empty KlineEvent.
@@ -366,6 +391,11 @@ func (KlineTimezoneParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (KlineTimezoneParams) Kind() string {
+	return "klineTimezone"
+}
+
 // NewPayload returns a new, empty KlineEvent.
 func (KlineTimezoneParams) NewPayload() Payload {
 	return new(KlineEvent)
@@ -429,6 +459,11 @@ func (MiniTickerParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (MiniTickerParams) Kind() string {
+	return "miniTicker"
+}
+
 // NewPayload returns a new, empty MiniTickerEvent.
 func (MiniTickerParams) NewPayload() Payload {
 	return new(MiniTickerEvent)
@@ -474,6 +509,11 @@ func (AllMiniTickersParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (AllMiniTickersParams) Kind() string {
+	return "allMiniTickers"
+}
+
 // NewPayload returns a new, empty MiniTickerEvents.
 func (AllMiniTickersParams) NewPayload() Payload {
 	return new(MiniTickerEvents)
@@ -517,6 +557,11 @@ func (p TickerParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (TickerParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (TickerParams) Kind() string {
+	return "ticker"
 }
 
 // NewPayload returns a new, empty TickerEvent.
@@ -586,6 +631,11 @@ func (WindowTickerParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (WindowTickerParams) Kind() string {
+	return "windowTicker"
+}
+
 // NewPayload returns a new, empty WindowTickerEvent.
 func (WindowTickerParams) NewPayload() Payload {
 	return new(WindowTickerEvent)
@@ -647,6 +697,11 @@ func (AllWindowTickersParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (AllWindowTickersParams) Kind() string {
+	return "allWindowTickers"
+}
+
 // NewPayload returns a new, empty WindowTickerEvents.
 func (AllWindowTickersParams) NewPayload() Payload {
 	return new(WindowTickerEvents)
@@ -703,6 +758,11 @@ func (BookTickerParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (BookTickerParams) Kind() string {
+	return "bookTicker"
+}
+
 // NewPayload returns a new, empty BookTickerEvent.
 func (BookTickerParams) NewPayload() Payload {
 	return new(BookTickerEvent)
@@ -757,6 +817,11 @@ func (p AvgPriceParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AvgPriceParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (AvgPriceParams) Kind() string {
+	return "avgPrice"
 }
 
 // NewPayload returns a new, empty AvgPriceEvent.
@@ -842,6 +907,11 @@ func (PartialDepthParams) Route() string {
 	return ""
 }
 
+// Kind returns the stream's schema name.
+func (PartialDepthParams) Kind() string {
+	return "partialDepth"
+}
+
 // NewPayload returns a new, empty PartialDepthEvent.
 func (PartialDepthParams) NewPayload() Payload {
 	return new(PartialDepthEvent)
@@ -921,6 +991,11 @@ func (p DiffDepthParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (DiffDepthParams) Route() string {
 	return ""
+}
+
+// Kind returns the stream's schema name.
+func (DiffDepthParams) Kind() string {
+	return "diffDepth"
 }
 
 // NewPayload returns a new, empty DepthUpdateEvent.

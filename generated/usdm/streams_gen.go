@@ -43,6 +43,11 @@ func (AggTradeParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (AggTradeParams) Kind() string {
+	return "aggTrade"
+}
+
 // NewPayload returns a new, empty AggTradeEvent.
 func (AggTradeParams) NewPayload() Payload {
 	return new(AggTradeEvent)
@@ -116,6 +121,11 @@ func (MarkPriceParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (MarkPriceParams) Kind() string {
+	return "markPrice"
+}
+
 // NewPayload returns a new, empty MarkPriceEvent.
 func (MarkPriceParams) NewPayload() Payload {
 	return new(MarkPriceEvent)
@@ -184,6 +194,11 @@ func (AllMarkPricesParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (AllMarkPricesParams) Kind() string {
+	return "allMarkPrices"
+}
+
 // NewPayload returns a new, empty MarkPriceEvents.
 func (AllMarkPricesParams) NewPayload() Payload {
 	return new(MarkPriceEvents)
@@ -248,6 +263,11 @@ func (p KlineParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (KlineParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (KlineParams) Kind() string {
+	return "kline"
 }
 
 // NewPayload returns a new, empty KlineEvent.
@@ -343,6 +363,11 @@ func (ContinuousKlineParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (ContinuousKlineParams) Kind() string {
+	return "continuousKline"
+}
+
 // NewPayload returns a new, empty ContinuousKlineEvent.
 func (ContinuousKlineParams) NewPayload() Payload {
 	return new(ContinuousKlineEvent)
@@ -408,6 +433,11 @@ func (MiniTickerParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (MiniTickerParams) Kind() string {
+	return "miniTicker"
+}
+
 // NewPayload returns a new, empty MiniTickerEvent.
 func (MiniTickerParams) NewPayload() Payload {
 	return new(MiniTickerEvent)
@@ -451,6 +481,11 @@ func (p AllMiniTickersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllMiniTickersParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (AllMiniTickersParams) Kind() string {
+	return "allMiniTickers"
 }
 
 // NewPayload returns a new, empty MiniTickerEvents.
@@ -498,6 +533,11 @@ func (TickerParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (TickerParams) Kind() string {
+	return "ticker"
+}
+
 // NewPayload returns a new, empty TickerEvent.
 func (TickerParams) NewPayload() Payload {
 	return new(TickerEvent)
@@ -540,6 +580,11 @@ func (p AllTickersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllTickersParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (AllTickersParams) Kind() string {
+	return "allTickers"
 }
 
 // NewPayload returns a new, empty TickerEvents.
@@ -589,6 +634,11 @@ func (BookTickerParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (BookTickerParams) Kind() string {
+	return "bookTicker"
+}
+
 // NewPayload returns a new, empty BookTickerEvent.
 func (BookTickerParams) NewPayload() Payload {
 	return new(BookTickerEvent)
@@ -633,6 +683,11 @@ func (p AllBookTickersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllBookTickersParams) Route() string {
 	return "public"
+}
+
+// Kind returns the stream's schema name.
+func (AllBookTickersParams) Kind() string {
+	return "allBookTickers"
 }
 
 // NewPayload returns a new, empty BookTickerEvent.
@@ -681,6 +736,11 @@ func (ForceOrderParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (ForceOrderParams) Kind() string {
+	return "forceOrder"
+}
+
 // NewPayload returns a new, empty ForceOrderEvent.
 func (ForceOrderParams) NewPayload() Payload {
 	return new(ForceOrderEvent)
@@ -724,6 +784,11 @@ func (p AllForceOrdersParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllForceOrdersParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (AllForceOrdersParams) Kind() string {
+	return "allForceOrders"
 }
 
 // NewPayload returns a new, empty ForceOrderEvent.
@@ -797,6 +862,11 @@ func (p PartialDepthParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (PartialDepthParams) Route() string {
 	return "public"
+}
+
+// Kind returns the stream's schema name.
+func (PartialDepthParams) Kind() string {
+	return "partialDepth"
 }
 
 // NewPayload returns a new, empty DepthUpdateEvent.
@@ -880,6 +950,11 @@ func (DiffDepthParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (DiffDepthParams) Kind() string {
+	return "diffDepth"
+}
+
 // NewPayload returns a new, empty DepthUpdateEvent.
 func (DiffDepthParams) NewPayload() Payload {
 	return new(DepthUpdateEvent)
@@ -942,6 +1017,11 @@ func (RPIDepthParams) Route() string {
 	return "public"
 }
 
+// Kind returns the stream's schema name.
+func (RPIDepthParams) Kind() string {
+	return "rpiDepth"
+}
+
 // NewPayload returns a new, empty DepthUpdateEvent.
 func (RPIDepthParams) NewPayload() Payload {
 	return new(DepthUpdateEvent)
@@ -999,6 +1079,11 @@ func (CompositeIndexParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (CompositeIndexParams) Kind() string {
+	return "compositeIndex"
+}
+
 // NewPayload returns a new, empty CompositeIndexEvent.
 func (CompositeIndexParams) NewPayload() Payload {
 	return new(CompositeIndexEvent)
@@ -1045,6 +1130,11 @@ func (ContractInfoParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (ContractInfoParams) Kind() string {
+	return "contractInfo"
+}
+
 // NewPayload returns a new, empty ContractInfoEvent.
 func (ContractInfoParams) NewPayload() Payload {
 	return new(ContractInfoEvent)
@@ -1078,6 +1168,11 @@ func (p AllAssetIndexesParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (AllAssetIndexesParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (AllAssetIndexesParams) Kind() string {
+	return "allAssetIndexes"
 }
 
 // NewPayload returns a new, empty AssetIndexEvents.
@@ -1127,6 +1222,11 @@ func (AssetIndexParams) Route() string {
 	return "market"
 }
 
+// Kind returns the stream's schema name.
+func (AssetIndexParams) Kind() string {
+	return "assetIndex"
+}
+
 // NewPayload returns a new, empty AssetIndexEvent.
 func (AssetIndexParams) NewPayload() Payload {
 	return new(AssetIndexEvent)
@@ -1170,6 +1270,11 @@ func (p TradingSessionParams) StreamName() string {
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
 func (TradingSessionParams) Route() string {
 	return "market"
+}
+
+// Kind returns the stream's schema name.
+func (TradingSessionParams) Kind() string {
+	return "tradingSession"
 }
 
 // NewPayload returns a new, empty TradingSessionEvent.
