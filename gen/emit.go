@@ -90,7 +90,7 @@ func registry(m *Model, importBase string) *jen.File {
 		}
 		all[jen.Lit(mk.Name)] = jen.Values(jen.Dict{
 			jen.Id("Dispatch"): jen.Map(jen.String()).Func().Params(jen.Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Values(dispatch),
-			jen.Id("Info"): jen.Op("&").Qual(pkg, "Market"),
+			jen.Id("Info"):     jen.Op("&").Qual(pkg, "Market"),
 			jen.Id("ParseStream"): jen.Func().Params(jen.Id("name").String()).Params(jen.Id("Stream"), jen.Error()).Block(
 				jen.Return(jen.Qual(pkg, "ParseStream").Call(jen.Id("name")))),
 			jen.Id("Decode"): jen.Func().Params(jen.Id("stream").String(), jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(

@@ -28,9 +28,9 @@ var update = flag.Bool("update", false, "rewrite golden_values_test.go from the 
 
 // fixture is one testdata file: a combined-stream envelope.
 type fixture struct {
-	path   string // relative to testdata, e.g. "spot/aggTrade/reference.json"
-	market string
-	stream string // schema stream name (the directory)
+	path    string // relative to testdata, e.g. "spot/aggTrade/reference.json"
+	market  string
+	stream  string // schema stream name (the directory)
 	Stream  string `json:"stream"`  // wire stream name, for stream fixtures
 	Decoder string `json:"decoder"` // dispatch group, for event fixtures
 	Data    json.RawMessage
