@@ -21,6 +21,10 @@ test: verify-generated
 check: test
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## demo: a few seconds of typed trades from the embedded exchange simulator
+demo:
+	$(GO) run ./examples/trades -for 5s
+
 ## bench: decode benchmarks next to goccy/go-json and encoding/json
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 
@@ -43,6 +44,14 @@ func Server(market string, seed uint64, opts ...sim.Option) (*sim.Server, error)
 	return sim.New(m.Info, append(all, opts...)...), nil
 }
 
+// startMid gives each symbol its own starting price, between 1.00 and
+// 60000.00, in the book's ticks of 0.01.
+func startMid(sym string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(sym))
+	return 100 + int64(h.Sum32()%6_000_000)
+}
+
 // books makes one sim.Book per symbol, on first use.
 type books struct {
 	futures bool
@@ -61,7 +70,7 @@ func (b *books) Open(stream string) (sim.Feed, error) {
 	b.mu.Lock()
 	book, ok := b.m[sym]
 	if !ok {
-		book = sim.NewBook(sim.BookConfig{Symbol: sym, Futures: b.futures, Seed: b.seed + uint64(len(b.m))})
+		book = sim.NewBook(sim.BookConfig{Symbol: sym, Futures: b.futures, Seed: b.seed + uint64(len(b.m)), Mid: startMid(sym)})
 		b.m[sym] = book
 	}
 	b.mu.Unlock()
