@@ -483,6 +483,19 @@ func (d *Decoder) skipArray(depth int) error {
 	}
 }
 
+// countElems counts the elements of the array whose '[' was just consumed,
+// leaving the decoder somewhere inside it; a syntax error stops the count.
+func (d *Decoder) countElems() int {
+	n := 0
+	for {
+		ok, err := d.NextElem()
+		if err != nil || !ok || d.Skip() != nil {
+			return n
+		}
+		n++
+	}
+}
+
 // End checks that only whitespace is left.
 func (d *Decoder) End() error {
 	if d.peek(); d.i < len(d.s) {
@@ -505,11 +518,14 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	if err := d.ArrayStart(); err != nil {
 		return dst, err
 	}
-	if dst == nil {
-		dst = make([]T, 0)
-	}
 	sub := subPool.Get().(*Decoder)
 	*sub = *d
+	if cap(dst) == 0 {
+		// A fresh slice: count the elements first (skipping is cheap) so
+		// that it is allocated once, at its final size, instead of growing.
+		dst = make([]T, 0, sub.countElems())
+		*sub = *d
+	}
 	var err error
 	for {
 		var ok bool
