@@ -1897,6 +1897,1306 @@ func (v *NotionalBracket) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "ACCOUNT_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = AccountUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "i":
+			v.AccountAlias, err = d.String()
+		case "a":
+			err = v.Update.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "ACCOUNT_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendString(dst, v.AccountAlias)
+	dst = append(dst, ",\"a\":"...)
+	dst = v.Update.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "AccountUpdate", "", err)
+	}
+	return nil
+}
+func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = AccountUpdate{Balances: v.Balances[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "m":
+			v.Reason, err = d.String()
+		case "B":
+			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*Balance).decodeJSON)
+		case "P":
+			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "AccountUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendString(dst, v.Reason)
+	dst = append(dst, ",\"B\":"...)
+	dst = append(dst, '[')
+	for i := range v.Balances {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Balances[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if v.Positions != nil {
+		dst = append(dst, ",\"P\":"...)
+		dst = append(dst, '[')
+		for i := range v.Positions {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = v.Positions[i].AppendJSON(dst)
+		}
+		dst = append(dst, ']')
+	}
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
+func (v *Balance) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "Balance", "", err)
+	}
+	return nil
+}
+func (v *Balance) decodeJSON(d *wire.Decoder) error {
+	*v = Balance{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "a":
+			v.Asset, err = d.String()
+		case "wb":
+			v.WalletBalance, err = d.Decimal()
+		case "cw":
+			v.CrossWalletBalance, err = d.Decimal()
+		case "bc":
+			v.BalanceChange, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "Balance", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v Balance) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *Balance) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendString(dst, v.Asset)
+	dst = append(dst, ",\"wb\":"...)
+	dst = wire.AppendDecimal(dst, v.WalletBalance)
+	dst = append(dst, ",\"cw\":"...)
+	dst = wire.AppendDecimal(dst, v.CrossWalletBalance)
+	dst = append(dst, ",\"bc\":"...)
+	dst = wire.AppendDecimal(dst, v.BalanceChange)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
+// data.
+func (v *Position) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "Position", "", err)
+	}
+	return nil
+}
+func (v *Position) decodeJSON(d *wire.Decoder) error {
+	*v = Position{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "pa":
+			v.PositionAmount, err = d.Decimal()
+		case "ep":
+			v.EntryPrice, err = d.Decimal()
+		case "bep":
+			v.BreakEvenPrice, err = d.Decimal()
+		case "cr":
+			v.AccumulatedRealized, err = d.Decimal()
+		case "up":
+			v.UnrealizedPnl, err = d.Decimal()
+		case "mt":
+			v.MarginType, err = d.String()
+		case "iw":
+			v.IsolatedWallet, err = d.Decimal()
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "Position", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v Position) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *Position) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"pa\":"...)
+	dst = wire.AppendDecimal(dst, v.PositionAmount)
+	dst = append(dst, ",\"ep\":"...)
+	dst = wire.AppendDecimal(dst, v.EntryPrice)
+	dst = append(dst, ",\"bep\":"...)
+	dst = wire.AppendDecimal(dst, v.BreakEvenPrice)
+	dst = append(dst, ",\"cr\":"...)
+	dst = wire.AppendDecimal(dst, v.AccumulatedRealized)
+	dst = append(dst, ",\"up\":"...)
+	dst = wire.AppendDecimal(dst, v.UnrealizedPnl)
+	dst = append(dst, ",\"mt\":"...)
+	dst = wire.AppendString(dst, v.MarginType)
+	dst = append(dst, ",\"iw\":"...)
+	dst = wire.AppendDecimal(dst, v.IsolatedWallet)
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
+// of data.
+func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "MARGIN_CALL", "", err)
+	}
+	return nil
+}
+func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
+	*v = MarginCallEvent{Positions: v.Positions[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "i":
+			v.AccountAlias, err = d.String()
+		case "cw":
+			if d.IsNull() {
+				v.CrossWalletBalance = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.CrossWalletBalance = p
+			}
+		case "p":
+			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*MarginCallPosition).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "MARGIN_CALL", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v MarginCallEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *MarginCallEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendString(dst, v.AccountAlias)
+	if v.CrossWalletBalance != nil {
+		dst = append(dst, ",\"cw\":"...)
+		if v.CrossWalletBalance == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.CrossWalletBalance))
+		}
+	}
+	dst = append(dst, ",\"p\":"...)
+	dst = append(dst, '[')
+	for i := range v.Positions {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Positions[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
+// copy of data.
+func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "MarginCallPosition", "", err)
+	}
+	return nil
+}
+func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
+	*v = MarginCallPosition{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		case "pa":
+			v.PositionAmount, err = d.Decimal()
+		case "mt":
+			v.MarginType, err = d.String()
+		case "iw":
+			v.IsolatedWallet, err = d.Decimal()
+		case "mp":
+			v.MarkPrice, err = d.Decimal()
+		case "up":
+			v.UnrealizedPnl, err = d.Decimal()
+		case "mm":
+			v.MaintenanceMargin, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "MarginCallPosition", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v MarginCallPosition) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *MarginCallPosition) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	dst = append(dst, ",\"pa\":"...)
+	dst = wire.AppendDecimal(dst, v.PositionAmount)
+	dst = append(dst, ",\"mt\":"...)
+	dst = wire.AppendString(dst, v.MarginType)
+	dst = append(dst, ",\"iw\":"...)
+	dst = wire.AppendDecimal(dst, v.IsolatedWallet)
+	dst = append(dst, ",\"mp\":"...)
+	dst = wire.AppendDecimal(dst, v.MarkPrice)
+	dst = append(dst, ",\"up\":"...)
+	dst = wire.AppendDecimal(dst, v.UnrealizedPnl)
+	dst = append(dst, ",\"mm\":"...)
+	dst = wire.AppendDecimal(dst, v.MaintenanceMargin)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "ORDER_TRADE_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = OrderTradeUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "i":
+			v.AccountAlias, err = d.String()
+		case "o":
+			err = v.Order.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "ORDER_TRADE_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OrderTradeUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OrderTradeUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendString(dst, v.AccountAlias)
+	dst = append(dst, ",\"o\":"...)
+	dst = v.Order.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "OrderUpdate", "", err)
+	}
+	return nil
+}
+func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = OrderUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "c":
+			v.ClientOrderID, err = d.String()
+		case "S":
+			x, xerr := d.String()
+			v.Side, err = Side(x), xerr
+		case "o":
+			x, xerr := d.String()
+			v.OrderType, err = OrderType(x), xerr
+		case "f":
+			x, xerr := d.String()
+			v.TimeInForce, err = TimeInForce(x), xerr
+		case "q":
+			v.OriginalQuantity, err = d.Decimal()
+		case "p":
+			v.OriginalPrice, err = d.Decimal()
+		case "ap":
+			v.AveragePrice, err = d.Decimal()
+		case "sp":
+			v.StopPrice, err = d.Decimal()
+		case "x":
+			x, xerr := d.String()
+			v.ExecutionType, err = ExecutionType(x), xerr
+		case "X":
+			x, xerr := d.String()
+			v.OrderStatus, err = OrderStatus(x), xerr
+		case "i":
+			v.OrderID, err = d.Int()
+		case "M":
+			if d.IsNull() {
+				v.ModifyID = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.ModifyID = p
+			}
+		case "l":
+			v.LastFilledQuantity, err = d.Decimal()
+		case "z":
+			v.FilledQuantity, err = d.Decimal()
+		case "L":
+			v.LastFilledPrice, err = d.Decimal()
+		case "ma":
+			v.MarginAsset, err = d.String()
+		case "N":
+			if d.IsNull() {
+				v.CommissionAsset = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.CommissionAsset = p
+			}
+		case "n":
+			if d.IsNull() {
+				v.Commission = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.Commission = p
+			}
+		case "T":
+			x, xerr := d.Int()
+			v.TradeTime, err = wire.Millis(x), xerr
+		case "t":
+			v.TradeID, err = d.Int()
+		case "rp":
+			v.RealizedProfit, err = d.Decimal()
+		case "b":
+			v.OpenBidQuantity, err = d.Decimal()
+		case "a":
+			v.OpenAskQuantity, err = d.Decimal()
+		case "m":
+			v.IsMaker, err = d.Bool()
+		case "R":
+			v.IsReduceOnly, err = d.Bool()
+		case "wt":
+			v.WorkingType, err = d.String()
+		case "ot":
+			x, xerr := d.String()
+			v.OriginalOrderType, err = OrderType(x), xerr
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		case "cp":
+			v.IsCloseAll, err = d.Bool()
+		case "AP":
+			if d.IsNull() {
+				v.ActivationPrice = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.ActivationPrice = p
+			}
+		case "cr":
+			if d.IsNull() {
+				v.CallbackRate = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.CallbackRate = p
+			}
+		case "pP":
+			v.PriceProtect, err = d.Bool()
+		case "V":
+			v.SelfTradePreventionMode, err = d.String()
+		case "pm":
+			v.PriceMatch, err = d.String()
+		case "er":
+			v.ExpiryReason, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "OrderUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OrderUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ClientOrderID)
+	dst = append(dst, ",\"S\":"...)
+	dst = wire.AppendString(dst, string(v.Side))
+	dst = append(dst, ",\"o\":"...)
+	dst = wire.AppendString(dst, string(v.OrderType))
+	dst = append(dst, ",\"f\":"...)
+	dst = wire.AppendString(dst, string(v.TimeInForce))
+	dst = append(dst, ",\"q\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalQuantity)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalPrice)
+	dst = append(dst, ",\"ap\":"...)
+	dst = wire.AppendDecimal(dst, v.AveragePrice)
+	dst = append(dst, ",\"sp\":"...)
+	dst = wire.AppendDecimal(dst, v.StopPrice)
+	dst = append(dst, ",\"x\":"...)
+	dst = wire.AppendString(dst, string(v.ExecutionType))
+	dst = append(dst, ",\"X\":"...)
+	dst = wire.AppendString(dst, string(v.OrderStatus))
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	if v.ModifyID != nil {
+		dst = append(dst, ",\"M\":"...)
+		if v.ModifyID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.ModifyID))
+		}
+	}
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledQuantity)
+	dst = append(dst, ",\"z\":"...)
+	dst = wire.AppendDecimal(dst, v.FilledQuantity)
+	dst = append(dst, ",\"L\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledPrice)
+	dst = append(dst, ",\"ma\":"...)
+	dst = wire.AppendString(dst, v.MarginAsset)
+	if v.CommissionAsset != nil {
+		dst = append(dst, ",\"N\":"...)
+		if v.CommissionAsset == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.CommissionAsset))
+		}
+	}
+	if v.Commission != nil {
+		dst = append(dst, ",\"n\":"...)
+		if v.Commission == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.Commission))
+		}
+	}
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TradeTime))
+	dst = append(dst, ",\"t\":"...)
+	dst = wire.AppendInt(dst, v.TradeID)
+	dst = append(dst, ",\"rp\":"...)
+	dst = wire.AppendDecimal(dst, v.RealizedProfit)
+	dst = append(dst, ",\"b\":"...)
+	dst = wire.AppendDecimal(dst, v.OpenBidQuantity)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendDecimal(dst, v.OpenAskQuantity)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendBool(dst, v.IsMaker)
+	dst = append(dst, ",\"R\":"...)
+	dst = wire.AppendBool(dst, v.IsReduceOnly)
+	dst = append(dst, ",\"wt\":"...)
+	dst = wire.AppendString(dst, v.WorkingType)
+	dst = append(dst, ",\"ot\":"...)
+	dst = wire.AppendString(dst, string(v.OriginalOrderType))
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	dst = append(dst, ",\"cp\":"...)
+	dst = wire.AppendBool(dst, v.IsCloseAll)
+	if v.ActivationPrice != nil {
+		dst = append(dst, ",\"AP\":"...)
+		if v.ActivationPrice == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.ActivationPrice))
+		}
+	}
+	if v.CallbackRate != nil {
+		dst = append(dst, ",\"cr\":"...)
+		if v.CallbackRate == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.CallbackRate))
+		}
+	}
+	dst = append(dst, ",\"pP\":"...)
+	dst = wire.AppendBool(dst, v.PriceProtect)
+	dst = append(dst, ",\"V\":"...)
+	dst = wire.AppendString(dst, v.SelfTradePreventionMode)
+	dst = append(dst, ",\"pm\":"...)
+	dst = wire.AppendString(dst, v.PriceMatch)
+	dst = append(dst, ",\"er\":"...)
+	dst = wire.AppendString(dst, v.ExpiryReason)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
+// one copy of data.
+func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "ACCOUNT_CONFIG_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = AccountConfigUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "ac":
+			err = v.SymbolConfig.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "ACCOUNT_CONFIG_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountConfigUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountConfigUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"ac\":"...)
+	dst = v.SymbolConfig.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
+// data.
+func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "SymbolConfig", "", err)
+	}
+	return nil
+}
+func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
+	*v = SymbolConfig{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "l":
+			v.Leverage, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "SymbolConfig", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v SymbolConfig) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *SymbolConfig) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendInt(dst, v.Leverage)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "STRATEGY_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = StrategyUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "su":
+			err = v.Strategy.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "STRATEGY_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v StrategyUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *StrategyUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"su\":"...)
+	dst = v.Strategy.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
+// of data.
+func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "StrategyUpdate", "", err)
+	}
+	return nil
+}
+func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = StrategyUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "si":
+			v.StrategyID, err = d.Int()
+		case "st":
+			v.StrategyType, err = d.String()
+		case "ss":
+			v.StrategyStatus, err = d.String()
+		case "s":
+			v.Symbol, err = d.String()
+		case "ut":
+			x, xerr := d.Int()
+			v.UpdateTime, err = wire.Millis(x), xerr
+		case "c":
+			v.OpCode, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "StrategyUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v StrategyUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *StrategyUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"si\":"...)
+	dst = wire.AppendInt(dst, v.StrategyID)
+	dst = append(dst, ",\"st\":"...)
+	dst = wire.AppendString(dst, v.StrategyType)
+	dst = append(dst, ",\"ss\":"...)
+	dst = wire.AppendString(dst, v.StrategyStatus)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"ut\":"...)
+	dst = wire.AppendInt(dst, int64(v.UpdateTime))
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendInt(dst, v.OpCode)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
+// of data.
+func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "GRID_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = GridUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "gu":
+			err = v.Grid.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "GRID_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v GridUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *GridUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"gu\":"...)
+	dst = v.Grid.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *GridUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "GridUpdate", "", err)
+	}
+	return nil
+}
+func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = GridUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "si":
+			v.StrategyID, err = d.Int()
+		case "st":
+			v.StrategyType, err = d.String()
+		case "ss":
+			v.StrategyStatus, err = d.String()
+		case "s":
+			v.Symbol, err = d.String()
+		case "r":
+			v.RealizedPnl, err = d.Decimal()
+		case "up":
+			v.UnmatchedAveragePrice, err = d.Decimal()
+		case "uq":
+			v.UnmatchedQuantity, err = d.Decimal()
+		case "uf":
+			v.UnmatchedFee, err = d.Decimal()
+		case "mp":
+			v.MatchedPnl, err = d.Decimal()
+		case "ut":
+			x, xerr := d.Int()
+			v.UpdateTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "GridUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v GridUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *GridUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"si\":"...)
+	dst = wire.AppendInt(dst, v.StrategyID)
+	dst = append(dst, ",\"st\":"...)
+	dst = wire.AppendString(dst, v.StrategyType)
+	dst = append(dst, ",\"ss\":"...)
+	dst = wire.AppendString(dst, v.StrategyStatus)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"r\":"...)
+	dst = wire.AppendDecimal(dst, v.RealizedPnl)
+	dst = append(dst, ",\"up\":"...)
+	dst = wire.AppendDecimal(dst, v.UnmatchedAveragePrice)
+	dst = append(dst, ",\"uq\":"...)
+	dst = wire.AppendDecimal(dst, v.UnmatchedQuantity)
+	dst = append(dst, ",\"uf\":"...)
+	dst = wire.AppendDecimal(dst, v.UnmatchedFee)
+	dst = append(dst, ",\"mp\":"...)
+	dst = wire.AppendDecimal(dst, v.MatchedPnl)
+	dst = append(dst, ",\"ut\":"...)
+	dst = wire.AppendInt(dst, int64(v.UpdateTime))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
+// copy of data.
+func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("coinm", "listenKeyExpired", "", err)
+	}
+	return nil
+}
+func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ListenKeyExpiredEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "listenKey":
+			v.ListenKey, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("coinm", "listenKeyExpired", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"listenKey\":"...)
+	dst = wire.AppendString(dst, v.ListenKey)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {

@@ -41,8 +41,10 @@ var All = map[string]Market{
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return coinm.Decode(stream, data)
 		},
-		Dispatch: map[string]func([]byte) (Payload, error){},
-		Info:     &coinm.Market,
+		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
+			return coinm.DecodeUser(data)
+		}},
+		Info: &coinm.Market,
 		ParseStream: func(name string) (Stream, error) {
 			return coinm.ParseStream(name)
 		},
@@ -51,8 +53,10 @@ var All = map[string]Market{
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return options.Decode(stream, data)
 		},
-		Dispatch: map[string]func([]byte) (Payload, error){},
-		Info:     &options.Market,
+		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
+			return options.DecodeUser(data)
+		}},
+		Info: &options.Market,
 		ParseStream: func(name string) (Stream, error) {
 			return options.ParseStream(name)
 		},
@@ -61,8 +65,10 @@ var All = map[string]Market{
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return spot.Decode(stream, data)
 		},
-		Dispatch: map[string]func([]byte) (Payload, error){},
-		Info:     &spot.Market,
+		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
+			return spot.DecodeUser(data)
+		}},
+		Info: &spot.Market,
 		ParseStream: func(name string) (Stream, error) {
 			return spot.ParseStream(name)
 		},
@@ -71,8 +77,10 @@ var All = map[string]Market{
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return usdm.Decode(stream, data)
 		},
-		Dispatch: map[string]func([]byte) (Payload, error){},
-		Info:     &usdm.Market,
+		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
+			return usdm.DecodeUser(data)
+		}},
+		Info: &usdm.Market,
 		ParseStream: func(name string) (Stream, error) {
 			return usdm.ParseStream(name)
 		},

@@ -1013,6 +1013,819 @@ func (v *IndexPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "ACCOUNT_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = AccountUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "eq":
+			v.Equity, err = d.Decimal()
+		case "aeq":
+			v.AdjustedEquity, err = d.Decimal()
+		case "b":
+			v.WalletBalance, err = d.Decimal()
+		case "m":
+			v.PositionValue, err = d.Decimal()
+		case "u":
+			v.UnrealizedPnl, err = d.Decimal()
+		case "i":
+			v.InitialMargin, err = d.Decimal()
+		case "M":
+			v.MaintenanceMargin, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "ACCOUNT_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"eq\":"...)
+	dst = wire.AppendDecimal(dst, v.Equity)
+	dst = append(dst, ",\"aeq\":"...)
+	dst = wire.AppendDecimal(dst, v.AdjustedEquity)
+	dst = append(dst, ",\"b\":"...)
+	dst = wire.AppendDecimal(dst, v.WalletBalance)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendDecimal(dst, v.PositionValue)
+	dst = append(dst, ",\"u\":"...)
+	dst = wire.AppendDecimal(dst, v.UnrealizedPnl)
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendDecimal(dst, v.InitialMargin)
+	dst = append(dst, ",\"M\":"...)
+	dst = wire.AppendDecimal(dst, v.MaintenanceMargin)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of BalancePositionUpdateEvent. Strings and decimals in v
+// share one copy of data.
+func (v *BalancePositionUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "BALANCE_POSITION_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *BalancePositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = BalancePositionUpdateEvent{
+		Balances:  v.Balances[:0],
+		Positions: v.Positions[:0],
+	}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "m":
+			v.Reason, err = d.String()
+		case "B":
+			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*Balance).decodeJSON)
+		case "P":
+			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "BALANCE_POSITION_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v BalancePositionUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *BalancePositionUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendString(dst, v.Reason)
+	dst = append(dst, ",\"B\":"...)
+	dst = append(dst, '[')
+	for i := range v.Balances {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Balances[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	dst = append(dst, ",\"P\":"...)
+	dst = append(dst, '[')
+	for i := range v.Positions {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Positions[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
+func (v *Balance) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "Balance", "", err)
+	}
+	return nil
+}
+func (v *Balance) decodeJSON(d *wire.Decoder) error {
+	*v = Balance{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "a":
+			v.Asset, err = d.String()
+		case "b":
+			v.Balance, err = d.Decimal()
+		case "bc":
+			v.BalanceChange, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "Balance", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v Balance) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *Balance) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendString(dst, v.Asset)
+	dst = append(dst, ",\"b\":"...)
+	dst = wire.AppendDecimal(dst, v.Balance)
+	dst = append(dst, ",\"bc\":"...)
+	dst = wire.AppendDecimal(dst, v.BalanceChange)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
+// data.
+func (v *Position) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "Position", "", err)
+	}
+	return nil
+}
+func (v *Position) decodeJSON(d *wire.Decoder) error {
+	*v = Position{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "c":
+			v.Quantity, err = d.Decimal()
+		case "p":
+			v.PositionValue, err = d.Decimal()
+		case "a":
+			v.AverageEntryPrice, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "Position", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v Position) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *Position) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendDecimal(dst, v.Quantity)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.PositionValue)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendDecimal(dst, v.AverageEntryPrice)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of GreekUpdateEvent. Strings and decimals in v share one copy
+// of data.
+func (v *GreekUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "GREEK_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *GreekUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = GreekUpdateEvent{Greeks: v.Greeks[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "G":
+			v.Greeks, err = wire.DecodeArray(d, v.Greeks[:0], (*UnderlyingGreeks).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "GREEK_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v GreekUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *GreekUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"G\":"...)
+	dst = append(dst, '[')
+	for i := range v.Greeks {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Greeks[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of UnderlyingGreeks. Strings and decimals in v share one copy
+// of data.
+func (v *UnderlyingGreeks) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "UnderlyingGreeks", "", err)
+	}
+	return nil
+}
+func (v *UnderlyingGreeks) decodeJSON(d *wire.Decoder) error {
+	*v = UnderlyingGreeks{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "u":
+			v.Underlying, err = d.String()
+		case "d":
+			v.Delta, err = d.Decimal()
+		case "g":
+			v.Gamma, err = d.Decimal()
+		case "t":
+			v.Theta, err = d.Decimal()
+		case "v":
+			v.Vega, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "UnderlyingGreeks", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v UnderlyingGreeks) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *UnderlyingGreeks) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"u\":"...)
+	dst = wire.AppendString(dst, v.Underlying)
+	dst = append(dst, ",\"d\":"...)
+	dst = wire.AppendDecimal(dst, v.Delta)
+	dst = append(dst, ",\"g\":"...)
+	dst = wire.AppendDecimal(dst, v.Gamma)
+	dst = append(dst, ",\"t\":"...)
+	dst = wire.AppendDecimal(dst, v.Theta)
+	dst = append(dst, ",\"v\":"...)
+	dst = wire.AppendDecimal(dst, v.Vega)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "ORDER_TRADE_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = OrderTradeUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "o":
+			err = v.Order.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "ORDER_TRADE_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OrderTradeUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OrderTradeUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"o\":"...)
+	dst = v.Order.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "OrderUpdate", "", err)
+	}
+	return nil
+}
+func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = OrderUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "c":
+			v.ClientOrderID, err = d.String()
+		case "S":
+			x, xerr := d.String()
+			v.Side, err = Side(x), xerr
+		case "o":
+			v.OrderType, err = d.String()
+		case "f":
+			x, xerr := d.String()
+			v.TimeInForce, err = TimeInForce(x), xerr
+		case "q":
+			v.OriginalQuantity, err = d.Decimal()
+		case "p":
+			v.OriginalPrice, err = d.Decimal()
+		case "ap":
+			v.AveragePrice, err = d.Decimal()
+		case "x":
+			x, xerr := d.String()
+			v.ExecutionType, err = ExecutionType(x), xerr
+		case "X":
+			x, xerr := d.String()
+			v.OrderStatus, err = OrderStatus(x), xerr
+		case "i":
+			v.OrderID, err = d.Int()
+		case "l":
+			v.LastFilledQuantity, err = d.Decimal()
+		case "z":
+			v.FilledQuantity, err = d.Decimal()
+		case "L":
+			v.LastFilledPrice, err = d.Decimal()
+		case "N":
+			v.CommissionAsset, err = d.String()
+		case "n":
+			v.Commission, err = d.Decimal()
+		case "T":
+			x, xerr := d.Int()
+			v.TradeTime, err = wire.Millis(x), xerr
+		case "t":
+			v.TradeID, err = d.Int()
+		case "b":
+			v.OpenBidQuantity, err = d.Decimal()
+		case "a":
+			v.OpenAskQuantity, err = d.Decimal()
+		case "m":
+			v.IsMaker, err = d.Bool()
+		case "R":
+			v.IsReduceOnly, err = d.Bool()
+		case "ot":
+			v.OriginalOrderType, err = d.String()
+		case "rp":
+			v.RealizedProfit, err = d.Decimal()
+		case "V":
+			v.SelfTradePreventionMode, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "OrderUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OrderUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ClientOrderID)
+	dst = append(dst, ",\"S\":"...)
+	dst = wire.AppendString(dst, string(v.Side))
+	dst = append(dst, ",\"o\":"...)
+	dst = wire.AppendString(dst, v.OrderType)
+	dst = append(dst, ",\"f\":"...)
+	dst = wire.AppendString(dst, string(v.TimeInForce))
+	dst = append(dst, ",\"q\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalQuantity)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalPrice)
+	dst = append(dst, ",\"ap\":"...)
+	dst = wire.AppendDecimal(dst, v.AveragePrice)
+	dst = append(dst, ",\"x\":"...)
+	dst = wire.AppendString(dst, string(v.ExecutionType))
+	dst = append(dst, ",\"X\":"...)
+	dst = wire.AppendString(dst, string(v.OrderStatus))
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledQuantity)
+	dst = append(dst, ",\"z\":"...)
+	dst = wire.AppendDecimal(dst, v.FilledQuantity)
+	dst = append(dst, ",\"L\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledPrice)
+	dst = append(dst, ",\"N\":"...)
+	dst = wire.AppendString(dst, v.CommissionAsset)
+	dst = append(dst, ",\"n\":"...)
+	dst = wire.AppendDecimal(dst, v.Commission)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TradeTime))
+	dst = append(dst, ",\"t\":"...)
+	dst = wire.AppendInt(dst, v.TradeID)
+	dst = append(dst, ",\"b\":"...)
+	dst = wire.AppendDecimal(dst, v.OpenBidQuantity)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendDecimal(dst, v.OpenAskQuantity)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendBool(dst, v.IsMaker)
+	dst = append(dst, ",\"R\":"...)
+	dst = wire.AppendBool(dst, v.IsReduceOnly)
+	dst = append(dst, ",\"ot\":"...)
+	dst = wire.AppendString(dst, v.OriginalOrderType)
+	dst = append(dst, ",\"rp\":"...)
+	dst = wire.AppendDecimal(dst, v.RealizedProfit)
+	dst = append(dst, ",\"V\":"...)
+	dst = wire.AppendString(dst, v.SelfTradePreventionMode)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of RiskLevelChangeEvent. Strings and decimals in v share one
+// copy of data.
+func (v *RiskLevelChangeEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "RISK_LEVEL_CHANGE", "", err)
+	}
+	return nil
+}
+func (v *RiskLevelChangeEvent) decodeJSON(d *wire.Decoder) error {
+	*v = RiskLevelChangeEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "s":
+			v.RiskLevel, err = d.String()
+		case "mb":
+			v.MarginBalance, err = d.Decimal()
+		case "mm":
+			v.MaintenanceMargin, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "RISK_LEVEL_CHANGE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v RiskLevelChangeEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *RiskLevelChangeEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.RiskLevel)
+	dst = append(dst, ",\"mb\":"...)
+	dst = wire.AppendDecimal(dst, v.MarginBalance)
+	dst = append(dst, ",\"mm\":"...)
+	dst = wire.AppendDecimal(dst, v.MaintenanceMargin)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
+// copy of data.
+func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("options", "listenKeyExpired", "", err)
+	}
+	return nil
+}
+func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ListenKeyExpiredEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			v.EventTime, err = d.Raw()
+		case "listenKey":
+			v.ListenKey, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("options", "listenKeyExpired", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendRaw(dst, v.EventTime)
+	dst = append(dst, ",\"listenKey\":"...)
+	dst = wire.AppendString(dst, v.ListenKey)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {

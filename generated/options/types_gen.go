@@ -296,6 +296,215 @@ type IndexPriceEvent struct {
 	IndexPrice wire.Decimal
 }
 
+// AccountUpdateEvent is the ACCOUNT_UPDATE event. User data: account equity and margin, pushed on
+// deposits, withdrawals, position changes and every 10s while holding positions (not the futures
+// ACCOUNT_UPDATE shape).
+//
+// Source: schema/streams.yaml, market options, type AccountUpdateEvent.
+type AccountUpdateEvent struct {
+	// Event type, always `ACCOUNT_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Account equity in USDT. Wire key "eq".
+	Equity wire.Decimal
+	// Adjusted equity in USDT. Wire key "aeq".
+	AdjustedEquity wire.Decimal
+	// Wallet balance in USDT. Wire key "b".
+	WalletBalance wire.Decimal
+	// Position value. Wire key "m".
+	PositionValue wire.Decimal
+	// Unrealized PnL. Wire key "u".
+	UnrealizedPnl wire.Decimal
+	// Initial margin in USDT. Wire key "i".
+	InitialMargin wire.Decimal
+	// Maintenance margin in USDT. Wire key "M".
+	MaintenanceMargin wire.Decimal
+}
+
+// BalancePositionUpdateEvent is the BALANCE_POSITION_UPDATE event. User data: balances or positions
+// changed; only changed positions are listed.
+//
+// Source: schema/streams.yaml, market options, type BalancePositionUpdateEvent.
+type BalancePositionUpdateEvent struct {
+	// Event type, always `BALANCE_POSITION_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Reason of the update: DEPOSIT, WITHDRAW or ORDER. Wire key "m".
+	Reason string
+	// Changed balances. Wire key "B".
+	Balances []Balance
+	// Changed positions. Wire key "P".
+	Positions []Position
+}
+
+// Balance is part of BalancePositionUpdateEvent. Balance of one margin asset in a
+// BALANCE_POSITION_UPDATE.
+//
+// Source: schema/streams.yaml, market options, type Balance.
+type Balance struct {
+	// Margin asset, e.g. USDT. Wire key "a".
+	Asset string
+	// Balance. Wire key "b".
+	Balance wire.Decimal
+	// Balance change excluding PnL and commission. Wire key "bc".
+	BalanceChange wire.Decimal
+}
+
+// Position is part of BalancePositionUpdateEvent. One option position in a BALANCE_POSITION_UPDATE.
+//
+// Source: schema/streams.yaml, market options, type Position.
+type Position struct {
+	// Option symbol, e.g. BTC-251123-126000-C. Wire key "s".
+	Symbol string
+	// Position quantity in contracts, signed (negative is short). Wire key "c".
+	Quantity wire.Decimal
+	// Position value. Wire key "p".
+	PositionValue wire.Decimal
+	// Average entry price. Wire key "a".
+	AverageEntryPrice wire.Decimal
+}
+
+// GreekUpdateEvent is the GREEK_UPDATE event. User data: portfolio greeks per underlying, pushed on
+// position changes and every 10s while holding positions.
+//
+// Source: schema/streams.yaml, market options, type GreekUpdateEvent.
+type GreekUpdateEvent struct {
+	// Event type, always `GREEK_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Greeks per underlying. Wire key "G".
+	Greeks []UnderlyingGreeks
+}
+
+// UnderlyingGreeks is part of GreekUpdateEvent. Portfolio greeks of the positions on one
+// underlying.
+//
+// Source: schema/streams.yaml, market options, type UnderlyingGreeks.
+type UnderlyingGreeks struct {
+	// Underlying, e.g. BTCUSDT. Wire key "u".
+	Underlying string
+	// Portfolio delta. Wire key "d".
+	Delta wire.Decimal
+	// Gamma. Wire key "g".
+	Gamma wire.Decimal
+	// Theta (key t is theta, not a time). Wire key "t".
+	Theta wire.Decimal
+	// Vega (key v is vega, not volume). Wire key "v".
+	Vega wire.Decimal
+}
+
+// OrderTradeUpdateEvent is the ORDER_TRADE_UPDATE event. User data: an order was created, changed
+// status or filled.
+//
+// Source: schema/streams.yaml, market options, type OrderTradeUpdateEvent.
+type OrderTradeUpdateEvent struct {
+	// Event type, always `ORDER_TRADE_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// The order. Wire key "o".
+	Order OrderUpdate
+}
+
+// OrderUpdate is part of OrderTradeUpdateEvent. The order of an ORDER_TRADE_UPDATE; quantities are
+// in contracts.
+//
+// Source: schema/streams.yaml, market options, type OrderUpdate.
+type OrderUpdate struct {
+	// Option symbol, e.g. BTC-251226-110000-C. Wire key "s".
+	Symbol string
+	// Client order ID. Wire key "c".
+	ClientOrderID string
+	// Order side. Wire key "S".
+	Side Side
+	// Order type; LIMIT is the only documented options order type. Wire key "o".
+	OrderType string
+	// Time in force. Wire key "f".
+	TimeInForce TimeInForce
+	// Original quantity. Wire key "q".
+	OriginalQuantity wire.Decimal
+	// Original price. Wire key "p".
+	OriginalPrice wire.Decimal
+	// Average fill price. Wire key "ap".
+	AveragePrice wire.Decimal
+	// Execution type of this event. Wire key "x".
+	ExecutionType ExecutionType
+	// Current order status. Wire key "X".
+	OrderStatus OrderStatus
+	// Order ID. Wire key "i".
+	OrderID int64
+	// Quantity of the last fill. Wire key "l".
+	LastFilledQuantity wire.Decimal
+	// Accumulated filled quantity. Wire key "z".
+	FilledQuantity wire.Decimal
+	// Price of the last fill. Wire key "L".
+	LastFilledPrice wire.Decimal
+	// Commission asset. Wire key "N".
+	CommissionAsset string
+	// Commission; negative when a fee was charged. Wire key "n".
+	Commission wire.Decimal
+	// Trade time. Wire key "T".
+	TradeTime wire.Millis
+	// Trade ID. Wire key "t".
+	TradeID int64
+	// Open bid quantity. Wire key "b".
+	OpenBidQuantity wire.Decimal
+	// Open ask quantity. Wire key "a".
+	OpenAskQuantity wire.Decimal
+	// True when this trade was on the maker side. Wire key "m".
+	IsMaker bool
+	// True for a reduce-only order. Wire key "R".
+	IsReduceOnly bool
+	// Original order type. Wire key "ot".
+	OriginalOrderType string
+	// Realized profit. Wire key "rp".
+	RealizedProfit wire.Decimal
+	// Self-trade prevention mode, e.g. EXPIRE_TAKER. Wire key "V".
+	SelfTradePreventionMode string
+}
+
+// RiskLevelChangeEvent is the RISK_LEVEL_CHANGE event. User data: the account risk level changed
+// (VIP and market-maker accounts).
+//
+// Source: schema/streams.yaml, market options, type RiskLevelChangeEvent.
+type RiskLevelChangeEvent struct {
+	// Event type, always `RISK_LEVEL_CHANGE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Risk level: NORMAL or REDUCE_ONLY. Wire key "s".
+	RiskLevel string
+	// Margin balance. Wire key "mb".
+	MarginBalance wire.Decimal
+	// Maintenance margin. Wire key "mm".
+	MaintenanceMargin wire.Decimal
+}
+
+// ListenKeyExpiredEvent is the listenKeyExpired event. User data: the listen key expired; no more
+// user events arrive until a valid key is used (not a disconnect notice).
+//
+// Source: schema/streams.yaml, market options, type ListenKeyExpiredEvent.
+type ListenKeyExpiredEvent struct {
+	// Event type, always `listenKeyExpired`. Wire key "e".
+	EventType string
+	// Event time in ms as raw JSON: the options docs send a string ("1736996475556"), other markets a
+	// number, so both are accepted. Wire key "E".
+	EventTime wire.Raw
+	// The listen key that expired. Wire key "listenKey".
+	ListenKey string
+}
+
 // MarkPriceEvents is the payload of streams that deliver MarkPriceEvent values as one JSON array.
 type MarkPriceEvents []MarkPriceEvent
 

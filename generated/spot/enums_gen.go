@@ -315,3 +315,318 @@ func (v *DepthSpeed) UnmarshalText(b []byte) error {
 	*v = x
 	return nil
 }
+
+// Side is an enumeration. Order side.
+//
+// Source: schema/streams.yaml, market spot, enum Side.
+type Side string
+
+const (
+	SideBuy  Side = "BUY"
+	SideSell Side = "SELL"
+)
+
+// SideValues returns every Side, in schema order.
+func SideValues() []Side {
+	return []Side{SideBuy, SideSell}
+}
+
+var sideAllowed = []string{"BUY", "SELL"}
+
+// Valid reports whether v is one of the Side values.
+func (v Side) Valid() bool {
+	switch v {
+	case SideBuy, SideSell:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v Side) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: sideAllowed,
+		Enum:    "Side",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v Side) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v Side) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *Side) UnmarshalText(b []byte) error {
+	x := Side(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// OrderType is an enumeration. Spot order type; other values are kept as received.
+//
+// Source: schema/streams.yaml, market spot, enum OrderType.
+type OrderType string
+
+const (
+	OrderTypeLimit           OrderType = "LIMIT"
+	OrderTypeMarket          OrderType = "MARKET"
+	OrderTypeStopLoss        OrderType = "STOP_LOSS"
+	OrderTypeStopLossLimit   OrderType = "STOP_LOSS_LIMIT"
+	OrderTypeTakeProfit      OrderType = "TAKE_PROFIT"
+	OrderTypeTakeProfitLimit OrderType = "TAKE_PROFIT_LIMIT"
+	OrderTypeLimitMaker      OrderType = "LIMIT_MAKER"
+)
+
+// OrderTypeValues returns every OrderType, in schema order.
+func OrderTypeValues() []OrderType {
+	return []OrderType{OrderTypeLimit, OrderTypeMarket, OrderTypeStopLoss, OrderTypeStopLossLimit, OrderTypeTakeProfit, OrderTypeTakeProfitLimit, OrderTypeLimitMaker}
+}
+
+var orderTypeAllowed = []string{"LIMIT", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT", "LIMIT_MAKER"}
+
+// Valid reports whether v is one of the OrderType values.
+func (v OrderType) Valid() bool {
+	switch v {
+	case OrderTypeLimit, OrderTypeMarket, OrderTypeStopLoss, OrderTypeStopLossLimit, OrderTypeTakeProfit, OrderTypeTakeProfitLimit, OrderTypeLimitMaker:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v OrderType) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: orderTypeAllowed,
+		Enum:    "OrderType",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v OrderType) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v OrderType) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *OrderType) UnmarshalText(b []byte) error {
+	x := OrderType(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// TimeInForce is an enumeration. How long an order stays active: GTC good till cancelled, IOC
+// immediate or cancel, FOK fill or kill.
+//
+// Source: schema/streams.yaml, market spot, enum TimeInForce.
+type TimeInForce string
+
+const (
+	TimeInForceGTC TimeInForce = "GTC"
+	TimeInForceIOC TimeInForce = "IOC"
+	TimeInForceFOK TimeInForce = "FOK"
+)
+
+// TimeInForceValues returns every TimeInForce, in schema order.
+func TimeInForceValues() []TimeInForce {
+	return []TimeInForce{TimeInForceGTC, TimeInForceIOC, TimeInForceFOK}
+}
+
+var timeInForceAllowed = []string{"GTC", "IOC", "FOK"}
+
+// Valid reports whether v is one of the TimeInForce values.
+func (v TimeInForce) Valid() bool {
+	switch v {
+	case TimeInForceGTC, TimeInForceIOC, TimeInForceFOK:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v TimeInForce) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: timeInForceAllowed,
+		Enum:    "TimeInForce",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v TimeInForce) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v TimeInForce) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *TimeInForce) UnmarshalText(b []byte) error {
+	x := TimeInForce(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// ExecutionType is an enumeration. What happened to an order in an executionReport; REPLACED is an
+// amendment, TRADE_PREVENTION an expiry by self-trade prevention.
+//
+// Source: schema/streams.yaml, market spot, enum ExecutionType.
+type ExecutionType string
+
+const (
+	ExecutionTypeNew             ExecutionType = "NEW"
+	ExecutionTypeCanceled        ExecutionType = "CANCELED"
+	ExecutionTypeReplaced        ExecutionType = "REPLACED"
+	ExecutionTypeRejected        ExecutionType = "REJECTED"
+	ExecutionTypeTrade           ExecutionType = "TRADE"
+	ExecutionTypeExpired         ExecutionType = "EXPIRED"
+	ExecutionTypeTradePrevention ExecutionType = "TRADE_PREVENTION"
+)
+
+// ExecutionTypeValues returns every ExecutionType, in schema order.
+func ExecutionTypeValues() []ExecutionType {
+	return []ExecutionType{ExecutionTypeNew, ExecutionTypeCanceled, ExecutionTypeReplaced, ExecutionTypeRejected, ExecutionTypeTrade, ExecutionTypeExpired, ExecutionTypeTradePrevention}
+}
+
+var executionTypeAllowed = []string{"NEW", "CANCELED", "REPLACED", "REJECTED", "TRADE", "EXPIRED", "TRADE_PREVENTION"}
+
+// Valid reports whether v is one of the ExecutionType values.
+func (v ExecutionType) Valid() bool {
+	switch v {
+	case ExecutionTypeNew, ExecutionTypeCanceled, ExecutionTypeReplaced, ExecutionTypeRejected, ExecutionTypeTrade, ExecutionTypeExpired, ExecutionTypeTradePrevention:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v ExecutionType) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: executionTypeAllowed,
+		Enum:    "ExecutionType",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v ExecutionType) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v ExecutionType) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *ExecutionType) UnmarshalText(b []byte) error {
+	x := ExecutionType(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// OrderStatus is an enumeration. Status of a spot order; PENDING_CANCEL is unused.
+//
+// Source: schema/streams.yaml, market spot, enum OrderStatus.
+type OrderStatus string
+
+const (
+	OrderStatusNew             OrderStatus = "NEW"
+	OrderStatusPendingNew      OrderStatus = "PENDING_NEW"
+	OrderStatusPartiallyFilled OrderStatus = "PARTIALLY_FILLED"
+	OrderStatusFilled          OrderStatus = "FILLED"
+	OrderStatusCanceled        OrderStatus = "CANCELED"
+	OrderStatusPendingCancel   OrderStatus = "PENDING_CANCEL"
+	OrderStatusRejected        OrderStatus = "REJECTED"
+	OrderStatusExpired         OrderStatus = "EXPIRED"
+	OrderStatusExpiredInMatch  OrderStatus = "EXPIRED_IN_MATCH"
+)
+
+// OrderStatusValues returns every OrderStatus, in schema order.
+func OrderStatusValues() []OrderStatus {
+	return []OrderStatus{OrderStatusNew, OrderStatusPendingNew, OrderStatusPartiallyFilled, OrderStatusFilled, OrderStatusCanceled, OrderStatusPendingCancel, OrderStatusRejected, OrderStatusExpired, OrderStatusExpiredInMatch}
+}
+
+var orderStatusAllowed = []string{"NEW", "PENDING_NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "PENDING_CANCEL", "REJECTED", "EXPIRED", "EXPIRED_IN_MATCH"}
+
+// Valid reports whether v is one of the OrderStatus values.
+func (v OrderStatus) Valid() bool {
+	switch v {
+	case OrderStatusNew, OrderStatusPendingNew, OrderStatusPartiallyFilled, OrderStatusFilled, OrderStatusCanceled, OrderStatusPendingCancel, OrderStatusRejected, OrderStatusExpired, OrderStatusExpiredInMatch:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v OrderStatus) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: orderStatusAllowed,
+		Enum:    "OrderStatus",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v OrderStatus) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v OrderStatus) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *OrderStatus) UnmarshalText(b []byte) error {
+	x := OrderStatus(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}

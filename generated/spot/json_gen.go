@@ -1323,6 +1323,1144 @@ func (v *ServerShutdownEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// UnmarshalJSON decodes the wire JSON of OutboundAccountPositionEvent. Strings and decimals in v
+// share one copy of data.
+func (v *OutboundAccountPositionEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "outboundAccountPosition", "", err)
+	}
+	return nil
+}
+func (v *OutboundAccountPositionEvent) decodeJSON(d *wire.Decoder) error {
+	*v = OutboundAccountPositionEvent{Balances: v.Balances[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "u":
+			x, xerr := d.Int()
+			v.LastUpdateTime, err = wire.Millis(x), xerr
+		case "B":
+			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*AccountBalance).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "outboundAccountPosition", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OutboundAccountPositionEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OutboundAccountPositionEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"u\":"...)
+	dst = wire.AppendInt(dst, int64(v.LastUpdateTime))
+	dst = append(dst, ",\"B\":"...)
+	dst = append(dst, '[')
+	for i := range v.Balances {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Balances[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
+// of data.
+func (v *AccountBalance) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "AccountBalance", "", err)
+	}
+	return nil
+}
+func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
+	*v = AccountBalance{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "a":
+			v.Asset, err = d.String()
+		case "f":
+			v.Free, err = d.Decimal()
+		case "l":
+			v.Locked, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "AccountBalance", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountBalance) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountBalance) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendString(dst, v.Asset)
+	dst = append(dst, ",\"f\":"...)
+	dst = wire.AppendDecimal(dst, v.Free)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendDecimal(dst, v.Locked)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of BalanceUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *BalanceUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "balanceUpdate", "", err)
+	}
+	return nil
+}
+func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = BalanceUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "a":
+			v.Asset, err = d.String()
+		case "d":
+			v.BalanceDelta, err = d.Decimal()
+		case "T":
+			x, xerr := d.Int()
+			v.ClearTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "balanceUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v BalanceUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *BalanceUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendString(dst, v.Asset)
+	dst = append(dst, ",\"d\":"...)
+	dst = wire.AppendDecimal(dst, v.BalanceDelta)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.ClearTime))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ExecutionReportEvent. Strings and decimals in v share one
+// copy of data.
+func (v *ExecutionReportEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "executionReport", "", err)
+	}
+	return nil
+}
+func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ExecutionReportEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "s":
+			v.Symbol, err = d.String()
+		case "c":
+			v.ClientOrderID, err = d.String()
+		case "S":
+			x, xerr := d.String()
+			v.Side, err = Side(x), xerr
+		case "o":
+			x, xerr := d.String()
+			v.OrderType, err = OrderType(x), xerr
+		case "f":
+			x, xerr := d.String()
+			v.TimeInForce, err = TimeInForce(x), xerr
+		case "q":
+			v.Quantity, err = d.Decimal()
+		case "p":
+			v.Price, err = d.Decimal()
+		case "P":
+			v.StopPrice, err = d.Decimal()
+		case "F":
+			v.IcebergQuantity, err = d.Decimal()
+		case "g":
+			v.OrderListID, err = d.Int()
+		case "C":
+			v.OrigClientOrderID, err = d.String()
+		case "x":
+			x, xerr := d.String()
+			v.ExecutionType, err = ExecutionType(x), xerr
+		case "X":
+			x, xerr := d.String()
+			v.OrderStatus, err = OrderStatus(x), xerr
+		case "r":
+			v.RejectReason, err = d.String()
+		case "i":
+			v.OrderID, err = d.Int()
+		case "l":
+			v.LastExecutedQuantity, err = d.Decimal()
+		case "z":
+			v.CumulativeFilledQuantity, err = d.Decimal()
+		case "L":
+			v.LastExecutedPrice, err = d.Decimal()
+		case "n":
+			v.Commission, err = d.Decimal()
+		case "N":
+			if d.IsNull() {
+				v.CommissionAsset = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.CommissionAsset = p
+			}
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "t":
+			v.TradeID, err = d.Int()
+		case "v":
+			if d.IsNull() {
+				v.PreventedMatchID = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.PreventedMatchID = p
+			}
+		case "I":
+			v.ExecutionID, err = d.Int()
+		case "w":
+			v.IsWorking, err = d.Bool()
+		case "m":
+			v.IsMaker, err = d.Bool()
+		case "M":
+			v.Ignore, err = d.Bool()
+		case "O":
+			x, xerr := d.Int()
+			v.OrderCreationTime, err = wire.Millis(x), xerr
+		case "Z":
+			v.CumulativeQuoteQuantity, err = d.Decimal()
+		case "Y":
+			v.LastQuoteQuantity, err = d.Decimal()
+		case "Q":
+			v.QuoteOrderQuantity, err = d.Decimal()
+		case "W":
+			if d.IsNull() {
+				v.WorkingTime = nil
+			} else {
+				p := new(wire.Millis)
+				x, xerr := d.Int()
+				*p, err = wire.Millis(x), xerr
+				v.WorkingTime = p
+			}
+		case "V":
+			v.SelfTradePreventionMode, err = d.String()
+		case "d":
+			if d.IsNull() {
+				v.TrailingDelta = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.TrailingDelta = p
+			}
+		case "D":
+			if d.IsNull() {
+				v.TrailingTime = nil
+			} else {
+				p := new(wire.Millis)
+				x, xerr := d.Int()
+				*p, err = wire.Millis(x), xerr
+				v.TrailingTime = p
+			}
+		case "j":
+			if d.IsNull() {
+				v.StrategyID = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.StrategyID = p
+			}
+		case "J":
+			if d.IsNull() {
+				v.StrategyType = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.StrategyType = p
+			}
+		case "A":
+			if d.IsNull() {
+				v.PreventedQuantity = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.PreventedQuantity = p
+			}
+		case "B":
+			if d.IsNull() {
+				v.LastPreventedQuantity = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.LastPreventedQuantity = p
+			}
+		case "u":
+			if d.IsNull() {
+				v.TradeGroupID = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.TradeGroupID = p
+			}
+		case "U":
+			if d.IsNull() {
+				v.CounterOrderID = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.CounterOrderID = p
+			}
+		case "Cs":
+			if d.IsNull() {
+				v.CounterSymbol = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.CounterSymbol = p
+			}
+		case "pl":
+			if d.IsNull() {
+				v.PreventedExecutionQuantity = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.PreventedExecutionQuantity = p
+			}
+		case "pL":
+			if d.IsNull() {
+				v.PreventedExecutionPrice = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.PreventedExecutionPrice = p
+			}
+		case "pY":
+			if d.IsNull() {
+				v.PreventedExecutionQuoteQuantity = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.PreventedExecutionQuoteQuantity = p
+			}
+		case "b":
+			if d.IsNull() {
+				v.MatchType = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.MatchType = p
+			}
+		case "a":
+			if d.IsNull() {
+				v.AllocationID = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.AllocationID = p
+			}
+		case "k":
+			if d.IsNull() {
+				v.WorkingFloor = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.WorkingFloor = p
+			}
+		case "uS":
+			if d.IsNull() {
+				v.UsedSOR = nil
+			} else {
+				p := new(bool)
+				*p, err = d.Bool()
+				v.UsedSOR = p
+			}
+		case "gP":
+			if d.IsNull() {
+				v.PeggedPriceType = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.PeggedPriceType = p
+			}
+		case "gOT":
+			if d.IsNull() {
+				v.PeggedOffsetType = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.PeggedOffsetType = p
+			}
+		case "gOV":
+			if d.IsNull() {
+				v.PeggedOffsetValue = nil
+			} else {
+				p := new(int64)
+				*p, err = d.Int()
+				v.PeggedOffsetValue = p
+			}
+		case "gp":
+			if d.IsNull() {
+				v.PeggedPrice = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.PeggedPrice = p
+			}
+		case "eR":
+			if d.IsNull() {
+				v.ExpiryReason = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.ExpiryReason = p
+			}
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "executionReport", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ExecutionReportEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ExecutionReportEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ClientOrderID)
+	dst = append(dst, ",\"S\":"...)
+	dst = wire.AppendString(dst, string(v.Side))
+	dst = append(dst, ",\"o\":"...)
+	dst = wire.AppendString(dst, string(v.OrderType))
+	dst = append(dst, ",\"f\":"...)
+	dst = wire.AppendString(dst, string(v.TimeInForce))
+	dst = append(dst, ",\"q\":"...)
+	dst = wire.AppendDecimal(dst, v.Quantity)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.Price)
+	dst = append(dst, ",\"P\":"...)
+	dst = wire.AppendDecimal(dst, v.StopPrice)
+	dst = append(dst, ",\"F\":"...)
+	dst = wire.AppendDecimal(dst, v.IcebergQuantity)
+	dst = append(dst, ",\"g\":"...)
+	dst = wire.AppendInt(dst, v.OrderListID)
+	dst = append(dst, ",\"C\":"...)
+	dst = wire.AppendString(dst, v.OrigClientOrderID)
+	dst = append(dst, ",\"x\":"...)
+	dst = wire.AppendString(dst, string(v.ExecutionType))
+	dst = append(dst, ",\"X\":"...)
+	dst = wire.AppendString(dst, string(v.OrderStatus))
+	dst = append(dst, ",\"r\":"...)
+	dst = wire.AppendString(dst, v.RejectReason)
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendDecimal(dst, v.LastExecutedQuantity)
+	dst = append(dst, ",\"z\":"...)
+	dst = wire.AppendDecimal(dst, v.CumulativeFilledQuantity)
+	dst = append(dst, ",\"L\":"...)
+	dst = wire.AppendDecimal(dst, v.LastExecutedPrice)
+	dst = append(dst, ",\"n\":"...)
+	dst = wire.AppendDecimal(dst, v.Commission)
+	dst = append(dst, ",\"N\":"...)
+	if v.CommissionAsset == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = wire.AppendString(dst, (*v.CommissionAsset))
+	}
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"t\":"...)
+	dst = wire.AppendInt(dst, v.TradeID)
+	if v.PreventedMatchID != nil {
+		dst = append(dst, ",\"v\":"...)
+		if v.PreventedMatchID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.PreventedMatchID))
+		}
+	}
+	dst = append(dst, ",\"I\":"...)
+	dst = wire.AppendInt(dst, v.ExecutionID)
+	dst = append(dst, ",\"w\":"...)
+	dst = wire.AppendBool(dst, v.IsWorking)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendBool(dst, v.IsMaker)
+	dst = append(dst, ",\"M\":"...)
+	dst = wire.AppendBool(dst, v.Ignore)
+	dst = append(dst, ",\"O\":"...)
+	dst = wire.AppendInt(dst, int64(v.OrderCreationTime))
+	dst = append(dst, ",\"Z\":"...)
+	dst = wire.AppendDecimal(dst, v.CumulativeQuoteQuantity)
+	dst = append(dst, ",\"Y\":"...)
+	dst = wire.AppendDecimal(dst, v.LastQuoteQuantity)
+	dst = append(dst, ",\"Q\":"...)
+	dst = wire.AppendDecimal(dst, v.QuoteOrderQuantity)
+	if v.WorkingTime != nil {
+		dst = append(dst, ",\"W\":"...)
+		if v.WorkingTime == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, int64((*v.WorkingTime)))
+		}
+	}
+	dst = append(dst, ",\"V\":"...)
+	dst = wire.AppendString(dst, v.SelfTradePreventionMode)
+	if v.TrailingDelta != nil {
+		dst = append(dst, ",\"d\":"...)
+		if v.TrailingDelta == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.TrailingDelta))
+		}
+	}
+	if v.TrailingTime != nil {
+		dst = append(dst, ",\"D\":"...)
+		if v.TrailingTime == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, int64((*v.TrailingTime)))
+		}
+	}
+	if v.StrategyID != nil {
+		dst = append(dst, ",\"j\":"...)
+		if v.StrategyID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.StrategyID))
+		}
+	}
+	if v.StrategyType != nil {
+		dst = append(dst, ",\"J\":"...)
+		if v.StrategyType == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.StrategyType))
+		}
+	}
+	if v.PreventedQuantity != nil {
+		dst = append(dst, ",\"A\":"...)
+		if v.PreventedQuantity == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.PreventedQuantity))
+		}
+	}
+	if v.LastPreventedQuantity != nil {
+		dst = append(dst, ",\"B\":"...)
+		if v.LastPreventedQuantity == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.LastPreventedQuantity))
+		}
+	}
+	if v.TradeGroupID != nil {
+		dst = append(dst, ",\"u\":"...)
+		if v.TradeGroupID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.TradeGroupID))
+		}
+	}
+	if v.CounterOrderID != nil {
+		dst = append(dst, ",\"U\":"...)
+		if v.CounterOrderID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.CounterOrderID))
+		}
+	}
+	if v.CounterSymbol != nil {
+		dst = append(dst, ",\"Cs\":"...)
+		if v.CounterSymbol == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.CounterSymbol))
+		}
+	}
+	if v.PreventedExecutionQuantity != nil {
+		dst = append(dst, ",\"pl\":"...)
+		if v.PreventedExecutionQuantity == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.PreventedExecutionQuantity))
+		}
+	}
+	if v.PreventedExecutionPrice != nil {
+		dst = append(dst, ",\"pL\":"...)
+		if v.PreventedExecutionPrice == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.PreventedExecutionPrice))
+		}
+	}
+	if v.PreventedExecutionQuoteQuantity != nil {
+		dst = append(dst, ",\"pY\":"...)
+		if v.PreventedExecutionQuoteQuantity == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.PreventedExecutionQuoteQuantity))
+		}
+	}
+	if v.MatchType != nil {
+		dst = append(dst, ",\"b\":"...)
+		if v.MatchType == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.MatchType))
+		}
+	}
+	if v.AllocationID != nil {
+		dst = append(dst, ",\"a\":"...)
+		if v.AllocationID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.AllocationID))
+		}
+	}
+	if v.WorkingFloor != nil {
+		dst = append(dst, ",\"k\":"...)
+		if v.WorkingFloor == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.WorkingFloor))
+		}
+	}
+	if v.UsedSOR != nil {
+		dst = append(dst, ",\"uS\":"...)
+		if v.UsedSOR == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendBool(dst, (*v.UsedSOR))
+		}
+	}
+	if v.PeggedPriceType != nil {
+		dst = append(dst, ",\"gP\":"...)
+		if v.PeggedPriceType == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.PeggedPriceType))
+		}
+	}
+	if v.PeggedOffsetType != nil {
+		dst = append(dst, ",\"gOT\":"...)
+		if v.PeggedOffsetType == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.PeggedOffsetType))
+		}
+	}
+	if v.PeggedOffsetValue != nil {
+		dst = append(dst, ",\"gOV\":"...)
+		if v.PeggedOffsetValue == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendInt(dst, (*v.PeggedOffsetValue))
+		}
+	}
+	if v.PeggedPrice != nil {
+		dst = append(dst, ",\"gp\":"...)
+		if v.PeggedPrice == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.PeggedPrice))
+		}
+	}
+	if v.ExpiryReason != nil {
+		dst = append(dst, ",\"eR\":"...)
+		if v.ExpiryReason == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.ExpiryReason))
+		}
+	}
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ListStatusEvent. Strings and decimals in v share one copy
+// of data.
+func (v *ListStatusEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "listStatus", "", err)
+	}
+	return nil
+}
+func (v *ListStatusEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ListStatusEvent{Orders: v.Orders[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "s":
+			v.Symbol, err = d.String()
+		case "g":
+			v.OrderListID, err = d.Int()
+		case "c":
+			v.ContingencyType, err = d.String()
+		case "l":
+			v.ListStatusType, err = d.String()
+		case "L":
+			v.ListOrderStatus, err = d.String()
+		case "r":
+			v.ListRejectReason, err = d.String()
+		case "C":
+			v.ListClientOrderID, err = d.String()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "O":
+			v.Orders, err = wire.DecodeArray(d, v.Orders[:0], (*ListStatusOrder).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "listStatus", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ListStatusEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ListStatusEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"g\":"...)
+	dst = wire.AppendInt(dst, v.OrderListID)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ContingencyType)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendString(dst, v.ListStatusType)
+	dst = append(dst, ",\"L\":"...)
+	dst = wire.AppendString(dst, v.ListOrderStatus)
+	dst = append(dst, ",\"r\":"...)
+	dst = wire.AppendString(dst, v.ListRejectReason)
+	dst = append(dst, ",\"C\":"...)
+	dst = wire.AppendString(dst, v.ListClientOrderID)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"O\":"...)
+	dst = append(dst, '[')
+	for i := range v.Orders {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Orders[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ListStatusOrder. Strings and decimals in v share one copy
+// of data.
+func (v *ListStatusOrder) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "ListStatusOrder", "", err)
+	}
+	return nil
+}
+func (v *ListStatusOrder) decodeJSON(d *wire.Decoder) error {
+	*v = ListStatusOrder{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "i":
+			v.OrderID, err = d.Int()
+		case "c":
+			v.ClientOrderID, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "ListStatusOrder", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ListStatusOrder) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ListStatusOrder) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ClientOrderID)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ExternalLockUpdateEvent. Strings and decimals in v share
+// one copy of data.
+func (v *ExternalLockUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "externalLockUpdate", "", err)
+	}
+	return nil
+}
+func (v *ExternalLockUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ExternalLockUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "a":
+			v.Asset, err = d.String()
+		case "d":
+			v.LockedDelta, err = d.Decimal()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "externalLockUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ExternalLockUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ExternalLockUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendString(dst, v.Asset)
+	dst = append(dst, ",\"d\":"...)
+	dst = wire.AppendDecimal(dst, v.LockedDelta)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of EventStreamTerminatedEvent. Strings and decimals in v
+// share one copy of data.
+func (v *EventStreamTerminatedEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "eventStreamTerminated", "", err)
+	}
+	return nil
+}
+func (v *EventStreamTerminatedEvent) decodeJSON(d *wire.Decoder) error {
+	*v = EventStreamTerminatedEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "eventStreamTerminated", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v EventStreamTerminatedEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *EventStreamTerminatedEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
+// copy of data.
+func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("spot", "listenKeyExpired", "", err)
+	}
+	return nil
+}
+func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ListenKeyExpiredEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "listenKey":
+			v.ListenKey, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("spot", "listenKeyExpired", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"listenKey\":"...)
+	dst = wire.AppendString(dst, v.ListenKey)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {

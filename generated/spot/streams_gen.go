@@ -1054,3 +1054,37 @@ func Decode(stream string, data []byte) (Payload, error) {
 	}
 	return v, nil
 }
+
+// DecodeUser decodes one event of the user group (Account events of the spot user-data stream (the
+// `event` object of a WebSocket-API subscription, or a legacy listenKey stream message)), choosing
+// its type by the "e" key. A kind the schema does not know comes back as a *wire.UnknownEvent
+// holding the raw payload, not as an error.
+func DecodeUser(data []byte) (Payload, error) {
+	kind, err := wire.PeekString(data, "e")
+	if err != nil {
+		return nil, wire.NewFieldError("spot", "user", "e", err)
+	}
+	var v Payload
+	switch kind {
+	case "outboundAccountPosition":
+		v = new(OutboundAccountPositionEvent)
+	case "balanceUpdate":
+		v = new(BalanceUpdateEvent)
+	case "executionReport":
+		v = new(ExecutionReportEvent)
+	case "listStatus":
+		v = new(ListStatusEvent)
+	case "externalLockUpdate":
+		v = new(ExternalLockUpdateEvent)
+	case "eventStreamTerminated":
+		v = new(EventStreamTerminatedEvent)
+	case "listenKeyExpired":
+		v = new(ListenKeyExpiredEvent)
+	default:
+		return wire.NewUnknownEvent(kind, data), nil
+	}
+	if err := v.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

@@ -374,6 +374,260 @@ type ServerShutdownEvent struct {
 	EventTime wire.Millis
 }
 
+// OutboundAccountPositionEvent is the outboundAccountPosition event. User data: balances of the
+// assets that may have changed, sent whenever the account balance changes.
+//
+// Source: schema/streams.yaml, market spot, type OutboundAccountPositionEvent.
+type OutboundAccountPositionEvent struct {
+	// Event type, always `outboundAccountPosition`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Time of the last account update. Wire key "u".
+	LastUpdateTime wire.Millis
+	// Balances of the assets that may have changed. Wire key "B".
+	Balances []AccountBalance
+}
+
+// AccountBalance is part of OutboundAccountPositionEvent. Balance of one asset in an
+// outboundAccountPosition event.
+//
+// Source: schema/streams.yaml, market spot, type AccountBalance.
+type AccountBalance struct {
+	// Asset. Wire key "a".
+	Asset string
+	// Free amount. Wire key "f".
+	Free wire.Decimal
+	// Locked amount. Wire key "l".
+	Locked wire.Decimal
+}
+
+// BalanceUpdateEvent is the balanceUpdate event. User data: a deposit, withdrawal or transfer
+// between accounts (e.g. spot and margin) changed a balance.
+//
+// Source: schema/streams.yaml, market spot, type BalanceUpdateEvent.
+type BalanceUpdateEvent struct {
+	// Event type, always `balanceUpdate`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Asset. Wire key "a".
+	Asset string
+	// Balance change, signed. Wire key "d".
+	BalanceDelta wire.Decimal
+	// Clear time. Wire key "T".
+	ClearTime wire.Millis
+}
+
+// ExecutionReportEvent is the executionReport event. User data: an order changed state (new,
+// cancel, amend, trade, expiry, rejection); conditional keys are nil when absent.
+//
+// Source: schema/streams.yaml, market spot, type ExecutionReportEvent.
+type ExecutionReportEvent struct {
+	// Event type, always `executionReport`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Symbol. Wire key "s".
+	Symbol string
+	// Client order ID; for a cancel, the ID of the cancel request. Wire key "c".
+	ClientOrderID string
+	// Order side. Wire key "S".
+	Side Side
+	// Order type. Wire key "o".
+	OrderType OrderType
+	// Time in force. Wire key "f".
+	TimeInForce TimeInForce
+	// Order quantity. Wire key "q".
+	Quantity wire.Decimal
+	// Order price. Wire key "p".
+	Price wire.Decimal
+	// Stop price. Wire key "P".
+	StopPrice wire.Decimal
+	// Iceberg quantity. Wire key "F".
+	IcebergQuantity wire.Decimal
+	// Order list ID; -1 when the order is not part of a list. Wire key "g".
+	OrderListID int64
+	// Client order ID of the order being cancelled; empty otherwise. Wire key "C".
+	OrigClientOrderID string
+	// Execution type of this event. Wire key "x".
+	ExecutionType ExecutionType
+	// Current order status. Wire key "X".
+	OrderStatus OrderStatus
+	// Reject reason, NONE when not rejected (e.g. INSUFFICIENT_BALANCES). Wire key "r".
+	RejectReason string
+	// Order ID. Wire key "i".
+	OrderID int64
+	// Quantity filled in this execution. Wire key "l".
+	LastExecutedQuantity wire.Decimal
+	// Cumulative filled quantity. Wire key "z".
+	CumulativeFilledQuantity wire.Decimal
+	// Price of this execution. Wire key "L".
+	LastExecutedPrice wire.Decimal
+	// Commission of this execution. Wire key "n".
+	Commission wire.Decimal
+	// Commission asset; nil (JSON null) when there is no commission. Wire key "N". Nil when null.
+	CommissionAsset *string
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Trade ID; -1 when there was no trade. Wire key "t".
+	TradeID int64
+	// Prevented match ID; present only when the order expired by self-trade prevention. Wire key "v".
+	// Nil when absent.
+	PreventedMatchID *int64
+	// Execution ID. Wire key "I".
+	ExecutionID int64
+	// True when the order is on the book. Wire key "w".
+	IsWorking bool
+	// True when this fill was on the maker side. Wire key "m".
+	IsMaker bool
+	// Unused. Wire key "M".
+	//
+	// Deprecated: unused by the exchange; ignore.
+	Ignore bool
+	// Order creation time. Wire key "O".
+	OrderCreationTime wire.Millis
+	// Cumulative quote quantity transacted; average price is Z / z. Wire key "Z".
+	CumulativeQuoteQuantity wire.Decimal
+	// Quote quantity of this execution (L × l). Wire key "Y".
+	LastQuoteQuantity wire.Decimal
+	// Quote order quantity. Wire key "Q".
+	QuoteOrderQuantity wire.Decimal
+	// Time the order went on the book; present only once the order is working. Wire key "W". Nil when
+	// absent.
+	WorkingTime *wire.Millis
+	// Self-trade prevention mode: NONE, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRE_BOTH, DECREMENT or TRANSFER.
+	// Wire key "V".
+	SelfTradePreventionMode string
+	// Trailing delta; trailing-stop orders only. Wire key "d". Nil when absent.
+	TrailingDelta *int64
+	// Trailing time; trailing-stop orders only. Wire key "D". Nil when absent.
+	TrailingTime *wire.Millis
+	// Strategy ID; present when one was given at placement. Wire key "j". Nil when absent.
+	StrategyID *int64
+	// Strategy type; present when one was given at placement. Wire key "J". Nil when absent.
+	StrategyType *int64
+	// Prevented quantity; self-trade prevention only. Wire key "A". Nil when absent.
+	PreventedQuantity *wire.Decimal
+	// Last prevented quantity; self-trade prevention only. Wire key "B". Nil when absent.
+	LastPreventedQuantity *wire.Decimal
+	// Trade group ID; self-trade prevention only. Wire key "u". Nil when absent.
+	TradeGroupID *int64
+	// Counter order ID; self-trade prevention only. Wire key "U". Nil when absent.
+	CounterOrderID *int64
+	// Counter symbol; self-trade prevention only. Wire key "Cs". Nil when absent.
+	CounterSymbol *string
+	// Prevented execution quantity; self-trade prevention only. Wire key "pl". Nil when absent.
+	PreventedExecutionQuantity *wire.Decimal
+	// Prevented execution price; self-trade prevention only. Wire key "pL". Nil when absent.
+	PreventedExecutionPrice *wire.Decimal
+	// Prevented execution quote quantity; self-trade prevention only. Wire key "pY". Nil when absent.
+	PreventedExecutionQuoteQuantity *wire.Decimal
+	// Match type, e.g. ONE_PARTY_TRADE_REPORT; orders with allocations only. Wire key "b". Nil when
+	// absent.
+	MatchType *string
+	// Allocation ID; orders with allocations only. Wire key "a". Nil when absent.
+	AllocationID *int64
+	// Working floor, EXCHANGE or SOR; orders that may have allocations only. Wire key "k". Nil when
+	// absent.
+	WorkingFloor *string
+	// True when the order used smart order routing (SOR). Wire key "uS". Nil when absent.
+	UsedSOR *bool
+	// Pegged price type, e.g. PRIMARY_PEG; pegged orders only. Wire key "gP". Nil when absent.
+	PeggedPriceType *string
+	// Pegged offset type, e.g. PRICE_LEVEL; pegged orders only. Wire key "gOT". Nil when absent.
+	PeggedOffsetType *string
+	// Pegged offset value; pegged orders only. Wire key "gOV". Nil when absent.
+	PeggedOffsetValue *int64
+	// Pegged price; pegged orders only. Wire key "gp". Nil when absent.
+	PeggedPrice *wire.Decimal
+	// Expiry reason, e.g. UNFILLED_IOC_QUANTITY_EXPIRED; expired orders only (since 2026-03-26). Wire
+	// key "eR". Nil when absent.
+	ExpiryReason *string
+}
+
+// ListStatusEvent is the listStatus event. User data: status of an order list (OCO, OTO, ...), sent
+// in addition to the executionReport of its member order.
+//
+// Source: schema/streams.yaml, market spot, type ListStatusEvent.
+type ListStatusEvent struct {
+	// Event type, always `listStatus`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Symbol. Wire key "s".
+	Symbol string
+	// Order list ID. Wire key "g".
+	OrderListID int64
+	// Contingency type, e.g. OCO or OTO. Wire key "c".
+	ContingencyType string
+	// List status type: RESPONSE, EXEC_STARTED, UPDATED or ALL_DONE. Wire key "l".
+	ListStatusType string
+	// List order status: EXECUTING, ALL_DONE or REJECT. Wire key "L".
+	ListOrderStatus string
+	// List reject reason, NONE when not rejected. Wire key "r".
+	ListRejectReason string
+	// List client order ID. Wire key "C".
+	ListClientOrderID string
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Member orders of the list. Wire key "O".
+	Orders []ListStatusOrder
+}
+
+// ListStatusOrder is part of ListStatusEvent. One member order of an order list.
+//
+// Source: schema/streams.yaml, market spot, type ListStatusOrder.
+type ListStatusOrder struct {
+	// Symbol. Wire key "s".
+	Symbol string
+	// Order ID. Wire key "i".
+	OrderID int64
+	// Client order ID. Wire key "c".
+	ClientOrderID string
+}
+
+// ExternalLockUpdateEvent is the externalLockUpdate event. User data: part of a spot balance was
+// locked or unlocked by an external system (e.g. as margin collateral).
+//
+// Source: schema/streams.yaml, market spot, type ExternalLockUpdateEvent.
+type ExternalLockUpdateEvent struct {
+	// Event type, always `externalLockUpdate`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Asset. Wire key "a".
+	Asset string
+	// Change in the externally locked amount, signed. Wire key "d".
+	LockedDelta wire.Decimal
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+}
+
+// EventStreamTerminatedEvent is the eventStreamTerminated event. User data: a WebSocket-API
+// user-data subscription ended (unsubscribe, session logout or listen-token expiry).
+//
+// Source: schema/streams.yaml, market spot, type EventStreamTerminatedEvent.
+type EventStreamTerminatedEvent struct {
+	// Event type, always `eventStreamTerminated`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+}
+
+// ListenKeyExpiredEvent is the listenKeyExpired event. User data (legacy listenKey streams): the
+// listen key expired and no more events arrive on it until a new key is used.
+//
+// Source: schema/streams.yaml, market spot, type ListenKeyExpiredEvent.
+type ListenKeyExpiredEvent struct {
+	// Event type, always `listenKeyExpired`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// The listen key that expired. Wire key "listenKey".
+	ListenKey string
+}
+
 // MiniTickerEvents is the payload of streams that deliver MiniTickerEvent values as one JSON array.
 type MiniTickerEvents []MiniTickerEvent
 

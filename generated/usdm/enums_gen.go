@@ -513,3 +513,377 @@ func (v *TradingSessionType) UnmarshalText(b []byte) error {
 	*v = x
 	return nil
 }
+
+// Side is an enumeration. Order side.
+//
+// Source: schema/streams.yaml, market usdm, enum Side.
+type Side string
+
+const (
+	SideBuy  Side = "BUY"
+	SideSell Side = "SELL"
+)
+
+// SideValues returns every Side, in schema order.
+func SideValues() []Side {
+	return []Side{SideBuy, SideSell}
+}
+
+var sideAllowed = []string{"BUY", "SELL"}
+
+// Valid reports whether v is one of the Side values.
+func (v Side) Valid() bool {
+	switch v {
+	case SideBuy, SideSell:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v Side) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: sideAllowed,
+		Enum:    "Side",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v Side) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v Side) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *Side) UnmarshalText(b []byte) error {
+	x := Side(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// PositionSide is an enumeration. Position side: BOTH in one-way mode, LONG or SHORT in hedge mode.
+//
+// Source: schema/streams.yaml, market usdm, enum PositionSide.
+type PositionSide string
+
+const (
+	PositionSideBoth  PositionSide = "BOTH"
+	PositionSideLong  PositionSide = "LONG"
+	PositionSideShort PositionSide = "SHORT"
+)
+
+// PositionSideValues returns every PositionSide, in schema order.
+func PositionSideValues() []PositionSide {
+	return []PositionSide{PositionSideBoth, PositionSideLong, PositionSideShort}
+}
+
+var positionSideAllowed = []string{"BOTH", "LONG", "SHORT"}
+
+// Valid reports whether v is one of the PositionSide values.
+func (v PositionSide) Valid() bool {
+	switch v {
+	case PositionSideBoth, PositionSideLong, PositionSideShort:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v PositionSide) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: positionSideAllowed,
+		Enum:    "PositionSide",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v PositionSide) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v PositionSide) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *PositionSide) UnmarshalText(b []byte) error {
+	x := PositionSide(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// OrderType is an enumeration. Futures order type; other values are kept as received.
+//
+// Source: schema/streams.yaml, market usdm, enum OrderType.
+type OrderType string
+
+const (
+	OrderTypeLimit              OrderType = "LIMIT"
+	OrderTypeMarket             OrderType = "MARKET"
+	OrderTypeStop               OrderType = "STOP"
+	OrderTypeStopMarket         OrderType = "STOP_MARKET"
+	OrderTypeTakeProfit         OrderType = "TAKE_PROFIT"
+	OrderTypeTakeProfitMarket   OrderType = "TAKE_PROFIT_MARKET"
+	OrderTypeTrailingStopMarket OrderType = "TRAILING_STOP_MARKET"
+	OrderTypeLiquidation        OrderType = "LIQUIDATION"
+)
+
+// OrderTypeValues returns every OrderType, in schema order.
+func OrderTypeValues() []OrderType {
+	return []OrderType{OrderTypeLimit, OrderTypeMarket, OrderTypeStop, OrderTypeStopMarket, OrderTypeTakeProfit, OrderTypeTakeProfitMarket, OrderTypeTrailingStopMarket, OrderTypeLiquidation}
+}
+
+var orderTypeAllowed = []string{"LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET", "LIQUIDATION"}
+
+// Valid reports whether v is one of the OrderType values.
+func (v OrderType) Valid() bool {
+	switch v {
+	case OrderTypeLimit, OrderTypeMarket, OrderTypeStop, OrderTypeStopMarket, OrderTypeTakeProfit, OrderTypeTakeProfitMarket, OrderTypeTrailingStopMarket, OrderTypeLiquidation:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v OrderType) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: orderTypeAllowed,
+		Enum:    "OrderType",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v OrderType) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v OrderType) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *OrderType) UnmarshalText(b []byte) error {
+	x := OrderType(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// TimeInForce is an enumeration. How long an order stays active: GTC good till cancelled, IOC
+// immediate or cancel, FOK fill or kill, GTX post only, GTD good till date.
+//
+// Source: schema/streams.yaml, market usdm, enum TimeInForce.
+type TimeInForce string
+
+const (
+	TimeInForceGTC TimeInForce = "GTC"
+	TimeInForceIOC TimeInForce = "IOC"
+	TimeInForceFOK TimeInForce = "FOK"
+	TimeInForceGTX TimeInForce = "GTX"
+	TimeInForceGTD TimeInForce = "GTD"
+)
+
+// TimeInForceValues returns every TimeInForce, in schema order.
+func TimeInForceValues() []TimeInForce {
+	return []TimeInForce{TimeInForceGTC, TimeInForceIOC, TimeInForceFOK, TimeInForceGTX, TimeInForceGTD}
+}
+
+var timeInForceAllowed = []string{"GTC", "IOC", "FOK", "GTX", "GTD"}
+
+// Valid reports whether v is one of the TimeInForce values.
+func (v TimeInForce) Valid() bool {
+	switch v {
+	case TimeInForceGTC, TimeInForceIOC, TimeInForceFOK, TimeInForceGTX, TimeInForceGTD:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v TimeInForce) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: timeInForceAllowed,
+		Enum:    "TimeInForce",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v TimeInForce) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v TimeInForce) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *TimeInForce) UnmarshalText(b []byte) error {
+	x := TimeInForce(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// ExecutionType is an enumeration. What happened to an order in an ORDER_TRADE_UPDATE; CALCULATED
+// is a liquidation execution, AMENDMENT an order modification.
+//
+// Source: schema/streams.yaml, market usdm, enum ExecutionType.
+type ExecutionType string
+
+const (
+	ExecutionTypeNew        ExecutionType = "NEW"
+	ExecutionTypeCanceled   ExecutionType = "CANCELED"
+	ExecutionTypeCalculated ExecutionType = "CALCULATED"
+	ExecutionTypeExpired    ExecutionType = "EXPIRED"
+	ExecutionTypeTrade      ExecutionType = "TRADE"
+	ExecutionTypeAmendment  ExecutionType = "AMENDMENT"
+)
+
+// ExecutionTypeValues returns every ExecutionType, in schema order.
+func ExecutionTypeValues() []ExecutionType {
+	return []ExecutionType{ExecutionTypeNew, ExecutionTypeCanceled, ExecutionTypeCalculated, ExecutionTypeExpired, ExecutionTypeTrade, ExecutionTypeAmendment}
+}
+
+var executionTypeAllowed = []string{"NEW", "CANCELED", "CALCULATED", "EXPIRED", "TRADE", "AMENDMENT"}
+
+// Valid reports whether v is one of the ExecutionType values.
+func (v ExecutionType) Valid() bool {
+	switch v {
+	case ExecutionTypeNew, ExecutionTypeCanceled, ExecutionTypeCalculated, ExecutionTypeExpired, ExecutionTypeTrade, ExecutionTypeAmendment:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v ExecutionType) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: executionTypeAllowed,
+		Enum:    "ExecutionType",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v ExecutionType) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v ExecutionType) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *ExecutionType) UnmarshalText(b []byte) error {
+	x := ExecutionType(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}
+
+// OrderStatus is an enumeration. Status of a futures order.
+//
+// Source: schema/streams.yaml, market usdm, enum OrderStatus.
+type OrderStatus string
+
+const (
+	OrderStatusNew             OrderStatus = "NEW"
+	OrderStatusPartiallyFilled OrderStatus = "PARTIALLY_FILLED"
+	OrderStatusFilled          OrderStatus = "FILLED"
+	OrderStatusCanceled        OrderStatus = "CANCELED"
+	OrderStatusExpired         OrderStatus = "EXPIRED"
+	OrderStatusExpiredInMatch  OrderStatus = "EXPIRED_IN_MATCH"
+)
+
+// OrderStatusValues returns every OrderStatus, in schema order.
+func OrderStatusValues() []OrderStatus {
+	return []OrderStatus{OrderStatusNew, OrderStatusPartiallyFilled, OrderStatusFilled, OrderStatusCanceled, OrderStatusExpired, OrderStatusExpiredInMatch}
+}
+
+var orderStatusAllowed = []string{"NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "EXPIRED_IN_MATCH"}
+
+// Valid reports whether v is one of the OrderStatus values.
+func (v OrderStatus) Valid() bool {
+	switch v {
+	case OrderStatusNew, OrderStatusPartiallyFilled, OrderStatusFilled, OrderStatusCanceled, OrderStatusExpired, OrderStatusExpiredInMatch:
+		return true
+	}
+	return false
+}
+
+// Validate returns an error naming the allowed values when v is not valid.
+func (v OrderStatus) Validate() error {
+	if v.Valid() {
+		return nil
+	}
+	return &wire.EnumError{
+		Allowed: orderStatusAllowed,
+		Enum:    "OrderStatus",
+		Value:   string(v),
+	}
+}
+
+// String returns the wire value.
+func (v OrderStatus) String() string {
+	return string(v)
+}
+
+// MarshalText returns the wire value.
+func (v OrderStatus) MarshalText() ([]byte, error) {
+	return []byte(v), nil
+}
+
+// UnmarshalText accepts only valid values. (Event decoders keep unknown values instead, so that a
+// value the exchange adds never breaks a stream.)
+func (v *OrderStatus) UnmarshalText(b []byte) error {
+	x := OrderStatus(b)
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	*v = x
+	return nil
+}

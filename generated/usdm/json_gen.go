@@ -1887,6 +1887,1844 @@ func (v *TradingSessionEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "ACCOUNT_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = AccountUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "a":
+			err = v.Update.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "ACCOUNT_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"a\":"...)
+	dst = v.Update.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "AccountUpdate", "", err)
+	}
+	return nil
+}
+func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = AccountUpdate{Balances: v.Balances[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "m":
+			v.Reason, err = d.String()
+		case "B":
+			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*Balance).decodeJSON)
+		case "P":
+			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "AccountUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendString(dst, v.Reason)
+	dst = append(dst, ",\"B\":"...)
+	dst = append(dst, '[')
+	for i := range v.Balances {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Balances[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if v.Positions != nil {
+		dst = append(dst, ",\"P\":"...)
+		dst = append(dst, '[')
+		for i := range v.Positions {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = v.Positions[i].AppendJSON(dst)
+		}
+		dst = append(dst, ']')
+	}
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
+func (v *Balance) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "Balance", "", err)
+	}
+	return nil
+}
+func (v *Balance) decodeJSON(d *wire.Decoder) error {
+	*v = Balance{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "a":
+			v.Asset, err = d.String()
+		case "wb":
+			v.WalletBalance, err = d.Decimal()
+		case "cw":
+			v.CrossWalletBalance, err = d.Decimal()
+		case "bc":
+			v.BalanceChange, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "Balance", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v Balance) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *Balance) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendString(dst, v.Asset)
+	dst = append(dst, ",\"wb\":"...)
+	dst = wire.AppendDecimal(dst, v.WalletBalance)
+	dst = append(dst, ",\"cw\":"...)
+	dst = wire.AppendDecimal(dst, v.CrossWalletBalance)
+	dst = append(dst, ",\"bc\":"...)
+	dst = wire.AppendDecimal(dst, v.BalanceChange)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
+// data.
+func (v *Position) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "Position", "", err)
+	}
+	return nil
+}
+func (v *Position) decodeJSON(d *wire.Decoder) error {
+	*v = Position{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "pa":
+			v.PositionAmount, err = d.Decimal()
+		case "ep":
+			v.EntryPrice, err = d.Decimal()
+		case "bep":
+			v.BreakEvenPrice, err = d.Decimal()
+		case "cr":
+			v.AccumulatedRealized, err = d.Decimal()
+		case "up":
+			v.UnrealizedPnl, err = d.Decimal()
+		case "mt":
+			v.MarginType, err = d.String()
+		case "iw":
+			v.IsolatedWallet, err = d.Decimal()
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "Position", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v Position) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *Position) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"pa\":"...)
+	dst = wire.AppendDecimal(dst, v.PositionAmount)
+	dst = append(dst, ",\"ep\":"...)
+	dst = wire.AppendDecimal(dst, v.EntryPrice)
+	dst = append(dst, ",\"bep\":"...)
+	dst = wire.AppendDecimal(dst, v.BreakEvenPrice)
+	dst = append(dst, ",\"cr\":"...)
+	dst = wire.AppendDecimal(dst, v.AccumulatedRealized)
+	dst = append(dst, ",\"up\":"...)
+	dst = wire.AppendDecimal(dst, v.UnrealizedPnl)
+	dst = append(dst, ",\"mt\":"...)
+	dst = wire.AppendString(dst, v.MarginType)
+	dst = append(dst, ",\"iw\":"...)
+	dst = wire.AppendDecimal(dst, v.IsolatedWallet)
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
+// of data.
+func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "MARGIN_CALL", "", err)
+	}
+	return nil
+}
+func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
+	*v = MarginCallEvent{Positions: v.Positions[:0]}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "cw":
+			if d.IsNull() {
+				v.CrossWalletBalance = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.CrossWalletBalance = p
+			}
+		case "p":
+			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*MarginCallPosition).decodeJSON)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "MARGIN_CALL", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v MarginCallEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *MarginCallEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	if v.CrossWalletBalance != nil {
+		dst = append(dst, ",\"cw\":"...)
+		if v.CrossWalletBalance == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.CrossWalletBalance))
+		}
+	}
+	dst = append(dst, ",\"p\":"...)
+	dst = append(dst, '[')
+	for i := range v.Positions {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = v.Positions[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
+// copy of data.
+func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "MarginCallPosition", "", err)
+	}
+	return nil
+}
+func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
+	*v = MarginCallPosition{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		case "pa":
+			v.PositionAmount, err = d.Decimal()
+		case "mt":
+			v.MarginType, err = d.String()
+		case "iw":
+			v.IsolatedWallet, err = d.Decimal()
+		case "mp":
+			v.MarkPrice, err = d.Decimal()
+		case "up":
+			v.UnrealizedPnl, err = d.Decimal()
+		case "mm":
+			v.MaintenanceMargin, err = d.Decimal()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "MarginCallPosition", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v MarginCallPosition) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *MarginCallPosition) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	dst = append(dst, ",\"pa\":"...)
+	dst = wire.AppendDecimal(dst, v.PositionAmount)
+	dst = append(dst, ",\"mt\":"...)
+	dst = wire.AppendString(dst, v.MarginType)
+	dst = append(dst, ",\"iw\":"...)
+	dst = wire.AppendDecimal(dst, v.IsolatedWallet)
+	dst = append(dst, ",\"mp\":"...)
+	dst = wire.AppendDecimal(dst, v.MarkPrice)
+	dst = append(dst, ",\"up\":"...)
+	dst = wire.AppendDecimal(dst, v.UnrealizedPnl)
+	dst = append(dst, ",\"mm\":"...)
+	dst = wire.AppendDecimal(dst, v.MaintenanceMargin)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "ORDER_TRADE_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = OrderTradeUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "o":
+			err = v.Order.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "ORDER_TRADE_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OrderTradeUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OrderTradeUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"o\":"...)
+	dst = v.Order.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "OrderUpdate", "", err)
+	}
+	return nil
+}
+func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = OrderUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "c":
+			v.ClientOrderID, err = d.String()
+		case "S":
+			x, xerr := d.String()
+			v.Side, err = Side(x), xerr
+		case "o":
+			x, xerr := d.String()
+			v.OrderType, err = OrderType(x), xerr
+		case "f":
+			x, xerr := d.String()
+			v.TimeInForce, err = TimeInForce(x), xerr
+		case "q":
+			v.OriginalQuantity, err = d.Decimal()
+		case "p":
+			v.OriginalPrice, err = d.Decimal()
+		case "ap":
+			v.AveragePrice, err = d.Decimal()
+		case "sp":
+			v.StopPrice, err = d.Decimal()
+		case "x":
+			x, xerr := d.String()
+			v.ExecutionType, err = ExecutionType(x), xerr
+		case "X":
+			x, xerr := d.String()
+			v.OrderStatus, err = OrderStatus(x), xerr
+		case "i":
+			v.OrderID, err = d.Int()
+		case "M":
+			if d.IsNull() {
+				v.ModifyID = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.ModifyID = p
+			}
+		case "l":
+			v.LastFilledQuantity, err = d.Decimal()
+		case "z":
+			v.FilledQuantity, err = d.Decimal()
+		case "L":
+			v.LastFilledPrice, err = d.Decimal()
+		case "N":
+			if d.IsNull() {
+				v.CommissionAsset = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.CommissionAsset = p
+			}
+		case "n":
+			if d.IsNull() {
+				v.Commission = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.Commission = p
+			}
+		case "T":
+			x, xerr := d.Int()
+			v.TradeTime, err = wire.Millis(x), xerr
+		case "t":
+			v.TradeID, err = d.Int()
+		case "b":
+			v.BidsNotional, err = d.Decimal()
+		case "a":
+			v.AsksNotional, err = d.Decimal()
+		case "m":
+			v.IsMaker, err = d.Bool()
+		case "R":
+			v.IsReduceOnly, err = d.Bool()
+		case "wt":
+			v.WorkingType, err = d.String()
+		case "ot":
+			x, xerr := d.String()
+			v.OriginalOrderType, err = OrderType(x), xerr
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		case "cp":
+			v.IsCloseAll, err = d.Bool()
+		case "AP":
+			if d.IsNull() {
+				v.ActivationPrice = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.ActivationPrice = p
+			}
+		case "cr":
+			if d.IsNull() {
+				v.CallbackRate = nil
+			} else {
+				p := new(wire.Decimal)
+				*p, err = d.Decimal()
+				v.CallbackRate = p
+			}
+		case "pP":
+			v.PriceProtect, err = d.Bool()
+		case "si":
+			v.IgnoreSi, err = d.Int()
+		case "ss":
+			v.IgnoreSs, err = d.Int()
+		case "rp":
+			v.RealizedProfit, err = d.Decimal()
+		case "V":
+			v.SelfTradePreventionMode, err = d.String()
+		case "pm":
+			v.PriceMatch, err = d.String()
+		case "gtd":
+			x, xerr := d.Int()
+			v.GoodTillDate, err = wire.Millis(x), xerr
+		case "er":
+			v.ExpiryReason, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "OrderUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v OrderUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ClientOrderID)
+	dst = append(dst, ",\"S\":"...)
+	dst = wire.AppendString(dst, string(v.Side))
+	dst = append(dst, ",\"o\":"...)
+	dst = wire.AppendString(dst, string(v.OrderType))
+	dst = append(dst, ",\"f\":"...)
+	dst = wire.AppendString(dst, string(v.TimeInForce))
+	dst = append(dst, ",\"q\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalQuantity)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalPrice)
+	dst = append(dst, ",\"ap\":"...)
+	dst = wire.AppendDecimal(dst, v.AveragePrice)
+	dst = append(dst, ",\"sp\":"...)
+	dst = wire.AppendDecimal(dst, v.StopPrice)
+	dst = append(dst, ",\"x\":"...)
+	dst = wire.AppendString(dst, string(v.ExecutionType))
+	dst = append(dst, ",\"X\":"...)
+	dst = wire.AppendString(dst, string(v.OrderStatus))
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	if v.ModifyID != nil {
+		dst = append(dst, ",\"M\":"...)
+		if v.ModifyID == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.ModifyID))
+		}
+	}
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledQuantity)
+	dst = append(dst, ",\"z\":"...)
+	dst = wire.AppendDecimal(dst, v.FilledQuantity)
+	dst = append(dst, ",\"L\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledPrice)
+	if v.CommissionAsset != nil {
+		dst = append(dst, ",\"N\":"...)
+		if v.CommissionAsset == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.CommissionAsset))
+		}
+	}
+	if v.Commission != nil {
+		dst = append(dst, ",\"n\":"...)
+		if v.Commission == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.Commission))
+		}
+	}
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TradeTime))
+	dst = append(dst, ",\"t\":"...)
+	dst = wire.AppendInt(dst, v.TradeID)
+	dst = append(dst, ",\"b\":"...)
+	dst = wire.AppendDecimal(dst, v.BidsNotional)
+	dst = append(dst, ",\"a\":"...)
+	dst = wire.AppendDecimal(dst, v.AsksNotional)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendBool(dst, v.IsMaker)
+	dst = append(dst, ",\"R\":"...)
+	dst = wire.AppendBool(dst, v.IsReduceOnly)
+	dst = append(dst, ",\"wt\":"...)
+	dst = wire.AppendString(dst, v.WorkingType)
+	dst = append(dst, ",\"ot\":"...)
+	dst = wire.AppendString(dst, string(v.OriginalOrderType))
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	dst = append(dst, ",\"cp\":"...)
+	dst = wire.AppendBool(dst, v.IsCloseAll)
+	if v.ActivationPrice != nil {
+		dst = append(dst, ",\"AP\":"...)
+		if v.ActivationPrice == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.ActivationPrice))
+		}
+	}
+	if v.CallbackRate != nil {
+		dst = append(dst, ",\"cr\":"...)
+		if v.CallbackRate == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendDecimal(dst, (*v.CallbackRate))
+		}
+	}
+	dst = append(dst, ",\"pP\":"...)
+	dst = wire.AppendBool(dst, v.PriceProtect)
+	dst = append(dst, ",\"si\":"...)
+	dst = wire.AppendInt(dst, v.IgnoreSi)
+	dst = append(dst, ",\"ss\":"...)
+	dst = wire.AppendInt(dst, v.IgnoreSs)
+	dst = append(dst, ",\"rp\":"...)
+	dst = wire.AppendDecimal(dst, v.RealizedProfit)
+	dst = append(dst, ",\"V\":"...)
+	dst = wire.AppendString(dst, v.SelfTradePreventionMode)
+	dst = append(dst, ",\"pm\":"...)
+	dst = wire.AppendString(dst, v.PriceMatch)
+	dst = append(dst, ",\"gtd\":"...)
+	dst = wire.AppendInt(dst, int64(v.GoodTillDate))
+	dst = append(dst, ",\"er\":"...)
+	dst = wire.AppendString(dst, v.ExpiryReason)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of TradeLiteEvent. Strings and decimals in v share one copy
+// of data.
+func (v *TradeLiteEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "TRADE_LITE", "", err)
+	}
+	return nil
+}
+func (v *TradeLiteEvent) decodeJSON(d *wire.Decoder) error {
+	*v = TradeLiteEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "s":
+			v.Symbol, err = d.String()
+		case "q":
+			v.OriginalQuantity, err = d.Decimal()
+		case "p":
+			v.OriginalPrice, err = d.Decimal()
+		case "m":
+			v.IsMaker, err = d.Bool()
+		case "c":
+			v.ClientOrderID, err = d.String()
+		case "S":
+			x, xerr := d.String()
+			v.Side, err = Side(x), xerr
+		case "L":
+			v.LastFilledPrice, err = d.Decimal()
+		case "l":
+			v.LastFilledQuantity, err = d.Decimal()
+		case "t":
+			v.TradeID, err = d.Int()
+		case "i":
+			v.OrderID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "TRADE_LITE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v TradeLiteEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *TradeLiteEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"q\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalQuantity)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.OriginalPrice)
+	dst = append(dst, ",\"m\":"...)
+	dst = wire.AppendBool(dst, v.IsMaker)
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendString(dst, v.ClientOrderID)
+	dst = append(dst, ",\"S\":"...)
+	dst = wire.AppendString(dst, string(v.Side))
+	dst = append(dst, ",\"L\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledPrice)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendDecimal(dst, v.LastFilledQuantity)
+	dst = append(dst, ",\"t\":"...)
+	dst = wire.AppendInt(dst, v.TradeID)
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
+// one copy of data.
+func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "ACCOUNT_CONFIG_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = AccountConfigUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "ac":
+			if d.IsNull() {
+				v.SymbolConfig = nil
+			} else {
+				p := new(SymbolConfig)
+				err = p.decodeJSON(d)
+				v.SymbolConfig = p
+			}
+		case "ai":
+			if d.IsNull() {
+				v.AccountConfig = nil
+			} else {
+				p := new(AccountConfig)
+				err = p.decodeJSON(d)
+				v.AccountConfig = p
+			}
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "ACCOUNT_CONFIG_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountConfigUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountConfigUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	if v.SymbolConfig != nil {
+		dst = append(dst, ",\"ac\":"...)
+		if v.SymbolConfig == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = (*v.SymbolConfig).AppendJSON(dst)
+		}
+	}
+	if v.AccountConfig != nil {
+		dst = append(dst, ",\"ai\":"...)
+		if v.AccountConfig == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = (*v.AccountConfig).AppendJSON(dst)
+		}
+	}
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
+// data.
+func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "SymbolConfig", "", err)
+	}
+	return nil
+}
+func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
+	*v = SymbolConfig{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "l":
+			v.Leverage, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "SymbolConfig", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v SymbolConfig) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *SymbolConfig) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"l\":"...)
+	dst = wire.AppendInt(dst, v.Leverage)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AccountConfig. Strings and decimals in v share one copy of
+// data.
+func (v *AccountConfig) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "AccountConfig", "", err)
+	}
+	return nil
+}
+func (v *AccountConfig) decodeJSON(d *wire.Decoder) error {
+	*v = AccountConfig{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "j":
+			v.MultiAssetsMode, err = d.Bool()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "AccountConfig", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountConfig) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AccountConfig) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"j\":"...)
+	dst = wire.AppendBool(dst, v.MultiAssetsMode)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
+// copy of data.
+func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "STRATEGY_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = StrategyUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "su":
+			err = v.Strategy.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "STRATEGY_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v StrategyUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *StrategyUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"su\":"...)
+	dst = v.Strategy.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
+// of data.
+func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "StrategyUpdate", "", err)
+	}
+	return nil
+}
+func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = StrategyUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "si":
+			v.StrategyID, err = d.Int()
+		case "st":
+			v.StrategyType, err = d.String()
+		case "ss":
+			v.StrategyStatus, err = d.String()
+		case "s":
+			v.Symbol, err = d.String()
+		case "ut":
+			x, xerr := d.Int()
+			v.UpdateTime, err = wire.Millis(x), xerr
+		case "c":
+			v.OpCode, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "StrategyUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v StrategyUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *StrategyUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"si\":"...)
+	dst = wire.AppendInt(dst, v.StrategyID)
+	dst = append(dst, ",\"st\":"...)
+	dst = wire.AppendString(dst, v.StrategyType)
+	dst = append(dst, ",\"ss\":"...)
+	dst = wire.AppendString(dst, v.StrategyStatus)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"ut\":"...)
+	dst = wire.AppendInt(dst, int64(v.UpdateTime))
+	dst = append(dst, ",\"c\":"...)
+	dst = wire.AppendInt(dst, v.OpCode)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
+// of data.
+func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "GRID_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = GridUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "gu":
+			err = v.Grid.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "GRID_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v GridUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *GridUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"gu\":"...)
+	dst = v.Grid.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
+// data.
+func (v *GridUpdate) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "GridUpdate", "", err)
+	}
+	return nil
+}
+func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
+	*v = GridUpdate{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "si":
+			v.StrategyID, err = d.Int()
+		case "st":
+			v.StrategyType, err = d.String()
+		case "ss":
+			v.StrategyStatus, err = d.String()
+		case "s":
+			v.Symbol, err = d.String()
+		case "r":
+			v.RealizedPnl, err = d.Decimal()
+		case "up":
+			v.UnmatchedAveragePrice, err = d.Decimal()
+		case "uq":
+			v.UnmatchedQuantity, err = d.Decimal()
+		case "uf":
+			v.UnmatchedFee, err = d.Decimal()
+		case "mp":
+			v.MatchedPnl, err = d.Decimal()
+		case "ut":
+			x, xerr := d.Int()
+			v.UpdateTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "GridUpdate", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v GridUpdate) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *GridUpdate) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"si\":"...)
+	dst = wire.AppendInt(dst, v.StrategyID)
+	dst = append(dst, ",\"st\":"...)
+	dst = wire.AppendString(dst, v.StrategyType)
+	dst = append(dst, ",\"ss\":"...)
+	dst = wire.AppendString(dst, v.StrategyStatus)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"r\":"...)
+	dst = wire.AppendDecimal(dst, v.RealizedPnl)
+	dst = append(dst, ",\"up\":"...)
+	dst = wire.AppendDecimal(dst, v.UnmatchedAveragePrice)
+	dst = append(dst, ",\"uq\":"...)
+	dst = wire.AppendDecimal(dst, v.UnmatchedQuantity)
+	dst = append(dst, ",\"uf\":"...)
+	dst = wire.AppendDecimal(dst, v.UnmatchedFee)
+	dst = append(dst, ",\"mp\":"...)
+	dst = wire.AppendDecimal(dst, v.MatchedPnl)
+	dst = append(dst, ",\"ut\":"...)
+	dst = wire.AppendInt(dst, int64(v.UpdateTime))
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ConditionalOrderTriggerRejectEvent. Strings and decimals
+// in v share one copy of data.
+func (v *ConditionalOrderTriggerRejectEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "CONDITIONAL_ORDER_TRIGGER_REJECT", "", err)
+	}
+	return nil
+}
+func (v *ConditionalOrderTriggerRejectEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ConditionalOrderTriggerRejectEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "or":
+			err = v.Order.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "CONDITIONAL_ORDER_TRIGGER_REJECT", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ConditionalOrderTriggerRejectEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ConditionalOrderTriggerRejectEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"or\":"...)
+	dst = v.Order.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of TriggerReject. Strings and decimals in v share one copy of
+// data.
+func (v *TriggerReject) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "TriggerReject", "", err)
+	}
+	return nil
+}
+func (v *TriggerReject) decodeJSON(d *wire.Decoder) error {
+	*v = TriggerReject{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "s":
+			v.Symbol, err = d.String()
+		case "i":
+			v.OrderID, err = d.Int()
+		case "r":
+			v.Reason, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "TriggerReject", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v TriggerReject) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *TriggerReject) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"i\":"...)
+	dst = wire.AppendInt(dst, v.OrderID)
+	dst = append(dst, ",\"r\":"...)
+	dst = wire.AppendString(dst, v.Reason)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AlgoUpdateEvent. Strings and decimals in v share one copy
+// of data.
+func (v *AlgoUpdateEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "ALGO_UPDATE", "", err)
+	}
+	return nil
+}
+func (v *AlgoUpdateEvent) decodeJSON(d *wire.Decoder) error {
+	*v = AlgoUpdateEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "T":
+			x, xerr := d.Int()
+			v.TransactionTime, err = wire.Millis(x), xerr
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "o":
+			err = v.Order.decodeJSON(d)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "ALGO_UPDATE", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AlgoUpdateEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AlgoUpdateEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"T\":"...)
+	dst = wire.AppendInt(dst, int64(v.TransactionTime))
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"o\":"...)
+	dst = v.Order.AppendJSON(dst)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of AlgoOrder. Strings and decimals in v share one copy of
+// data.
+func (v *AlgoOrder) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "AlgoOrder", "", err)
+	}
+	return nil
+}
+func (v *AlgoOrder) decodeJSON(d *wire.Decoder) error {
+	*v = AlgoOrder{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "caid":
+			v.ClientAlgoID, err = d.String()
+		case "aid":
+			v.AlgoID, err = d.Int()
+		case "at":
+			v.AlgoType, err = d.String()
+		case "o":
+			x, xerr := d.String()
+			v.OrderType, err = OrderType(x), xerr
+		case "s":
+			v.Symbol, err = d.String()
+		case "S":
+			x, xerr := d.String()
+			v.Side, err = Side(x), xerr
+		case "ps":
+			x, xerr := d.String()
+			v.PositionSide, err = PositionSide(x), xerr
+		case "f":
+			x, xerr := d.String()
+			v.TimeInForce, err = TimeInForce(x), xerr
+		case "q":
+			v.Quantity, err = d.Decimal()
+		case "X":
+			v.AlgoStatus, err = d.String()
+		case "ai":
+			v.MatchingOrderID, err = d.String()
+		case "ap":
+			v.AveragePrice, err = d.Decimal()
+		case "aq":
+			v.ExecutedQuantity, err = d.Decimal()
+		case "act":
+			v.ActualOrderType, err = d.String()
+		case "tp":
+			v.TriggerPrice, err = d.Decimal()
+		case "p":
+			v.Price, err = d.Decimal()
+		case "V":
+			v.SelfTradePreventionMode, err = d.String()
+		case "wt":
+			v.WorkingType, err = d.String()
+		case "pm":
+			v.PriceMatch, err = d.String()
+		case "cp":
+			v.IsCloseAll, err = d.Bool()
+		case "pP":
+			v.PriceProtect, err = d.Bool()
+		case "R":
+			v.IsReduceOnly, err = d.Bool()
+		case "tt":
+			x, xerr := d.Int()
+			v.TriggerTime, err = wire.Millis(x), xerr
+		case "gtd":
+			x, xerr := d.Int()
+			v.GoodTillDate, err = wire.Millis(x), xerr
+		case "rm":
+			v.FailureReason, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "AlgoOrder", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AlgoOrder) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *AlgoOrder) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"caid\":"...)
+	dst = wire.AppendString(dst, v.ClientAlgoID)
+	dst = append(dst, ",\"aid\":"...)
+	dst = wire.AppendInt(dst, v.AlgoID)
+	dst = append(dst, ",\"at\":"...)
+	dst = wire.AppendString(dst, v.AlgoType)
+	dst = append(dst, ",\"o\":"...)
+	dst = wire.AppendString(dst, string(v.OrderType))
+	dst = append(dst, ",\"s\":"...)
+	dst = wire.AppendString(dst, v.Symbol)
+	dst = append(dst, ",\"S\":"...)
+	dst = wire.AppendString(dst, string(v.Side))
+	dst = append(dst, ",\"ps\":"...)
+	dst = wire.AppendString(dst, string(v.PositionSide))
+	dst = append(dst, ",\"f\":"...)
+	dst = wire.AppendString(dst, string(v.TimeInForce))
+	dst = append(dst, ",\"q\":"...)
+	dst = wire.AppendDecimal(dst, v.Quantity)
+	dst = append(dst, ",\"X\":"...)
+	dst = wire.AppendString(dst, v.AlgoStatus)
+	dst = append(dst, ",\"ai\":"...)
+	dst = wire.AppendString(dst, v.MatchingOrderID)
+	dst = append(dst, ",\"ap\":"...)
+	dst = wire.AppendDecimal(dst, v.AveragePrice)
+	dst = append(dst, ",\"aq\":"...)
+	dst = wire.AppendDecimal(dst, v.ExecutedQuantity)
+	dst = append(dst, ",\"act\":"...)
+	dst = wire.AppendString(dst, v.ActualOrderType)
+	dst = append(dst, ",\"tp\":"...)
+	dst = wire.AppendDecimal(dst, v.TriggerPrice)
+	dst = append(dst, ",\"p\":"...)
+	dst = wire.AppendDecimal(dst, v.Price)
+	dst = append(dst, ",\"V\":"...)
+	dst = wire.AppendString(dst, v.SelfTradePreventionMode)
+	dst = append(dst, ",\"wt\":"...)
+	dst = wire.AppendString(dst, v.WorkingType)
+	dst = append(dst, ",\"pm\":"...)
+	dst = wire.AppendString(dst, v.PriceMatch)
+	dst = append(dst, ",\"cp\":"...)
+	dst = wire.AppendBool(dst, v.IsCloseAll)
+	dst = append(dst, ",\"pP\":"...)
+	dst = wire.AppendBool(dst, v.PriceProtect)
+	dst = append(dst, ",\"R\":"...)
+	dst = wire.AppendBool(dst, v.IsReduceOnly)
+	dst = append(dst, ",\"tt\":"...)
+	dst = wire.AppendInt(dst, int64(v.TriggerTime))
+	dst = append(dst, ",\"gtd\":"...)
+	dst = wire.AppendInt(dst, int64(v.GoodTillDate))
+	dst = append(dst, ",\"rm\":"...)
+	dst = wire.AppendString(dst, v.FailureReason)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
+// UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
+// copy of data.
+func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	err = v.decodeJSON(&d)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("usdm", "listenKeyExpired", "", err)
+	}
+	return nil
+}
+func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
+	*v = ListenKeyExpiredEvent{}
+	if err := d.ObjectStart(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := d.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "e":
+			v.EventType, err = d.String()
+		case "E":
+			x, xerr := d.Int()
+			v.EventTime, err = wire.Millis(x), xerr
+		case "listenKey":
+			v.ListenKey, err = d.String()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return wire.NewFieldError("usdm", "listenKeyExpired", key, err)
+		}
+	}
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON of v to dst.
+func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, ",\"e\":"...)
+	dst = wire.AppendString(dst, v.EventType)
+	dst = append(dst, ",\"E\":"...)
+	dst = wire.AppendInt(dst, int64(v.EventTime))
+	dst = append(dst, ",\"listenKey\":"...)
+	dst = wire.AppendString(dst, v.ListenKey)
+	if len(dst) == start {
+		return append(dst, "{}"...)
+	}
+	dst[start] = '{'
+	return append(dst, '}')
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {

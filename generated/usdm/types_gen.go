@@ -493,6 +493,471 @@ type TradingSessionEvent struct {
 	SessionType TradingSessionType
 }
 
+// AccountUpdateEvent is the ACCOUNT_UPDATE event. User data: balances and positions changed (orders
+// filled, funding, transfers, margin type); unfilled or cancelled orders do not trigger it.
+//
+// Source: schema/streams.yaml, market usdm, type AccountUpdateEvent.
+type AccountUpdateEvent struct {
+	// Event type, always `ACCOUNT_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// The changed balances and positions. Wire key "a".
+	Update AccountUpdate
+}
+
+// AccountUpdate is part of AccountUpdateEvent. Balances and positions of an ACCOUNT_UPDATE; only
+// positions that changed are listed.
+//
+// Source: schema/streams.yaml, market usdm, type AccountUpdate.
+type AccountUpdate struct {
+	// Reason of the update, e.g. ORDER, FUNDING_FEE, DEPOSIT, WITHDRAW, MARGIN_TRANSFER,
+	// MARGIN_TYPE_CHANGE, ASSET_TRANSFER, AUTO_EXCHANGE. Wire key "m".
+	Reason string
+	// Changed balances. Wire key "B".
+	Balances []Balance
+	// Changed positions; absent for a funding fee on a cross position. Wire key "P". Nil when absent.
+	Positions []Position
+}
+
+// Balance is part of AccountUpdate. Balance of one margin asset in an ACCOUNT_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type Balance.
+type Balance struct {
+	// Asset, e.g. USDT. Wire key "a".
+	Asset string
+	// Wallet balance. Wire key "wb".
+	WalletBalance wire.Decimal
+	// Cross wallet balance. Wire key "cw".
+	CrossWalletBalance wire.Decimal
+	// Balance change excluding PnL and commission. Wire key "bc".
+	BalanceChange wire.Decimal
+}
+
+// Position is part of AccountUpdate. One position in an ACCOUNT_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type Position.
+type Position struct {
+	// Symbol, e.g. BTCUSDT. Wire key "s".
+	Symbol string
+	// Position amount, signed (negative is short). Wire key "pa".
+	PositionAmount wire.Decimal
+	// Entry price. Wire key "ep".
+	EntryPrice wire.Decimal
+	// Break-even price. Wire key "bep".
+	BreakEvenPrice wire.Decimal
+	// Accumulated realized PnL before fees. Wire key "cr".
+	AccumulatedRealized wire.Decimal
+	// Unrealized PnL. Wire key "up".
+	UnrealizedPnl wire.Decimal
+	// Margin type, lowercase here: isolated or cross. Wire key "mt".
+	MarginType string
+	// Isolated wallet (isolated positions). Wire key "iw".
+	IsolatedWallet wire.Decimal
+	// Position side. Wire key "ps".
+	PositionSide PositionSide
+}
+
+// MarginCallEvent is the MARGIN_CALL event. User data: risk warning that a position's risk ratio is
+// too high; informational, the position may already be liquidated.
+//
+// Source: schema/streams.yaml, market usdm, type MarginCallEvent.
+type MarginCallEvent struct {
+	// Event type, always `MARGIN_CALL`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Cross wallet balance; present only for cross-margin calls. Wire key "cw". Nil when absent.
+	CrossWalletBalance *wire.Decimal
+	// Positions under margin call. Wire key "p".
+	Positions []MarginCallPosition
+}
+
+// MarginCallPosition is part of MarginCallEvent. One position under margin call.
+//
+// Source: schema/streams.yaml, market usdm, type MarginCallPosition.
+type MarginCallPosition struct {
+	// Symbol, e.g. ETHUSDT. Wire key "s".
+	Symbol string
+	// Position side. Wire key "ps".
+	PositionSide PositionSide
+	// Position amount. Wire key "pa".
+	PositionAmount wire.Decimal
+	// Margin type, uppercase here: CROSSED or ISOLATED. Wire key "mt".
+	MarginType string
+	// Isolated wallet (isolated positions). Wire key "iw".
+	IsolatedWallet wire.Decimal
+	// Mark price. Wire key "mp".
+	MarkPrice wire.Decimal
+	// Unrealized PnL. Wire key "up".
+	UnrealizedPnl wire.Decimal
+	// Maintenance margin required. Wire key "mm".
+	MaintenanceMargin wire.Decimal
+}
+
+// OrderTradeUpdateEvent is the ORDER_TRADE_UPDATE event. User data: an order was created, amended,
+// changed status or filled.
+//
+// Source: schema/streams.yaml, market usdm, type OrderTradeUpdateEvent.
+type OrderTradeUpdateEvent struct {
+	// Event type, always `ORDER_TRADE_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// The order. Wire key "o".
+	Order OrderUpdate
+}
+
+// OrderUpdate is part of OrderTradeUpdateEvent. The order of an ORDER_TRADE_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type OrderUpdate.
+type OrderUpdate struct {
+	// Symbol, e.g. BTCUSDT. Wire key "s".
+	Symbol string
+	// Client order ID; autoclose-… for a liquidation, adl_autoclose for ADL, settlement_autoclose-…
+	// for a delisting or delivery settlement. Wire key "c".
+	ClientOrderID string
+	// Order side. Wire key "S".
+	Side Side
+	// Order type. Wire key "o".
+	OrderType OrderType
+	// Time in force. Wire key "f".
+	TimeInForce TimeInForce
+	// Original quantity. Wire key "q".
+	OriginalQuantity wire.Decimal
+	// Original price. Wire key "p".
+	OriginalPrice wire.Decimal
+	// Average fill price. Wire key "ap".
+	AveragePrice wire.Decimal
+	// Stop price; ignore for TRAILING_STOP_MARKET. Wire key "sp".
+	StopPrice wire.Decimal
+	// Execution type of this event. Wire key "x".
+	ExecutionType ExecutionType
+	// Current order status. Wire key "X".
+	OrderStatus OrderStatus
+	// Order ID. Wire key "i".
+	OrderID int64
+	// Modify ID; only on AMENDMENT events whose modify request carried one. Wire key "M". Nil when
+	// absent.
+	ModifyID *string
+	// Quantity of the last fill. Wire key "l".
+	LastFilledQuantity wire.Decimal
+	// Accumulated filled quantity. Wire key "z".
+	FilledQuantity wire.Decimal
+	// Price of the last fill. Wire key "L".
+	LastFilledPrice wire.Decimal
+	// Commission asset; absent when there is no commission. Wire key "N". Nil when absent.
+	CommissionAsset *string
+	// Commission; absent when there is no commission. Wire key "n". Nil when absent.
+	Commission *wire.Decimal
+	// Order trade time. Wire key "T".
+	TradeTime wire.Millis
+	// Trade ID. Wire key "t".
+	TradeID int64
+	// Bids notional. Wire key "b".
+	BidsNotional wire.Decimal
+	// Asks notional. Wire key "a".
+	AsksNotional wire.Decimal
+	// True when this trade was on the maker side. Wire key "m".
+	IsMaker bool
+	// True for a reduce-only order. Wire key "R".
+	IsReduceOnly bool
+	// Stop price working type: MARK_PRICE or CONTRACT_PRICE. Wire key "wt".
+	WorkingType string
+	// Original order type. Wire key "ot".
+	OriginalOrderType OrderType
+	// Position side. Wire key "ps".
+	PositionSide PositionSide
+	// True when a conditional order closes the whole position (close-all). Wire key "cp".
+	IsCloseAll bool
+	// Activation price; TRAILING_STOP_MARKET only. Wire key "AP". Nil when absent.
+	ActivationPrice *wire.Decimal
+	// Callback rate; TRAILING_STOP_MARKET only. Wire key "cr". Nil when absent.
+	CallbackRate *wire.Decimal
+	// True when price protection is on. Wire key "pP".
+	PriceProtect bool
+	// Unused. Wire key "si".
+	//
+	// Deprecated: unused by the exchange; ignore.
+	IgnoreSi int64
+	// Unused. Wire key "ss".
+	//
+	// Deprecated: unused by the exchange; ignore.
+	IgnoreSs int64
+	// Realized profit of this trade. Wire key "rp".
+	RealizedProfit wire.Decimal
+	// Self-trade prevention mode: NONE, EXPIRE_TAKER, EXPIRE_MAKER or EXPIRE_BOTH. Wire key "V".
+	SelfTradePreventionMode string
+	// Price match mode: NONE, OPPONENT, OPPONENT_5/10/20, QUEUE or QUEUE_5/10/20. Wire key "pm".
+	PriceMatch string
+	// Auto-cancel time of a GTD order; 0 otherwise. Wire key "gtd".
+	GoodTillDate wire.Millis
+	// Expiry reason code as a string of a number: 0 none, 1 self-trade prevention, 2 IOC remainder, ...
+	// 9 market order remainder. Wire key "er".
+	ExpiryReason string
+}
+
+// TradeLiteEvent is the TRADE_LITE event. User data: low-latency notice of a fill (TRADE executions
+// only) with fewer fields than ORDER_TRADE_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type TradeLiteEvent.
+type TradeLiteEvent struct {
+	// Event type, always `TRADE_LITE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Symbol, e.g. BTCUSDT. Wire key "s".
+	Symbol string
+	// Original order quantity. Wire key "q".
+	OriginalQuantity wire.Decimal
+	// Original order price. Wire key "p".
+	OriginalPrice wire.Decimal
+	// True when the fill was on the maker side. Wire key "m".
+	IsMaker bool
+	// Client order ID (same special prefixes as ORDER_TRADE_UPDATE). Wire key "c".
+	ClientOrderID string
+	// Order side. Wire key "S".
+	Side Side
+	// Fill price. Wire key "L".
+	LastFilledPrice wire.Decimal
+	// Fill quantity. Wire key "l".
+	LastFilledQuantity wire.Decimal
+	// Trade ID. Wire key "t".
+	TradeID int64
+	// Order ID. Wire key "i".
+	OrderID int64
+}
+
+// AccountConfigUpdateEvent is the ACCOUNT_CONFIG_UPDATE event. User data: a symbol's leverage (ac)
+// or the account's Multi-Assets mode (ai) changed; exactly one of the two is set.
+//
+// Source: schema/streams.yaml, market usdm, type AccountConfigUpdateEvent.
+type AccountConfigUpdateEvent struct {
+	// Event type, always `ACCOUNT_CONFIG_UPDATE`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Per-symbol configuration; present for a leverage change. Wire key "ac". Nil when absent.
+	SymbolConfig *SymbolConfig
+	// Account configuration; present for a Multi-Assets mode change. Wire key "ai". Nil when absent.
+	AccountConfig *AccountConfig
+}
+
+// SymbolConfig is part of AccountConfigUpdateEvent. Per-symbol configuration of an
+// ACCOUNT_CONFIG_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type SymbolConfig.
+type SymbolConfig struct {
+	// Symbol, e.g. BTCUSDT. Wire key "s".
+	Symbol string
+	// New leverage. Wire key "l".
+	Leverage int64
+}
+
+// AccountConfig is part of AccountConfigUpdateEvent. Account configuration of an
+// ACCOUNT_CONFIG_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type AccountConfig.
+type AccountConfig struct {
+	// True when Multi-Assets margin mode is enabled. Wire key "j".
+	MultiAssetsMode bool
+}
+
+// StrategyUpdateEvent is the STRATEGY_UPDATE event. User data: a trading strategy (e.g. grid) was
+// created, cancelled, expired or updated.
+//
+// Source: schema/streams.yaml, market usdm, type StrategyUpdateEvent.
+type StrategyUpdateEvent struct {
+	// Event type, always `STRATEGY_UPDATE`. Wire key "e".
+	EventType string
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// The strategy. Wire key "su".
+	Strategy StrategyUpdate
+}
+
+// StrategyUpdate is part of StrategyUpdateEvent. The strategy of a STRATEGY_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type StrategyUpdate.
+type StrategyUpdate struct {
+	// Strategy ID. Wire key "si".
+	StrategyID int64
+	// Strategy type, e.g. GRID. Wire key "st".
+	StrategyType string
+	// Strategy status: NEW, WORKING, CANCELLED or EXPIRED. Wire key "ss".
+	StrategyStatus string
+	// Symbol, e.g. BTCUSDT. Wire key "s".
+	Symbol string
+	// Update time. Wire key "ut".
+	UpdateTime wire.Millis
+	// Operation code, 8001 to 8015 (e.g. 8002 user cancelled, 8007 new grid order). Wire key "c".
+	OpCode int64
+}
+
+// GridUpdateEvent is the GRID_UPDATE event. User data: a grid sub-order filled or partially filled.
+//
+// Source: schema/streams.yaml, market usdm, type GridUpdateEvent.
+//
+// Deprecated: Binance marks GRID_UPDATE as deprecated; use STRATEGY_UPDATE and ORDER_TRADE_UPDATE.
+type GridUpdateEvent struct {
+	// Event type, always `GRID_UPDATE`. Wire key "e".
+	EventType string
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// The grid strategy. Wire key "gu".
+	Grid GridUpdate
+}
+
+// GridUpdate is part of GridUpdateEvent. The grid strategy of a GRID_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type GridUpdate.
+type GridUpdate struct {
+	// Strategy ID. Wire key "si".
+	StrategyID int64
+	// Strategy type, e.g. GRID. Wire key "st".
+	StrategyType string
+	// Strategy status, e.g. WORKING. Wire key "ss".
+	StrategyStatus string
+	// Symbol, e.g. BTCUSDT. Wire key "s".
+	Symbol string
+	// Realized PnL. Wire key "r".
+	RealizedPnl wire.Decimal
+	// Average price of the unmatched part. Wire key "up".
+	UnmatchedAveragePrice wire.Decimal
+	// Unmatched quantity. Wire key "uq".
+	UnmatchedQuantity wire.Decimal
+	// Unmatched fee. Wire key "uf".
+	UnmatchedFee wire.Decimal
+	// Matched PnL. Wire key "mp".
+	MatchedPnl wire.Decimal
+	// Update time. Wire key "ut".
+	UpdateTime wire.Millis
+}
+
+// ConditionalOrderTriggerRejectEvent is the CONDITIONAL_ORDER_TRIGGER_REJECT event. User data: a
+// triggered TP/SL (conditional) order was rejected.
+//
+// Source: schema/streams.yaml, market usdm, type ConditionalOrderTriggerRejectEvent.
+type ConditionalOrderTriggerRejectEvent struct {
+	// Event type, always `CONDITIONAL_ORDER_TRIGGER_REJECT`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// Time the matching engine sent the message. Wire key "T".
+	TransactionTime wire.Millis
+	// The rejected order. Wire key "or".
+	Order TriggerReject
+}
+
+// TriggerReject is part of ConditionalOrderTriggerRejectEvent. The rejected order of a
+// CONDITIONAL_ORDER_TRIGGER_REJECT.
+//
+// Source: schema/streams.yaml, market usdm, type TriggerReject.
+type TriggerReject struct {
+	// Symbol, e.g. ETHUSDT. Wire key "s".
+	Symbol string
+	// Order ID. Wire key "i".
+	OrderID int64
+	// Reject reason, as text. Wire key "r".
+	Reason string
+}
+
+// AlgoUpdateEvent is the ALGO_UPDATE event. User data: a conditional (algo-service) order was
+// created or changed status.
+//
+// Source: schema/streams.yaml, market usdm, type AlgoUpdateEvent.
+type AlgoUpdateEvent struct {
+	// Event type, always `ALGO_UPDATE`. Wire key "e".
+	EventType string
+	// Transaction time. Wire key "T".
+	TransactionTime wire.Millis
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// The algo order. Wire key "o".
+	Order AlgoOrder
+}
+
+// AlgoOrder is part of AlgoUpdateEvent. The algo order of an ALGO_UPDATE.
+//
+// Source: schema/streams.yaml, market usdm, type AlgoOrder.
+type AlgoOrder struct {
+	// Client algo ID. Wire key "caid".
+	ClientAlgoID string
+	// Algo ID. Wire key "aid".
+	AlgoID int64
+	// Algo type, e.g. CONDITIONAL. Wire key "at".
+	AlgoType string
+	// Order type. Wire key "o".
+	OrderType OrderType
+	// Symbol, e.g. BNBUSDT. Wire key "s".
+	Symbol string
+	// Order side. Wire key "S".
+	Side Side
+	// Position side. Wire key "ps".
+	PositionSide PositionSide
+	// Time in force. Wire key "f".
+	TimeInForce TimeInForce
+	// Quantity. Wire key "q".
+	Quantity wire.Decimal
+	// Algo status: NEW, CANCELED, TRIGGERING, TRIGGERED, FINISHED, REJECTED or EXPIRED. Wire key "X".
+	AlgoStatus string
+	// Order ID in the matching engine once placed; empty before. Wire key "ai".
+	MatchingOrderID string
+	// Average fill price in the matching engine (after trigger). Wire key "ap".
+	AveragePrice wire.Decimal
+	// Executed quantity in the matching engine (after trigger). Wire key "aq".
+	ExecutedQuantity wire.Decimal
+	// Actual order type in the matching engine (after trigger). Wire key "act".
+	ActualOrderType string
+	// Trigger price. Wire key "tp".
+	TriggerPrice wire.Decimal
+	// Order price. Wire key "p".
+	Price wire.Decimal
+	// Self-trade prevention mode: NONE, EXPIRE_TAKER, EXPIRE_MAKER or EXPIRE_BOTH. Wire key "V".
+	SelfTradePreventionMode string
+	// Trigger price working type: MARK_PRICE or CONTRACT_PRICE. Wire key "wt".
+	WorkingType string
+	// Price match mode, e.g. NONE or OPPONENT. Wire key "pm".
+	PriceMatch string
+	// True when the order closes the whole position (close-all). Wire key "cp".
+	IsCloseAll bool
+	// True when price protection is on. Wire key "pP".
+	PriceProtect bool
+	// True for a reduce-only order. Wire key "R".
+	IsReduceOnly bool
+	// Trigger time; 0 before the trigger. Wire key "tt".
+	TriggerTime wire.Millis
+	// Good-till time of a GTD order; 0 otherwise. Wire key "gtd".
+	GoodTillDate wire.Millis
+	// Failure reason, e.g. Reduce Only reject. Wire key "rm".
+	FailureReason string
+}
+
+// ListenKeyExpiredEvent is the listenKeyExpired event. User data: the listen key expired; no more
+// user events arrive until a valid key is used (not a disconnect notice).
+//
+// Source: schema/streams.yaml, market usdm, type ListenKeyExpiredEvent.
+type ListenKeyExpiredEvent struct {
+	// Event type, always `listenKeyExpired`. Wire key "e".
+	EventType string
+	// Time the event was produced. Wire key "E".
+	EventTime wire.Millis
+	// The listen key that expired. Wire key "listenKey".
+	ListenKey string
+}
+
 // MarkPriceEvents is the payload of streams that deliver MarkPriceEvent values as one JSON array.
 type MarkPriceEvents []MarkPriceEvent
 
