@@ -204,14 +204,10 @@ func (e *emitter) market(f *jen.File) {
 		}
 	}
 
-	var eps []jen.Code
-	for _, ep := range m.Endpoints {
-		eps = append(eps, jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(ep.Name), jen.Id("URL"): jen.Lit(ep.URL)}))
-	}
 	dict := jen.Dict{
 		jen.Id("Name"):      jen.Lit(m.Name),
 		jen.Id("Venue"):     jen.Lit(m.Venue),
-		jen.Id("Endpoints"): jen.Index().Qual(runtimePkg, "Endpoint").Values(eps...),
+		jen.Id("Endpoints"): endpoints(m.Endpoints),
 		jen.Id("Limits"): jen.Qual(runtimePkg, "Limits").Values(jen.Dict{
 			jen.Id("StreamsPerConnection"):     jen.Lit(m.Limits.StreamsPerConnection),
 			jen.Id("ControlMessagesPerSecond"): jen.Lit(m.Limits.ControlMessagesPerSecond),
@@ -219,6 +215,25 @@ func (e *emitter) market(f *jen.File) {
 			jen.Id("PingInterval"):             durationCode(m.Limits.PingInterval),
 			jen.Id("PongDeadline"):             durationCode(m.Limits.PongDeadline),
 		}),
+	}
+	if u := m.User; u != nil {
+		us := jen.Dict{
+			jen.Id("ListenKeyPath"): jen.Lit(u.ListenKeyPath),
+			jen.Id("Route"):         jen.Lit(u.Route),
+		}
+		if u.KeepAlive != "" {
+			us[jen.Id("KeepAlive")] = durationCode(duration(u.KeepAlive))
+		}
+		if u.Validity != "" {
+			us[jen.Id("Validity")] = durationCode(duration(u.Validity))
+		}
+		if len(u.REST) > 0 {
+			us[jen.Id("REST")] = endpoints(u.REST)
+		}
+		if len(u.WSAPI) > 0 {
+			us[jen.Id("WSAPI")] = endpoints(u.WSAPI)
+		}
+		dict[jen.Id("UserStream")] = jen.Op("&").Qual(runtimePkg, "UserStream").Values(us)
 	}
 	if len(m.Routes) > 0 {
 		var routes []jen.Code
@@ -400,6 +415,15 @@ func (e *emitter) elemType(t FieldType) jen.Code {
 }
 
 var timeTypes = map[string]string{"time_s": "Seconds", "time_ms": "Millis", "time_us": "Micros", "time_ns": "Nanos"}
+
+// endpoints writes a []runtime.Endpoint literal.
+func endpoints(list []*Endpoint) jen.Code {
+	var eps []jen.Code
+	for _, ep := range list {
+		eps = append(eps, jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(ep.Name), jen.Id("URL"): jen.Lit(ep.URL)}))
+	}
+	return jen.Index().Qual(runtimePkg, "Endpoint").Values(eps...)
+}
 
 // durationCode writes d as a readable expression such as 24 * time.Hour.
 func durationCode(d time.Duration) jen.Code {

@@ -45,7 +45,19 @@ type Market struct {
 	Types     []*Type     `yaml:"types"`
 	Streams   []*Stream   `yaml:"streams"`
 	Dispatch  []*Dispatch `yaml:"dispatch"`
+	User      *UserStream `yaml:"user_stream"`
 	Line      int         `yaml:"-"`
+}
+
+// UserStream says how a market's user-data stream is opened.
+type UserStream struct {
+	REST          []*Endpoint `yaml:"rest"`
+	ListenKeyPath string      `yaml:"listen_key_path"`
+	KeepAlive     string      `yaml:"keepalive"`
+	Validity      string      `yaml:"validity"`
+	Route         string      `yaml:"route"`
+	WSAPI         []*Endpoint `yaml:"ws_api"`
+	Line          int         `yaml:"-"`
 }
 
 // Dispatch is a group of event types told apart by a key in the payload.
@@ -186,6 +198,11 @@ func (v *Stream) UnmarshalYAML(n *yaml.Node) error {
 func (v *Dispatch) UnmarshalYAML(n *yaml.Node) error {
 	type plain Dispatch
 	return strict(n, (*plain)(v), &v.Line, "dispatch")
+}
+
+func (v *UserStream) UnmarshalYAML(n *yaml.Node) error {
+	type plain UserStream
+	return strict(n, (*plain)(v), &v.Line, "user_stream")
 }
 
 func (v *Param) UnmarshalYAML(n *yaml.Node) error {

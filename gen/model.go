@@ -33,6 +33,7 @@ type MarketModel struct {
 	Streams   []*StreamModel
 	Arrays    []*TypeModel // payload types some stream delivers as a JSON array
 	Dispatch  []*DispatchModel
+	User      *UserStream // as in the schema, durations validated
 }
 
 // DispatchModel is a group of events chosen by a key in the payload.
@@ -151,7 +152,7 @@ func NewModel(s *Schema) (*Model, error) {
 func newMarket(file string, sm *Market) *MarketModel {
 	mm := &MarketModel{
 		Name: sm.Name, Venue: sm.Venue, Doc: sm.Doc, EventKey: sm.EventKey,
-		Endpoints: sm.Endpoints, Routes: sm.Routes,
+		Endpoints: sm.Endpoints, Routes: sm.Routes, User: sm.User,
 		Limits: LimitsModel{
 			StreamsPerConnection:     sm.Limits.StreamsPerConnection,
 			ControlMessagesPerSecond: sm.Limits.ControlMessagesPerSecond,

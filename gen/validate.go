@@ -155,12 +155,46 @@ func (v *validator) market(m *Market) {
 		v.unique(&streams, s.Name, s.Line, where)
 		v.stream(s, types, enums, routes, &goNames, where)
 	}
+	if u := m.User; u != nil {
+		v.userStream(u, routes, where)
+	}
 	groups := unique{what: "dispatch group"}
 	for _, g := range m.Dispatch {
 		v.unique(&groups, g.Name, g.Line, where)
 		v.name(g.Line, "dispatch group", g.Name, where)
 		v.unique(&goNames, "Decode"+GoName(g.Name), g.Line, where)
 		v.dispatch(g, types, where)
+	}
+}
+
+func (v *validator) userStream(u *UserStream, routes map[string]bool, where string) {
+	where += "user_stream: "
+	if len(u.REST) == 0 && len(u.WSAPI) == 0 {
+		v.errf(u.Line, "%sneeds rest endpoints (listen keys) or ws_api endpoints", where)
+	}
+	if len(u.REST) > 0 && u.ListenKeyPath == "" {
+		v.errf(u.Line, "%srest endpoints need a listen_key_path", where)
+	}
+	for _, e := range u.REST {
+		if !strings.HasPrefix(e.URL, "https://") && !strings.HasPrefix(e.URL, "http://") {
+			v.errf(e.Line, "%srest %q: url %q must start with https:// or http://", where, e.Name, e.URL)
+		}
+	}
+	for _, e := range u.WSAPI {
+		if !strings.HasPrefix(e.URL, "wss://") && !strings.HasPrefix(e.URL, "ws://") {
+			v.errf(e.Line, "%sws_api %q: url %q must start with wss:// or ws://", where, e.Name, e.URL)
+		}
+	}
+	for key, d := range map[string]string{"keepalive": u.KeepAlive, "validity": u.Validity} {
+		if d == "" {
+			continue
+		}
+		if x, err := time.ParseDuration(d); err != nil || x <= 0 {
+			v.errf(u.Line, "%s%s %q is not a positive duration", where, key, d)
+		}
+	}
+	if u.Route != "" && !routes[u.Route] {
+		v.errf(u.Line, "%sroute %q is not one of the market's routes", where, u.Route)
 	}
 }
 

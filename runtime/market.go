@@ -11,6 +11,19 @@ type Market struct {
 	Endpoints []Endpoint // the first is the default
 	Routes    []string   // URL path routes (e.g. "public", "market"); empty when the market has none
 	Limits    Limits
+	// UserStream says how the market's user-data stream is reached; nil
+	// when the market has none.
+	UserStream *UserStream
+}
+
+// UserStream describes how a market's user-data (account) stream is opened.
+type UserStream struct {
+	REST          []Endpoint    // REST base URLs for the listen-key lifecycle, named like Endpoints
+	ListenKeyPath string        // REST path that creates (POST), extends (PUT) and closes (DELETE) a listen key
+	KeepAlive     time.Duration // how often to extend the key
+	Validity      time.Duration // how long a key lives without being extended
+	Route         string        // URL route of the user stream, e.g. "private"; "" for none
+	WSAPI         []Endpoint    // WebSocket API endpoints where user data is subscribed by request (spot)
 }
 
 // Endpoint is a named base URL of a market, such as production or testnet.

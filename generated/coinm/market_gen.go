@@ -30,7 +30,20 @@ var Market = runtime.Market{
 		PongDeadline:             10 * time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name:  "coinm",
+	Name: "coinm",
+	UserStream: &runtime.UserStream{
+		KeepAlive:     30 * time.Minute,
+		ListenKeyPath: "/dapi/v1/listenKey",
+		REST: []runtime.Endpoint{{
+			Name: "production",
+			URL:  "https://dapi.binance.com",
+		}, {
+			Name: "testnet",
+			URL:  "https://testnet.binancefuture.com",
+		}},
+		Route:    "",
+		Validity: time.Hour,
+	},
 	Venue: "binance",
 }
 

@@ -30,7 +30,20 @@ var Market = runtime.Market{
 	},
 	Name:   "options",
 	Routes: []string{"public", "market", "private"},
-	Venue:  "binance",
+	UserStream: &runtime.UserStream{
+		KeepAlive:     30 * time.Minute,
+		ListenKeyPath: "/eapi/v1/listenKey",
+		REST: []runtime.Endpoint{{
+			Name: "production",
+			URL:  "https://eapi.binance.com",
+		}, {
+			Name: "testnet",
+			URL:  "https://testnet.binancefuture.com",
+		}},
+		Route:    "private",
+		Validity: time.Hour,
+	},
+	Venue: "binance",
 }
 
 // Payload is a decoded message of one of this market's streams: a pointer to an event type, or to a

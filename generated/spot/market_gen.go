@@ -34,7 +34,21 @@ var Market = runtime.Market{
 		PongDeadline:             time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name:  "spot",
+	Name: "spot",
+	UserStream: &runtime.UserStream{
+		ListenKeyPath: "",
+		Route:         "",
+		WSAPI: []runtime.Endpoint{{
+			Name: "production",
+			URL:  "wss://ws-api.binance.com:443/ws-api/v3",
+		}, {
+			Name: "testnet",
+			URL:  "wss://ws-api.testnet.binance.vision/ws-api/v3",
+		}, {
+			Name: "demo",
+			URL:  "wss://demo-ws-api.binance.com/ws-api/v3",
+		}},
+	},
 	Venue: "binance",
 }
 

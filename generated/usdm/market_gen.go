@@ -30,7 +30,20 @@ var Market = runtime.Market{
 	},
 	Name:   "usdm",
 	Routes: []string{"public", "market", "private"},
-	Venue:  "binance",
+	UserStream: &runtime.UserStream{
+		KeepAlive:     30 * time.Minute,
+		ListenKeyPath: "/fapi/v1/listenKey",
+		REST: []runtime.Endpoint{{
+			Name: "production",
+			URL:  "https://fapi.binance.com",
+		}, {
+			Name: "testnet",
+			URL:  "https://demo-fapi.binance.com",
+		}},
+		Route:    "private",
+		Validity: time.Hour,
+	},
+	Venue: "binance",
 }
 
 // Payload is a decoded message of one of this market's streams: a pointer to an event type, or to a
