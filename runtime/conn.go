@@ -181,12 +181,12 @@ func (s *socket) start(ctx context.Context) error {
 		l.close()
 		return err
 	}
+	s.emit(Event{Kind: EventConnected, URL: l.url})
 	if !s.conn.spawn(func() { s.run(l) }) {
 		s.deactivate(l)
 		l.close()
 		return ErrClosed
 	}
-	s.emit(Event{Kind: EventConnected, URL: l.url})
 	return nil
 }
 

@@ -223,6 +223,7 @@ func TestSubscribeWhileDisconnected(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m)
 	c, rec := dial(t, m, s, runtime.WithBackoff(runtime.Backoff{Initial: 100 * time.Millisecond, Max: 100 * time.Millisecond, Factor: 1}))
+	eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()) == 1 }, "server did not register the socket")
 	s.DropConnections()
 	rec.wait(t, runtime.EventDisconnected, nil)
 	col := newCollector()
@@ -252,6 +253,16 @@ func TestSilentServerDetected(t *testing.T) {
 	col.waitLen(t, "btcusdt@aggTrade", k+3)
 }
 
+func TestPingsKeepQuietSocketAlive(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0), sim.WithPing(20*time.Millisecond, time.Second))
+	_, rec := dial(t, m, s, runtime.WithReadTimeout(150*time.Millisecond))
+	time.Sleep(500 * time.Millisecond)
+	if n := rec.count(runtime.EventDisconnected); n != 0 {
+		t.Fatalf("quiet socket with pings dropped: %v", rec)
+	}
+}
+
 func TestServerShutdownReplaces(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m)
@@ -269,7 +280,7 @@ func TestServerShutdownReplaces(t *testing.T) {
 	if !errors.Is(e.Err, runtime.ErrServerShutdown) {
 		t.Fatalf("replaced because %v", e.Err)
 	}
-	eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()) == 1 && s.OpenConns()[0].ID == 2 }, "old socket not closed: %v", conns(s))
+	eventually(t, 5*time.Second, func() bool { o := s.OpenConns(); return len(o) == 1 && o[0].ID == 2 }, "old socket not closed: %v", conns(s))
 	for _, n := range names {
 		k := len(col.get(n))
 		col.waitLen(t, n, k+5)
@@ -348,7 +359,7 @@ func TestPingsAnswered(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m, sim.WithPing(20*time.Millisecond, 500*time.Millisecond))
 	dial(t, m, s)
-	eventually(t, 5*time.Second, func() bool { ci := s.Conns()[0]; return ci.Pongs >= 5 }, "pongs: %+v", conns(s))
+	eventually(t, 5*time.Second, func() bool { cs := s.Conns(); return len(cs) > 0 && cs[0].Pongs >= 5 }, "pongs: %+v", conns(s))
 	ci := s.Conns()[0]
 	if ci.BadPongs != 0 || !ci.Open || ci.Pongs < ci.Pings-1 {
 		t.Fatalf("pings %d pongs %d bad %d open %v", ci.Pings, ci.Pongs, ci.BadPongs, ci.Open)

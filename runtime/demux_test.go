@@ -44,7 +44,7 @@ func TestScan(t *testing.T) {
 func TestReplyError(t *testing.T) {
 	for in, want := range map[string]ServerError{
 		`{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":3}`: {2, "Invalid request: invalid stream"},
-		`{"code":0,"msg":"Unknown property","id":4}`:                         {0, "Unknown property"},
+		`{"code":0,"msg":"Unknown property","id":4}`:                          {0, "Unknown property"},
 		"{\"code\":2,\"msg\":\"unknown variant `X`\"}":                        {2, "unknown variant `X`"},
 	} {
 		var env envelope

@@ -45,6 +45,21 @@
 // the consumer resynchronises as the exchange documents. Choose Block only
 // for handlers that are always fast, and CloseSubscription to fail loudly.
 //
+// # Reconnects and replacements
+//
+// A lost socket (error, close, or nothing received within the read timeout,
+// by default Limits.PongDeadline) is reported as EventDisconnected and
+// reopened with capped exponential backoff (WithBackoff); every stream is
+// then subscribed again, in rate-limited batches, exactly once (events
+// published while disconnected are lost). Ten minutes before
+// Limits.ConnectionLifetime (WithReplaceAfter), or on a serverShutdown
+// notice, the socket is replaced make-before-break: the new socket is opened
+// and subscribed while the old one still delivers; each stream switches to
+// the new socket at the first payload both have delivered (compared by
+// hash), so the switch neither loses nor repeats events; after
+// WithReplaceOverlap the old socket closes regardless, and only streams that
+// had not switched by then can lose or repeat an event.
+//
 // # Concurrency
 //
 // Per socket: one supervisor goroutine (reconnects and replacements) and, per

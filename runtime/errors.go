@@ -42,6 +42,7 @@ type ServerError struct {
 	Msg  string
 }
 
+// Error formats the code and message.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("runtime: server error %d: %s", e.Code, e.Msg)
 }
@@ -56,6 +57,7 @@ type FrameError struct {
 	Err    error
 }
 
+// Error names the stream (or quotes the frame) and the reason.
 func (e *FrameError) Error() string {
 	if e.Stream == "" {
 		return fmt.Sprintf("runtime: frame %.64q: %v", e.Frame, e.Err)

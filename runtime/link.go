@@ -84,9 +84,14 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 	}
 	l.combined.Store(!c.opts.raw)
 	ws.SetReadLimit(c.opts.readLimit)
+	// Pings and pongs are handled inside NextReader, which does not return
+	// for them, so their handlers extend the read deadline themselves.
+	alive := func() { _ = ws.SetReadDeadline(time.Now().Add(c.opts.readTimeout)) }
+	ws.SetPongHandler(func(string) error { alive(); return nil })
 	// Only the latest ping needs its pong: a newer ping replaces an older
 	// one still waiting, so pings can never outrun the rate limit.
 	ws.SetPingHandler(func(payload string) error {
+		alive()
 		l.wmu.Lock()
 		l.pong = append(make([]byte, 0, len(payload)+1), payload...)
 		l.wmu.Unlock()

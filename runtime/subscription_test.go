@@ -39,8 +39,9 @@ func TestOverflowPolicies(t *testing.T) {
 			}
 			<-sent
 			if p == runtime.CloseSubscription {
-				<-sub.Done()
+				eventually(t, 5*time.Second, func() bool { return sub.Err() != nil }, "queue never overflowed")
 				once.Do(func() { close(release) })
+				<-sub.Done()
 				if !errors.Is(sub.Err(), runtime.ErrSlowConsumer) {
 					t.Fatalf("Err() = %v", sub.Err())
 				}
@@ -50,6 +51,9 @@ func TestOverflowPolicies(t *testing.T) {
 				}
 				eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()[0].Streams) == 0 }, "not unsubscribed on the server")
 				return
+			}
+			if p != runtime.Block {
+				eventually(t, 5*time.Second, func() bool { return sub.Dropped() > 0 }, "queue never overflowed")
 			}
 			once.Do(func() { close(release) })
 			if p == runtime.Block {

@@ -18,7 +18,8 @@ import (
 type Option func(*Server)
 
 // WithValid sets the function that says whether a stream name exists. The
-// default accepts every name the Source can open.
+// default accepts every name the Source can open, or every name when there
+// is no Source.
 func WithValid(valid func(stream string) bool) Option {
 	return func(s *Server) { s.valid = valid }
 }
@@ -142,6 +143,9 @@ func New(m *runtime.Market, opts ...Option) *Server {
 	}
 	if s.source == nil {
 		s.source = Sources{}
+		if s.valid == nil { // no data: every name is valid, for Publish and Blast
+			s.valid = func(string) bool { return true }
+		}
 	}
 	if s.valid == nil {
 		s.valid = func(stream string) bool {

@@ -1,0 +1,278 @@
+package sim_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func market(routes ...string) *runtime.Market {
+	return &runtime.Market{
+		Name:   "test",
+		Routes: routes,
+		Limits: runtime.Limits{StreamsPerConnection: 3, ControlMessagesPerSecond: 5, PingInterval: time.Hour, PongDeadline: time.Hour},
+	}
+}
+
+func replay() sim.Replay {
+	return sim.Replay{
+		"btcusdt@aggTrade": {[]byte(`{"n":1}`), []byte(`{"n":2}`)},
+		"btcusdt@depth":    {[]byte(`{"d":1}`)},
+		"ethusdt@aggTrade": {[]byte(`{"e":1}`)},
+		"bnbusdt@aggTrade": {[]byte(`{"b":1}`)},
+	}
+}
+
+func start(t *testing.T, m *runtime.Market, opts ...sim.Option) *sim.Server {
+	t.Helper()
+	s := sim.New(m, append([]sim.Option{sim.WithSource(replay()), sim.WithPublishInterval(5 * time.Millisecond)}, opts...)...)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func connect(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+func read(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// readReply reads until a frame that is not stream data.
+func readReply(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	for {
+		f := read(t, ws)
+		if !strings.HasPrefix(f, `{"stream"`) && !strings.HasPrefix(f, `{"n"`) {
+			return f
+		}
+	}
+}
+
+func TestControlReplies(t *testing.T) {
+	s := start(t, market(), sim.WithMessageLimit(100, time.Second))
+	ws := connect(t, s.URL()+"/stream")
+	cases := []struct{ req, want string }{
+		{`{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1}`, `{"result":null,"id":1}`},
+		{`{"method":"LIST_SUBSCRIPTIONS","id":2}`, `{"result":["btcusdt@aggTrade"],"id":2}`},
+		{`{"method":"SUBSCRIBE","params":["nope@x"],"id":3}`, `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":3}`},
+		{`{"method":"SUBSCRIBE","params":["btcusdt@depth","ethusdt@aggTrade","bnbusdt@aggTrade"],"id":4}`, `{"error":{"code":2,"msg":"Invalid request: too many streams"},"id":4}`},
+		{`{"method":"SUBSCRIBEX","params":[],"id":5}`, "{\"code\":2,\"msg\":\"Invalid request: unknown variant `SUBSCRIBEX`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 22\"}"},
+		{`{"method":"SUBSCRIBE","params":[],"id":"x"}`, `{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"}`},
+		{`{"params":[],"id":6}`, "{\"code\":2,\"msg\":\"Invalid request: missing field `method` at line 1 column 20\"}"},
+		{`{"method":`, `{"code":3,"msg":"Invalid JSON: expected value at line 1 column 10"}`},
+		{`{"method":"GET_PROPERTY","params":["combined"],"id":7}`, `{"result":true,"id":7}`},
+		{`{"method":"SET_PROPERTY","params":["colour",true],"id":8}`, `{"code":0,"msg":"Unknown property","id":8}`},
+		{`{"method":"SET_PROPERTY","params":["combined",1],"id":9}`, `{"code":1,"msg":"Invalid value type: expected Boolean"}`},
+		{`{"method":"SET_PROPERTY","params":["combined",false,1],"id":10}`, `{"code":2,"msg":"Invalid request: too many parameters"}`},
+		{`{"method":"UNSUBSCRIBE","params":["btcusdt@aggTrade"],"id":11}`, `{"result":null,"id":11}`},
+		{`{"method":"LIST_SUBSCRIPTIONS","id":12}`, `{"result":[],"id":12}`},
+	}
+	for _, c := range cases {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(c.req)); err != nil {
+			t.Fatal(err)
+		}
+		if got := readReply(t, ws); got != c.want {
+			t.Errorf("%s\n got %s\nwant %s", c.req, got, c.want)
+		}
+	}
+}
+
+func TestCombinedAndRawData(t *testing.T) {
+	s := start(t, market())
+	combined := connect(t, s.URL()+"/stream?streams=btcusdt@aggTrade")
+	raw := connect(t, s.URL()+"/ws/btcusdt@aggTrade/ethusdt@aggTrade")
+	var env struct {
+		Stream string          `json:"stream"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(read(t, combined)), &env); err != nil || env.Stream != "btcusdt@aggTrade" {
+		t.Fatalf("combined frame %+v, %v", env, err)
+	}
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		seen[read(t, raw)] = true
+	}
+	for f := range seen {
+		if strings.HasPrefix(f, `{"stream"`) {
+			t.Fatalf("raw frame wrapped: %s", f)
+		}
+	}
+	// Unknown streams are refused at the handshake.
+	if _, _, err := websocket.DefaultDialer.Dial(s.URL()+"/ws/nope@x", nil); err == nil {
+		t.Fatal("invalid stream accepted")
+	}
+}
+
+func TestWrongRouteGetsNoData(t *testing.T) {
+	route := func(st string) string {
+		if strings.HasSuffix(st, "@depth") {
+			return "public"
+		}
+		return "market"
+	}
+	s := start(t, market("public", "market"), sim.WithRoute(route))
+	right := connect(t, s.URL()+"/market/stream?streams=btcusdt@aggTrade")
+	wrong := connect(t, s.URL()+"/public/stream?streams=btcusdt@aggTrade")
+	if f := read(t, right); !strings.Contains(f, "btcusdt@aggTrade") {
+		t.Fatalf("got %s", f)
+	}
+	_ = wrong.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, b, err := wrong.ReadMessage(); err == nil {
+		t.Fatalf("wrong route received %s", b)
+	}
+	for _, ci := range s.Conns() {
+		if !slices.Equal(ci.Streams, []string{"btcusdt@aggTrade"}) {
+			t.Fatalf("conn %+v", ci)
+		}
+	}
+}
+
+func TestMessageLimitCloses(t *testing.T) {
+	s := start(t, market())
+	ws := connect(t, s.URL()+"/ws")
+	for i := range 6 {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":`+strconv.Itoa(i)+`}`))
+	}
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err := ws.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Fatalf("closed with %v, want 1008", err)
+			}
+			break
+		}
+	}
+	if ci := s.Conns()[0]; ci.Closed != "too many requests" || ci.MaxRate != 6 {
+		t.Fatalf("conn %+v", ci)
+	}
+}
+
+func TestPingPongDeadline(t *testing.T) {
+	s := start(t, market(), sim.WithPing(10*time.Millisecond, 50*time.Millisecond), sim.WithMessageLimit(0, 0))
+	good := connect(t, s.URL()+"/ws")
+	bad := connect(t, s.URL()+"/ws")
+	bad.SetPingHandler(func(string) error { return nil }) // never answers
+	go func() {
+		for {
+			if _, _, err := good.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	for {
+		_ = bad.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := bad.ReadMessage(); err != nil {
+			break
+		}
+	}
+	ci := s.Conns()
+	if ci[1].Closed != "pong timeout" || ci[1].Pongs != 0 {
+		t.Fatalf("silent client: %+v", ci[1])
+	}
+	if !ci[0].Open || ci[0].Pongs == 0 || ci[0].BadPongs != 0 {
+		t.Fatalf("answering client: %+v", ci[0])
+	}
+}
+
+func TestFaults(t *testing.T) {
+	s := start(t, market(), sim.WithPublishInterval(0))
+	ws := connect(t, s.URL()+"/stream?streams=btcusdt@aggTrade")
+	raw := connect(t, s.URL()+"/ws/btcusdt@aggTrade")
+	time.Sleep(20 * time.Millisecond) // both registered
+	s.SendMalformed()
+	if f := read(t, ws); json.Valid([]byte(f)) {
+		t.Fatalf("malformed frame is valid JSON: %s", f)
+	}
+	read(t, raw)
+	s.SendServerShutdown(0)
+	if f := read(t, ws); !strings.HasPrefix(f, `{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":`) {
+		t.Fatalf("combined shutdown %s", f)
+	}
+	if f := read(t, raw); !strings.HasPrefix(f, `{"e":"serverShutdown","E":`) {
+		t.Fatalf("raw shutdown %s", f)
+	}
+	s.RejectNextSubscribe(2, "nope")
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"SUBSCRIBE","params":["ethusdt@aggTrade"],"id":1}`))
+	if f := read(t, ws); f != `{"error":{"code":2,"msg":"nope"},"id":1}` {
+		t.Fatalf("got %s", f)
+	}
+	s.Silence()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":2}`))
+	s.Publish("btcusdt@aggTrade", []byte(`{}`))
+	_ = ws.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, b, err := ws.ReadMessage(); err == nil {
+		t.Fatalf("silent server sent %s", b)
+	}
+	if n := s.DropConnections(); n != 2 {
+		t.Fatalf("dropped %d", n)
+	}
+	if len(s.OpenConns()) != 0 {
+		t.Fatal("connections left open")
+	}
+}
+
+func TestBlast(t *testing.T) {
+	s := start(t, market(), sim.WithPublishInterval(0))
+	ws := connect(t, s.URL()+"/stream?streams=btcusdt@aggTrade")
+	time.Sleep(20 * time.Millisecond)
+	var frames [][]byte
+	for i := range 10000 {
+		frames = append(frames, []byte(`{"i":`+strconv.Itoa(i)+`}`))
+	}
+	done := make(chan int)
+	go func() { done <- s.Blast("btcusdt@aggTrade", frames) }()
+	for i := range 10000 {
+		want := `{"stream":"btcusdt@aggTrade","data":{"i":` + strconv.Itoa(i) + `}}`
+		if got := read(t, ws); got != want {
+			t.Fatalf("frame %d: %s", i, got)
+		}
+	}
+	if n := <-done; n != 10000 {
+		t.Fatalf("Blast queued %d", n)
+	}
+}
+
+func TestReplayCycles(t *testing.T) {
+	f, err := replay().Open("btcusdt@aggTrade")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for range 3 {
+		got = append(got, string(f.Next(time.Now())))
+	}
+	if !slices.Equal(got, []string{`{"n":1}`, `{"n":2}`, `{"n":1}`}) {
+		t.Fatalf("got %v", got)
+	}
+	if _, err := replay().Open("nope"); err == nil {
+		t.Fatal("unknown stream opened")
+	}
+}
