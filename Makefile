@@ -25,6 +25,6 @@ check: test
 demo:
 	$(GO) run ./examples/trades -for 5s
 
-## bench: decode benchmarks next to goccy/go-json and encoding/json
+## bench: decode benchmarks (next to goccy/go-json and encoding/json) and end to end (next to a bare read loop)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/
+	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/ ./e2e/
