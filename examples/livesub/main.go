@@ -5,11 +5,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log"
-	"os"
-	"os/signal"
 	"sync/atomic"
 	"time"
 
@@ -19,46 +16,35 @@ import (
 )
 
 func main() {
-	opts := connect.Flags()
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	ctx, cancel := opts.Context(ctx)
-	defer cancel()
-
-	c, closeAll, err := opts.Dial(ctx, "spot")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer closeAll()
-
-	symbols := []string{"BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"}
-	var received atomic.Int64
-	var active []*runtime.Subscription
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for i := 0; ; i++ {
-		sub, err := spot.SubscribeBookTicker(ctx, c, spot.BookTickerParams{Symbol: symbols[i%len(symbols)]},
-			func(*spot.BookTickerEvent) { received.Add(1) })
-		if err != nil {
-			log.Fatal(err)
-		}
-		active = append(active, sub)
-		if len(active) > 2 {
-			if err := active[0].Unsubscribe(ctx); err != nil {
-				log.Println("unsubscribe:", err)
+	connect.Main("spot", func(ctx context.Context, c *runtime.Conn) error {
+		symbols := []string{"BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"}
+		var received atomic.Int64
+		var active []*runtime.Subscription
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			sub, err := spot.SubscribeBookTicker(ctx, c, spot.BookTickerParams{Symbol: symbols[i%len(symbols)]},
+				func(*spot.BookTickerEvent) { received.Add(1) })
+			if err != nil {
+				return err
 			}
-			active = active[1:]
+			active = append(active, sub)
+			if len(active) > 2 {
+				if err := active[0].Unsubscribe(ctx); err != nil {
+					log.Println("unsubscribe:", err)
+				}
+				active = active[1:]
+			}
+			list, err := c.ListSubscriptions(ctx, "")
+			if err != nil {
+				return err
+			}
+			fmt.Printf("subscribed: %v  events so far: %d\n", list, received.Load())
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
 		}
-		list, err := c.ListSubscriptions(ctx, "")
-		if err != nil && ctx.Err() == nil {
-			log.Fatal(err)
-		}
-		fmt.Printf("subscribed: %v  events so far: %d\n", list, received.Load())
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	})
 }

@@ -9,41 +9,28 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/marketwire/marketwire/examples/internal/connect"
 	"github.com/marketwire/marketwire/generated/spot"
+	"github.com/marketwire/marketwire/runtime"
 )
 
 func main() {
-	opts := connect.Flags()
 	symbols := flag.String("symbols", "BTCUSDT,ETHUSDT,BNBUSDT", "comma-separated symbols")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	ctx, cancel := opts.Context(ctx)
-	defer cancel()
-
-	c, closeAll, err := opts.Dial(ctx, "spot")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer closeAll()
-
-	for _, sym := range strings.Split(*symbols, ",") {
-		_, err := spot.SubscribeAggTrade(ctx, c, spot.AggTradeParams{Symbol: sym}, func(ev *spot.AggTradeEvent) {
-			side := "buy "
-			if ev.IsBuyerMaker {
-				side = "sell"
+	connect.Main("spot", func(ctx context.Context, c *runtime.Conn) error {
+		for _, sym := range strings.Split(*symbols, ",") {
+			_, err := spot.SubscribeAggTrade(ctx, c, spot.AggTradeParams{Symbol: sym}, func(ev *spot.AggTradeEvent) {
+				side := "buy "
+				if ev.IsBuyerMaker {
+					side = "sell"
+				}
+				fmt.Printf("%s  %-8s %s %14s x %s\n", ev.TradeTime.Time().Format("15:04:05.000"), ev.Symbol, side, ev.Price, ev.Quantity)
+			})
+			if err != nil {
+				return err
 			}
-			fmt.Printf("%s  %-8s %s %14s x %s\n", ev.TradeTime.Time().Format("15:04:05.000"), ev.Symbol, side, ev.Price, ev.Quantity)
-		})
-		if err != nil {
-			log.Fatal(err)
 		}
-	}
-	<-ctx.Done()
+		return nil
+	})
 }

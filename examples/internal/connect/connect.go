@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
+	"os/signal"
 	"time"
 
 	"github.com/marketwire/marketwire/generated/markets"
@@ -16,25 +18,38 @@ import (
 	"github.com/marketwire/marketwire/sim/synth"
 )
 
-// Options are the examples' common flags.
-type Options struct {
-	Live     bool
-	Endpoint string
-	For      time.Duration
+var (
+	live     = flag.Bool("live", false, "connect to the real exchange instead of the embedded simulator")
+	endpoint = flag.String("endpoint", "", "base URL to connect to (overrides -live), e.g. ws://127.0.0.1:9001")
+	runFor   = flag.Duration("for", 10*time.Second, "how long to run; 0 runs until interrupted")
+)
+
+// Main parses the flags (register an example's own flags before calling
+// it), connects to the market and calls run, then waits until -for has
+// passed or the program is interrupted, and closes everything.
+func Main(market string, run func(ctx context.Context, c *runtime.Conn) error) {
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if *runFor > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *runFor)
+		defer cancel()
+	}
+	c, closeAll, err := dial(ctx, market)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeAll()
+	if err := run(ctx, c); err != nil && ctx.Err() == nil {
+		log.Fatal(err) // deferred closes are skipped; the process ends anyway
+	}
+	<-ctx.Done()
 }
 
-// Flags registers -live, -endpoint and -for on the default flag set.
-func Flags() *Options {
-	o := &Options{}
-	flag.BoolVar(&o.Live, "live", false, "connect to the real exchange instead of the embedded simulator")
-	flag.StringVar(&o.Endpoint, "endpoint", "", "base URL to connect to (overrides -live), e.g. ws://127.0.0.1:9001")
-	flag.DurationVar(&o.For, "for", 10*time.Second, "how long to run; 0 runs until interrupted")
-	return o
-}
-
-// Dial connects to the market and returns the connection and a function that
+// dial connects to the market and returns the connection and a function that
 // closes it (and the simulator, when one was started).
-func (o *Options) Dial(ctx context.Context, market string) (*runtime.Conn, func(), error) {
+func dial(ctx context.Context, market string) (*runtime.Conn, func(), error) {
 	m, ok := markets.All[market]
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown market %q", market)
@@ -42,9 +57,9 @@ func (o *Options) Dial(ctx context.Context, market string) (*runtime.Conn, func(
 	opts := []runtime.Option{runtime.OnEvent(func(e runtime.Event) { log.Println("marketwire:", e) })}
 	stopSim := func() {}
 	switch {
-	case o.Endpoint != "":
-		opts = append(opts, runtime.WithURL(o.Endpoint))
-	case o.Live:
+	case *endpoint != "":
+		opts = append(opts, runtime.WithURL(*endpoint))
+	case *live:
 		log.Printf("connecting to %s", m.Info.Endpoints[0].URL)
 	default:
 		srv, err := synth.Server(market, uint64(time.Now().UnixNano()), sim.WithPublishInterval(100*time.Millisecond))
@@ -64,12 +79,4 @@ func (o *Options) Dial(ctx context.Context, market string) (*runtime.Conn, func(
 		return nil, nil, err
 	}
 	return c, func() { c.Close(); stopSim() }, nil
-}
-
-// Context returns a context that ends after -for or on interrupt.
-func (o *Options) Context(parent context.Context) (context.Context, context.CancelFunc) {
-	if o.For > 0 {
-		return context.WithTimeout(parent, o.For)
-	}
-	return context.WithCancel(parent)
 }
