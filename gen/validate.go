@@ -111,8 +111,6 @@ func (v *validator) market(m *Market) {
 	goNames := unique{what: "Go name"}
 	enums := map[string]*Enum{}
 	for _, e := range m.Enums {
-		ew := fmt.Sprintf("%senum %q: ", m.Name, e.Name)
-		ew = "market " + fmt.Sprintf("%q: ", m.Name) + ew[len(m.Name):]
 		v.goName(e.Line, e.Name, where)
 		v.unique(&goNames, e.Name, e.Line, where)
 		enums[e.Name] = e
@@ -151,9 +149,10 @@ func (v *validator) market(m *Market) {
 		routes[r] = true
 	}
 	streams := unique{what: "stream"}
+	arrays := map[string]bool{}
 	for _, s := range m.Streams {
 		v.unique(&streams, s.Name, s.Line, where)
-		v.stream(s, types, enums, routes, &goNames, where)
+		v.stream(s, types, enums, routes, arrays, &goNames, where)
 	}
 	if u := m.User; u != nil {
 		v.userStream(u, routes, where)
@@ -312,7 +311,7 @@ func (v *validator) fieldType(f *Field, types map[string]*Type, enums map[string
 	}
 }
 
-func (v *validator) stream(s *Stream, types map[string]*Type, enums map[string]*Enum, routes map[string]bool, goNames *unique, where string) {
+func (v *validator) stream(s *Stream, types map[string]*Type, enums map[string]*Enum, routes, arrays map[string]bool, goNames *unique, where string) {
 	where = fmt.Sprintf("%sstream %q: ", where, s.Name)
 	v.name(s.Line, "stream", s.Name, "")
 	goName := GoName(s.Name)
@@ -321,6 +320,10 @@ func (v *validator) stream(s *Stream, types map[string]*Type, enums map[string]*
 		v.goName(s.Line, s.Go, where)
 	}
 	v.unique(goNames, goName+"Params", s.Line, where)
+	if name := s.Payload + "s"; s.Array && !arrays[name] { // the slice type of array payloads
+		arrays[name] = true
+		v.unique(goNames, name, s.Line, where)
+	}
 	if t := types[s.Payload]; t == nil {
 		v.errf(s.Line, "%spayload %q is not a type of this market", where, s.Payload)
 	} else if t.Tuple {
@@ -381,11 +384,11 @@ func (v *validator) stream(s *Stream, types map[string]*Type, enums map[string]*
 			v.errf(s.Line, "%stemplate parameter <%s> has no definition", where, name)
 		}
 	}
-	groupParams(tmpl.Parts, func(group []wire.Part, n int) {
-		if n != 1 {
-			v.errf(s.Line, "%stemplate %q: each [...] part must hold exactly one parameter", where, s.Template)
+	for _, part := range tmpl.Parts {
+		if part.Optional != nil && !oneParam(part.Optional) {
+			v.errf(s.Line, "%stemplate %q: each [...] part must hold exactly one parameter and no nested [...]", where, s.Template)
 		}
-	})
+	}
 }
 
 // optionalParams marks the parameters inside optional groups.
@@ -399,23 +402,19 @@ func optionalParams(parts []wire.Part, inGroup bool, out map[string]bool) map[st
 	return out
 }
 
-// groupParams calls fn for every optional group with its number of parameters.
-func groupParams(parts []wire.Part, fn func(group []wire.Part, n int)) {
-	for _, p := range parts {
-		if p.Optional == nil {
-			continue
+// oneParam reports whether an optional group holds exactly one parameter
+// and no nested group.
+func oneParam(group []wire.Part) bool {
+	n := 0
+	for _, q := range group {
+		if q.Optional != nil {
+			return false
 		}
-		n := 0
-		for _, q := range p.Optional {
-			if q.Param != "" {
-				n++
-			}
-			if q.Optional != nil {
-				n += 2 // nested groups are not supported
-			}
+		if q.Param != "" {
+			n++
 		}
-		fn(p.Optional, n)
 	}
+	return n == 1
 }
 
 func contains(list []string, s string) bool {
