@@ -124,10 +124,15 @@ func buildInTempModule(t *testing.T, files, extra map[string][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := map[string][]byte{
-		"go.mod": []byte("module example.com/out\n\ngo 1.23\n\nrequire github.com/marketwire/marketwire v0.0.0\n\nreplace github.com/marketwire/marketwire => " + repo + "\n"),
-		"go.sum": sum,
+	// The repository's own requirements, so nothing needs resolving: the
+	// build works offline with the modules `go mod download` fetched.
+	mod, err := os.ReadFile(filepath.Join(repo, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	gomod := strings.Replace(string(mod), "module github.com/marketwire/marketwire", "module example.com/out", 1) +
+		"\nrequire github.com/marketwire/marketwire v0.0.0\n\nreplace github.com/marketwire/marketwire => " + repo + "\n"
+	all := map[string][]byte{"go.mod": []byte(gomod), "go.sum": sum}
 	for name, src := range files {
 		all[name] = src
 	}
@@ -141,7 +146,7 @@ func buildInTempModule(t *testing.T, files, extra map[string][]byte) {
 			t.Fatal(err)
 		}
 	}
-	for _, args := range [][]string{{"mod", "tidy"}, {"vet", "./..."}, {"test", "./..."}} {
+	for _, args := range [][]string{{"vet", "./..."}, {"test", "./..."}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
