@@ -253,3 +253,112 @@ func TestWriteReplacesOutput(t *testing.T) {
 		t.Errorf("Verify after a hand edit: %v", problems)
 	}
 }
+
+// newStreamYAML adds a stream and its event type to the spot market.
+const newStreamYAML = `
+      - name: LiquidityPulseEvent
+        doc: A made-up event, added by TestAddingAStreamIsSchemaOnly.
+        event: liquidityPulse
+        fields:
+          - {key: e, name: eventType, type: string, doc: Event type.}
+          - {key: E, name: eventTime, type: time_ms, doc: Event time.}
+          - {key: s, name: symbol, type: string, doc: Symbol.}
+          - {key: x, name: pulse, type: decimal, doc: Pulse strength.}
+          - {key: X, name: pulseLevels, type: "[]PriceLevel", doc: Levels.}
+`
+
+const newStreamParamsYAML = `
+      - name: liquidityPulse
+        template: "<symbol>@pulse_<interval>"
+        params:
+          - {name: symbol, type: symbol, doc: Symbol.}
+          - {name: interval, type: Interval, doc: Interval.}
+        payload: LiquidityPulseEvent
+        doc: A made-up stream.
+`
+
+// TestAddingAStreamIsSchemaOnly adds a stream to a copy of the real schema,
+// generates the bindings into a temporary module and, there, subscribes to
+// the new stream through the unchanged runtime against the simulator and
+// decodes it into the new typed event.
+func TestAddingAStreamIsSchemaOnly(t *testing.T) {
+	src, err := os.ReadFile("../schema/streams.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := string(src)
+	// Insert the type and the stream into the spot market (the first market).
+	spotStart := strings.Index(schema, "\n  - name: spot\n")
+	types := spotStart + strings.Index(schema[spotStart:], "\n    types:\n") + len("\n    types:")
+	schema = schema[:types] + strings.TrimSuffix(newStreamYAML, "\n") + schema[types:]
+	streams := spotStart + strings.Index(schema[spotStart:], "\n    streams:\n") + len("\n    streams:")
+	schema = schema[:streams] + strings.TrimSuffix(newStreamParamsYAML, "\n") + schema[streams:]
+	path := filepath.Join(t.TempDir(), "streams.yaml")
+	if err := os.WriteFile(path, []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Generate(path, "example.com/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildInTempModule(t, files, map[string][]byte{"spot/pulse_test.go": []byte(pulseTest)})
+}
+
+const pulseTest = `package spot_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"example.com/out/spot"
+	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
+)
+
+func TestPulse(t *testing.T) {
+	payload := []byte(` + "`" + `{"e":"liquidityPulse","E":1700000000000,"s":"BTCUSDT","x":"0.125","X":[["1.5","2"]]}` + "`" + `)
+	srv := sim.New(&spot.Market,
+		sim.WithValid(func(s string) bool { _, err := spot.ParseStream(s); return err == nil }),
+		sim.WithSource(sim.SourceFunc(func(string) (sim.Feed, error) {
+			return sim.FeedFunc(func(time.Time) []byte { return payload }), nil
+		})),
+		sim.WithPublishInterval(5*time.Millisecond))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := runtime.Dial(ctx, &spot.Market, runtime.WithURL(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := make(chan *spot.LiquidityPulseEvent, 1)
+	p := spot.LiquidityPulseParams{Symbol: "BTCUSDT", Interval: spot.Interval1m}
+	if p.StreamName() != "btcusdt@pulse_1m" {
+		t.Fatalf("stream name %q", p.StreamName())
+	}
+	_, err = spot.SubscribeLiquidityPulse(ctx, c, p, func(ev *spot.LiquidityPulseEvent) {
+		select {
+		case got <- ev:
+		default:
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-got:
+		if ev.Pulse.String() != "0.125" || ev.PulseLevels[0].Price.String() != "1.5" || ev.EventTime.Time().UnixMilli() != 1700000000000 {
+			t.Fatalf("%+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event")
+	}
+	if err := (spot.LiquidityPulseParams{Symbol: "BTCUSDT", Interval: "2m"}).Validate(); err == nil {
+		t.Fatal("bad interval accepted")
+	}
+}
+`
