@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/marketwire/marketwire/internal/dispatch"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Decoder turns one message payload (the bare payload, i.e. the data member
@@ -31,7 +33,7 @@ type Conn struct {
 	market *Market
 	opts   options
 	base   string
-	events *dispatcher
+	events *dispatch.Dispatcher[Event]
 	nextID atomic.Uint64
 
 	ctx    context.Context // cancelled by Close; bounds background dials
@@ -75,7 +77,7 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 		market:  m,
 		opts:    o,
 		base:    strings.TrimRight(base, "/"),
-		events:  newDispatcher(o.handlers),
+		events:  dispatch.New(o.handlers),
 		sockets: map[string]*socket{},
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -271,8 +273,8 @@ func (c *Conn) Close() error {
 			s.shutdown()
 		}
 		c.wg.Wait()
-		c.events.emit(Event{Kind: EventClosed})
-		c.events.close()
+		c.events.Emit(Event{Kind: EventClosed, Time: time.Now()})
+		c.events.Close()
 	})
 	return nil
 }

@@ -2,7 +2,7 @@ package runtime
 
 import (
 	"fmt"
-	"sync"
+
 	"time"
 )
 
@@ -92,80 +92,4 @@ func (e Event) String() string {
 		s += " err=" + e.Err.Error()
 	}
 	return s
-}
-
-// dispatcher runs the event handlers in order on one goroutine. Emitters
-// never block: events wait in an unbounded queue, so a handler that blocks
-// forever only grows that queue.
-type dispatcher struct {
-	handlers []func(Event)
-	mu       sync.Mutex
-	queue    []Event
-	closed   bool
-	wake     chan struct{}
-	done     chan struct{}
-}
-
-func newDispatcher(handlers []func(Event)) *dispatcher {
-	d := &dispatcher{handlers: handlers, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go d.run()
-	return d
-}
-
-func (d *dispatcher) emit(e Event) {
-	if len(d.handlers) == 0 {
-		return
-	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return
-	}
-	d.queue = append(d.queue, e)
-	d.mu.Unlock()
-	signal(d.wake)
-}
-
-// close delivers the queued events, then stops the goroutine and waits for it.
-func (d *dispatcher) close() {
-	d.mu.Lock()
-	d.closed = true
-	d.mu.Unlock()
-	signal(d.wake)
-	<-d.done
-}
-
-func (d *dispatcher) run() {
-	defer close(d.done)
-	for {
-		<-d.wake
-		for {
-			d.mu.Lock()
-			q, closed := d.queue, d.closed
-			d.queue = nil
-			d.mu.Unlock()
-			if len(q) == 0 {
-				if closed {
-					return
-				}
-				break
-			}
-			for _, e := range q {
-				for _, h := range d.handlers {
-					h(e)
-				}
-			}
-		}
-	}
-}
-
-// signal wakes the goroutine waiting on a one-slot channel without blocking.
-func signal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
 }

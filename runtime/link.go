@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/marketwire/marketwire/internal/dispatch"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -95,7 +96,7 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 		l.wmu.Lock()
 		l.pong = append(make([]byte, 0, len(payload)+1), payload...)
 		l.wmu.Unlock()
-		signal(l.wake)
+		dispatch.Signal(l.wake)
 		return nil
 	})
 	if !c.spawn(l.readLoop, l.writeLoop) {
@@ -118,7 +119,7 @@ func (l *link) enqueue(r *request) {
 	}
 	l.queue = append(l.queue, r)
 	l.wmu.Unlock()
-	signal(l.wake)
+	dispatch.Signal(l.wake)
 }
 
 // fail marks the link dead with a cause; the socket's supervisor reacts.

@@ -83,7 +83,10 @@ func (s *socket) emit(e Event) {
 	if e.Route == "" {
 		e.Route = s.route
 	}
-	s.conn.events.emit(e)
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	s.conn.events.Emit(e)
 }
 
 // publish rebuilds the reader's lookup table. Called with s.mu held.

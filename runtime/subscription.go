@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"github.com/marketwire/marketwire/internal/dispatch"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,7 +144,7 @@ func (s *Subscription) push(v any) {
 	s.buf[(s.head+s.n)%len(s.buf)] = v
 	s.n++
 	s.mu.Unlock()
-	signal(s.notEmpty)
+	dispatch.Signal(s.notEmpty)
 }
 
 func (s *Subscription) drop() {
@@ -160,7 +161,7 @@ func (s *Subscription) pop() (any, bool) {
 			s.head = (s.head + 1) % len(s.buf)
 			s.n--
 			s.mu.Unlock()
-			signal(s.notFull)
+			dispatch.Signal(s.notFull)
 			return v, true
 		}
 		s.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/marketwire/marketwire/internal/dispatch"
 	"io"
 	"net/http"
 	"strings"
@@ -148,7 +149,7 @@ func (k *keyStream) signal(set func()) {
 	k.mu.Lock()
 	set()
 	k.mu.Unlock()
-	signal(k.wake)
+	dispatch.Signal(k.wake)
 }
 
 // onRuntimeEvent turns the runtime connection's events into the Stream's.

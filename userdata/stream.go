@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/marketwire/marketwire/internal/dispatch"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,7 @@ type Stream struct {
 	handle func(markets.Payload)
 	hmu    sync.Mutex // one handler call at a time
 	red    *redactor
-	events *dispatcher
+	events *dispatch.Dispatcher[Event]
 
 	lastGood atomic.Int64 // unix nanos: the latest moment events were known to flow
 
@@ -106,7 +107,7 @@ func Open(ctx context.Context, m *runtime.Market, creds Credentials, handle func
 	if o.logger != nil {
 		handlers = append(handlers, logHandler(o.logger))
 	}
-	s.events = newDispatcher(handlers)
+	s.events = dispatch.New(handlers)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	var err error
@@ -121,7 +122,7 @@ func Open(ctx context.Context, m *runtime.Market, creds Credentials, handle func
 	if err != nil {
 		s.cancel()
 		s.wg.Wait()
-		s.events.close()
+		s.events.Close()
 		return nil, s.red.err(err)
 	}
 	s.markGood()
@@ -156,7 +157,7 @@ func (s *Stream) Close() error {
 		s.wg.Wait()
 		s.closeErr = s.red.err(err)
 		s.emit(Event{Kind: EventClosed})
-		s.events.close()
+		s.events.Close()
 		close(s.done)
 	})
 	return s.closeErr
@@ -173,7 +174,10 @@ func (s *Stream) deliver(v markets.Payload) {
 func (s *Stream) emit(e Event) {
 	e.Market = s.market.Name
 	e.Err = s.red.err(e.Err)
-	s.events.emit(e)
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	s.events.Emit(e)
 }
 
 func (s *Stream) markGood() { s.lastGood.Store(time.Now().UnixNano()) }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/marketwire/marketwire/internal/dispatch"
 	"net"
 	"strconv"
 	"sync"
@@ -276,7 +277,7 @@ func (a *apiStream) onEvent(sess *session, subID *int64, data []byte) bool {
 		}
 		a.mu.Unlock()
 		if mine {
-			signal(a.wake)
+			dispatch.Signal(a.wake)
 		}
 	}
 	return true
