@@ -27,7 +27,11 @@ func (e *emitter) json(f *jen.File) {
 		}
 	}
 	for _, t := range e.m.Arrays {
-		e.unmarshal(f, t.ArrayName, t.ErrName, jen.List(jen.Op("*").Id("v"), jen.Err()).Op("=").Qual(wirePkg, "DecodeArray").Call(
+		decodeArray := "DecodeArray"
+		if t.Either {
+			decodeArray = "DecodeArrayOrOne"
+		}
+		e.unmarshal(f, t.ArrayName, t.ErrName, jen.List(jen.Op("*").Id("v"), jen.Err()).Op("=").Qual(wirePkg, decodeArray).Call(
 			jen.Op("&").Id("d"), jen.Parens(jen.Op("*").Id("v")).Index(jen.Empty(), jen.Lit(0)), jen.Parens(jen.Op("*").Id(t.GoName)).Dot("decodeJSON")))
 		e.marshal(f, t.ArrayName)
 		f.Add(doc("AppendJSON appends the wire JSON array to dst."))

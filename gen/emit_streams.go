@@ -48,17 +48,38 @@ func (e *emitter) dispatch(f *jen.File) {
 			cases = append(cases, jen.Case(jen.Lit(t.Event)).Block(jen.Id("v").Op("=").New(jen.Id(t.GoName))))
 		}
 		cases = append(cases, jen.Default().Block(jen.Return(
-			jen.Qual(wirePkg, "NewUnknownEvent").Call(jen.Id("kind"), jen.Id("data")), jen.Nil())))
-		f.Add(doc(fmt.Sprintf("Decode%s decodes one event of the %s group (%s), choosing its type by the %q key. A kind the schema does not know comes back as a *wire.UnknownEvent holding the raw payload, not as an error.",
-			g.GoName, g.Name, strings.TrimSuffix(g.Doc, "."), g.Key)))
-		f.Func().Id("Decode"+g.GoName).Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(
-			jen.List(jen.Id("kind"), jen.Err()).Op(":=").Qual(wirePkg, "PeekString").Call(jen.Id("data"), jen.Lit(g.Key)),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), e.fieldError(g.Name, jen.Lit(g.Key), jen.Err()))),
-			jen.Var().Id("v").Id("Payload"),
-			jen.Switch(jen.Id("kind")).Block(cases...),
-			jen.If(jen.Err().Op(":=").Id("v").Dot("UnmarshalJSON").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Qual(wirePkg, "NewUnknownEvent").Call(jen.Id("kind"), jen.Id("payload")), jen.Nil())))
+		fail := func(key string, err jen.Code) jen.Code {
+			return jen.Return(jen.Nil(), e.fieldError(g.Name, jen.Lit(key), err))
+		}
+		text := fmt.Sprintf("Decode%s decodes one event of the %s group (%s), choosing its type by the %q key", g.GoName, g.Name, strings.TrimSuffix(g.Doc, "."), g.Key)
+		body := []jen.Code{
+			jen.List(jen.Id("kind"), jen.Id("found"), jen.Err()).Op(":=").Qual(wirePkg, "LookupString").Call(jen.Id("data"), jen.Lit(g.Key)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(fail(g.Key, jen.Err())),
+			jen.Id("payload").Op(":=").Id("data"),
+		}
+		if g.Data != "" {
+			text += fmt.Sprintf(" and decoding the value of %q", g.Data)
+			body = append(body,
+				jen.List(jen.Id("inner"), jen.Id("ok"), jen.Err()).Op(":=").Qual(wirePkg, "LookupRaw").Call(jen.Id("data"), jen.Lit(g.Data)),
+				jen.If(jen.Err().Op("!=").Nil()).Block(fail(g.Data, jen.Err())),
+				jen.If(jen.Op("!").Id("ok")).Block(fail(g.Data, jen.Qual(wirePkg, "ErrMissing"))),
+				jen.Id("payload").Op("=").Id("inner"),
+			)
+		}
+		body = append(body, jen.Var().Id("v").Id("Payload"))
+		missing := fail(g.Key, jen.Qual(wirePkg, "ErrMissing"))
+		if g.Default != nil {
+			text += fmt.Sprintf("; a frame without it is a %s", g.Default.GoName)
+			missing = jen.Id("v").Op("=").New(jen.Id(g.Default.GoName))
+		}
+		body = append(body,
+			jen.If(jen.Op("!").Id("found")).Block(missing).Else().Block(jen.Switch(jen.Id("kind")).Block(cases...)),
+			jen.If(jen.Err().Op(":=").Id("v").Dot("UnmarshalJSON").Call(jen.Id("payload")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(jen.Id("v"), jen.Nil()),
 		)
+		f.Add(doc(text + ". A kind the schema does not know comes back as a *wire.UnknownEvent holding the raw payload, not as an error."))
+		f.Func().Id("Decode"+g.GoName).Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(body...)
 	}
 }
 

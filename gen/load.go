@@ -27,9 +27,10 @@ type Schema struct {
 
 // Venue is an exchange that hosts markets.
 type Venue struct {
-	Name string `yaml:"name"`
-	Doc  string `yaml:"doc"`
-	Line int    `yaml:"-"`
+	Name     string `yaml:"name"`
+	Doc      string `yaml:"doc"`
+	Protocol string `yaml:"protocol"`
+	Line     int    `yaml:"-"`
 }
 
 // Market is one market of a venue; it becomes one Go package.
@@ -62,11 +63,13 @@ type UserStream struct {
 
 // Dispatch is a group of event types told apart by a key in the payload.
 type Dispatch struct {
-	Name  string   `yaml:"name"`
-	Key   string   `yaml:"key"`
-	Doc   string   `yaml:"doc"`
-	Types []string `yaml:"types"`
-	Line  int      `yaml:"-"`
+	Name    string   `yaml:"name"`
+	Key     string   `yaml:"key"`
+	Data    string   `yaml:"data"`
+	Default string   `yaml:"default"`
+	Doc     string   `yaml:"doc"`
+	Types   []string `yaml:"types"`
+	Line    int      `yaml:"-"`
 }
 
 // Endpoint is a named base URL.
@@ -128,6 +131,7 @@ type Stream struct {
 	Params     []*Param `yaml:"params"`
 	Payload    string   `yaml:"payload"`
 	Array      bool     `yaml:"array"`
+	Either     bool     `yaml:"either"`
 	Route      string   `yaml:"route"`
 	Speed      string   `yaml:"speed"`
 	Doc        string   `yaml:"doc"`

@@ -23,6 +23,7 @@ type Model struct {
 type MarketModel struct {
 	Name      string // schema name and Go package name
 	Venue     string
+	Protocol  string // the venue's wire protocol
 	Doc       string
 	EventKey  string
 	Endpoints []*Endpoint
@@ -38,11 +39,13 @@ type MarketModel struct {
 
 // DispatchModel is a group of events chosen by a key in the payload.
 type DispatchModel struct {
-	Name   string // schema name, e.g. "user"
-	GoName string // e.g. "User": the function is DecodeUser
-	Key    string
-	Doc    string
-	Types  []*TypeModel
+	Name    string // schema name, e.g. "user"
+	GoName  string // e.g. "User": the function is DecodeUser
+	Key     string
+	Data    string     // key of the payload in the frame; "" when the frame is the payload
+	Default *TypeModel // type of frames without Key; nil makes them an error
+	Doc     string
+	Types   []*TypeModel
 }
 
 // LimitsModel holds parsed limits.
@@ -79,6 +82,7 @@ type TypeModel struct {
 	Fields     []*FieldModel
 	Source     string
 	ArrayName  string // Go name of the slice type when delivered as an array
+	Either     bool   // the slice type also accepts a single object
 }
 
 // FieldModel is one struct field.
@@ -143,8 +147,14 @@ func NewModel(s *Schema) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{File: repoRelative(s.File)}
+	protocol := map[string]string{}
+	for _, v := range s.Venues {
+		protocol[v.Name] = v.Protocol
+	}
 	for _, sm := range s.Markets {
-		m.Markets = append(m.Markets, newMarket(m.File, sm))
+		mm := newMarket(m.File, sm)
+		mm.Protocol = protocol[sm.Venue]
+		m.Markets = append(m.Markets, mm)
 	}
 	return m, nil
 }
@@ -227,10 +237,11 @@ func newMarket(file string, sm *Market) *MarketModel {
 			st.Payload.ArrayName = st.Payload.GoName + "s"
 			mm.Arrays = append(mm.Arrays, st.Payload)
 		}
+		st.Payload.Either = st.Payload.Either || s.Either
 		mm.Streams = append(mm.Streams, st)
 	}
 	for _, g := range sm.Dispatch {
-		dm := &DispatchModel{Name: g.Name, GoName: GoName(g.Name), Key: g.Key, Doc: g.Doc}
+		dm := &DispatchModel{Name: g.Name, GoName: GoName(g.Name), Key: g.Key, Data: g.Data, Default: types[g.Default], Doc: g.Doc}
 		for _, name := range g.Types {
 			dm.Types = append(dm.Types, types[name])
 		}

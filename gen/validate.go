@@ -10,6 +10,13 @@ import (
 	"github.com/marketwire/marketwire/wire"
 )
 
+// protocols are the wire protocols a venue may name; runtimeProtocols are
+// those the runtime speaks, for which subscribe helpers are generated.
+var (
+	protocols        = map[string]bool{"binance": true, "dex": true, "zdex": true}
+	runtimeProtocols = map[string]bool{"binance": true}
+)
+
 // scalarTypes are the built-in field types (schema/README.md, "Field types").
 var scalarTypes = map[string]bool{
 	"string": true, "bool": true, "int": true, "uint": true, "float": true, "decimal": true,
@@ -72,6 +79,9 @@ func (v *validator) schema(s *Schema) {
 	for _, ve := range s.Venues {
 		v.name(ve.Line, "venue", ve.Name, "")
 		v.unique(&venues, ve.Name, ve.Line, "")
+		if !protocols[ve.Protocol] {
+			v.errf(ve.Line, "venue %q: protocol %q is not one of binance, dex, zdex", ve.Name, ve.Protocol)
+		}
 	}
 	markets := unique{what: "market"}
 	for _, m := range s.Markets {
@@ -205,6 +215,11 @@ func (v *validator) dispatch(g *Dispatch, types map[string]*Type, where string) 
 	if len(g.Types) == 0 {
 		v.errf(g.Line, "%sno types", where)
 	}
+	if g.Default != "" {
+		if t := types[g.Default]; t == nil || t.Tuple {
+			v.errf(g.Line, "%sdefault %q is not an object type of this market", where, g.Default)
+		}
+	}
 	events := map[string]string{}
 	for _, name := range g.Types {
 		t := types[name]
@@ -328,6 +343,9 @@ func (v *validator) stream(s *Stream, types map[string]*Type, enums map[string]*
 		v.errf(s.Line, "%spayload %q is not a type of this market", where, s.Payload)
 	} else if t.Tuple {
 		v.errf(s.Line, "%spayload %q is a tuple; a payload must be an object", where, s.Payload)
+	}
+	if s.Either && !s.Array {
+		v.errf(s.Line, "%seither applies to array streams only", where)
 	}
 	if s.Route != "" && !routes[s.Route] {
 		v.errf(s.Line, "%sroute %q is not one of the market's routes", where, s.Route)

@@ -125,10 +125,10 @@ func (k *keyStream) subscribe(ctx context.Context, key string) (*runtime.Subscri
 			return nil, err
 		}
 		s.markGood()
-		if kind, _ := wire.PeekString(data, "e"); kind == "listenKeyExpired" {
+		if kind, _, _ := wire.LookupString(data, "e"); kind == "listenKeyExpired" {
 			// The key the event names; the stream's own key if it names none.
 			which := key
-			if named, _ := wire.PeekString(data, "listenKey"); named != "" {
+			if named, _, _ := wire.LookupString(data, "listenKey"); named != "" {
 				which = strings.Clone(named)
 			}
 			k.signal(func() { k.expired[which] = true })

@@ -184,7 +184,7 @@ func TestExpiredKeyIsReplacedWithoutLoss(t *testing.T) {
 			if len(got) != 5+1+n || r.numEvents() != 5+1+n {
 				t.Fatalf("%d events, want %d", r.numEvents(), 5+1+n)
 			}
-			if k, _ := wire.PeekString(mustJSON(t, got[5]), "e"); k != "listenKeyExpired" {
+			if k, _, _ := wire.LookupString(mustJSON(t, got[5]), "e"); k != "listenKeyExpired" {
 				t.Errorf("event 6 is %T", got[5])
 			}
 			if r.count(userdata.EventKeyReplaced) != 1 {

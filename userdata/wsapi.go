@@ -253,7 +253,7 @@ func (a *apiStream) close(ctx context.Context) error {
 // the subscriptionId of its wrapper, nil when it had none.
 func (a *apiStream) onEvent(sess *session, subID *int64, data []byte) bool {
 	s := a.s
-	kind, _ := wire.PeekString(data, "e")
+	kind, _, _ := wire.LookupString(data, "e")
 	if kind == "serverShutdown" {
 		return false
 	}
@@ -403,7 +403,7 @@ func (sess *session) readLoop() {
 
 func (sess *session) handleFrame(b []byte) {
 	a := sess.a
-	if _, err := wire.PeekString(b, "e"); err == nil {
+	if _, found, _ := wire.LookupString(b, "e"); found {
 		// A bare event (legacy framing).
 		if !a.onEvent(sess, nil, b) {
 			sess.fail(errServerShutdown)

@@ -547,6 +547,24 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 // subPool holds the stand-in decoders DecodeArray passes to elem functions.
 var subPool = sync.Pool{New: func() any { return new(Decoder) }}
 
+// DecodeArrayOrOne is DecodeArray for payloads that the exchange sends
+// either as an array or as a single object: an object becomes an array of
+// one.
+func DecodeArrayOrOne[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T, error) {
+	if d.peek() != '{' {
+		return DecodeArray(d, dst, elem)
+	}
+	var zero T
+	dst = append(dst[:0], zero)
+	sub := subPool.Get().(*Decoder)
+	*sub = *d
+	err := elem(&dst[0], sub)
+	*d = *sub
+	*sub = Decoder{}
+	subPool.Put(sub)
+	return dst, err
+}
+
 // ReadString decodes a string element; see Decoder.String.
 func ReadString(v *string, d *Decoder) error {
 	s, err := d.String()

@@ -30,7 +30,8 @@ var Market = runtime.Market{
 		PongDeadline:             10 * time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name: "coinm",
+	Name:     "coinm",
+	Protocol: "binance",
 	UserStream: &runtime.UserStream{
 		KeepAlive:     30 * time.Minute,
 		ListenKeyPath: "/dapi/v1/listenKey",

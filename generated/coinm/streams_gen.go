@@ -1362,30 +1362,35 @@ func Decode(stream string, data []byte) (Payload, error) {
 // (dstream, listenKey)), choosing its type by the "e" key. A kind the schema does not know comes
 // back as a *wire.UnknownEvent holding the raw payload, not as an error.
 func DecodeUser(data []byte) (Payload, error) {
-	kind, err := wire.PeekString(data, "e")
+	kind, found, err := wire.LookupString(data, "e")
 	if err != nil {
 		return nil, wire.NewFieldError("coinm", "user", "e", err)
 	}
+	payload := data
 	var v Payload
-	switch kind {
-	case "ACCOUNT_UPDATE":
-		v = new(AccountUpdateEvent)
-	case "ORDER_TRADE_UPDATE":
-		v = new(OrderTradeUpdateEvent)
-	case "MARGIN_CALL":
-		v = new(MarginCallEvent)
-	case "ACCOUNT_CONFIG_UPDATE":
-		v = new(AccountConfigUpdateEvent)
-	case "STRATEGY_UPDATE":
-		v = new(StrategyUpdateEvent)
-	case "GRID_UPDATE":
-		v = new(GridUpdateEvent)
-	case "listenKeyExpired":
-		v = new(ListenKeyExpiredEvent)
-	default:
-		return wire.NewUnknownEvent(kind, data), nil
+	if !found {
+		return nil, wire.NewFieldError("coinm", "user", "e", wire.ErrMissing)
+	} else {
+		switch kind {
+		case "ACCOUNT_UPDATE":
+			v = new(AccountUpdateEvent)
+		case "ORDER_TRADE_UPDATE":
+			v = new(OrderTradeUpdateEvent)
+		case "MARGIN_CALL":
+			v = new(MarginCallEvent)
+		case "ACCOUNT_CONFIG_UPDATE":
+			v = new(AccountConfigUpdateEvent)
+		case "STRATEGY_UPDATE":
+			v = new(StrategyUpdateEvent)
+		case "GRID_UPDATE":
+			v = new(GridUpdateEvent)
+		case "listenKeyExpired":
+			v = new(ListenKeyExpiredEvent)
+		default:
+			return wire.NewUnknownEvent(kind, payload), nil
+		}
 	}
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.UnmarshalJSON(payload); err != nil {
 		return nil, err
 	}
 	return v, nil

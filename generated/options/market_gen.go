@@ -28,8 +28,9 @@ var Market = runtime.Market{
 		PongDeadline:             15 * time.Minute,
 		StreamsPerConnection:     200,
 	},
-	Name:   "options",
-	Routes: []string{"public", "market", "private"},
+	Name:     "options",
+	Protocol: "binance",
+	Routes:   []string{"public", "market", "private"},
 	UserStream: &runtime.UserStream{
 		KeepAlive:     30 * time.Minute,
 		ListenKeyPath: "/eapi/v1/listenKey",

@@ -731,28 +731,33 @@ func Decode(stream string, data []byte) (Payload, error) {
 // (private route, listenKey)), choosing its type by the "e" key. A kind the schema does not know
 // comes back as a *wire.UnknownEvent holding the raw payload, not as an error.
 func DecodeUser(data []byte) (Payload, error) {
-	kind, err := wire.PeekString(data, "e")
+	kind, found, err := wire.LookupString(data, "e")
 	if err != nil {
 		return nil, wire.NewFieldError("options", "user", "e", err)
 	}
+	payload := data
 	var v Payload
-	switch kind {
-	case "ACCOUNT_UPDATE":
-		v = new(AccountUpdateEvent)
-	case "BALANCE_POSITION_UPDATE":
-		v = new(BalancePositionUpdateEvent)
-	case "GREEK_UPDATE":
-		v = new(GreekUpdateEvent)
-	case "ORDER_TRADE_UPDATE":
-		v = new(OrderTradeUpdateEvent)
-	case "RISK_LEVEL_CHANGE":
-		v = new(RiskLevelChangeEvent)
-	case "listenKeyExpired":
-		v = new(ListenKeyExpiredEvent)
-	default:
-		return wire.NewUnknownEvent(kind, data), nil
+	if !found {
+		return nil, wire.NewFieldError("options", "user", "e", wire.ErrMissing)
+	} else {
+		switch kind {
+		case "ACCOUNT_UPDATE":
+			v = new(AccountUpdateEvent)
+		case "BALANCE_POSITION_UPDATE":
+			v = new(BalancePositionUpdateEvent)
+		case "GREEK_UPDATE":
+			v = new(GreekUpdateEvent)
+		case "ORDER_TRADE_UPDATE":
+			v = new(OrderTradeUpdateEvent)
+		case "RISK_LEVEL_CHANGE":
+			v = new(RiskLevelChangeEvent)
+		case "listenKeyExpired":
+			v = new(ListenKeyExpiredEvent)
+		default:
+			return wire.NewUnknownEvent(kind, payload), nil
+		}
 	}
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.UnmarshalJSON(payload); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -34,7 +34,8 @@ var Market = runtime.Market{
 		PongDeadline:             time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name: "spot",
+	Name:     "spot",
+	Protocol: "binance",
 	UserStream: &runtime.UserStream{
 		ListenKeyPath: "",
 		Route:         "",

@@ -1060,30 +1060,35 @@ func Decode(stream string, data []byte) (Payload, error) {
 // its type by the "e" key. A kind the schema does not know comes back as a *wire.UnknownEvent
 // holding the raw payload, not as an error.
 func DecodeUser(data []byte) (Payload, error) {
-	kind, err := wire.PeekString(data, "e")
+	kind, found, err := wire.LookupString(data, "e")
 	if err != nil {
 		return nil, wire.NewFieldError("spot", "user", "e", err)
 	}
+	payload := data
 	var v Payload
-	switch kind {
-	case "outboundAccountPosition":
-		v = new(OutboundAccountPositionEvent)
-	case "balanceUpdate":
-		v = new(BalanceUpdateEvent)
-	case "executionReport":
-		v = new(ExecutionReportEvent)
-	case "listStatus":
-		v = new(ListStatusEvent)
-	case "externalLockUpdate":
-		v = new(ExternalLockUpdateEvent)
-	case "eventStreamTerminated":
-		v = new(EventStreamTerminatedEvent)
-	case "listenKeyExpired":
-		v = new(ListenKeyExpiredEvent)
-	default:
-		return wire.NewUnknownEvent(kind, data), nil
+	if !found {
+		return nil, wire.NewFieldError("spot", "user", "e", wire.ErrMissing)
+	} else {
+		switch kind {
+		case "outboundAccountPosition":
+			v = new(OutboundAccountPositionEvent)
+		case "balanceUpdate":
+			v = new(BalanceUpdateEvent)
+		case "executionReport":
+			v = new(ExecutionReportEvent)
+		case "listStatus":
+			v = new(ListStatusEvent)
+		case "externalLockUpdate":
+			v = new(ExternalLockUpdateEvent)
+		case "eventStreamTerminated":
+			v = new(EventStreamTerminatedEvent)
+		case "listenKeyExpired":
+			v = new(ListenKeyExpiredEvent)
+		default:
+			return wire.NewUnknownEvent(kind, payload), nil
+		}
 	}
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.UnmarshalJSON(payload); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -28,8 +28,9 @@ var Market = runtime.Market{
 		PongDeadline:             10 * time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name:   "usdm",
-	Routes: []string{"public", "market", "private"},
+	Name:     "usdm",
+	Protocol: "binance",
+	Routes:   []string{"public", "market", "private"},
 	UserStream: &runtime.UserStream{
 		KeepAlive:     30 * time.Minute,
 		ListenKeyPath: "/fapi/v1/listenKey",

@@ -1323,36 +1323,41 @@ func Decode(stream string, data []byte) (Payload, error) {
 // (private route, listenKey)), choosing its type by the "e" key. A kind the schema does not know
 // comes back as a *wire.UnknownEvent holding the raw payload, not as an error.
 func DecodeUser(data []byte) (Payload, error) {
-	kind, err := wire.PeekString(data, "e")
+	kind, found, err := wire.LookupString(data, "e")
 	if err != nil {
 		return nil, wire.NewFieldError("usdm", "user", "e", err)
 	}
+	payload := data
 	var v Payload
-	switch kind {
-	case "ACCOUNT_UPDATE":
-		v = new(AccountUpdateEvent)
-	case "ORDER_TRADE_UPDATE":
-		v = new(OrderTradeUpdateEvent)
-	case "TRADE_LITE":
-		v = new(TradeLiteEvent)
-	case "MARGIN_CALL":
-		v = new(MarginCallEvent)
-	case "ACCOUNT_CONFIG_UPDATE":
-		v = new(AccountConfigUpdateEvent)
-	case "STRATEGY_UPDATE":
-		v = new(StrategyUpdateEvent)
-	case "GRID_UPDATE":
-		v = new(GridUpdateEvent)
-	case "CONDITIONAL_ORDER_TRIGGER_REJECT":
-		v = new(ConditionalOrderTriggerRejectEvent)
-	case "ALGO_UPDATE":
-		v = new(AlgoUpdateEvent)
-	case "listenKeyExpired":
-		v = new(ListenKeyExpiredEvent)
-	default:
-		return wire.NewUnknownEvent(kind, data), nil
+	if !found {
+		return nil, wire.NewFieldError("usdm", "user", "e", wire.ErrMissing)
+	} else {
+		switch kind {
+		case "ACCOUNT_UPDATE":
+			v = new(AccountUpdateEvent)
+		case "ORDER_TRADE_UPDATE":
+			v = new(OrderTradeUpdateEvent)
+		case "TRADE_LITE":
+			v = new(TradeLiteEvent)
+		case "MARGIN_CALL":
+			v = new(MarginCallEvent)
+		case "ACCOUNT_CONFIG_UPDATE":
+			v = new(AccountConfigUpdateEvent)
+		case "STRATEGY_UPDATE":
+			v = new(StrategyUpdateEvent)
+		case "GRID_UPDATE":
+			v = new(GridUpdateEvent)
+		case "CONDITIONAL_ORDER_TRIGGER_REJECT":
+			v = new(ConditionalOrderTriggerRejectEvent)
+		case "ALGO_UPDATE":
+			v = new(AlgoUpdateEvent)
+		case "listenKeyExpired":
+			v = new(ListenKeyExpiredEvent)
+		default:
+			return wire.NewUnknownEvent(kind, payload), nil
+		}
 	}
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.UnmarshalJSON(payload); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -358,7 +358,7 @@ func (s *Server) PushFixtures(apiKey string) int {
 func PushableFixtures(market string) []generated.UserFixture {
 	var out []generated.UserFixture
 	for _, f := range generated.UserFixtures(market) {
-		if kind, _ := wire.PeekString(f.Data, "e"); kind == "eventStreamTerminated" {
+		if kind, _, _ := wire.LookupString(f.Data, "e"); kind == "eventStreamTerminated" {
 			continue
 		}
 		out = append(out, f)

@@ -420,7 +420,7 @@ func checkSignature(a *account, params map[string]string) bool {
 // pushAPI sends payload to every WebSocket API subscription of the account.
 // An eventStreamTerminated payload also ends those subscriptions.
 func (s *Server) pushAPI(apiKey string, payload []byte) int {
-	kind, _ := wire.PeekString(payload, "e")
+	kind, _, _ := wire.LookupString(payload, "e")
 	end := kind == "eventStreamTerminated"
 	type target struct {
 		ss *session

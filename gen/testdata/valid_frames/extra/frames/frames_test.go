@@ -1,0 +1,57 @@
+package frames
+
+import (
+	"os"
+	"testing"
+
+	"github.com/marketwire/marketwire/wire"
+)
+
+func TestNoSubscribeHelpers(t *testing.T) {
+	if _, err := os.Stat("subscribe_gen.go"); err == nil {
+		t.Fatal("subscribe helpers generated for a protocol the runtime does not speak")
+	}
+}
+
+func TestEither(t *testing.T) {
+	for _, data := range []string{`[{"id":"7-0","price":"1.5"}]`, `{"id":"7-0","price":"1.5"}`} {
+		v, err := Decode("trades:BTC", []byte(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := *v.(*TradeEvents)
+		if len(got) != 1 || got[0].TradeID != "7-0" || got[0].Price.String() != "1.5" {
+			t.Fatalf("%s: %+v", data, got)
+		}
+	}
+	if _, err := ParseStream("trades:btc"); err == nil {
+		t.Fatal("lower-case symbol accepted")
+	}
+}
+
+func TestDispatchDataDefault(t *testing.T) {
+	v, err := DecodeAccount([]byte(`{"channel":"account","event":"fill","data":{"qty":"2"},"ts":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := v.(*FillEvent); !ok || f.Quantity.String() != "2" {
+		t.Fatalf("%#v", v)
+	}
+	v, err = DecodeAccount([]byte(`{"channel":"account","data":{"balance":12.5},"ts":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := v.(*StateEvent); !ok || s.Balance.String() != "12.5" {
+		t.Fatalf("%#v", v)
+	}
+	v, err = DecodeAccount([]byte(`{"channel":"account","event":"notification","data":{"text":"hi"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := v.(*wire.UnknownEvent); !ok || u.Kind != "notification" || string(u.Raw) != `{"text":"hi"}` {
+		t.Fatalf("%#v", v)
+	}
+	if _, err := DecodeAccount([]byte(`{"channel":"account","event":"fill"}`)); err == nil {
+		t.Fatal("a frame without data decoded")
+	}
+}
