@@ -341,8 +341,8 @@ func (v *validator) stream(s *Stream, types map[string]*Type, enums map[string]*
 	}
 	if t := types[s.Payload]; t == nil {
 		v.errf(s.Line, "%spayload %q is not a type of this market", where, s.Payload)
-	} else if t.Tuple {
-		v.errf(s.Line, "%spayload %q is a tuple; a payload must be an object", where, s.Payload)
+	} else if t.Tuple && !s.Array {
+		v.errf(s.Line, "%spayload %q is a tuple; a single payload must be an object (an array stream may carry tuples)", where, s.Payload)
 	}
 	if s.Either && !s.Array {
 		v.errf(s.Line, "%seither applies to array streams only", where)

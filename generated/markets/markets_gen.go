@@ -5,9 +5,11 @@ package markets
 
 import (
 	"github.com/marketwire/marketwire/generated/coinm"
+	"github.com/marketwire/marketwire/generated/dex"
 	"github.com/marketwire/marketwire/generated/options"
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/generated/usdm"
+	"github.com/marketwire/marketwire/generated/zdex"
 	"github.com/marketwire/marketwire/runtime"
 )
 
@@ -49,6 +51,23 @@ var All = map[string]Market{
 			return coinm.ParseStream(name)
 		},
 	},
+	"dex": {
+		Decode: func(stream string, data []byte) (Payload, error) {
+			return dex.Decode(stream, data)
+		},
+		Dispatch: map[string]func([]byte) (Payload, error){
+			"orders": func(data []byte) (Payload, error) {
+				return dex.DecodeOrders(data)
+			},
+			"personal": func(data []byte) (Payload, error) {
+				return dex.DecodePersonal(data)
+			},
+		},
+		Info: &dex.Market,
+		ParseStream: func(name string) (Stream, error) {
+			return dex.ParseStream(name)
+		},
+	},
 	"options": {
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return options.Decode(stream, data)
@@ -83,6 +102,18 @@ var All = map[string]Market{
 		Info: &usdm.Market,
 		ParseStream: func(name string) (Stream, error) {
 			return usdm.ParseStream(name)
+		},
+	},
+	"zdex": {
+		Decode: func(stream string, data []byte) (Payload, error) {
+			return zdex.Decode(stream, data)
+		},
+		Dispatch: map[string]func([]byte) (Payload, error){"account": func(data []byte) (Payload, error) {
+			return zdex.DecodeAccount(data)
+		}},
+		Info: &zdex.Market,
+		ParseStream: func(name string) (Stream, error) {
+			return zdex.ParseStream(name)
 		},
 	},
 }

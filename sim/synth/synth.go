@@ -4,7 +4,7 @@
 // Each stream's feed starts from the documented example of that stream (the
 // first of generated.Fixtures) and moves it with time: every timestamp is shifted
 // so the newest is the publish time (relative offsets such as a candle's open
-// and close stay intact), ids advance on every message, prices follow a
+// and close stay intact), ids (and block heights) advance on every message, prices follow a
 // random walk, quantities vary, and the symbol is the subscribed one. The
 // result always decodes with the market's own decoder, because it is
 // produced by it.
@@ -155,7 +155,7 @@ func (m mover) move(v reflect.Value, _ string) {
 			if v.Int() > 0 {
 				v.SetInt(v.Int() + int64(float64(m.shiftMs)*timeUnits[v.Type()]))
 			}
-		case v.Kind() == reflect.Int64 && strings.HasSuffix(field, "ID") && v.Int() > 0:
+		case v.Kind() == reflect.Int64 && (strings.HasSuffix(field, "ID") || strings.HasSuffix(field, "Height")) && v.Int() > 0:
 			v.SetInt(v.Int() + m.f.tick*1000)
 		case v.Kind() == reflect.Bool && field == "IsBuyerMaker":
 			v.SetBool(m.f.rng.IntN(2) == 0)
