@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/marketwire/marketwire/gen"
@@ -15,17 +16,26 @@ import (
 	"github.com/marketwire/marketwire/wire"
 )
 
+// loadModel returns the model of the schema, loaded once.
 func loadModel(t *testing.T) *gen.Model {
 	t.Helper()
-	s, err := gen.LoadFile("../schema/streams.yaml")
-	if err != nil {
-		t.Fatal(err)
+	model.once.Do(func() {
+		s, err := gen.LoadFile("../schema/streams.yaml")
+		if err == nil {
+			model.m, err = gen.NewModel(s)
+		}
+		model.err = err
+	})
+	if model.err != nil {
+		t.Fatal(model.err)
 	}
-	m, err := gen.NewModel(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return model.m
+}
+
+var model struct {
+	once sync.Once
+	m    *gen.Model
+	err  error
 }
 
 // schemaStreams lists "market/stream" for every stream of the markets under test.
