@@ -369,23 +369,16 @@ func PushableFixtures(market string) []generated.UserFixture {
 // Expire expires the account's listen key now: the key becomes invalid
 // (keep-alive answers -1125, SUBSCRIBE is refused), then listenKeyExpired
 // is pushed on it. It returns the expired key, or "" when there was none.
-func (s *Server) Expire(apiKey string) string {
-	s.mu.Lock()
-	a := s.accounts[apiKey]
-	if a == nil || a.key == "" {
-		s.mu.Unlock()
-		return ""
-	}
-	key := a.key
-	s.mu.Unlock()
-	s.expire(a, key, true)
-	return key
-}
+func (s *Server) Expire(apiKey string) string { return s.invalidate(apiKey, true) }
 
 // Forget invalidates the account's listen key silently, as if the exchange
 // had lost it: nothing is pushed, the next keep-alive answers -1125. It
 // returns the key, or "".
-func (s *Server) Forget(apiKey string) string {
+func (s *Server) Forget(apiKey string) string { return s.invalidate(apiKey, false) }
+
+// invalidate expires the account's current listen key, pushing
+// listenKeyExpired when notify is set, and returns the key ("" when none).
+func (s *Server) invalidate(apiKey string, notify bool) string {
 	s.mu.Lock()
 	a := s.accounts[apiKey]
 	if a == nil || a.key == "" {
@@ -394,7 +387,7 @@ func (s *Server) Forget(apiKey string) string {
 	}
 	key := a.key
 	s.mu.Unlock()
-	s.expire(a, key, false)
+	s.expire(a, key, notify)
 	return key
 }
 
