@@ -32,9 +32,7 @@ func Emit(m *Model, importBase string) (map[string][]byte, error) {
 			"types_gen.go":   e.types,
 			"json_gen.go":    e.json,
 			"streams_gen.go": e.streams,
-		}
-		if runtimeProtocols[mk.Protocol] {
-			files["subscribe_gen.go"] = e.subscribe
+			"subscribe_gen.go": e.subscribe,
 		}
 		for name, fn := range files {
 			f := e.newFile()
@@ -198,11 +196,7 @@ func (e *emitter) market(f *jen.File) {
 	for i, para := range []string{
 		fmt.Sprintf("Package %s holds the typed bindings for the %s market of %s. %s", m.Name, m.Name, m.Venue, m.Doc),
 		fmt.Sprintf("It is generated from %s by marketwire/gen; edit the schema, not this package.", e.schema),
-		subscribeNote(m),
 	} {
-		if para == "" {
-			continue
-		}
 		if i > 0 {
 			f.PackageComment("")
 		}
@@ -214,7 +208,7 @@ func (e *emitter) market(f *jen.File) {
 	dict := jen.Dict{
 		jen.Id("Name"):      jen.Lit(m.Name),
 		jen.Id("Venue"):     jen.Lit(m.Venue),
-		jen.Id("Protocol"):  jen.Lit(m.Protocol),
+		jen.Id("Dialect"):   dialectCode(m.Dialect),
 		jen.Id("Endpoints"): endpoints(m.Endpoints),
 		jen.Id("Limits"): jen.Qual(runtimePkg, "Limits").Values(jen.Dict{
 			jen.Id("StreamsPerConnection"):     jen.Lit(m.Limits.StreamsPerConnection),
@@ -272,6 +266,8 @@ func (e *emitter) market(f *jen.File) {
 		jen.Id("Kind").Params().String(),
 		doc("NewPayload returns a new, empty value of the stream's payload type."),
 		jen.Id("NewPayload").Params().Id("Payload"),
+		doc("Stream returns what the runtime needs to subscribe: name, routing key, message variables and decoder."),
+		jen.Id("Stream").Params().Qual(runtimePkg, "Stream"),
 	)
 }
 
@@ -423,15 +419,6 @@ func (e *emitter) elemType(t FieldType) jen.Code {
 }
 
 var timeTypes = map[string]string{"time_s": "Seconds", "time_ms": "Millis", "time_us": "Micros", "time_ns": "Nanos"}
-
-// subscribeNote explains, for markets whose protocol the runtime does not
-// speak yet, why the package has no Subscribe helpers.
-func subscribeNote(m *MarketModel) string {
-	if runtimeProtocols[m.Protocol] {
-		return ""
-	}
-	return fmt.Sprintf("The runtime does not speak the %s protocol yet, so this package has no Subscribe helpers; decode frames with Decode and the Decode<Group> functions.", m.Protocol)
-}
 
 // endpoints writes a []runtime.Endpoint literal.
 func endpoints(list []*Endpoint) jen.Code {

@@ -254,9 +254,16 @@ func (e *emitter) accepts(s *StreamModel, p *ParamModel, value *jen.Statement) j
 	return out
 }
 
-// buildName returns the body of StreamName: the template's literal parts
-// joined with the parameter values, optional parts only when set.
+// buildName returns the body of StreamName.
 func (e *emitter) buildName(s *StreamModel) []jen.Code {
+	body := defaults(s)
+	stmts, expr := templateCode(s, s.Template, "name")
+	return append(append(body, stmts...), jen.Return(expr))
+}
+
+// defaults declares a local for each parameter with a default, holding the
+// parameter or its default.
+func defaults(s *StreamModel) []jen.Code {
 	var body []jen.Code
 	for _, p := range s.Params {
 		if p.Default != "" {
@@ -266,20 +273,29 @@ func (e *emitter) buildName(s *StreamModel) []jen.Code {
 				jen.If(jen.Id(v).Op("==").Lit("")).Block(jen.Id(v).Op("=").Lit(p.Default)))
 		}
 	}
-	value := func(name string) jen.Code {
-		p := s.param(name)
-		var v jen.Code = jen.Id("p").Dot(p.GoName)
-		if p.Default != "" {
-			v = jen.Id(lowerFirst(p.GoName))
-		}
-		switch p.Type {
-		case "symbol":
-			return jen.Qual("strings", "ToLower").Call(v)
-		case "enum":
-			return jen.String().Call(v)
-		}
-		return v
+	return body
+}
+
+// paramValue is the wire text of a parameter (after defaults).
+func paramValue(p *ParamModel) jen.Code {
+	var v jen.Code = jen.Id("p").Dot(p.GoName)
+	if p.Default != "" {
+		v = jen.Id(lowerFirst(p.GoName))
 	}
+	switch p.Type {
+	case "symbol":
+		return jen.Qual("strings", "ToLower").Call(v)
+	case "enum":
+		return jen.String().Call(v)
+	}
+	return v
+}
+
+// templateCode renders a template over the stream's parameters: the
+// template's literal parts joined with the parameter values, optional parts
+// only when set. A template without optional parts is one expression;
+// otherwise stmts build it in the local v.
+func templateCode(s *StreamModel, t *wire.Template, v string) (stmts []jen.Code, expr jen.Code) {
 	concat := func(parts []wire.Part) *jen.Statement {
 		var expr *jen.Statement
 		for _, part := range parts {
@@ -288,7 +304,7 @@ func (e *emitter) buildName(s *StreamModel) []jen.Code {
 			case part.Literal != "":
 				term = jen.Lit(part.Literal)
 			case part.Param != "":
-				term = value(part.Param)
+				term = paramValue(s.param(part.Param))
 			default:
 				continue
 			}
@@ -298,7 +314,17 @@ func (e *emitter) buildName(s *StreamModel) []jen.Code {
 				expr = expr.Op("+").Add(term)
 			}
 		}
+		if expr == nil {
+			return jen.Lit("")
+		}
 		return expr
+	}
+	optional := false
+	for _, part := range t.Parts {
+		optional = optional || part.Optional != nil
+	}
+	if !optional {
+		return nil, concat(t.Parts)
 	}
 	// Split the template at optional groups: the fixed head, then each group
 	// appended when its parameter is set, with fixed text between groups.
@@ -309,20 +335,20 @@ func (e *emitter) buildName(s *StreamModel) []jen.Code {
 			return
 		}
 		if first {
-			body = append(body, jen.Id("name").Op(":=").Add(concat(fixed)))
+			stmts = append(stmts, jen.Id(v).Op(":=").Add(concat(fixed)))
 		} else {
-			body = append(body, jen.Id("name").Op("+=").Add(concat(fixed)))
+			stmts = append(stmts, jen.Id(v).Op("+=").Add(concat(fixed)))
 		}
 		first, fixed = false, nil
 	}
-	for _, part := range s.Template.Parts {
+	for _, part := range t.Parts {
 		if part.Optional == nil {
 			fixed = append(fixed, part)
 			continue
 		}
 		flush()
 		if first {
-			body, first = append(body, jen.Id("name").Op(":=").Lit("")), false
+			stmts, first = append(stmts, jen.Id(v).Op(":=").Lit("")), false
 		}
 		var param *ParamModel
 		for _, q := range part.Optional {
@@ -330,12 +356,9 @@ func (e *emitter) buildName(s *StreamModel) []jen.Code {
 				param = s.param(q.Param)
 			}
 		}
-		body = append(body, jen.If(jen.Id("p").Dot(param.GoName).Op("!=").Lit("")).Block(
-			jen.Id("name").Op("+=").Add(concat(part.Optional))))
-	}
-	if first && len(body) == 0 {
-		return []jen.Code{jen.Return(concat(fixed))} // no optional parts
+		stmts = append(stmts, jen.If(jen.Id("p").Dot(param.GoName).Op("!=").Lit("")).Block(
+			jen.Id(v).Op("+=").Add(concat(part.Optional))))
 	}
 	flush()
-	return append(body, jen.Return(jen.Id("name")))
+	return stmts, jen.Id(v)
 }

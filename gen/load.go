@@ -27,10 +27,47 @@ type Schema struct {
 
 // Venue is an exchange that hosts markets.
 type Venue struct {
-	Name     string `yaml:"name"`
-	Doc      string `yaml:"doc"`
-	Protocol string `yaml:"protocol"`
-	Line     int    `yaml:"-"`
+	Name    string   `yaml:"name"`
+	Doc     string   `yaml:"doc"`
+	Dialect *Dialect `yaml:"dialect"`
+	Line    int      `yaml:"-"`
+}
+
+// Dialect is how a venue's stream service is spoken; it becomes
+// runtime.Dialect, whose doc comments explain each setting.
+type Dialect struct {
+	Path        string     `yaml:"path"`
+	RawPath     string     `yaml:"raw_path"`
+	Subscribe   []string   `yaml:"subscribe"`
+	Unsubscribe []string   `yaml:"unsubscribe"`
+	Batch       int        `yaml:"batch"`
+	Request     string     `yaml:"request"`
+	ReplyID     string     `yaml:"reply_id"`
+	Result      string     `yaml:"result"`
+	Ack         []string   `yaml:"ack"`
+	Errors      []string   `yaml:"errors"`
+	Key         [][]string `yaml:"key"`
+	Data        string     `yaml:"data"`
+	Shutdown    []string   `yaml:"shutdown"`
+	Ignore      []string   `yaml:"ignore"`
+	Unsolicited bool       `yaml:"unsolicited"`
+	KeepAlive   *KeepAlive `yaml:"keepalive"`
+	Auth        *Auth      `yaml:"auth"`
+	Line        int        `yaml:"-"`
+}
+
+// KeepAlive is a message the client sends on a timer.
+type KeepAlive struct {
+	Message string `yaml:"message"`
+	Every   string `yaml:"every"`
+	Line    int    `yaml:"-"`
+}
+
+// Auth is the venue's login message and the frames that confirm it.
+type Auth struct {
+	Message string   `yaml:"message"`
+	OK      []string `yaml:"ok"`
+	Line    int      `yaml:"-"`
 }
 
 // Market is one market of a venue; it becomes one Go package.
@@ -136,7 +173,12 @@ type Stream struct {
 	Speed      string   `yaml:"speed"`
 	Doc        string   `yaml:"doc"`
 	Deprecated string   `yaml:"deprecated"`
-	Line       int      `yaml:"-"`
+	// How the runtime addresses the stream (see the venue's dialect).
+	Key      string            `yaml:"key"`      // template of its frames' routing key; default the name template
+	Vars     map[string]string `yaml:"vars"`     // templates of message placeholders beyond the parameters
+	Auth     bool              `yaml:"auth"`     // needs the venue's login
+	Dispatch string            `yaml:"dispatch"` // a dispatch group that decodes its frames whole
+	Line     int               `yaml:"-"`
 }
 
 // Param is a placeholder of a stream-name template.
@@ -162,6 +204,21 @@ func (v *Schema) UnmarshalYAML(n *yaml.Node) error {
 func (v *Venue) UnmarshalYAML(n *yaml.Node) error {
 	type plain Venue
 	return strict(n, (*plain)(v), &v.Line, "venue")
+}
+
+func (v *Dialect) UnmarshalYAML(n *yaml.Node) error {
+	type plain Dialect
+	return strict(n, (*plain)(v), &v.Line, "dialect")
+}
+
+func (v *KeepAlive) UnmarshalYAML(n *yaml.Node) error {
+	type plain KeepAlive
+	return strict(n, (*plain)(v), &v.Line, "keepalive")
+}
+
+func (v *Auth) UnmarshalYAML(n *yaml.Node) error {
+	type plain Auth
+	return strict(n, (*plain)(v), &v.Line, "auth")
 }
 
 func (v *Market) UnmarshalYAML(n *yaml.Node) error {

@@ -23,7 +23,7 @@ type Model struct {
 type MarketModel struct {
 	Name      string // schema name and Go package name
 	Venue     string
-	Protocol  string // the venue's wire protocol
+	Dialect   *Dialect // the venue's, as in the schema
 	Doc       string
 	EventKey  string
 	Endpoints []*Endpoint
@@ -119,6 +119,16 @@ type StreamModel struct {
 	Doc        string
 	Deprecated string
 	Source     string
+	Key        *wire.Template // routing key of its frames; nil when it is the name
+	Vars       []VarModel     // message placeholders beyond the parameters, by name
+	Auth       bool
+	Dispatch   *DispatchModel // decodes its frames whole; nil for the payload decoder
+}
+
+// VarModel is one message placeholder of a stream.
+type VarModel struct {
+	Name     string
+	Template *wire.Template
 }
 
 // ParamModel is one stream parameter.
@@ -147,13 +157,13 @@ func NewModel(s *Schema) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{File: repoRelative(s.File)}
-	protocol := map[string]string{}
+	dialect := map[string]*Dialect{}
 	for _, v := range s.Venues {
-		protocol[v.Name] = v.Protocol
+		dialect[v.Name] = v.Dialect
 	}
 	for _, sm := range s.Markets {
 		mm := newMarket(m.File, sm)
-		mm.Protocol = protocol[sm.Venue]
+		mm.Dialect = dialect[sm.Venue]
 		m.Markets = append(m.Markets, mm)
 	}
 	return m, nil
@@ -238,6 +248,13 @@ func newMarket(file string, sm *Market) *MarketModel {
 			mm.Arrays = append(mm.Arrays, st.Payload)
 		}
 		st.Payload.Either = st.Payload.Either || s.Either
+		if s.Key != "" && s.Key != s.Template {
+			st.Key = wire.MustTemplate(s.Key)
+		}
+		for _, name := range sortedKeys(s.Vars) {
+			st.Vars = append(st.Vars, VarModel{Name: name, Template: wire.MustTemplate(s.Vars[name])})
+		}
+		st.Auth = s.Auth
 		mm.Streams = append(mm.Streams, st)
 	}
 	for _, g := range sm.Dispatch {
@@ -246,6 +263,13 @@ func newMarket(file string, sm *Market) *MarketModel {
 			dm.Types = append(dm.Types, types[name])
 		}
 		mm.Dispatch = append(mm.Dispatch, dm)
+	}
+	for i, s := range sm.Streams {
+		for _, g := range mm.Dispatch {
+			if g.Name == s.Dispatch {
+				mm.Streams[i].Dispatch = g
+			}
+		}
 	}
 	return mm
 }

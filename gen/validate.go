@@ -10,13 +10,6 @@ import (
 	"github.com/marketwire/marketwire/wire"
 )
 
-// protocols are the wire protocols a venue may name; runtimeProtocols are
-// those the runtime speaks, for which subscribe helpers are generated.
-var (
-	protocols        = map[string]bool{"binance": true, "dex": true, "zdex": true}
-	runtimeProtocols = map[string]bool{"binance": true}
-)
-
 // scalarTypes are the built-in field types (schema/README.md, "Field types").
 var scalarTypes = map[string]bool{
 	"string": true, "bool": true, "int": true, "uint": true, "float": true, "decimal": true,
@@ -40,7 +33,8 @@ func Validate(s *Schema) error {
 }
 
 type validator struct {
-	file string
+	file     string
+	dialects map[string]*Dialect // by venue
 	errs []struct {
 		line int
 		msg  string
@@ -76,12 +70,16 @@ func (v *validator) schema(s *Schema) {
 		v.errf(1, "the schema defines no markets")
 	}
 	venues := unique{what: "venue"}
+	v.dialects = map[string]*Dialect{}
 	for _, ve := range s.Venues {
 		v.name(ve.Line, "venue", ve.Name, "")
 		v.unique(&venues, ve.Name, ve.Line, "")
-		if !protocols[ve.Protocol] {
-			v.errf(ve.Line, "venue %q: protocol %q is not one of binance, dex, zdex", ve.Name, ve.Protocol)
+		if ve.Dialect == nil {
+			v.errf(ve.Line, "venue %q: no dialect", ve.Name)
+			continue
 		}
+		v.dialect(ve.Dialect, fmt.Sprintf("venue %q: dialect: ", ve.Name))
+		v.dialects[ve.Name] = ve.Dialect
 	}
 	markets := unique{what: "market"}
 	for _, m := range s.Markets {
@@ -173,6 +171,11 @@ func (v *validator) market(m *Market) {
 		v.name(g.Line, "dispatch group", g.Name, where)
 		v.unique(&goNames, "Decode"+GoName(g.Name), g.Line, where)
 		v.dispatch(g, types, where)
+	}
+	if d := v.dialects[m.Venue]; d != nil {
+		for _, s := range m.Streams {
+			v.streamDialect(s, d, m.Dispatch, fmt.Sprintf("%sstream %q: ", where, s.Name))
+		}
 	}
 }
 

@@ -37,9 +37,13 @@ type fixture struct {
 }
 
 // payload is the part of the fixture's data that the decoded value encodes:
-// the data itself, or for a dispatch group with a data key, that member.
+// the data itself (a single object in brackets, for streams that take
+// either form), or for a dispatch group with a data key, that member.
 func (f fixture) payload(t *testing.T) []byte {
 	if f.Decoder == "" {
+		if d := bytes.TrimSpace(f.Data); len(d) > 0 && d[0] == '{' && f.either(t) {
+			return append(append([]byte("["), d...), ']')
+		}
 		return f.Data
 	}
 	for _, m := range loadModel(t).Markets {
@@ -54,6 +58,18 @@ func (f fixture) payload(t *testing.T) []byte {
 		}
 	}
 	return f.Data
+}
+
+// either reports whether the fixture's stream accepts an object or an array.
+func (f fixture) either(t *testing.T) bool {
+	for _, m := range loadModel(t).Markets {
+		for _, s := range m.Streams {
+			if m.Name == f.market && s.Name == f.stream {
+				return s.Payload.Either
+			}
+		}
+	}
+	return false
 }
 
 // decode decodes the fixture's data the way its envelope says.

@@ -1344,48 +1344,52 @@ var golden = map[string]any{
 		Kind: "SOMETHING_NEW",
 		Raw:  wire.Raw("{\n    \"e\": \"SOMETHING_NEW\",\n    \"E\": 1,\n    \"x\": 1\n  }"),
 	},
-	"dex/account/alt.json": &dex.AccountEvent{
-		EventType:   "outboundAccountInfo",
-		EventHeight: 4611686018427387903,
-		Balances: []dex.AccountBalance{
-			dex.AccountBalance{
-				Asset:  "BNB",
-				Free:   wire.MustDecimal("92233720368.54775807"),
-				Frozen: wire.MustDecimal("0.00000001"),
-				Locked: wire.MustDecimal("12345678901.23456789"),
-			},
-			dex.AccountBalance{
-				Asset:  "BTCB-1DE",
-				Free:   wire.MustDecimal("0.00000000"),
-				Frozen: wire.MustDecimal("0.00000000"),
-				Locked: wire.MustDecimal("0.00000000"),
-			},
-			dex.AccountBalance{
-				Asset:  "USDT.B-B7C",
-				Free:   wire.MustDecimal("1.00000000"),
-				Frozen: wire.MustDecimal("92233720368.54775807"),
-				Locked: wire.MustDecimal("0.00000000"),
-			},
-		},
-	},
-	"dex/account/reference.json": &dex.AccountEvent{
-		EventType:   "outboundAccountInfo",
-		EventHeight: 7364509,
-		Balances: []dex.AccountBalance{
-			dex.AccountBalance{
-				Asset:  "BNB",
-				Free:   wire.MustDecimal("1371.08750000"),
-				Frozen: wire.MustDecimal("0.00000000"),
-				Locked: wire.MustDecimal("0.00000000"),
-			},
-			dex.AccountBalance{
-				Asset:  "DEX.B-C72",
-				Free:   wire.MustDecimal("999999791.11200000"),
-				Frozen: wire.MustDecimal("0.00000000"),
-				Locked: wire.MustDecimal("0.00000000"),
+	"dex/accounts/alt.json": ptr[dex.AccountEvents](dex.AccountEvents{
+		dex.AccountEvent{
+			EventType:   "outboundAccountInfo",
+			EventHeight: 4611686018427388000,
+			Balances: []dex.AccountBalance{
+				dex.AccountBalance{
+					Asset:  "BNB",
+					Free:   wire.MustDecimal("92233720368.54775807"),
+					Frozen: wire.MustDecimal("0.00000001"),
+					Locked: wire.MustDecimal("12345678901.23456789"),
+				},
+				dex.AccountBalance{
+					Asset:  "BTCB-1DE",
+					Free:   wire.MustDecimal("0.00000000"),
+					Frozen: wire.MustDecimal("0.00000000"),
+					Locked: wire.MustDecimal("0.00000000"),
+				},
+				dex.AccountBalance{
+					Asset:  "USDT.B-B7C",
+					Free:   wire.MustDecimal("1.00000000"),
+					Frozen: wire.MustDecimal("92233720368.54775807"),
+					Locked: wire.MustDecimal("0.00000000"),
+				},
 			},
 		},
-	},
+	}),
+	"dex/accounts/reference.json": ptr[dex.AccountEvents](dex.AccountEvents{
+		dex.AccountEvent{
+			EventType:   "outboundAccountInfo",
+			EventHeight: 7364509,
+			Balances: []dex.AccountBalance{
+				dex.AccountBalance{
+					Asset:  "BNB",
+					Free:   wire.MustDecimal("1371.08750000"),
+					Frozen: wire.MustDecimal("0.00000000"),
+					Locked: wire.MustDecimal("0.00000000"),
+				},
+				dex.AccountBalance{
+					Asset:  "DEX.B-C72",
+					Free:   wire.MustDecimal("999999791.11200000"),
+					Frozen: wire.MustDecimal("0.00000000"),
+					Locked: wire.MustDecimal("0.00000000"),
+				},
+			},
+		},
+	}),
 	"dex/allMiniTickers/alt.json": ptr[dex.MiniTickerEvents](dex.MiniTickerEvents{
 		dex.MiniTickerEvent{
 			EventType:   "24hrTicker",
@@ -1637,98 +1641,49 @@ var golden = map[string]any{
 		Volume:      wire.MustDecimal("0.00000000"),
 		QuoteVolume: wire.MustDecimal("0.00000000"),
 	},
-	"dex/orders/executionReport.json": &dex.ExecutionReportEvent{
-		EventType:                "executionReport",
-		EventHeight:              7366949,
-		Symbol:                   "100K-9BC_BNB",
-		Side:                     1,
-		OrderType:                2,
-		TimeInForce:              1,
-		Quantity:                 wire.MustDecimal("0.00001500"),
-		Price:                    wire.MustDecimal("66666.00000000"),
-		ExecutionType:            "NEW",
-		OrderStatus:              "FullyFill",
-		OrderID:                  "1D518A2563B0CB912AD70DEB7A18CD7ED2FBB7D4-10",
-		LastExecutedQuantity:     wire.MustDecimal("0.00001500"),
-		LastExecutedPrice:        wire.MustDecimal("66666.00000000"),
-		CumulativeFilledQuantity: wire.MustDecimal("0.00001500"),
-		Fee:                      "BNB:0.00039999",
-		TransactionTime:          wire.Nanos(1554890366040313451),
-		TradeID:                  "7366949-0",
-		OrderCreationTime:        wire.Nanos(1554890366040313451),
-	},
-	"dex/orders/executionReport_ack.json": &dex.ExecutionReportEvent{
-		EventType:                "executionReport",
-		EventHeight:              4611686018427387903,
-		Symbol:                   "BNB_BTCB-1DE",
-		Side:                     2,
-		OrderType:                2,
-		TimeInForce:              3,
-		Quantity:                 wire.MustDecimal("92233720368.54775807"),
-		Price:                    wire.MustDecimal("0.00000001"),
-		ExecutionType:            "NEW",
-		OrderStatus:              "Ack",
-		OrderID:                  "EA1AE716501D1DB0B9F295A30891D9E562828678-4611686018427387903",
-		LastExecutedQuantity:     wire.MustDecimal("0.00000000"),
-		LastExecutedPrice:        wire.MustDecimal("0.00000000"),
-		CumulativeFilledQuantity: wire.MustDecimal("0.00000000"),
-		Fee:                      "1.00000000BNB;0.00001000BTC;0.00050000ETH",
-		TransactionTime:          wire.Nanos(1733183999999999999),
-		OrderCreationTime:        wire.Nanos(1554890366040313451),
-	},
-	"dex/personal/outboundAccountInfo.json": &dex.AccountEvent{
-		EventType:   "outboundAccountInfo",
-		EventHeight: 7364509,
-		Balances: []dex.AccountBalance{
-			dex.AccountBalance{
-				Asset:  "BNB",
-				Free:   wire.MustDecimal("1371.08750000"),
-				Frozen: wire.MustDecimal("0.00000000"),
-				Locked: wire.MustDecimal("0.00000000"),
-			},
-			dex.AccountBalance{
-				Asset:  "DEX.B-C72",
-				Free:   wire.MustDecimal("999999791.11200000"),
-				Frozen: wire.MustDecimal("0.00000000"),
-				Locked: wire.MustDecimal("0.00000000"),
-			},
+	"dex/orders/ack.json": ptr[dex.ExecutionReportEvents](dex.ExecutionReportEvents{
+		dex.ExecutionReportEvent{
+			EventType:                "executionReport",
+			EventHeight:              4611686018427387903,
+			Symbol:                   "BNB_BTCB-1DE",
+			Side:                     2,
+			OrderType:                2,
+			TimeInForce:              3,
+			Quantity:                 wire.MustDecimal("92233720368.54775807"),
+			Price:                    wire.MustDecimal("0.00000001"),
+			ExecutionType:            "NEW",
+			OrderStatus:              "Ack",
+			OrderID:                  "EA1AE716501D1DB0B9F295A30891D9E562828678-4611686018427387903",
+			LastExecutedQuantity:     wire.MustDecimal("0.00000000"),
+			LastExecutedPrice:        wire.MustDecimal("0.00000000"),
+			CumulativeFilledQuantity: wire.MustDecimal("0.00000000"),
+			Fee:                      "1.00000000BNB;0.00001000BTC;0.00050000ETH",
+			TransactionTime:          wire.Nanos(1733183999999999999),
+			OrderCreationTime:        wire.Nanos(1554890366040313451),
 		},
-	},
-	"dex/personal/outboundTransferInfo.json": &dex.TransferEvent{
-		EventType:   "outboundTransferInfo",
-		EventHeight: 12893,
-		TxHash:      "0434786487A1F4AE35D49FAE3C6F012A2AAF8DD59EC860DC7E77123B761DD91B",
-		Memo:        ptr[string]("123456789"),
-		FromAddress: "bnb1z220ps26qlwfgz5dew9hdxe8m5malre3qy6zr9",
-		Outputs: []dex.TransferOutput{
-			dex.TransferOutput{
-				ToAddress: "bnb1xngdalruw8g23eqvpx9klmtttwvnlk2x4lfccu",
-				Coins: []dex.Coin{
-					dex.Coin{
-						Asset:  "BNB",
-						Amount: wire.MustDecimal("100.00000000"),
-					},
-				},
-			},
+	}),
+	"dex/orders/reference.json": ptr[dex.ExecutionReportEvents](dex.ExecutionReportEvents{
+		dex.ExecutionReportEvent{
+			EventType:                "executionReport",
+			EventHeight:              7366949,
+			Symbol:                   "100K-9BC_BNB",
+			Side:                     1,
+			OrderType:                2,
+			TimeInForce:              1,
+			Quantity:                 wire.MustDecimal("0.00001500"),
+			Price:                    wire.MustDecimal("66666.00000000"),
+			ExecutionType:            "NEW",
+			OrderStatus:              "FullyFill",
+			OrderID:                  "1D518A2563B0CB912AD70DEB7A18CD7ED2FBB7D4-10",
+			LastExecutedQuantity:     wire.MustDecimal("0.00001500"),
+			LastExecutedPrice:        wire.MustDecimal("66666.00000000"),
+			CumulativeFilledQuantity: wire.MustDecimal("0.00001500"),
+			Fee:                      "BNB:0.00039999",
+			TransactionTime:          wire.Nanos(1554890366040313451),
+			TradeID:                  "7366949-0",
+			OrderCreationTime:        wire.Nanos(1554890366040313451),
 		},
-	},
-	"dex/personal/outboundTransferInfo_no_memo.json": &dex.TransferEvent{
-		EventType:   "outboundTransferInfo",
-		EventHeight: 7364509,
-		TxHash:      "08B71F862CDB820AF499D6E4FB34494CA163EBDADD5DC5D0A61EB1A0725BB4F4",
-		FromAddress: "tbnb1r4gc5ftrkr9ez2khph4h5xxd0mf0hd75jf06gw",
-		Outputs: []dex.TransferOutput{
-			dex.TransferOutput{
-				ToAddress: "tbnb1fn9z9vn4f44ekz0a3pf80dcy2wh4d5988phjds",
-				Coins: []dex.Coin{
-					dex.Coin{
-						Asset:  "DEX.B-C72",
-						Amount: wire.MustDecimal("8.88800000"),
-					},
-				},
-			},
-		},
-	},
+	}),
 	"dex/ticker/alt.json": &dex.TickerEvent{
 		EventType:          "24hrTicker",
 		EventTime:          wire.Seconds(1733183999),
@@ -1823,6 +1778,41 @@ var golden = map[string]any{
 			TickerType:    ptr[int64](2),
 		},
 	}),
+	"dex/transfers/no_memo.json": &dex.TransferEvent{
+		EventType:   "outboundTransferInfo",
+		EventHeight: 7364509,
+		TxHash:      "08B71F862CDB820AF499D6E4FB34494CA163EBDADD5DC5D0A61EB1A0725BB4F4",
+		FromAddress: "tbnb1r4gc5ftrkr9ez2khph4h5xxd0mf0hd75jf06gw",
+		Outputs: []dex.TransferOutput{
+			dex.TransferOutput{
+				ToAddress: "tbnb1fn9z9vn4f44ekz0a3pf80dcy2wh4d5988phjds",
+				Coins: []dex.Coin{
+					dex.Coin{
+						Asset:  "DEX.B-C72",
+						Amount: wire.MustDecimal("8.88800000"),
+					},
+				},
+			},
+		},
+	},
+	"dex/transfers/reference.json": &dex.TransferEvent{
+		EventType:   "outboundTransferInfo",
+		EventHeight: 12893,
+		TxHash:      "0434786487A1F4AE35D49FAE3C6F012A2AAF8DD59EC860DC7E77123B761DD91B",
+		Memo:        ptr[string]("123456789"),
+		FromAddress: "bnb1z220ps26qlwfgz5dew9hdxe8m5malre3qy6zr9",
+		Outputs: []dex.TransferOutput{
+			dex.TransferOutput{
+				ToAddress: "bnb1xngdalruw8g23eqvpx9klmtttwvnlk2x4lfccu",
+				Coins: []dex.Coin{
+					dex.Coin{
+						Asset:  "BNB",
+						Amount: wire.MustDecimal("100.00000000"),
+					},
+				},
+			},
+		},
+	},
 	"options/bookTicker/alt.json": &options.BookTickerEvent{
 		EventType:       "bookTicker",
 		UpdateID:        4611686018427387007,

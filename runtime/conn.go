@@ -13,28 +13,52 @@ import (
 	"time"
 )
 
-// Decoder turns one message payload (the bare payload, i.e. the data member
-// of a combined envelope) into a typed value. It runs on the connection's
-// reader goroutine; data is only valid during the call.
+// Decoder turns one message payload (the Dialect's data member of a frame,
+// or the whole frame for a Whole stream) into a typed value. It runs on the
+// connection's reader goroutine; data is only valid during the call.
 type Decoder func(data []byte) (any, error)
 
-// Stream is one stream to subscribe to.
+// Stream is one stream to subscribe to. The generated packages build it
+// (XParams.Stream) from the schema; every field but Name and Decode may be
+// empty.
 type Stream struct {
-	Name   string // exact wire stream name, e.g. "btcusdt@aggTrade" (already validated by the caller)
-	Route  string // URL route such as "public" or "market"; "" when the market has no routes
+	Name   string            // the stream's name, as in the schema's template (already validated by the caller)
+	Key    string            // the routing key of its frames (see Dialect.Key); "" means Name
+	Route  string            // URL route such as "public" or "market"; "" when the market has no routes
+	Vars   map[string]string // values of the Dialect's message placeholders, such as symbol or channel
+	Auth   bool              // the stream needs the login of WithAuthToken
+	Whole  bool              // Decode takes the whole frame, not its data member
 	Decode Decoder
 }
+
+func (st *Stream) key() string {
+	if st.Key != "" {
+		return st.Key
+	}
+	return st.Name
+}
+
+// Stats are counters of one Conn since Dial.
+type Stats struct {
+	Frames      uint64 // frames read
+	Unsolicited uint64 // data frames for streams nobody subscribed to, dropped
+	Malformed   uint64 // frames that were not valid JSON or had no stream to go to, dropped
+}
+
+type stats struct{ frames, unsolicited, malformed atomic.Uint64 }
 
 // Conn is a reliable connection to one market's stream service. It keeps one
 // socket per route (opened on first use), reconnects and resubscribes on its
 // own, and delivers each subscription's events in order. It is safe for
 // concurrent use.
 type Conn struct {
-	market *Market
-	opts   options
-	base   string
-	events *dispatch.Dispatcher[Event]
-	nextID atomic.Uint64
+	market  *Market
+	grammar *grammar
+	opts    options
+	base    string
+	events  *dispatch.Dispatcher[Event]
+	nextID  atomic.Uint64
+	stats   stats
 
 	ctx    context.Context // cancelled by Close; bounds background dials
 	cancel context.CancelFunc
@@ -59,6 +83,13 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	g, err := compile(&m.Dialect)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: market %q: %w", m.Name, err)
+	}
+	if o.raw && m.Dialect.RawPath == "" {
+		return nil, fmt.Errorf("runtime: market %q has no stream-in-URL form: %w", m.Name, ErrRawMode)
+	}
 	base := o.url
 	switch {
 	case base != "":
@@ -75,6 +106,7 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 	}
 	c := &Conn{
 		market:  m,
+		grammar: g,
 		opts:    o,
 		base:    strings.TrimRight(base, "/"),
 		events:  dispatch.New(o.handlers),
@@ -92,6 +124,11 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 
 // Market returns the market the connection was dialled for.
 func (c *Conn) Market() *Market { return c.market }
+
+// Stats returns the connection's counters.
+func (c *Conn) Stats() Stats {
+	return Stats{Frames: c.stats.frames.Load(), Unsolicited: c.stats.unsolicited.Load(), Malformed: c.stats.malformed.Load()}
+}
 
 // spawn starts fs as goroutines tracked by Close, unless the Conn is closed.
 func (c *Conn) spawn(fs ...func()) bool {
@@ -127,9 +164,10 @@ func (c *Conn) checkRoute(route string) error {
 // opening it if needed. This is the one place that decides which socket
 // carries a stream.
 func (c *Conn) socketFor(ctx context.Context, route, stream string) (*socket, error) {
-	key, path, limit := route, "/stream", c.market.Limits.StreamsPerConnection
+	key, path, limit := route, c.market.Dialect.Path, c.market.Limits.StreamsPerConnection
 	if c.opts.raw {
-		key, path, limit = route+" "+stream, "/ws", 1
+		key, limit = route+" "+stream, 1
+		path, _ = fill(c.market.Dialect.RawPath, func(string) string { return stream })
 	}
 	if route != "" {
 		path = "/" + route + path
@@ -206,6 +244,9 @@ func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts 
 	if err := c.checkRoute(st.Route); err != nil {
 		return nil, err
 	}
+	if st.Auth && (c.opts.token == "" || c.market.Dialect.Auth == "") {
+		return nil, fmt.Errorf("runtime: subscribe %s: %w", st.Name, ErrAuthRequired)
+	}
 	so := subOptions{policy: DropOldest, size: DefaultQueueSize}
 	for _, opt := range opts {
 		if opt == nil {
@@ -279,79 +320,28 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// control sends one control request on a route's socket and returns the
-// reply's result.
-func (c *Conn) control(ctx context.Context, route string, method string, params ...any) (*link, []byte, error) {
+// Call sends a request built from the Dialect's Request template ({method}
+// and {params}, a JSON array of params) on the route's socket and returns
+// the raw result of the reply. Use "" for a market without routes. It needs
+// a venue whose replies carry ids; on Binance, for example, it sends
+// LIST_SUBSCRIPTIONS or SET_PROPERTY.
+func (c *Conn) Call(ctx context.Context, route, method string, params ...any) (json.RawMessage, error) {
 	if c.opts.raw {
-		return nil, nil, ErrRawMode
+		return nil, ErrRawMode
+	}
+	if c.market.Dialect.Request == "" || c.grammar.id < 0 {
+		return nil, fmt.Errorf("runtime: market %q has no requests with replies", c.market.Name)
 	}
 	if err := c.checkRoute(route); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	s, err := c.socketFor(ctx, route, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	l, err := s.readyLink(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	result, err := l.call(ctx, method, params...)
-	return l, result, err
-}
-
-// ListSubscriptions asks the exchange which streams the route's socket
-// carries (LIST_SUBSCRIPTIONS). Use "" for a market without routes.
-func (c *Conn) ListSubscriptions(ctx context.Context, route string) ([]string, error) {
-	_, result, err := c.control(ctx, route, methodList)
-	if err != nil {
 		return nil, err
 	}
-	var names []string
-	if err := json.Unmarshal(result, &names); err != nil {
-		return nil, fmt.Errorf("runtime: LIST_SUBSCRIPTIONS reply %q: %w", result, err)
-	}
-	return names, nil
-}
-
-// SetProperty sets a connection property of the route's current socket
-// (SET_PROPERTY). The only property the exchange knows is "combined"; use
-// SetCombined for it.
-func (c *Conn) SetProperty(ctx context.Context, route, name string, value any) error {
-	l, _, err := c.control(ctx, route, methodSetProperty, name, value)
-	if err == nil && name == "combined" {
-		if b, ok := value.(bool); ok {
-			l.combined.Store(b)
-		}
-	}
-	return err
-}
-
-// GetProperty reads a connection property of the route's current socket
-// (GET_PROPERTY) and returns the raw JSON result.
-func (c *Conn) GetProperty(ctx context.Context, route, name string) (json.RawMessage, error) {
-	_, result, err := c.control(ctx, route, methodGetProperty, name)
-	return result, err
-}
-
-// SetCombined switches the route's current socket between combined frames
-// ({"stream","data"} envelopes) and bare payloads. The runtime needs the
-// envelope to demultiplex: with combined off, only a socket that carries a
-// single stream still delivers. The setting belongs to the physical
-// connection; a reconnect or replacement restores combined mode.
-func (c *Conn) SetCombined(ctx context.Context, route string, on bool) error {
-	return c.SetProperty(ctx, route, "combined", on)
-}
-
-// GetCombined reports whether the route's current socket sends combined frames.
-func (c *Conn) GetCombined(ctx context.Context, route string) (bool, error) {
-	raw, err := c.GetProperty(ctx, route, "combined")
-	if err != nil {
-		return false, err
-	}
-	var on bool
-	if err := json.Unmarshal(raw, &on); err != nil {
-		return false, fmt.Errorf("runtime: GET_PROPERTY reply %q: %w", raw, err)
-	}
-	return on, nil
+	return l.call(ctx, &request{op: opCall, method: method, params: params})
 }

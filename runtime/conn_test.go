@@ -72,7 +72,7 @@ func TestSubscribeServerError(t *testing.T) {
 		t.Fatalf("%d connections, want 1", n)
 	}
 	// Unknown property comes back as the flat error with id.
-	err = c.SetProperty(ctx(t), "", "colour", true)
+	_, err = c.Call(ctx(t), "", "SET_PROPERTY", "colour", true)
 	if !errors.As(err, &se) || se.Code != 0 || se.Msg != "Unknown property" {
 		t.Fatalf("SetProperty: %v", err)
 	}
@@ -89,7 +89,7 @@ func TestListSubscriptionsAndCombined(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := c.ListSubscriptions(ctx(t), "")
+	got, err := listSubscriptions(c, ctx(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +98,11 @@ func TestListSubscriptionsAndCombined(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("ListSubscriptions = %v, want %v", got, want)
 	}
-	on, err := c.GetCombined(ctx(t), "")
+	on, err := getCombined(c, ctx(t), "")
 	if err != nil || !on {
 		t.Fatalf("GetCombined = %v, %v", on, err)
 	}
-	if _, err := c.ListSubscriptions(ctx(t), "public"); err == nil {
+	if _, err := listSubscriptions(c, ctx(t), "public"); err == nil {
 		t.Fatal("route on a market without routes accepted")
 	}
 }
@@ -115,10 +115,10 @@ func TestSetCombinedFalseSingleStream(t *testing.T) {
 	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetCombined(ctx(t), "", false); err != nil {
+	if err := setCombined(c, ctx(t), "", false); err != nil {
 		t.Fatal(err)
 	}
-	on, err := c.GetCombined(ctx(t), "")
+	on, err := getCombined(c, ctx(t), "")
 	if err != nil || on {
 		t.Fatalf("GetCombined = %v, %v", on, err)
 	}
@@ -171,7 +171,7 @@ func TestRoutes(t *testing.T) {
 	if _, err := c.Subscribe(ctx(t), stream("x@aggTrade"), col.handle); err == nil {
 		t.Fatal("empty route accepted on a routed market")
 	}
-	if got, err := c.ListSubscriptions(ctx(t), "public"); err != nil || !slices.Equal(got, []string{"btcusdt@depth"}) {
+	if got, err := listSubscriptions(c, ctx(t), "public"); err != nil || !slices.Equal(got, []string{"btcusdt@depth"}) {
 		t.Fatalf("ListSubscriptions(public) = %v, %v", got, err)
 	}
 	if rec.count(runtime.EventConnected) != 2 {
@@ -377,11 +377,11 @@ func TestControlRateLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if i%2 == 0 {
-				_, err := c.ListSubscriptions(ctx(t), "")
+				_, err := listSubscriptions(c, ctx(t), "")
 				if err != nil {
 					t.Error(err)
 				}
-			} else if _, err := c.GetCombined(ctx(t), ""); err != nil {
+			} else if _, err := getCombined(c, ctx(t), ""); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -409,7 +409,7 @@ func TestControlRateLimitEnforced(t *testing.T) {
 			defer wg.Done()
 			cx, cancel := context.WithTimeout(ctx(t), time.Second)
 			defer cancel()
-			_, _ = c.ListSubscriptions(cx, "")
+			_, _ = listSubscriptions(c, cx, "")
 		}()
 	}
 	wg.Wait()
@@ -478,10 +478,10 @@ func TestRawStreams(t *testing.T) {
 		col.waitLen(t, n, 3)
 	}
 	open := s.OpenConns()
-	if len(open) != 2 || open[0].Combined || open[0].Path != "/ws" || len(open[0].Streams) != 1 {
+	if len(open) != 2 || open[0].Combined || open[0].Path != "/ws/btcusdt@aggTrade" || open[0].Subs["btcusdt@aggTrade"] != 1 || len(open[0].Streams) != 1 {
 		t.Fatalf("conns %+v", open)
 	}
-	if _, err := c.ListSubscriptions(ctx(t), ""); !errors.Is(err, runtime.ErrRawMode) {
+	if _, err := listSubscriptions(c, ctx(t), ""); !errors.Is(err, runtime.ErrRawMode) {
 		t.Fatalf("ListSubscriptions in raw mode: %v", err)
 	}
 	s.SendServerShutdown(0)

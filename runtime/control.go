@@ -4,30 +4,34 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 )
 
-// Control methods of the stream protocol.
+// The kinds of client request. Each is written from a Dialect template.
 const (
-	methodSubscribe   = "SUBSCRIBE"
-	methodUnsubscribe = "UNSUBSCRIBE"
-	methodList        = "LIST_SUBSCRIPTIONS"
-	methodSetProperty = "SET_PROPERTY"
-	methodGetProperty = "GET_PROPERTY"
+	opSubscribe = iota
+	opUnsubscribe
+	opCall
+	opAuth
 )
 
-// request is one control request waiting to be written or answered. done is
+// request is one client request waiting to be written or answered. done is
 // called exactly once with the reply's result or an error; it runs on the
 // reader or writer goroutine and must not block.
 type request struct {
-	method string
-	params []any
-	done   func(result []byte, err error)
+	op      int
+	streams []*Stream // opSubscribe, opUnsubscribe
+	method  string    // opCall
+	params  []any     // opCall
+	done    func(result []byte, err error)
 }
 
-// batch is what went out as one frame: consecutive SUBSCRIBE (or UNSUBSCRIBE)
-// requests queued together are merged into one frame with one id, which
-// saves messages under the exchange's rate limit. A server error then fails
-// every request of the batch.
+// batch is what went out as one frame: with a Dialect Batch, consecutive
+// subscribe (or unsubscribe) requests queued together are merged into one
+// frame, which saves messages under the exchange's rate limit. A server
+// error then fails every request of the batch.
 type batch []*request
 
 func (b batch) finish(result []byte, err error) {
@@ -36,81 +40,155 @@ func (b batch) finish(result []byte, err error) {
 	}
 }
 
-type wireRequest struct {
-	Method string `json:"method"`
-	Params []any  `json:"params,omitempty"`
-	ID     uint64 `json:"id"`
+// flight is a batch written and waiting for its reply.
+type flight struct {
+	id    uint64
+	b     batch
+	await []match // the frames that confirm it when replies carry no id
 }
 
 // takeBatch removes the next frame's worth of requests from the queue.
-func takeBatch(q []*request) (batch, []*request) {
+func takeBatch(q []*request, max int) (batch, []*request) {
 	first := q[0]
 	n := 1
-	if first.method == methodSubscribe || first.method == methodUnsubscribe {
-		params := len(first.params)
-		for n < len(q) && q[n].method == first.method && params+len(q[n].params) <= maxParamsPerRequest {
-			params += len(q[n].params)
+	if max > 0 && (first.op == opSubscribe || first.op == opUnsubscribe) {
+		count := len(first.streams)
+		for n < len(q) && q[n].op == first.op && count+len(q[n].streams) <= max {
+			count += len(q[n].streams)
 			n++
 		}
 	}
 	return batch(q[:n:n]), q[n:]
 }
 
-func (b batch) encode(id uint64) ([]byte, error) {
-	w := wireRequest{Method: b[0].method, ID: id}
+// encode renders the batch's message from the dialect's templates.
+func (b batch) encode(d *Dialect, id uint64, token string) ([]byte, error) {
+	first := b[0]
+	var streams []*Stream
 	for _, r := range b {
-		w.Params = append(w.Params, r.params...)
+		streams = append(streams, r.streams...)
 	}
-	return json.Marshal(w)
+	vars := func(name string) string {
+		switch name {
+		case "id":
+			return strconv.FormatUint(id, 10)
+		case "streams":
+			quoted := make([]string, len(streams))
+			for i, st := range streams {
+				quoted[i] = `"` + jsonEscape(st.Name) + `"`
+			}
+			return strings.Join(quoted, ",")
+		case "token":
+			return jsonEscape(token)
+		case "method":
+			return jsonEscape(first.method)
+		case "params":
+			p, err := json.Marshal(first.params)
+			if err != nil || first.params == nil {
+				return "[]"
+			}
+			return string(p)
+		}
+		if len(streams) == 1 {
+			return jsonEscape(streams[0].Vars[name])
+		}
+		return ""
+	}
+	var templates []string
+	switch first.op {
+	case opSubscribe:
+		templates = d.Subscribe
+	case opUnsubscribe:
+		templates = d.Unsubscribe
+	case opCall:
+		templates = []string{d.Request}
+	case opAuth:
+		templates = []string{d.Auth}
+	}
+	for _, t := range templates {
+		if t == "" {
+			continue
+		}
+		if msg, ok := fill(t, vars); ok {
+			return []byte(msg), nil
+		}
+	}
+	if len(streams) > 0 {
+		return nil, fmt.Errorf("runtime: no message template of the venue fits stream %q (vars %v)", streams[0].Name, streams[0].Vars)
+	}
+	return nil, errors.New("runtime: the venue has no message for this request")
+}
+
+// awaits returns the frames that confirm a batch when replies carry no id;
+// nil means the batch is done once written.
+func (b batch) awaits(g *grammar) []match {
+	switch b[0].op {
+	case opSubscribe:
+		return g.ack
+	case opAuth:
+		return g.authOK
+	}
+	return nil
 }
 
 // call sends one request on l and waits for its reply, bounded by ctx.
-func (l *link) call(ctx context.Context, method string, params ...any) ([]byte, error) {
+func (l *link) call(ctx context.Context, r *request) ([]byte, error) {
 	type reply struct {
 		result []byte
 		err    error
 	}
 	ch := make(chan reply, 1)
-	l.enqueue(&request{method: method, params: params, done: func(result []byte, err error) {
+	r.done = func(result []byte, err error) {
 		ch <- reply{append([]byte(nil), result...), err}
-	}})
+	}
+	l.enqueue(r)
 	select {
-	case r := <-ch:
-		return r.result, r.err
+	case rep := <-ch:
+		return rep.result, rep.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// handleReply matches a control reply to its request by id. A reply without
-// an id (the exchange sends some errors that way) belongs to the oldest
-// request in flight, because the exchange answers in order.
-func (l *link) handleReply(env *envelope) {
-	err := replyError(env)
-	id, ok := parseID(env.id)
-	l.cmu.Lock()
-	if !ok && len(l.inflight) > 0 {
-		id, ok = l.inflight[0], true
+// handleReply finds the request a reply answers: by id when the venue
+// echoes ids, else the oldest request waiting for this kind of frame; an
+// error without an id fails the oldest request in flight, because servers
+// answer in order.
+func (l *link) handleReply(f *frame, isErr bool) {
+	g := l.s.conn.grammar
+	var err error
+	if isErr {
+		err = l.s.conn.redactError(f.serverError())
 	}
-	b, found := l.pending[id]
-	if found {
-		delete(l.pending, id)
-		for i, x := range l.inflight {
-			if x == id {
-				l.inflight = append(l.inflight[:i], l.inflight[i+1:]...)
-				break
+	id, hasID := parseID(f.get(g.id))
+	l.cmu.Lock()
+	at := -1
+	for i, fl := range l.inflight {
+		switch {
+		case hasID:
+			if fl.id == id {
+				at = i
 			}
+		case f.matches(fl.await) || isErr:
+			at = i
 		}
+		if at >= 0 {
+			break
+		}
+	}
+	var fl *flight
+	if at >= 0 {
+		fl = l.inflight[at]
+		l.inflight = append(l.inflight[:at], l.inflight[at+1:]...)
 		l.npending.Add(-1)
 	}
 	l.cmu.Unlock()
-	if !found {
-		e := err
-		if e == nil {
-			e = errors.New("reply to no request")
+	if fl == nil {
+		if err == nil {
+			err = errors.New("reply to no request")
 		}
-		l.s.emit(Event{Kind: EventError, Err: frameError(l.s.route, nil, env.id, e)})
+		l.s.emit(Event{Kind: EventError, Err: l.s.conn.frameError(l.s.route, nil, f.get(g.id), err)})
 		return
 	}
-	b.finish(env.result, err)
+	fl.b.finish(f.get(g.result), err)
 }

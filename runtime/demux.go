@@ -2,27 +2,96 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 )
 
-// This file holds the hand-written frame scanner. It walks one frame once,
-// without decoding or allocating, and reports where the top-level members the
-// runtime cares about are: the stream name and the data span of a combined
-// envelope, and the members of a control reply. The data span is handed to
-// the stream's Decoder as is, so payloads are decoded exactly once.
+// This file holds the hand-written frame reader. A grammar, compiled once
+// from the market's Dialect, says which top-level members matter; scan walks
+// a frame once, without decoding or allocating, and keeps those members as
+// sub-slices. The data span is handed to the stream's Decoder as is, so each
+// payload is decoded exactly once.
 
-// envelope is what scan finds at the top level of one JSON object. Each field
-// is a sub-slice of the frame, nil when the member is absent. String members
-// (stream, event) hold the bytes between the quotes.
-type envelope struct {
-	stream []byte // "stream"
-	data   []byte // "data", the raw value
-	id     []byte // "id", the raw value
-	result []byte // "result", the raw value
-	errObj []byte // "error", the raw value
-	code   []byte // "code", the raw value
-	msg    []byte // "msg", the raw value
-	event  []byte // "e", when it is a string
+// maxMembers bounds the members a grammar keeps; a Dialect names far fewer.
+const maxMembers = 16
+
+// grammar is a Dialect compiled for scanning.
+type grammar struct {
+	d       *Dialect
+	names   []string // the members scan keeps, by index
+	data    int      // index of Dialect.Data
+	id      int      // index of Dialect.ReplyID; -1 for none
+	result  int      // index of Dialect.Result; -1 for none
+	errObj  int      // "error"
+	code    int      // "code"
+	msg     int      // "msg"
+	message int      // "message"
+	key     [][]path // the parts of the routing key
+	ack, errs, shutdown, ignore, authOK []match
+}
+
+// path is a member index followed by the rest of a dotted path.
+type path struct {
+	head int
+	rest []string
+}
+
+// match is a compiled Match.
+type match struct {
+	member int
+	value  string
+}
+
+func compile(d *Dialect) (*grammar, error) {
+	g := &grammar{d: d, id: -1, result: -1}
+	index := func(name string) int {
+		for i, n := range g.names {
+			if n == name {
+				return i
+			}
+		}
+		g.names = append(g.names, name)
+		return len(g.names) - 1
+	}
+	if d.Data == "" || len(d.Key) == 0 {
+		return nil, errors.New("runtime: dialect needs Data and Key")
+	}
+	g.data = index(d.Data)
+	if d.ReplyID != "" {
+		g.id = index(d.ReplyID)
+	}
+	if d.Result != "" {
+		g.result = index(d.Result)
+	}
+	g.errObj, g.code, g.msg, g.message = index("error"), index("code"), index("msg"), index("message")
+	for _, part := range d.Key {
+		var alts []path
+		for _, p := range part {
+			segs := strings.Split(p, ".")
+			alts = append(alts, path{head: index(segs[0]), rest: segs[1:]})
+		}
+		g.key = append(g.key, alts)
+	}
+	matches := func(ms []Match) []match {
+		out := make([]match, len(ms))
+		for i, m := range ms {
+			out[i] = match{member: index(m.Member), value: m.Value}
+		}
+		return out
+	}
+	g.ack, g.errs, g.shutdown, g.ignore, g.authOK = matches(d.Ack), matches(d.Errors), matches(d.Shutdown), matches(d.Ignore), matches(d.AuthOK)
+	if len(g.names) > maxMembers {
+		return nil, fmt.Errorf("runtime: dialect names %d frame members, more than %d", len(g.names), maxMembers)
+	}
+	return g, nil
+}
+
+// frame holds the members of one frame that its grammar keeps: each a
+// sub-slice of the frame (the raw value), nil when absent.
+type frame struct {
+	g    *grammar
+	vals [maxMembers][]byte
 }
 
 var (
@@ -30,16 +99,138 @@ var (
 	errSyntax    = errors.New("invalid JSON")
 )
 
-// isReply reports whether the object is a reply to a control request rather
-// than stream data.
-func (e *envelope) isReply() bool {
-	return e.stream == nil && e.event == nil && (e.id != nil || e.result != nil || e.errObj != nil || (e.code != nil && e.msg != nil))
+func (f *frame) get(i int) []byte {
+	if i < 0 {
+		return nil
+	}
+	return f.vals[i]
 }
 
-// scan fills env from the top-level members of the object in b. Members may
-// come in any order, with any whitespace; unknown members are skipped.
-func scan(b []byte, env *envelope) error {
-	*env = envelope{}
+// str returns the content of a string member, or nil.
+func (f *frame) str(i int) []byte {
+	return unquote(f.get(i))
+}
+
+func unquote(v []byte) []byte {
+	if len(v) >= 2 && v[0] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return nil
+}
+
+// matches reports whether any of ms selects the frame.
+func (f *frame) matches(ms []match) bool {
+	for _, m := range ms {
+		v := f.vals[m.member]
+		if v != nil && (m.value == "" || string(unquote(v)) == m.value) {
+			return true
+		}
+	}
+	return false
+}
+
+// routeKey appends the frame's routing key to buf. cut is where its last
+// part starts (the key without it is buf[:cut]), or -1 for a one-part key;
+// ok is false when the frame has no first part.
+func (f *frame) routeKey(buf []byte) (key []byte, cut int, ok bool) {
+	cut = -1
+	for i, alts := range f.g.key {
+		var v []byte
+		for _, p := range alts {
+			if v = lookup(f.vals[p.head], p.rest); v != nil {
+				break
+			}
+		}
+		if v == nil {
+			if i == 0 {
+				return buf, -1, false
+			}
+			continue
+		}
+		if i > 0 {
+			cut = len(buf)
+			buf = append(buf, ':')
+		}
+		buf = append(buf, v...)
+	}
+	return buf, cut, true
+}
+
+// lookup follows a dotted path (object members, array indexes) from the raw
+// value v and returns the string it ends at, or nil.
+func lookup(v []byte, rest []string) []byte {
+	for _, seg := range rest {
+		if len(v) == 0 {
+			return nil
+		}
+		var err error
+		switch v[0] {
+		case '{':
+			v, err = memberOf(v, seg)
+		case '[':
+			v, err = elementOf(v, seg)
+		default:
+			return nil
+		}
+		if err != nil {
+			return nil
+		}
+	}
+	return unquote(v)
+}
+
+// memberOf returns the raw value of one member of the object v, or nil.
+func memberOf(v []byte, name string) ([]byte, error) {
+	var found []byte
+	err := members(v, func(key, val []byte) {
+		if found == nil && string(key) == name {
+			found = val
+		}
+	})
+	return found, err
+}
+
+// elementOf returns element seg (a decimal index) of the array v, or nil.
+func elementOf(v []byte, seg string) ([]byte, error) {
+	n, err := strconv.Atoi(seg)
+	if err != nil || n < 0 {
+		return nil, nil
+	}
+	i := skipSpace(v, 1)
+	for k := 0; i < len(v) && v[i] != ']'; k++ {
+		end, err := skipValue(v, i)
+		if err != nil {
+			return nil, err
+		}
+		if k == n {
+			return v[i:end], nil
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return nil, nil
+}
+
+// scan fills f with the members of the object in b that f's grammar keeps.
+// Members may come in any order, with any whitespace.
+func (f *frame) scan(b []byte) error {
+	f.vals = [maxMembers][]byte{}
+	names := f.g.names
+	return members(b, func(key, val []byte) {
+		for i, n := range names {
+			if string(key) == n {
+				f.vals[i] = val
+				return
+			}
+		}
+	})
+}
+
+// members calls fn with the key and raw value of every top-level member of
+// the object in b, and checks that b holds exactly one object.
+func members(b []byte, fn func(key, val []byte)) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return errNotObject
@@ -66,29 +257,7 @@ func scan(b []byte, env *envelope) error {
 		if err != nil {
 			return err
 		}
-		val := b[vStart:vEnd]
-		switch string(key) {
-		case "stream":
-			if val[0] == '"' {
-				env.stream = val[1 : len(val)-1]
-			}
-		case "data":
-			env.data = val
-		case "id":
-			env.id = val
-		case "result":
-			env.result = val
-		case "error":
-			env.errObj = val
-		case "code":
-			env.code = val
-		case "msg":
-			env.msg = val
-		case "e":
-			if val[0] == '"' {
-				env.event = val[1 : len(val)-1]
-			}
-		}
+		fn(key, b[vStart:vEnd])
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
 			return errSyntax
@@ -190,8 +359,8 @@ func isLiteralByte(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-' || c == '+' || c == '.' || c == 'E'
 }
 
-// parseID reads a control reply's id; ok is false for null, strings and
-// anything that is not an unsigned integer.
+// parseID reads a reply's id; ok is false for null, strings and anything
+// that is not an unsigned integer.
 func parseID(raw []byte) (uint64, bool) {
 	if len(raw) == 0 || raw[0] < '0' || raw[0] > '9' {
 		return 0, false
@@ -200,22 +369,31 @@ func parseID(raw []byte) (uint64, bool) {
 	return id, err == nil
 }
 
-// replyError returns the *ServerError carried by a reply, or nil.
-func replyError(env *envelope) error {
-	if env.errObj != nil && len(env.errObj) > 0 && env.errObj[0] == '{' {
-		var inner envelope
-		if scan(env.errObj, &inner) == nil {
-			return newServerError(inner.code, inner.msg)
+// serverError returns the *ServerError a frame reports: from an "error"
+// object (its code and msg or message), an "error" string, or top-level
+// code and msg or message members.
+func (f *frame) serverError() *ServerError {
+	code, msg := f.get(f.g.code), f.get(f.g.msg)
+	if msg == nil {
+		msg = f.get(f.g.message)
+	}
+	if e := f.get(f.g.errObj); e != nil {
+		switch e[0] {
+		case '{':
+			inner := frame{g: f.g}
+			if inner.scan(e) == nil {
+				return inner.serverError()
+			}
+		case '"':
+			if msg == nil {
+				msg = e
+			}
+		default:
+			if msg == nil && string(e) != "null" && string(e) != "false" {
+				msg = e
+			}
 		}
-		return &ServerError{Code: -1, Msg: string(env.errObj)}
 	}
-	if env.code != nil && env.msg != nil {
-		return newServerError(env.code, env.msg)
-	}
-	return nil
-}
-
-func newServerError(code, msg []byte) *ServerError {
 	n, err := strconv.Atoi(string(code))
 	if err != nil {
 		n = -1
@@ -227,52 +405,69 @@ func newServerError(code, msg []byte) *ServerError {
 	return &ServerError{Code: n, Msg: m}
 }
 
-// deliver hands one data frame of link l to the stream's subscriptions.
-func (s *socket) deliver(l *link, name, data []byte) {
+// deliver hands one data frame of link l to the subscriptions of its key.
+// cut is where the key's last part starts, or -1 (see frame.routeKey); b is
+// the whole frame, for streams that decode it whole.
+func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte) {
 	if l.retired.Load() {
 		return
 	}
+	if cut >= 0 {
+		if _, ok := (*s.table.Load())[string(key)]; !ok {
+			key = key[:cut]
+		}
+	}
 	if h := s.handoff.Load(); h != nil {
-		h.deliver(s, l, name, data)
+		h.deliver(s, l, key, data, b)
 		return
 	}
-	s.dispatch(name, data)
+	s.dispatch(key, data, b)
 }
 
-// deliverRaw hands a bare payload to the socket's only stream. It is used in
-// raw mode and after SET_PROPERTY combined=false.
-func (s *socket) deliverRaw(l *link, data []byte) {
+// deliverBare hands a frame without routing members (a stream named in the
+// URL, or a venue setting that strips the envelope) to the socket's only
+// stream.
+func (s *socket) deliverBare(l *link, b []byte) {
 	if s.only != nil {
-		s.deliver(l, s.only, data)
+		s.deliver(l, s.only, -1, b, b)
 		return
 	}
 	t := *s.table.Load()
-	var name string
+	var key string
 	n := 0
 	for k, subs := range t {
 		if subs != nil {
-			name = k
+			key = k
 			n++
 		}
 	}
 	if n != 1 {
-		s.emit(Event{Kind: EventError, Err: frameError(s.route, nil, data, errBareFrame)})
+		s.conn.stats.malformed.Add(1)
+		s.emit(Event{Kind: EventError, Err: s.conn.frameError(s.route, nil, b, errBareFrame)})
 		return
 	}
-	s.deliver(l, []byte(name), data)
+	s.deliver(l, []byte(key), -1, b, b)
 }
 
-// dispatch decodes data once per subscription and queues the value.
-func (s *socket) dispatch(name, data []byte) {
-	subs, ok := (*s.table.Load())[string(name)]
+// dispatch decodes the payload once per subscription and queues the value.
+// A key nobody subscribed to is counted as unsolicited.
+func (s *socket) dispatch(key, data, b []byte) {
+	subs, ok := (*s.table.Load())[string(key)]
 	if !ok {
-		s.emit(Event{Kind: EventError, Stream: string(name), Err: frameError(s.route, name, data, ErrUnknownStream)})
+		s.conn.stats.unsolicited.Add(1)
+		if !s.conn.market.Dialect.Unsolicited {
+			s.emit(Event{Kind: EventError, Stream: string(key), Err: s.conn.frameError(s.route, key, b, ErrUnknownStream)})
+		}
 		return
 	}
 	for _, sub := range subs {
-		v, err := sub.stream.Decode(data)
+		in := data
+		if sub.stream.Whole {
+			in = b
+		}
+		v, err := sub.stream.Decode(in)
 		if err != nil {
-			s.emit(Event{Kind: EventError, Stream: sub.stream.Name, Subscription: sub, Err: frameError(s.route, name, data, err)})
+			s.emit(Event{Kind: EventError, Stream: sub.stream.Name, Subscription: sub, Err: s.conn.frameError(s.route, key, in, err)})
 			continue
 		}
 		sub.push(v)

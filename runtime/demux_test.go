@@ -5,19 +5,40 @@ import (
 	"time"
 )
 
+// The dialects below name frame members only; the venues' own come from
+// the schema and are tested against their simulators.
+
+// idDialect routes on a top-level name and matches replies by id.
+var idDialect = Dialect{
+	Key: [][]string{{"stream"}}, Data: "data", ReplyID: "id", Result: "result", Errors: []Match{{Member: "error"}, {Member: "msg"}},
+	Shutdown: []Match{{Member: "e", Value: "bye"}},
+}
+
+// pathDialect routes on a topic plus a symbol found inside the payload.
+var pathDialect = Dialect{
+	Key: [][]string{{"topic"}, {"data.s", "data.symbol", "data.0.s"}}, Data: "data",
+	Ack: []Match{{Member: "event", Value: "ok"}}, Errors: []Match{{Member: "event", Value: "error"}},
+}
+
+func mustCompile(t testing.TB, d *Dialect) *grammar {
+	g, err := compile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func TestScan(t *testing.T) {
+	g := mustCompile(t, &idDialect)
 	cases := []struct {
-		name, in         string
-		stream, data, id string
-		reply            bool
-		err              bool
+		name, in     string
+		key, data, id string
+		err          bool
 	}{
-		{name: "combined", in: `{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","p":"1"}}`, stream: "btcusdt@aggTrade", data: `{"e":"aggTrade","p":"1"}`},
-		{name: "data first, spaces", in: " {\n \"data\" : [1, {\"a\":\"}\"}] ,\t\"stream\":\"!miniTicker@arr\" } ", stream: "!miniTicker@arr", data: `[1, {"a":"}"}]`},
-		{name: "escaped quote in data", in: `{"stream":"x","data":{"s":"a\"b}"}}`, stream: "x", data: `{"s":"a\"b}"}`},
-		{name: "result", in: `{"result":null,"id":7}`, id: "7", reply: true},
-		{name: "error object", in: `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":3}`, id: "3", reply: true},
-		{name: "flat error", in: `{"code":2,"msg":"bad"}`, reply: true},
+		{name: "enveloped", in: `{"stream":"a@b","data":{"e":"x","p":"1"}}`, key: "a@b", data: `{"e":"x","p":"1"}`},
+		{name: "data first, spaces", in: " {\n \"data\" : [1, {\"a\":\"}\"}] ,\t\"stream\":\"!x@arr\" } ", key: "!x@arr", data: `[1, {"a":"}"}]`},
+		{name: "escaped quote in data", in: `{"stream":"x","data":{"s":"a\"b}"}}`, key: "x", data: `{"s":"a\"b}"}`},
+		{name: "result", in: `{"result":null,"id":7}`, id: "7"},
 		{name: "truncated", in: `{"stream":"x","data":{"e":1`, err: true},
 		{name: "mismatched", in: `{"stream":"x","data":[1}}`, err: true},
 		{name: "not object", in: `[1,2]`, err: true},
@@ -26,45 +47,103 @@ func TestScan(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var env envelope
-			err := scan([]byte(c.in), &env)
+			f := frame{g: g}
+			err := f.scan([]byte(c.in))
 			if (err != nil) != c.err {
 				t.Fatalf("err = %v, want error %v", err, c.err)
 			}
 			if c.err {
 				return
 			}
-			if string(env.stream) != c.stream || string(env.data) != c.data || string(env.id) != c.id || env.isReply() != c.reply {
-				t.Errorf("got stream %q data %q id %q reply %v", env.stream, env.data, env.id, env.isReply())
+			key, _, _ := f.routeKey(nil)
+			if string(key) != c.key || string(f.get(g.data)) != c.data || string(f.get(g.id)) != c.id {
+				t.Errorf("got key %q data %q id %q", key, f.get(g.data), f.get(g.id))
 			}
 		})
 	}
 }
 
-func TestReplyError(t *testing.T) {
+func TestRouteKeyPaths(t *testing.T) {
+	g := mustCompile(t, &pathDialect)
+	for in, want := range map[string]struct {
+		key string
+		cut int
+	}{
+		`{"topic":"trades","data":[{"s":"BNB_BTC","p":"1"},{"s":"X"}]}`: {"trades:BNB_BTC", 6},
+		`{"topic":"depth","data":{"symbol":"A-1","bids":[]}}`:          {"depth:A-1", 5},
+		`{"topic":"diff","data":{"e":"d","s":"B"}}`:                    {"diff:B", 4},
+		`{"topic":"height","data":{"h":5}}`:                            {"height", -1},
+		`{"topic":"all","data":[]}`:                                    {"all", -1},
+		`{"data":{"s":"B"},"topic":"diff"}`:                            {"diff:B", 4},
+	} {
+		f := frame{g: g}
+		if err := f.scan([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		key, cut, ok := f.routeKey(nil)
+		if !ok || string(key) != want.key || cut != want.cut {
+			t.Errorf("%s: key %q cut %d ok %v, want %q %d", in, key, cut, ok, want.key, want.cut)
+		}
+	}
+	f := frame{g: g}
+	_ = f.scan([]byte(`{"event":"ok","channels":["x"]}`))
+	if _, _, ok := f.routeKey(nil); ok || !f.matches(g.ack) || f.matches(g.errs) {
+		t.Error("ack frame: routed, or not recognised")
+	}
+}
+
+func TestServerError(t *testing.T) {
+	g := mustCompile(t, &idDialect)
 	for in, want := range map[string]ServerError{
 		`{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":3}`: {2, "Invalid request: invalid stream"},
 		`{"code":0,"msg":"Unknown property","id":4}`:                          {0, "Unknown property"},
 		"{\"code\":2,\"msg\":\"unknown variant `X`\"}":                        {2, "unknown variant `X`"},
+		`{"event":"error","message":"unknown channel"}`:                      {-1, "unknown channel"},
+		`{"ok":false,"error":"Invalid or expired token"}`:                     {-1, "Invalid or expired token"},
 	} {
-		var env envelope
-		if err := scan([]byte(in), &env); err != nil {
+		f := frame{g: g}
+		if err := f.scan([]byte(in)); err != nil {
 			t.Fatal(err)
 		}
-		got, ok := replyError(&env).(*ServerError)
-		if !ok || *got != want {
+		if got := f.serverError(); *got != want {
 			t.Errorf("%s: got %v, want %v", in, got, want)
 		}
 	}
 }
 
-func TestScanAndLookupDoNotAllocate(t *testing.T) {
-	frame := []byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00","2.000"]],"a":[]}}`)
+func TestFill(t *testing.T) {
+	vars := map[string]string{"topic": "trades", "symbol": `a"b`, "id": "7"}
+	get := func(name string) string {
+		if name == "symbol" {
+			return jsonEscape(vars[name])
+		}
+		return vars[name]
+	}
+	for tmpl, want := range map[string]string{
+		`{"method":"subscribe","topic":"{topic}","symbols":["{symbol}"]}`: `{"method":"subscribe","topic":"trades","symbols":["a\"b"]}`,
+		`{"m":"X","params":[],"id":{id}}`:                                 `{"m":"X","params":[],"id":7}`,
+		`{"topic":"{topic}","address":"{address}"}`:                       "",
+	} {
+		got, ok := fill(tmpl, get)
+		if want == "" && ok || want != "" && got != want {
+			t.Errorf("fill(%s) = %q, %v; want %q", tmpl, got, ok, want)
+		}
+	}
+}
+
+func TestScanAndRouteDoNotAllocate(t *testing.T) {
+	in := []byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00","2.000"]],"a":[]}}`)
 	table := map[string]int{"btcusdt@depth@100ms": 1}
-	var env envelope
+	g := mustCompile(t, &idDialect)
+	buf := make([]byte, 0, 64)
 	n := testing.AllocsPerRun(100, func() {
-		if scan(frame, &env) != nil || table[string(env.stream)] != 1 {
+		f := frame{g: g}
+		if f.scan(in) != nil {
 			t.Fatal("bad scan")
+		}
+		key, _, _ := f.routeKey(buf[:0])
+		if table[string(key)] != 1 {
+			t.Fatal("bad key")
 		}
 	})
 	if n != 0 {
@@ -73,11 +152,14 @@ func TestScanAndLookupDoNotAllocate(t *testing.T) {
 }
 
 func BenchmarkScan(b *testing.B) {
-	frame := []byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"],["0.0023","10"],["0.0022","10"],["0.0021","10"]],"a":[["0.0026","100"],["0.0027","100"],["0.0028","100"]]}}`)
-	b.SetBytes(int64(len(frame)))
-	var env envelope
+	in := []byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1672515782136,"s":"BNBBTC","U":157,"u":160,"b":[["0.0024","10"],["0.0023","10"],["0.0022","10"],["0.0021","10"]],"a":[["0.0026","100"],["0.0027","100"],["0.0028","100"]]}}`)
+	b.SetBytes(int64(len(in)))
+	g := mustCompile(b, &idDialect)
+	buf := make([]byte, 0, 64)
 	for range b.N {
-		_ = scan(frame, &env)
+		f := frame{g: g}
+		_ = f.scan(in)
+		buf, _, _ = f.routeKey(buf[:0])
 	}
 }
 

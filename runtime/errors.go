@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors reported by the runtime. Test for them with errors.Is.
@@ -25,6 +26,9 @@ var (
 	ErrUnknownStream = errors.New("runtime: frame for a stream that is not subscribed")
 	// ErrMalformedFrame is reported for a frame that is not a valid envelope.
 	ErrMalformedFrame = errors.New("runtime: malformed frame")
+	// ErrAuthRequired is returned by Subscribe for a stream that needs a
+	// login when the Conn has no token (WithAuthToken) or the venue no login.
+	ErrAuthRequired = errors.New("runtime: stream needs authentication (dial with WithAuthToken)")
 	// ErrRawMode is returned by calls that need a combined socket in raw mode.
 	ErrRawMode = errors.New("runtime: not available with WithRawStreams")
 
@@ -35,8 +39,9 @@ var (
 	errLinkClosed = errors.New("runtime: socket closed")
 )
 
-// ServerError is an error reply of the exchange to a control request, either
-// {"error":{"code":2,"msg":"..."},"id":7} or {"code":2,"msg":"...","id":7}.
+// ServerError is an error frame of the exchange, such as
+// {"error":{"code":2,"msg":"..."},"id":7}, {"code":2,"msg":"..."} or
+// {"event":"error","message":"..."}. Code is -1 when the frame has none.
 type ServerError struct {
 	Code int
 	Msg  string
@@ -68,11 +73,26 @@ func (e *FrameError) Error() string {
 // Unwrap returns the reason.
 func (e *FrameError) Unwrap() error { return e.Err }
 
-func frameError(route string, stream []byte, frame []byte, err error) *FrameError {
+// frameError builds a FrameError; the login token never appears in it.
+func (c *Conn) frameError(route string, stream []byte, frame []byte, err error) *FrameError {
 	if len(frame) > 256 {
 		frame = frame[:256]
 	}
-	return &FrameError{Route: route, Stream: string(stream), Frame: string(frame), Err: err}
+	return &FrameError{Route: route, Stream: string(stream), Frame: c.redact(string(frame)), Err: err}
+}
+
+// redact removes the login token from s.
+func (c *Conn) redact(s string) string {
+	if t := c.opts.token; t != "" {
+		s = strings.ReplaceAll(s, t, "<redacted>")
+	}
+	return s
+}
+
+// redactError removes the login token from a server error's message.
+func (c *Conn) redactError(e *ServerError) error {
+	e.Msg = c.redact(e.Msg)
+	return e
 }
 
 var errBareFrame = errors.New("runtime: bare payload on a socket that does not carry exactly one stream")

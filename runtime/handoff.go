@@ -39,6 +39,16 @@ type handoff struct {
 	over    bool // finish ran: the new link is the only source
 }
 
+// held is a frame held back during a handoff: a copy of the frame and its
+// payload within it.
+type held struct{ data, b []byte }
+
+func hold(data, b []byte) held {
+	off := cap(b) - cap(data) // data is a sub-slice of b
+	c := append([]byte(nil), b...)
+	return held{data: c[off : off+len(data)], b: c}
+}
+
 const (
 	handoffRecent  = 128  // old payload hashes remembered per stream
 	handoffPending = 4096 // new payloads held back per stream
@@ -48,7 +58,7 @@ type handoffStream struct {
 	moved   bool
 	recent  [handoffRecent]uint64
 	next    int
-	pending [][]byte
+	pending []held
 	hashes  []uint64
 }
 
@@ -81,12 +91,12 @@ func (h *handoff) check() {
 }
 
 // deliver routes one data frame of link l during the overlap.
-func (h *handoff) deliver(s *socket, l *link, name, data []byte) {
+func (h *handoff) deliver(s *socket, l *link, name, data, b []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.over {
 		if l != h.old {
-			s.dispatch(name, data)
+			s.dispatch(name, data, b)
 		}
 		return
 	}
@@ -96,13 +106,13 @@ func (h *handoff) deliver(s *socket, l *link, name, data []byte) {
 		if st.moved {
 			return
 		}
-		s.dispatch(name, data)
+		s.dispatch(name, data, b)
 		st.recent[st.next%handoffRecent] = sum
 		st.next++
 		for i, p := range st.hashes {
 			if p == sum { // the new link was ahead: release what follows
-				for _, b := range st.pending[i+1:] {
-					s.dispatch(name, b)
+				for _, p := range st.pending[i+1:] {
+					s.dispatch(name, p.data, p.b)
 				}
 				h.move(st)
 				return
@@ -111,7 +121,7 @@ func (h *handoff) deliver(s *socket, l *link, name, data []byte) {
 		return
 	}
 	if st.moved {
-		s.dispatch(name, data)
+		s.dispatch(name, data, b)
 		return
 	}
 	for _, r := range st.recent[:min(st.next, handoffRecent)] {
@@ -123,7 +133,7 @@ func (h *handoff) deliver(s *socket, l *link, name, data []byte) {
 	if len(st.pending) == handoffPending {
 		st.pending, st.hashes = st.pending[1:], st.hashes[1:]
 	}
-	st.pending = append(st.pending, append([]byte(nil), data...))
+	st.pending = append(st.pending, hold(data, b))
 	st.hashes = append(st.hashes, sum)
 }
 
@@ -144,8 +154,8 @@ func (h *handoff) finish(s *socket) {
 		if st.moved {
 			continue
 		}
-		for _, b := range st.pending {
-			s.dispatch([]byte(name), b)
+		for _, p := range st.pending {
+			s.dispatch([]byte(name), p.data, p.b)
 		}
 		st.moved = true
 		st.pending, st.hashes = nil, nil

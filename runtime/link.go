@@ -26,9 +26,6 @@ type link struct {
 	opened  time.Time
 	retired atomic.Bool // set when a replacement took over: data is ignored
 
-	// combined is whether frames are {"stream","data"} envelopes.
-	combined atomic.Bool
-
 	// Guarded by s.mu: whether the link takes part in subscriptions, and the
 	// streams it has been asked to carry (each is sent at most once per link).
 	ready      bool
@@ -40,9 +37,10 @@ type link struct {
 	wake  chan struct{}
 
 	cmu      sync.Mutex
-	pending  map[uint64]batch // written, waiting for a reply
-	inflight []uint64         // ids of pending in write order
+	inflight []*flight // written, waiting for a reply, in write order
 	npending atomic.Int32
+
+	keybuf []byte // the reader's scratch space for routing keys
 
 	stop      chan struct{} // closed by close
 	stopOnce  sync.Once
@@ -76,14 +74,12 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 		opened:     time.Now(),
 		subscribed: map[string]bool{},
 		wake:       make(chan struct{}, 1),
-		pending:    map[uint64]batch{},
 		stop:       make(chan struct{}),
 		dead:       make(chan struct{}),
 		shutdown:   make(chan struct{}),
 		writerEnd:  make(chan struct{}),
 		readerEnd:  make(chan struct{}),
 	}
-	l.combined.Store(!c.opts.raw)
 	ws.SetReadLimit(c.opts.readLimit)
 	// Pings and pongs are handled inside NextReader, which does not return
 	// for them, so their handlers extend the read deadline themselves.
@@ -145,25 +141,34 @@ func (l *link) close() {
 	l.queue = nil
 	l.wmu.Unlock()
 	l.cmu.Lock()
-	pending := l.pending
-	l.pending = map[uint64]batch{}
+	pending := l.inflight
 	l.inflight = nil
 	l.cmu.Unlock()
 	for _, r := range queued {
 		r.done(nil, errLinkClosed)
 	}
-	for _, b := range pending {
-		b.finish(nil, errLinkClosed)
+	for _, fl := range pending {
+		fl.b.finish(nil, errLinkClosed)
 	}
 }
 
 func (l *link) writeLoop() {
 	defer close(l.writerEnd)
 	c := l.s.conn
+	d := &c.market.Dialect
 	lim := newLimiter(c.opts.rateN, c.opts.ratePer)
+	var keepAlive <-chan time.Time
+	if d.KeepAlive != "" && d.KeepAliveEvery > 0 {
+		t := time.NewTicker(d.KeepAliveEvery)
+		defer t.Stop()
+		keepAlive = t.C
+	}
+	due := false // a keep-alive message is due
 	for {
 		select {
 		case <-l.wake:
+		case <-keepAlive:
+			due = true
 		case <-l.stop:
 			l.writeClose()
 			return
@@ -172,16 +177,18 @@ func (l *link) writeLoop() {
 		}
 		for {
 			l.wmu.Lock()
-			var pong []byte
+			var pong, msg []byte
 			var b batch
 			switch {
 			case l.pong != nil:
 				pong, l.pong = l.pong, nil
+			case due:
+				msg, due = []byte(d.KeepAlive), false
 			case len(l.queue) > 0:
-				b, l.queue = takeBatch(l.queue)
+				b, l.queue = takeBatch(l.queue, d.Batch)
 			}
 			l.wmu.Unlock()
-			if pong == nil && b == nil {
+			if pong == nil && msg == nil && b == nil {
 				break
 			}
 			if !lim.wait(l.stop) {
@@ -192,9 +199,12 @@ func (l *link) writeLoop() {
 				return
 			}
 			var err error
-			if pong != nil {
+			switch {
+			case pong != nil:
 				err = l.write(websocket.PongMessage, pong)
-			} else {
+			case msg != nil:
+				err = l.write(websocket.TextMessage, msg)
+			default:
 				err = l.writeBatch(b)
 			}
 			if err != nil {
@@ -205,20 +215,31 @@ func (l *link) writeLoop() {
 	}
 }
 
+// writeBatch writes one request frame. A request whose venue sends no
+// reply for it is done once written; the others wait in l.inflight.
 func (l *link) writeBatch(b batch) error {
-	id := l.s.conn.nextID.Add(1)
-	frame, err := b.encode(id)
+	c := l.s.conn
+	id := c.nextID.Add(1)
+	msg, err := b.encode(&c.market.Dialect, id, c.opts.token)
 	if err != nil {
 		b.finish(nil, err)
 		return nil
 	}
+	fl := &flight{id: id, b: b, await: b.awaits(c.grammar)}
+	if c.grammar.id < 0 && fl.await == nil {
+		if err := l.write(websocket.TextMessage, msg); err != nil {
+			b.finish(nil, errLinkClosed)
+			return err
+		}
+		b.finish(nil, nil)
+		return nil
+	}
 	// Register before writing: the reply may arrive before Write returns.
 	l.cmu.Lock()
-	l.pending[id] = b
-	l.inflight = append(l.inflight, id)
+	l.inflight = append(l.inflight, fl)
 	l.npending.Add(1)
 	l.cmu.Unlock()
-	return l.write(websocket.TextMessage, frame)
+	return l.write(websocket.TextMessage, msg)
 }
 
 func (l *link) write(typ int, p []byte) error {
@@ -265,53 +286,42 @@ func (l *link) readLoop() {
 	}
 }
 
-// handleFrame classifies one frame: a control reply, a serverShutdown notice,
-// or stream data.
+// handleFrame classifies one frame by the market's Dialect: a control frame
+// to ignore, a shutdown notice, stream data, a reply, or a bare payload of
+// the socket's only stream.
 func (l *link) handleFrame(b []byte) {
 	s := l.s
-	if !l.combined.Load() {
-		// A bare payload. Scan it only when it may be a reply (a request is in
-		// flight) or a serverShutdown notice (a tiny object).
-		if len(b) > 0 && b[0] == '[' || l.npending.Load() == 0 && (len(b) > 128 || !bytes.Contains(b, []byte("serverShutdown"))) {
-			s.deliverRaw(l, b)
-			return
-		}
-		var env envelope
-		if err := scan(b, &env); err != nil {
-			s.deliverRaw(l, b)
-			return
-		}
-		switch {
-		case env.isReply():
-			l.handleReply(&env)
-		case string(env.event) == "serverShutdown":
-			l.notifyShutdown()
-		default:
-			s.deliverRaw(l, b)
-		}
-		return
-	}
-	var env envelope
-	if err := scan(b, &env); err != nil {
-		s.emit(Event{Kind: EventError, Err: frameError(s.route, nil, b, fmt.Errorf("%w: %v", ErrMalformedFrame, err))})
+	c := s.conn
+	g := c.grammar
+	c.stats.frames.Add(1)
+	f := frame{g: g}
+	if err := f.scan(b); err != nil {
+		c.stats.malformed.Add(1)
+		s.emit(Event{Kind: EventError, Err: c.frameError(s.route, nil, b, fmt.Errorf("%w: %v", ErrMalformedFrame, err))})
 		return
 	}
 	switch {
-	case env.stream != nil && env.data != nil:
-		if string(env.stream) == "!serverShutdown" {
-			l.notifyShutdown()
+	case f.matches(g.ignore):
+		return
+	case f.matches(g.shutdown):
+		l.notifyShutdown()
+		return
+	}
+	if data := f.get(g.data); data != nil {
+		key, cut, ok := f.routeKey(l.keybuf[:0])
+		l.keybuf = key
+		if ok {
+			s.deliver(l, key, cut, data, b)
 			return
 		}
-		s.deliver(l, env.stream, env.data)
-	case env.isReply():
-		l.handleReply(&env)
-	case string(env.event) == "serverShutdown":
-		l.notifyShutdown()
-	default:
-		s.emit(Event{Kind: EventError, Err: frameError(s.route, env.stream, b, fmt.Errorf("%w: no stream and data members", ErrMalformedFrame))})
 	}
+	isErr := f.matches(g.errs)
+	if isErr || f.matches(g.ack) || f.matches(g.authOK) || g.id >= 0 && f.get(g.id) != nil && f.get(g.data) == nil {
+		l.handleReply(&f, isErr)
+		return
+	}
+	s.deliverBare(l, b)
 }
-
 func (l *link) notifyShutdown() {
 	l.shutOnce.Do(func() { close(l.shutdown) })
 }

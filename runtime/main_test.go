@@ -24,6 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func testMarket() *runtime.Market {
 	return &runtime.Market{
 		Name:      "test",
+		Dialect:   sim.Dialect,
 		Endpoints: []runtime.Endpoint{{Name: "prod", URL: "ws://127.0.0.1:1"}},
 		Limits: runtime.Limits{
 			StreamsPerConnection:     50,
@@ -235,3 +236,30 @@ type connsOf struct{ s *sim.Server }
 func conns(s *sim.Server) fmt.Stringer { return connsOf{s} }
 
 func (c connsOf) String() string { return fmt.Sprintf("%+v", c.s.Conns()) }
+
+// The simulator's own requests, sent through Conn.Call.
+
+func listSubscriptions(c *runtime.Conn, ctx context.Context, route string) ([]string, error) {
+	raw, err := c.Call(ctx, route, "LIST_SUBSCRIPTIONS")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	err = json.Unmarshal(raw, &names)
+	return names, err
+}
+
+func getCombined(c *runtime.Conn, ctx context.Context, route string) (bool, error) {
+	raw, err := c.Call(ctx, route, "GET_PROPERTY", "combined")
+	if err != nil {
+		return false, err
+	}
+	var on bool
+	err = json.Unmarshal(raw, &on)
+	return on, err
+}
+
+func setCombined(c *runtime.Conn, ctx context.Context, route string, on bool) error {
+	_, err := c.Call(ctx, route, "SET_PROPERTY", "combined", on)
+	return err
+}

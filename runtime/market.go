@@ -8,7 +8,7 @@ import "time"
 type Market struct {
 	Name      string     // schema name, e.g. "spot", "usdm"
 	Venue     string     // venue name, e.g. "binance"
-	Protocol  string     // the venue's wire protocol, e.g. "binance"
+	Dialect   Dialect    // how the venue's stream service is spoken
 	Endpoints []Endpoint // the first is the default
 	Routes    []string   // URL path routes (e.g. "public", "market"); empty when the market has none
 	Limits    Limits

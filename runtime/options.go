@@ -31,8 +31,6 @@ const (
 	// limiterMargin widens the limiter's window so that network jitter cannot
 	// squeeze more than the allowed messages into one server-side second.
 	limiterMargin = 10 // percent
-	// maxParamsPerRequest caps the stream names merged into one SUBSCRIBE.
-	maxParamsPerRequest = 200
 )
 
 // Option configures Dial.
@@ -42,6 +40,7 @@ type options struct {
 	endpoint         string
 	url              string
 	raw              bool
+	token            string
 	handlers         []func(Event)
 	backoff          Backoff
 	readTimeout      time.Duration
@@ -121,11 +120,24 @@ func WithURL(base string) Option {
 	}
 }
 
-// WithRawStreams opens one raw socket (<base>/ws) per stream instead of
-// multiplexing streams on one combined socket per route. Frames are then bare
-// payloads. ListSubscriptions and the property calls are not available.
+// WithRawStreams opens one socket per stream, named in the URL
+// (Dialect.RawPath), instead of multiplexing streams on one socket per
+// route. Call is not available. Dial fails for a venue without that form.
 func WithRawStreams() Option {
 	return func(o *options) error { o.raw = true; return nil }
+}
+
+// WithAuthToken sets the token of the venue's login message (Dialect.Auth),
+// sent first on every new connection; streams with Auth need it. The token
+// is never printed: errors and events show <redacted> in its place.
+func WithAuthToken(token string) Option {
+	return func(o *options) error {
+		if token == "" {
+			return errors.New("runtime: WithAuthToken: empty token")
+		}
+		o.token = token
+		return nil
+	}
 }
 
 // OnEvent registers a handler for lifecycle events and background errors.

@@ -28,13 +28,13 @@ type socket struct {
 	only  []byte // in raw mode, the socket's one stream
 
 	mu      sync.Mutex
-	reg     map[string]*entry // active streams
-	tomb    map[string]bool   // unsubscribed, reply not seen yet: frames are ignored
+	reg     map[string]*entry // active streams by name
+	tomb    map[string]string // unsubscribed, reply not seen yet: frames of these keys are ignored
 	links   []*link           // live links: one, or two during a replacement
 	readyCh chan struct{}     // closed while a link is ready
 	closed  bool
 
-	table   atomic.Pointer[map[string][]*Subscription]
+	table   atomic.Pointer[map[string][]*Subscription] // by routing key
 	handoff atomic.Pointer[handoff]
 
 	started  chan struct{} // closed when the first dial finished
@@ -45,7 +45,7 @@ type socket struct {
 
 // entry is one stream in a socket's registry, shared by its subscriptions.
 type entry struct {
-	name   string
+	stream *Stream // as the first subscription gave it
 	subs   []*Subscription // never modified in place: replaced on change
 	acked  chan struct{}   // closed on the first reply to its SUBSCRIBE
 	ackErr error
@@ -69,7 +69,7 @@ func newSocket(c *Conn, route, url string, limit int) *socket {
 		url:     url,
 		limit:   limit,
 		reg:     map[string]*entry{},
-		tomb:    map[string]bool{},
+		tomb:    map[string]string{},
 		readyCh: make(chan struct{}),
 		started: make(chan struct{}),
 		closing: make(chan struct{}),
@@ -92,11 +92,12 @@ func (s *socket) emit(e Event) {
 // publish rebuilds the reader's lookup table. Called with s.mu held.
 func (s *socket) publish() {
 	t := make(map[string][]*Subscription, len(s.reg)+len(s.tomb))
-	for name := range s.tomb {
-		t[name] = nil
+	for _, key := range s.tomb {
+		t[key] = nil
 	}
-	for name, e := range s.reg {
-		t[name] = e.subs
+	for _, e := range s.reg {
+		k := e.stream.key()
+		t[k] = append(t[k][:len(t[k]):len(t[k])], e.subs...)
 	}
 	s.table.Store(&t)
 }
@@ -115,15 +116,20 @@ func (s *socket) add(ctx context.Context, sub *Subscription) error {
 			s.mu.Unlock()
 			return fmt.Errorf("%w: route %q already carries %d streams, the exchange's per-connection limit (spreading streams over several connections is not implemented yet)", ErrTooManyStreams, s.route, s.limit)
 		}
-		e = &entry{name: name, acked: make(chan struct{})}
+		e = &entry{stream: &sub.stream, acked: make(chan struct{})}
 		s.reg[name] = e
 		delete(s.tomb, name)
 	}
 	e.subs = append(e.subs[:len(e.subs):len(e.subs)], sub)
 	s.publish()
 	var targets []*link
+	if s.only != nil {
+		e.ack(nil) // the URL names the stream: nothing to send
+	}
 	for _, l := range s.links {
-		if l.ready && !l.subscribed[name] {
+		if s.only != nil {
+			l.subscribed[name] = true
+		} else if l.ready && !l.subscribed[name] {
 			l.subscribed[name] = true
 			targets = append(targets, l)
 		}
@@ -131,7 +137,7 @@ func (s *socket) add(ctx context.Context, sub *Subscription) error {
 	s.mu.Unlock()
 
 	for _, l := range targets {
-		l.enqueue(&request{method: methodSubscribe, params: []any{name}, done: func(_ []byte, err error) {
+		l.enqueue(&request{op: opSubscribe, streams: []*Stream{e.stream}, done: func(_ []byte, err error) {
 			s.subscribed(l, []string{name}, err)
 		}})
 	}
@@ -210,13 +216,13 @@ func (s *socket) detach(sub *Subscription) <-chan error {
 	if len(subs) == 0 {
 		delete(s.reg, name)
 		for _, l := range s.links {
-			if l.subscribed[name] {
-				delete(l.subscribed, name)
+			if l.subscribed[name] && s.only == nil {
 				targets = append(targets, l)
 			}
+			delete(l.subscribed, name)
 		}
 		if len(targets) > 0 {
-			s.tomb[name] = true
+			s.tomb[name] = e.stream.key()
 		}
 	}
 	s.publish()
@@ -224,10 +230,10 @@ func (s *socket) detach(sub *Subscription) <-chan error {
 
 	results := make(chan error, len(targets))
 	for _, l := range targets {
-		l.enqueue(&request{method: methodUnsubscribe, params: []any{name}, done: func(_ []byte, err error) {
+		l.enqueue(&request{op: opUnsubscribe, streams: []*Stream{e.stream}, done: func(_ []byte, err error) {
 			if err == nil {
 				s.mu.Lock()
-				if s.reg[name] == nil && s.tomb[name] {
+				if _, ok := s.tomb[name]; ok && s.reg[name] == nil {
 					delete(s.tomb, name)
 					s.publish()
 				}
@@ -256,11 +262,20 @@ func (s *socket) activate(l *link) (int, error) {
 		s.mu.Unlock()
 		return 0, ErrClosed
 	}
-	var names []string
-	for name := range s.reg {
+	results := make(chan error, len(s.reg)+1)
+	n := 0
+	if c := s.conn; c.opts.token != "" && c.market.Dialect.Auth != "" {
+		// First in the queue, so that it goes out before any subscribe.
+		l.enqueue(&request{op: opAuth, done: func(_ []byte, err error) { results <- err }})
+		n++
+	}
+	var streams []*Stream
+	for name, e := range s.reg {
 		if !l.subscribed[name] {
 			l.subscribed[name] = true
-			names = append(names, name)
+			if s.only == nil { // else the URL names the stream
+				streams = append(streams, e.stream)
+			}
 		}
 	}
 	l.ready = true
@@ -270,18 +285,17 @@ func (s *socket) activate(l *link) (int, error) {
 	}
 	s.mu.Unlock()
 
-	results := make(chan error, (len(names)+maxParamsPerRequest-1)/maxParamsPerRequest)
-	n := 0
-	for len(names) > 0 {
-		k := min(len(names), maxParamsPerRequest)
-		part := names[:k:k]
-		names = names[k:]
-		params := make([]any, len(part))
-		for i, name := range part {
-			params[i] = name
+	per := max(s.conn.market.Dialect.Batch, 1)
+	for len(streams) > 0 {
+		k := min(len(streams), per)
+		part := streams[:k:k]
+		streams = streams[k:]
+		names := make([]string, len(part))
+		for i, st := range part {
+			names[i] = st.Name
 		}
-		l.enqueue(&request{method: methodSubscribe, params: params, done: func(_ []byte, err error) {
-			s.subscribed(l, part, err)
+		l.enqueue(&request{op: opSubscribe, streams: part, done: func(_ []byte, err error) {
+			s.subscribed(l, names, err)
 			results <- err
 		}})
 		n++

@@ -11,8 +11,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/runtime"
 )
+
+// Dialect is the dialect the Server speaks: the binance venue's, from the
+// schema (every Binance market has the same one). Test markets use it.
+var Dialect = spot.Market.Dialect
 
 // Option configures a Server.
 type Option func(*Server)

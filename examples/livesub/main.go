@@ -35,11 +35,12 @@ func main() {
 				}
 				active = active[1:]
 			}
-			list, err := c.ListSubscriptions(ctx, "")
+			// Ask the exchange what this connection carries.
+			list, err := c.Call(ctx, "", "LIST_SUBSCRIPTIONS")
 			if err != nil {
 				return err
 			}
-			fmt.Printf("subscribed: %v  events so far: %d\n", list, received.Load())
+			fmt.Printf("subscribed: %s  events so far: %d\n", list, received.Load())
 			select {
 			case <-ctx.Done():
 				return nil

@@ -16,6 +16,26 @@ import (
 // Market describes the coinm market: its endpoints (the first is the default) and the limits the
 // exchange enforces.
 var Market = runtime.Market{
+	Dialect: runtime.Dialect{
+		Batch:   200,
+		Data:    "data",
+		Errors:  []runtime.Match{{Member: "error"}, {Member: "msg"}},
+		Key:     [][]string{{"stream"}},
+		Path:    "/stream",
+		RawPath: "/ws/{stream}",
+		ReplyID: "id",
+		Request: "{\"method\":\"{method}\",\"params\":{params},\"id\":{id}}",
+		Result:  "result",
+		Shutdown: []runtime.Match{{
+			Member: "e",
+			Value:  "serverShutdown",
+		}, {
+			Member: "stream",
+			Value:  "!serverShutdown",
+		}},
+		Subscribe:   []string{"{\"method\":\"SUBSCRIBE\",\"params\":[{streams}],\"id\":{id}}"},
+		Unsubscribe: []string{"{\"method\":\"UNSUBSCRIBE\",\"params\":[{streams}],\"id\":{id}}"},
+	},
 	Endpoints: []runtime.Endpoint{{
 		Name: "production",
 		URL:  "wss://dstream.binance.com",
@@ -30,8 +50,7 @@ var Market = runtime.Market{
 		PongDeadline:             10 * time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name:     "coinm",
-	Protocol: "binance",
+	Name: "coinm",
 	UserStream: &runtime.UserStream{
 		KeepAlive:     30 * time.Minute,
 		ListenKeyPath: "/dapi/v1/listenKey",
@@ -69,4 +88,7 @@ type StreamParams interface {
 	Kind() string
 	// NewPayload returns a new, empty value of the stream's payload type.
 	NewPayload() Payload
+	// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+	// decoder.
+	Stream() runtime.Stream
 }

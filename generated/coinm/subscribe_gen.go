@@ -5,6 +5,7 @@ package coinm
 import (
 	"context"
 	"github.com/marketwire/marketwire/runtime"
+	"strings"
 )
 
 // decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
@@ -16,6 +17,16 @@ func decodeAggTradeEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AggTradeParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeAggTradeEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
 // AggTradeEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -23,12 +34,7 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeAggTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*AggTradeEvent))
 	}, opts...)
 }
@@ -42,6 +48,19 @@ func decodeIndexPriceEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p IndexPriceParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeIndexPriceEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"pair":  strings.ToLower(p.Pair),
+			"speed": string(p.Speed),
+		},
+	}
+}
+
 // SubscribeIndexPrice subscribes c to the indexPrice stream (<pair>@indexPrice[@<speed>]) and calls
 // fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -49,12 +68,7 @@ func SubscribeIndexPrice(ctx context.Context, c *runtime.Conn, p IndexPriceParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeIndexPriceEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*IndexPriceEvent))
 	}, opts...)
 }
@@ -68,6 +82,19 @@ func decodeMarkPriceEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MarkPriceParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMarkPriceEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeMarkPrice subscribes c to the markPrice stream (<symbol>@markPrice[@<speed>]) and calls
 // fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -75,12 +102,7 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMarkPriceEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MarkPriceEvent))
 	}, opts...)
 }
@@ -94,6 +116,19 @@ func decodeMarkPriceEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p PairMarkPricesParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMarkPriceEvents,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"pair":  strings.ToLower(p.Pair),
+			"speed": string(p.Speed),
+		},
+	}
+}
+
 // SubscribePairMarkPrices subscribes c to the pairMarkPrices stream (<pair>@markPrice[@<speed>])
 // and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. p
 // is validated before anything is sent.
@@ -101,12 +136,7 @@ func SubscribePairMarkPrices(ctx context.Context, c *runtime.Conn, p PairMarkPri
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMarkPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MarkPriceEvents))
 	}, opts...)
 }
@@ -120,6 +150,19 @@ func decodeKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p KlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeKlineEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"symbol":   strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
 // each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -127,12 +170,7 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*KlineEvent))
 	}, opts...)
 }
@@ -146,6 +184,20 @@ func decodeContinuousKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ContinuousKlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeContinuousKlineEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"contractType": string(p.ContractType),
+			"interval":     string(p.Interval),
+			"pair":         strings.ToLower(p.Pair),
+		},
+	}
+}
+
 // SubscribeContinuousKline subscribes c to the continuousKline stream
 // (<pair>_<contractType>@continuousKline_<interval>) and calls fn with each ContinuousKlineEvent,
 // in the order received, on the subscription's goroutine. p is validated before anything is sent.
@@ -153,12 +205,7 @@ func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p Continuous
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeContinuousKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ContinuousKlineEvent))
 	}, opts...)
 }
@@ -172,6 +219,19 @@ func decodeIndexPriceKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p IndexPriceKlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeIndexPriceKlineEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"pair":     strings.ToLower(p.Pair),
+		},
+	}
+}
+
 // SubscribeIndexPriceKline subscribes c to the indexPriceKline stream
 // (<pair>@indexPriceKline_<interval>) and calls fn with each IndexPriceKlineEvent, in the order
 // received, on the subscription's goroutine. p is validated before anything is sent.
@@ -179,12 +239,7 @@ func SubscribeIndexPriceKline(ctx context.Context, c *runtime.Conn, p IndexPrice
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeIndexPriceKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*IndexPriceKlineEvent))
 	}, opts...)
 }
@@ -198,6 +253,19 @@ func decodeMarkPriceKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MarkPriceKlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMarkPriceKlineEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"symbol":   strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeMarkPriceKline subscribes c to the markPriceKline stream
 // (<symbol>@markPriceKline_<interval>) and calls fn with each MarkPriceKlineEvent, in the order
 // received, on the subscription's goroutine. p is validated before anything is sent.
@@ -205,12 +273,7 @@ func SubscribeMarkPriceKline(ctx context.Context, c *runtime.Conn, p MarkPriceKl
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMarkPriceKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MarkPriceKlineEvent))
 	}, opts...)
 }
@@ -224,6 +287,16 @@ func decodeMiniTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MiniTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMiniTickerEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
 // each MiniTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -231,12 +304,7 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MiniTickerEvent))
 	}, opts...)
 }
@@ -250,6 +318,15 @@ func decodeMiniTickerEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllMiniTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMiniTickerEvents,
+		Name:   p.StreamName(),
+	}
+}
+
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
 // with each MiniTickerEvents, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -257,12 +334,7 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MiniTickerEvents))
 	}, opts...)
 }
@@ -276,6 +348,16 @@ func decodeTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTickerEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
 // TickerEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -283,12 +365,7 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TickerEvent))
 	}, opts...)
 }
@@ -302,6 +379,15 @@ func decodeTickerEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTickerEvents,
+		Name:   p.StreamName(),
+	}
+}
+
 // SubscribeAllTickers subscribes c to the allTickers stream (!ticker@arr) and calls fn with each
 // TickerEvents, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -309,12 +395,7 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TickerEvents))
 	}, opts...)
 }
@@ -328,6 +409,16 @@ func decodeBookTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p BookTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeBookTickerEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
 // each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -335,14 +426,18 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*BookTickerEvent))
 	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllBookTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeBookTickerEvent,
+		Name:   p.StreamName(),
+	}
 }
 
 // SubscribeAllBookTickers subscribes c to the allBookTickers stream (!bookTicker) and calls fn with
@@ -352,12 +447,7 @@ func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTick
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*BookTickerEvent))
 	}, opts...)
 }
@@ -371,6 +461,16 @@ func decodeForceOrderEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ForceOrderParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeForceOrderEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeForceOrder subscribes c to the forceOrder stream (<symbol>@forceOrder) and calls fn with
 // each ForceOrderEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -378,14 +478,18 @@ func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ForceOrderEvent))
 	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllForceOrdersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeForceOrderEvent,
+		Name:   p.StreamName(),
+	}
 }
 
 // SubscribeAllForceOrders subscribes c to the allForceOrders stream (!forceOrder@arr) and calls fn
@@ -395,12 +499,7 @@ func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrd
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ForceOrderEvent))
 	}, opts...)
 }
@@ -414,6 +513,20 @@ func decodeDepthUpdateEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p PartialDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeDepthUpdateEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"levels": string(p.Levels),
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
 // p is validated before anything is sent.
@@ -421,14 +534,22 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*DepthUpdateEvent))
 	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p DiffDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeDepthUpdateEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
@@ -438,12 +559,7 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*DepthUpdateEvent))
 	}, opts...)
 }
@@ -457,6 +573,15 @@ func decodeContractInfoEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ContractInfoParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeContractInfoEvent,
+		Name:   p.StreamName(),
+	}
+}
+
 // SubscribeContractInfo subscribes c to the contractInfo stream (!contractInfo) and calls fn with
 // each ContractInfoEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -464,12 +589,7 @@ func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeContractInfoEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ContractInfoEvent))
 	}, opts...)
 }
@@ -481,18 +601,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: func(data []byte) (any, error) {
-			v := p.NewPayload()
-			if err := v.UnmarshalJSON(data); err != nil {
-				return nil, err
-			}
-			return v, nil
-		},
-		Name:  p.StreamName(),
-		Route: p.Route(),
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

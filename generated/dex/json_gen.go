@@ -1271,6 +1271,74 @@ func (v *BlockHeightEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// UnmarshalJSON decodes the wire JSON of AccountEvents. Strings and decimals in v share one copy of
+// data.
+func (v *AccountEvents) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	*v, err = wire.DecodeArrayOrOne(&d, (*v)[:0], (*AccountEvent).decodeJSON)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("dex", "outboundAccountInfo", "", err)
+	}
+	return nil
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v AccountEvents) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON array to dst.
+func (v *AccountEvents) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '[')
+	for i := range *v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = (*v)[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	return dst
+}
+
+// UnmarshalJSON decodes the wire JSON of ExecutionReportEvents. Strings and decimals in v share one
+// copy of data.
+func (v *ExecutionReportEvents) UnmarshalJSON(data []byte) error {
+	var d wire.Decoder
+	d.Reset(data)
+	var err error
+	*v, err = wire.DecodeArray(&d, (*v)[:0], (*ExecutionReportEvent).decodeJSON)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return wire.NewFieldError("dex", "executionReport", "", err)
+	}
+	return nil
+}
+
+// MarshalJSON returns the wire JSON of v.
+func (v ExecutionReportEvents) MarshalJSON() ([]byte, error) {
+	return v.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the wire JSON array to dst.
+func (v *ExecutionReportEvents) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '[')
+	for i := range *v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = (*v)[i].AppendJSON(dst)
+	}
+	dst = append(dst, ']')
+	return dst
+}
+
 // UnmarshalJSON decodes the wire JSON of TradeEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {

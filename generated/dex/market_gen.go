@@ -2,17 +2,13 @@
 
 // Package dex holds the typed bindings for the dex market of binance_dex. Binance DEX streams (shut
 // down 2024-12-03; recorded data only): trades, depth, klines, tickers, block height and the
-// personal stream of an address. Every frame is {"stream":<topic>,"data":...} with the topic
-// (trades, kline_1m, accounts, orders, transfers), not the full stream name, in stream. The
-// personal stream <address> carries three topics: accounts (AccountEvent) and transfers
-// (TransferEvent) decode with DecodePersonal; an orders frame holds an array of
-// ExecutionReportEvent (executionReport), each element decoded with DecodeOrders, and the runtime
-// routes frames by topic.
+// accounts, orders and transfers of an address. Every frame is {"stream":<topic>,"data":...} with
+// the topic (trades, kline_1m, accounts, ...), not the stream name, in stream; the runtime routes
+// it by topic and the payload's symbol. The DEX's own name for the personal stream of an address is
+// <address>, carrying all three personal topics; marketwire names each topic, because each is
+// subscribed on its own.
 //
 // It is generated from schema/streams.yaml by marketwire/gen; edit the schema, not this package.
-//
-// The runtime does not speak the dex protocol yet, so this package has no Subscribe helpers; decode
-// frames with Decode and the Decode<Group> functions.
 package dex
 
 import (
@@ -23,6 +19,15 @@ import (
 // Market describes the dex market: its endpoints (the first is the default) and the limits the
 // exchange enforces.
 var Market = runtime.Market{
+	Dialect: runtime.Dialect{
+		Data:           "data",
+		KeepAlive:      "{\"method\":\"keepAlive\"}",
+		KeepAliveEvery: 25 * time.Minute,
+		Key:            [][]string{{"stream"}, {"data.s", "data.symbol", "data.0.s"}},
+		Path:           "/ws",
+		Subscribe:      []string{"{\"method\":\"subscribe\",\"topic\":\"{topic}\",\"address\":\"{address}\"}", "{\"method\":\"subscribe\",\"topic\":\"{topic}\",\"symbols\":[\"{symbol}\"]}"},
+		Unsubscribe:    []string{"{\"method\":\"unsubscribe\",\"topic\":\"{topic}\",\"symbols\":[\"{symbol}\"]}", "{\"method\":\"unsubscribe\",\"topic\":\"{topic}\"}"},
+	},
 	Endpoints: []runtime.Endpoint{{
 		Name: "production",
 		URL:  "wss://dex.binance.org/api/",
@@ -31,15 +36,14 @@ var Market = runtime.Market{
 		URL:  "wss://testnet-dex.binance.org/api/",
 	}},
 	Limits: runtime.Limits{
-		ConnectionLifetime:       30 * time.Minute,
+		ConnectionLifetime:       time.Duration(int64(0)),
 		ControlMessagesPerSecond: 5,
 		PingInterval:             30 * time.Second,
 		PongDeadline:             time.Duration(int64(0)),
 		StreamsPerConnection:     100,
 	},
-	Name:     "dex",
-	Protocol: "dex",
-	Venue:    "binance_dex",
+	Name:  "dex",
+	Venue: "binance_dex",
 }
 
 // Payload is a decoded message of one of this market's streams: a pointer to an event type, or to a
@@ -63,4 +67,7 @@ type StreamParams interface {
 	Kind() string
 	// NewPayload returns a new, empty value of the stream's payload type.
 	NewPayload() Payload
+	// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+	// decoder.
+	Stream() runtime.Stream
 }

@@ -7,29 +7,29 @@ import (
 	"regexp"
 )
 
-// AccountParams selects the account stream. Personal stream of one address: accounts, orders and
-// transfers topics on one stream. The payload type is the accounts form; decode by topic with
-// DecodePersonal (accounts, transfers) and DecodeOrders (each element of an orders array).
+// AccountsParams selects the accounts stream. Balances of one address after each change (the
+// accounts topic). The docs show data as an array of events, the live captures as one object: both
+// decode, as an array.
 //
-// Stream name: <address>. Payload: AccountEvent.
+// Stream name: <address>@accounts. Payload: AccountEvents.
 //
-// Source: schema/streams.yaml, market dex, stream account.
-type AccountParams struct {
+// Source: schema/streams.yaml, market dex, stream accounts.
+type AccountsParams struct {
 	// Bech32 address, bnb1... on mainnet or tbnb1... on testnet.
 	Address string
 }
 
 // Validate reports the first invalid parameter, naming it and the values it allows.
-func (p AccountParams) Validate() error {
+func (p AccountsParams) Validate() error {
 	if p.Address == "" {
 		return &wire.ParamError{
 			Err:    wire.ErrRequired,
 			Market: "dex",
 			Param:  "address",
-			Stream: "account",
+			Stream: "accounts",
 		}
 	}
-	if !accountAddressPattern.MatchString(p.Address) {
+	if !accountsAddressPattern.MatchString(p.Address) {
 		return &wire.ParamError{
 			Err: &wire.PatternError{
 				Pattern: "^t?bnb1[0-9a-z]+$",
@@ -37,7 +37,7 @@ func (p AccountParams) Validate() error {
 			},
 			Market: "dex",
 			Param:  "address",
-			Stream: "account",
+			Stream: "accounts",
 		}
 	}
 	return nil
@@ -45,42 +45,190 @@ func (p AccountParams) Validate() error {
 
 // StreamName returns the wire stream name. It does not validate; call Validate first (the Subscribe
 // helpers do).
-func (p AccountParams) StreamName() string {
-	return p.Address
+func (p AccountsParams) StreamName() string {
+	return p.Address + "@accounts"
 }
 
 // Route returns the URL route the stream is served on, or "" when the market has no routes.
-func (AccountParams) Route() string {
+func (AccountsParams) Route() string {
 	return ""
 }
 
 // Kind returns the stream's schema name.
-func (AccountParams) Kind() string {
-	return "account"
+func (AccountsParams) Kind() string {
+	return "accounts"
 }
 
-// NewPayload returns a new, empty AccountEvent.
-func (AccountParams) NewPayload() Payload {
-	return new(AccountEvent)
+// NewPayload returns a new, empty AccountEvents.
+func (AccountsParams) NewPayload() Payload {
+	return new(AccountEvents)
 }
 
-var accountTemplate = wire.MustTemplate("<address>")
+var accountsTemplate = wire.MustTemplate("<address>@accounts")
 
-func parseAccount(name string) (StreamParams, bool) {
-	v, ok := accountTemplate.Match(name, func(param, value string) bool {
+func parseAccounts(name string) (StreamParams, bool) {
+	v, ok := accountsTemplate.Match(name, func(param, value string) bool {
 		switch param {
 		case "address":
-			return accountAddressPattern.MatchString(value)
+			return accountsAddressPattern.MatchString(value)
 		}
 		return true
 	})
 	if !ok {
 		return nil, false
 	}
-	return AccountParams{Address: v[0]}, true
+	return AccountsParams{Address: v[0]}, true
 }
 
-var accountAddressPattern = regexp.MustCompile("^t?bnb1[0-9a-z]+$")
+var accountsAddressPattern = regexp.MustCompile("^t?bnb1[0-9a-z]+$")
+
+// OrdersParams selects the orders stream. Order updates of one address (the orders topic), as one
+// array per block.
+//
+// Stream name: <address>@orders. Payload: ExecutionReportEvents.
+//
+// Source: schema/streams.yaml, market dex, stream orders.
+type OrdersParams struct {
+	// Bech32 address, bnb1... on mainnet or tbnb1... on testnet.
+	Address string
+}
+
+// Validate reports the first invalid parameter, naming it and the values it allows.
+func (p OrdersParams) Validate() error {
+	if p.Address == "" {
+		return &wire.ParamError{
+			Err:    wire.ErrRequired,
+			Market: "dex",
+			Param:  "address",
+			Stream: "orders",
+		}
+	}
+	if !ordersAddressPattern.MatchString(p.Address) {
+		return &wire.ParamError{
+			Err: &wire.PatternError{
+				Pattern: "^t?bnb1[0-9a-z]+$",
+				Value:   p.Address,
+			},
+			Market: "dex",
+			Param:  "address",
+			Stream: "orders",
+		}
+	}
+	return nil
+}
+
+// StreamName returns the wire stream name. It does not validate; call Validate first (the Subscribe
+// helpers do).
+func (p OrdersParams) StreamName() string {
+	return p.Address + "@orders"
+}
+
+// Route returns the URL route the stream is served on, or "" when the market has no routes.
+func (OrdersParams) Route() string {
+	return ""
+}
+
+// Kind returns the stream's schema name.
+func (OrdersParams) Kind() string {
+	return "orders"
+}
+
+// NewPayload returns a new, empty ExecutionReportEvents.
+func (OrdersParams) NewPayload() Payload {
+	return new(ExecutionReportEvents)
+}
+
+var ordersTemplate = wire.MustTemplate("<address>@orders")
+
+func parseOrders(name string) (StreamParams, bool) {
+	v, ok := ordersTemplate.Match(name, func(param, value string) bool {
+		switch param {
+		case "address":
+			return ordersAddressPattern.MatchString(value)
+		}
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	return OrdersParams{Address: v[0]}, true
+}
+
+var ordersAddressPattern = regexp.MustCompile("^t?bnb1[0-9a-z]+$")
+
+// TransfersParams selects the transfers stream. Transfers from or to one address (the transfers
+// topic).
+//
+// Stream name: <address>@transfers. Payload: TransferEvent.
+//
+// Source: schema/streams.yaml, market dex, stream transfers.
+type TransfersParams struct {
+	// Bech32 address, bnb1... on mainnet or tbnb1... on testnet.
+	Address string
+}
+
+// Validate reports the first invalid parameter, naming it and the values it allows.
+func (p TransfersParams) Validate() error {
+	if p.Address == "" {
+		return &wire.ParamError{
+			Err:    wire.ErrRequired,
+			Market: "dex",
+			Param:  "address",
+			Stream: "transfers",
+		}
+	}
+	if !transfersAddressPattern.MatchString(p.Address) {
+		return &wire.ParamError{
+			Err: &wire.PatternError{
+				Pattern: "^t?bnb1[0-9a-z]+$",
+				Value:   p.Address,
+			},
+			Market: "dex",
+			Param:  "address",
+			Stream: "transfers",
+		}
+	}
+	return nil
+}
+
+// StreamName returns the wire stream name. It does not validate; call Validate first (the Subscribe
+// helpers do).
+func (p TransfersParams) StreamName() string {
+	return p.Address + "@transfers"
+}
+
+// Route returns the URL route the stream is served on, or "" when the market has no routes.
+func (TransfersParams) Route() string {
+	return ""
+}
+
+// Kind returns the stream's schema name.
+func (TransfersParams) Kind() string {
+	return "transfers"
+}
+
+// NewPayload returns a new, empty TransferEvent.
+func (TransfersParams) NewPayload() Payload {
+	return new(TransferEvent)
+}
+
+var transfersTemplate = wire.MustTemplate("<address>@transfers")
+
+func parseTransfers(name string) (StreamParams, bool) {
+	v, ok := transfersTemplate.Match(name, func(param, value string) bool {
+		switch param {
+		case "address":
+			return transfersAddressPattern.MatchString(value)
+		}
+		return true
+	})
+	if !ok {
+		return nil, false
+	}
+	return TransfersParams{Address: v[0]}, true
+}
+
+var transfersAddressPattern = regexp.MustCompile("^t?bnb1[0-9a-z]+$")
 
 // TradesParams selects the trades stream. Trades of one symbol, as one array per push.
 //
@@ -679,7 +827,7 @@ func parseBlockHeight(name string) (StreamParams, bool) {
 }
 
 // parsers holds one parser per stream, in schema order; the first match wins.
-var parsers = []func(string) (StreamParams, bool){parseAccount, parseTrades, parseMarketDiff, parseMarketDepth, parseKline, parseTicker, parseAllTickers, parseMiniTicker, parseAllMiniTickers, parseBlockHeight}
+var parsers = []func(string) (StreamParams, bool){parseAccounts, parseOrders, parseTransfers, parseTrades, parseMarketDiff, parseMarketDepth, parseKline, parseTicker, parseAllTickers, parseMiniTicker, parseAllMiniTickers, parseBlockHeight}
 
 // ParseStream parses a wire stream name, as found in a combined-stream envelope, into the
 // parameters of the stream it names. Symbols come back upper-case.
@@ -704,62 +852,6 @@ func Decode(stream string, data []byte) (Payload, error) {
 	}
 	v := p.NewPayload()
 	if err := v.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// DecodePersonal decodes one event of the personal group (Object events of the personal stream
-// <address>: the accounts and transfers topics (orders frames hold arrays; see DecodeOrders)),
-// choosing its type by the "e" key. A kind the schema does not know comes back as a
-// *wire.UnknownEvent holding the raw payload, not as an error.
-func DecodePersonal(data []byte) (Payload, error) {
-	kind, found, err := wire.LookupString(data, "e")
-	if err != nil {
-		return nil, wire.NewFieldError("dex", "personal", "e", err)
-	}
-	payload := data
-	var v Payload
-	if !found {
-		return nil, wire.NewFieldError("dex", "personal", "e", wire.ErrMissing)
-	} else {
-		switch kind {
-		case "outboundAccountInfo":
-			v = new(AccountEvent)
-		case "outboundTransferInfo":
-			v = new(TransferEvent)
-		default:
-			return wire.NewUnknownEvent(kind, payload), nil
-		}
-	}
-	if err := v.UnmarshalJSON(payload); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// DecodeOrders decodes one event of the orders group (One element of an orders frame of the
-// personal stream; the frame's data is an array of executionReport events, each decoded alone),
-// choosing its type by the "e" key. A kind the schema does not know comes back as a
-// *wire.UnknownEvent holding the raw payload, not as an error.
-func DecodeOrders(data []byte) (Payload, error) {
-	kind, found, err := wire.LookupString(data, "e")
-	if err != nil {
-		return nil, wire.NewFieldError("dex", "orders", "e", err)
-	}
-	payload := data
-	var v Payload
-	if !found {
-		return nil, wire.NewFieldError("dex", "orders", "e", wire.ErrMissing)
-	} else {
-		switch kind {
-		case "executionReport":
-			v = new(ExecutionReportEvent)
-		default:
-			return wire.NewUnknownEvent(kind, payload), nil
-		}
-	}
-	if err := v.UnmarshalJSON(payload); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -17,7 +17,7 @@ type PriceLevel struct {
 	Quantity wire.Decimal
 }
 
-// AccountEvent is the payload of the account stream. Personal stream, accounts topic: the balances
+// AccountEvent is the payload of the accounts stream. Personal stream, accounts topic: the balances
 // of the address. The docs show the frame's data as an array of these, live captures as one object.
 //
 // Source: schema/streams.yaml, market dex, type AccountEvent.
@@ -45,8 +45,8 @@ type AccountBalance struct {
 	Locked wire.Decimal
 }
 
-// TransferEvent is the outboundTransferInfo event. Personal stream, transfers topic: a transfer
-// sent from the address.
+// TransferEvent is the payload of the transfers stream. Personal stream, transfers topic: a
+// transfer sent from the address.
 //
 // Source: schema/streams.yaml, market dex, type TransferEvent.
 type TransferEvent struct {
@@ -84,8 +84,8 @@ type Coin struct {
 	Amount wire.Decimal
 }
 
-// ExecutionReportEvent is the executionReport event. Personal stream, orders topic: one order
-// update; an orders frame holds an array of these.
+// ExecutionReportEvent is the payload of the orders stream. Personal stream, orders topic: one
+// order update; an orders frame holds an array of these.
 //
 // Source: schema/streams.yaml, market dex, type ExecutionReportEvent.
 type ExecutionReportEvent struct {
@@ -333,6 +333,13 @@ type BlockHeightEvent struct {
 	// Block height. Wire key "h".
 	Height int64
 }
+
+// AccountEvents is the payload of streams that deliver AccountEvent values as one JSON array.
+type AccountEvents []AccountEvent
+
+// ExecutionReportEvents is the payload of streams that deliver ExecutionReportEvent values as one
+// JSON array.
+type ExecutionReportEvents []ExecutionReportEvent
 
 // TradeEvents is the payload of streams that deliver TradeEvent values as one JSON array.
 type TradeEvents []TradeEvent

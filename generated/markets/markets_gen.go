@@ -55,15 +55,8 @@ var All = map[string]Market{
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return dex.Decode(stream, data)
 		},
-		Dispatch: map[string]func([]byte) (Payload, error){
-			"orders": func(data []byte) (Payload, error) {
-				return dex.DecodeOrders(data)
-			},
-			"personal": func(data []byte) (Payload, error) {
-				return dex.DecodePersonal(data)
-			},
-		},
-		Info: &dex.Market,
+		Dispatch: map[string]func([]byte) (Payload, error){},
+		Info:     &dex.Market,
 		ParseStream: func(name string) (Stream, error) {
 			return dex.ParseStream(name)
 		},

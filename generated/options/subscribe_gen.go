@@ -5,6 +5,7 @@ package options
 import (
 	"context"
 	"github.com/marketwire/marketwire/runtime"
+	"strings"
 )
 
 // decodeTradeEvent is the runtime.Decoder of TradeEvent payloads.
@@ -16,6 +17,17 @@ func decodeTradeEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TradeParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTradeEvent,
+		Name:   p.StreamName(),
+		Route:  "public",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeTrade subscribes c to the trade stream (<symbol>@optionTrade) and calls fn with each
 // TradeEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -23,12 +35,7 @@ func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TradeEvent))
 	}, opts...)
 }
@@ -42,6 +49,20 @@ func decodeTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTickerEvent,
+		Name:   p.StreamName(),
+		Route:  "public",
+		Vars: map[string]string{
+			"expirationDate": p.ExpirationDate,
+			"symbol":         strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@optionTicker[@<expirationDate>]) and
 // calls fn with each TickerEvent, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -49,12 +70,7 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TickerEvent))
 	}, opts...)
 }
@@ -68,6 +84,17 @@ func decodeBookTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p BookTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeBookTickerEvent,
+		Name:   p.StreamName(),
+		Route:  "public",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
 // each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -75,12 +102,7 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*BookTickerEvent))
 	}, opts...)
 }
@@ -94,6 +116,21 @@ func decodeDepthUpdateEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p PartialDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeDepthUpdateEvent,
+		Name:   p.StreamName(),
+		Route:  "public",
+		Vars: map[string]string{
+			"levels": string(p.Levels),
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>@<speed>)
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
 // p is validated before anything is sent.
@@ -101,14 +138,23 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(*DepthUpdateEvent))
+	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p DiffDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Vars: map[string]string{
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
 	}
-	return c.Subscribe(ctx, s, func(v any) {
-		fn(v.(*DepthUpdateEvent))
-	}, opts...)
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth@<speed>) and calls fn
@@ -118,12 +164,7 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*DepthUpdateEvent))
 	}, opts...)
 }
@@ -137,6 +178,20 @@ func decodeKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p KlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeKlineEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"symbol":   strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
 // each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -144,12 +199,7 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*KlineEvent))
 	}, opts...)
 }
@@ -163,6 +213,17 @@ func decodeMarkPriceEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MarkPriceParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMarkPriceEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"underlying": strings.ToLower(p.Underlying)},
+	}
+}
+
 // SubscribeMarkPrice subscribes c to the markPrice stream (<underlying>@optionMarkPrice) and calls
 // fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -170,12 +231,7 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMarkPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MarkPriceEvents))
 	}, opts...)
 }
@@ -189,6 +245,20 @@ func decodeOpenInterestEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p OpenInterestParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeOpenInterestEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars: map[string]string{
+			"expirationDate": p.ExpirationDate,
+			"underlying":     strings.ToLower(p.Underlying),
+		},
+	}
+}
+
 // SubscribeOpenInterest subscribes c to the openInterest stream
 // (<underlying>@openInterest@<expirationDate>) and calls fn with each OpenInterestEvents, in the
 // order received, on the subscription's goroutine. p is validated before anything is sent.
@@ -196,12 +266,7 @@ func SubscribeOpenInterest(ctx context.Context, c *runtime.Conn, p OpenInterestP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeOpenInterestEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*OpenInterestEvents))
 	}, opts...)
 }
@@ -215,6 +280,16 @@ func decodeNewSymbolEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p NewSymbolParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeNewSymbolEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeNewSymbol subscribes c to the newSymbol stream (!optionSymbol) and calls fn with each
 // NewSymbolEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -222,12 +297,7 @@ func SubscribeNewSymbol(ctx context.Context, c *runtime.Conn, p NewSymbolParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeNewSymbolEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*NewSymbolEvent))
 	}, opts...)
 }
@@ -241,6 +311,16 @@ func decodeIndexPriceEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p IndexPricesParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeIndexPriceEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeIndexPrices subscribes c to the indexPrices stream (!index@arr) and calls fn with each
 // IndexPriceEvents, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -248,12 +328,7 @@ func SubscribeIndexPrices(ctx context.Context, c *runtime.Conn, p IndexPricesPar
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeIndexPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*IndexPriceEvents))
 	}, opts...)
 }
@@ -265,18 +340,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: func(data []byte) (any, error) {
-			v := p.NewPayload()
-			if err := v.UnmarshalJSON(data); err != nil {
-				return nil, err
-			}
-			return v, nil
-		},
-		Name:  p.StreamName(),
-		Route: p.Route(),
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -14,6 +14,26 @@ import (
 // Market describes the spot market: its endpoints (the first is the default) and the limits the
 // exchange enforces.
 var Market = runtime.Market{
+	Dialect: runtime.Dialect{
+		Batch:   200,
+		Data:    "data",
+		Errors:  []runtime.Match{{Member: "error"}, {Member: "msg"}},
+		Key:     [][]string{{"stream"}},
+		Path:    "/stream",
+		RawPath: "/ws/{stream}",
+		ReplyID: "id",
+		Request: "{\"method\":\"{method}\",\"params\":{params},\"id\":{id}}",
+		Result:  "result",
+		Shutdown: []runtime.Match{{
+			Member: "e",
+			Value:  "serverShutdown",
+		}, {
+			Member: "stream",
+			Value:  "!serverShutdown",
+		}},
+		Subscribe:   []string{"{\"method\":\"SUBSCRIBE\",\"params\":[{streams}],\"id\":{id}}"},
+		Unsubscribe: []string{"{\"method\":\"UNSUBSCRIBE\",\"params\":[{streams}],\"id\":{id}}"},
+	},
 	Endpoints: []runtime.Endpoint{{
 		Name: "production",
 		URL:  "wss://stream.binance.com:9443",
@@ -34,8 +54,7 @@ var Market = runtime.Market{
 		PongDeadline:             time.Minute,
 		StreamsPerConnection:     1024,
 	},
-	Name:     "spot",
-	Protocol: "binance",
+	Name: "spot",
 	UserStream: &runtime.UserStream{
 		ListenKeyPath: "",
 		Route:         "",
@@ -74,4 +93,7 @@ type StreamParams interface {
 	Kind() string
 	// NewPayload returns a new, empty value of the stream's payload type.
 	NewPayload() Payload
+	// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+	// decoder.
+	Stream() runtime.Stream
 }

@@ -382,8 +382,7 @@ func (p KlineTimezoneParams) StreamName() string {
 	if timezone == "" {
 		timezone = "+08:00"
 	}
-	name := strings.ToLower(p.Symbol) + "@kline_" + string(p.Interval) + "@" + string(timezone)
-	return name
+	return strings.ToLower(p.Symbol) + "@kline_" + string(p.Interval) + "@" + string(timezone)
 }
 
 // Route returns the URL route the stream is served on, or "" when the market has no routes.

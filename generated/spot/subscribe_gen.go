@@ -5,6 +5,7 @@ package spot
 import (
 	"context"
 	"github.com/marketwire/marketwire/runtime"
+	"strings"
 )
 
 // decodeReferencePriceEvent is the runtime.Decoder of ReferencePriceEvent payloads.
@@ -16,6 +17,16 @@ func decodeReferencePriceEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ReferencePriceParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeReferencePriceEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeReferencePrice subscribes c to the referencePrice stream (<symbol>@referencePrice) and
 // calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine. p
 // is validated before anything is sent.
@@ -23,12 +34,7 @@ func SubscribeReferencePrice(ctx context.Context, c *runtime.Conn, p ReferencePr
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeReferencePriceEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ReferencePriceEvent))
 	}, opts...)
 }
@@ -42,6 +48,16 @@ func decodeAggTradeEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AggTradeParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeAggTradeEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
 // AggTradeEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -49,12 +65,7 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeAggTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*AggTradeEvent))
 	}, opts...)
 }
@@ -68,6 +79,16 @@ func decodeTradeEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TradeParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTradeEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeTrade subscribes c to the trade stream (<symbol>@trade) and calls fn with each
 // TradeEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -75,12 +96,7 @@ func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TradeEvent))
 	}, opts...)
 }
@@ -94,6 +110,16 @@ func decodeBlockTradeEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p BlockTradeParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeBlockTradeEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeBlockTrade subscribes c to the blockTrade stream (<symbol>@blockTrade) and calls fn with
 // each BlockTradeEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -101,12 +127,7 @@ func SubscribeBlockTrade(ctx context.Context, c *runtime.Conn, p BlockTradeParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeBlockTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*BlockTradeEvent))
 	}, opts...)
 }
@@ -120,6 +141,19 @@ func decodeKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p KlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeKlineEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"symbol":   strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
 // each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -127,14 +161,27 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*KlineEvent))
 	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p KlineTimezoneParams) Stream() runtime.Stream {
+	timezone := p.Timezone
+	if timezone == "" {
+		timezone = "+08:00"
+	}
+	return runtime.Stream{
+		Decode: decodeKlineEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"symbol":   strings.ToLower(p.Symbol),
+			"timezone": string(timezone),
+		},
+	}
 }
 
 // SubscribeKlineTimezone subscribes c to the klineTimezone stream
@@ -144,12 +191,7 @@ func SubscribeKlineTimezone(ctx context.Context, c *runtime.Conn, p KlineTimezon
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*KlineEvent))
 	}, opts...)
 }
@@ -163,6 +205,16 @@ func decodeMiniTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MiniTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMiniTickerEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
 // each MiniTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -170,12 +222,7 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MiniTickerEvent))
 	}, opts...)
 }
@@ -189,6 +236,15 @@ func decodeMiniTickerEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllMiniTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMiniTickerEvents,
+		Name:   p.StreamName(),
+	}
+}
+
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
 // with each MiniTickerEvents, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -196,12 +252,7 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MiniTickerEvents))
 	}, opts...)
 }
@@ -215,6 +266,16 @@ func decodeTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTickerEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
 // TickerEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -222,12 +283,7 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TickerEvent))
 	}, opts...)
 }
@@ -241,6 +297,19 @@ func decodeWindowTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p WindowTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeWindowTickerEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"symbol": strings.ToLower(p.Symbol),
+			"window": string(p.Window),
+		},
+	}
+}
+
 // SubscribeWindowTicker subscribes c to the windowTicker stream (<symbol>@ticker_<window>) and
 // calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. p
 // is validated before anything is sent.
@@ -248,12 +317,7 @@ func SubscribeWindowTicker(ctx context.Context, c *runtime.Conn, p WindowTickerP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeWindowTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*WindowTickerEvent))
 	}, opts...)
 }
@@ -267,6 +331,16 @@ func decodeWindowTickerEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllWindowTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeWindowTickerEvents,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"window": string(p.Window)},
+	}
+}
+
 // SubscribeAllWindowTickers subscribes c to the allWindowTickers stream (!ticker_<window>@arr) and
 // calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. p
 // is validated before anything is sent.
@@ -274,12 +348,7 @@ func SubscribeAllWindowTickers(ctx context.Context, c *runtime.Conn, p AllWindow
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeWindowTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*WindowTickerEvents))
 	}, opts...)
 }
@@ -293,6 +362,16 @@ func decodeBookTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p BookTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeBookTickerEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
 // each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -300,12 +379,7 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*BookTickerEvent))
 	}, opts...)
 }
@@ -319,6 +393,16 @@ func decodeAvgPriceEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AvgPriceParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeAvgPriceEvent,
+		Name:   p.StreamName(),
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeAvgPrice subscribes c to the avgPrice stream (<symbol>@avgPrice) and calls fn with each
 // AvgPriceEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -326,12 +410,7 @@ func SubscribeAvgPrice(ctx context.Context, c *runtime.Conn, p AvgPriceParams, f
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeAvgPriceEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*AvgPriceEvent))
 	}, opts...)
 }
@@ -345,6 +424,20 @@ func decodePartialDepthEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p PartialDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodePartialDepthEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"levels": string(p.Levels),
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each PartialDepthEvent, in the order received, on the subscription's goroutine.
 // p is validated before anything is sent.
@@ -352,12 +445,7 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodePartialDepthEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*PartialDepthEvent))
 	}, opts...)
 }
@@ -371,6 +459,19 @@ func decodeDepthUpdateEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p DiffDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeDepthUpdateEvent,
+		Name:   p.StreamName(),
+		Vars: map[string]string{
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
 // with each DepthUpdateEvent, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -378,12 +479,7 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*DepthUpdateEvent))
 	}, opts...)
 }
@@ -395,18 +491,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: func(data []byte) (any, error) {
-			v := p.NewPayload()
-			if err := v.UnmarshalJSON(data); err != nil {
-				return nil, err
-			}
-			return v, nil
-		},
-		Name:  p.StreamName(),
-		Route: p.Route(),
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -5,6 +5,7 @@ package usdm
 import (
 	"context"
 	"github.com/marketwire/marketwire/runtime"
+	"strings"
 )
 
 // decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
@@ -16,6 +17,17 @@ func decodeAggTradeEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AggTradeParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeAggTradeEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
 // AggTradeEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -23,12 +35,7 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeAggTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*AggTradeEvent))
 	}, opts...)
 }
@@ -42,6 +49,20 @@ func decodeMarkPriceEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MarkPriceParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMarkPriceEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars: map[string]string{
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeMarkPrice subscribes c to the markPrice stream (<symbol>@markPrice[@<speed>]) and calls
 // fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -49,12 +70,7 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMarkPriceEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MarkPriceEvent))
 	}, opts...)
 }
@@ -68,6 +84,17 @@ func decodeMarkPriceEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllMarkPricesParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMarkPriceEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"speed": string(p.Speed)},
+	}
+}
+
 // SubscribeAllMarkPrices subscribes c to the allMarkPrices stream (!markPrice@arr[@<speed>]) and
 // calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -75,12 +102,7 @@ func SubscribeAllMarkPrices(ctx context.Context, c *runtime.Conn, p AllMarkPrice
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMarkPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MarkPriceEvents))
 	}, opts...)
 }
@@ -94,6 +116,20 @@ func decodeKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p KlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeKlineEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars: map[string]string{
+			"interval": string(p.Interval),
+			"symbol":   strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
 // each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -101,12 +137,7 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*KlineEvent))
 	}, opts...)
 }
@@ -120,6 +151,21 @@ func decodeContinuousKlineEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ContinuousKlineParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeContinuousKlineEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars: map[string]string{
+			"contractType": string(p.ContractType),
+			"interval":     string(p.Interval),
+			"pair":         strings.ToLower(p.Pair),
+		},
+	}
+}
+
 // SubscribeContinuousKline subscribes c to the continuousKline stream
 // (<pair>_<contractType>@continuousKline_<interval>) and calls fn with each ContinuousKlineEvent,
 // in the order received, on the subscription's goroutine. p is validated before anything is sent.
@@ -127,12 +173,7 @@ func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p Continuous
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeContinuousKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ContinuousKlineEvent))
 	}, opts...)
 }
@@ -146,6 +187,17 @@ func decodeMiniTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p MiniTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMiniTickerEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
 // each MiniTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -153,12 +205,7 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MiniTickerEvent))
 	}, opts...)
 }
@@ -172,6 +219,16 @@ func decodeMiniTickerEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllMiniTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeMiniTickerEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
 // with each MiniTickerEvents, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -179,12 +236,7 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*MiniTickerEvents))
 	}, opts...)
 }
@@ -198,6 +250,17 @@ func decodeTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTickerEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
 // TickerEvent, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -205,12 +268,7 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TickerEvent))
 	}, opts...)
 }
@@ -224,6 +282,16 @@ func decodeTickerEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTickerEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeAllTickers subscribes c to the allTickers stream (!ticker@arr) and calls fn with each
 // TickerEvents, in the order received, on the subscription's goroutine. p is validated before
 // anything is sent.
@@ -231,12 +299,7 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TickerEvents))
 	}, opts...)
 }
@@ -250,6 +313,17 @@ func decodeBookTickerEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p BookTickerParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeBookTickerEvent,
+		Name:   p.StreamName(),
+		Route:  "public",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
 // each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -257,14 +331,19 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(*BookTickerEvent))
+	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllBookTickersParams) Stream() runtime.Stream {
+	return runtime.Stream{
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
 	}
-	return c.Subscribe(ctx, s, func(v any) {
-		fn(v.(*BookTickerEvent))
-	}, opts...)
 }
 
 // SubscribeAllBookTickers subscribes c to the allBookTickers stream (!bookTicker) and calls fn with
@@ -274,12 +353,7 @@ func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTick
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*BookTickerEvent))
 	}, opts...)
 }
@@ -293,6 +367,17 @@ func decodeForceOrderEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ForceOrderParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeForceOrderEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeForceOrder subscribes c to the forceOrder stream (<symbol>@forceOrder) and calls fn with
 // each ForceOrderEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -300,14 +385,19 @@ func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(*ForceOrderEvent))
+	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllForceOrdersParams) Stream() runtime.Stream {
+	return runtime.Stream{
 		Decode: decodeForceOrderEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
 	}
-	return c.Subscribe(ctx, s, func(v any) {
-		fn(v.(*ForceOrderEvent))
-	}, opts...)
 }
 
 // SubscribeAllForceOrders subscribes c to the allForceOrders stream (!forceOrder@arr) and calls fn
@@ -317,12 +407,7 @@ func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrd
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ForceOrderEvent))
 	}, opts...)
 }
@@ -336,6 +421,21 @@ func decodeDepthUpdateEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p PartialDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeDepthUpdateEvent,
+		Name:   p.StreamName(),
+		Route:  "public",
+		Vars: map[string]string{
+			"levels": string(p.Levels),
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
+	}
+}
+
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
 // p is validated before anything is sent.
@@ -343,14 +443,23 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(*DepthUpdateEvent))
+	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p DiffDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Vars: map[string]string{
+			"speed":  string(p.Speed),
+			"symbol": strings.ToLower(p.Symbol),
+		},
 	}
-	return c.Subscribe(ctx, s, func(v any) {
-		fn(v.(*DepthUpdateEvent))
-	}, opts...)
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
@@ -360,14 +469,20 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(*DepthUpdateEvent))
+	}, opts...)
+}
+
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p RPIDepthParams) Stream() runtime.Stream {
+	return runtime.Stream{
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
-	return c.Subscribe(ctx, s, func(v any) {
-		fn(v.(*DepthUpdateEvent))
-	}, opts...)
 }
 
 // SubscribeRPIDepth subscribes c to the rpiDepth stream (<symbol>@rpiDepth@500ms) and calls fn with
@@ -377,12 +492,7 @@ func SubscribeRPIDepth(ctx context.Context, c *runtime.Conn, p RPIDepthParams, f
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*DepthUpdateEvent))
 	}, opts...)
 }
@@ -396,6 +506,17 @@ func decodeCompositeIndexEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p CompositeIndexParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeCompositeIndexEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+	}
+}
+
 // SubscribeCompositeIndex subscribes c to the compositeIndex stream (<symbol>@compositeIndex) and
 // calls fn with each CompositeIndexEvent, in the order received, on the subscription's goroutine. p
 // is validated before anything is sent.
@@ -403,12 +524,7 @@ func SubscribeCompositeIndex(ctx context.Context, c *runtime.Conn, p CompositeIn
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeCompositeIndexEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*CompositeIndexEvent))
 	}, opts...)
 }
@@ -422,6 +538,16 @@ func decodeContractInfoEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p ContractInfoParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeContractInfoEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeContractInfo subscribes c to the contractInfo stream (!contractInfo) and calls fn with
 // each ContractInfoEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -429,12 +555,7 @@ func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoP
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeContractInfoEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*ContractInfoEvent))
 	}, opts...)
 }
@@ -448,6 +569,16 @@ func decodeAssetIndexEvents(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AllAssetIndexesParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeAssetIndexEvents,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeAllAssetIndexes subscribes c to the allAssetIndexes stream (!assetIndex@arr) and calls
 // fn with each AssetIndexEvents, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -455,12 +586,7 @@ func SubscribeAllAssetIndexes(ctx context.Context, c *runtime.Conn, p AllAssetIn
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeAssetIndexEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*AssetIndexEvents))
 	}, opts...)
 }
@@ -474,6 +600,17 @@ func decodeAssetIndexEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p AssetIndexParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeAssetIndexEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+		Vars:   map[string]string{"assetSymbol": strings.ToLower(p.AssetSymbol)},
+	}
+}
+
 // SubscribeAssetIndex subscribes c to the assetIndex stream (<assetSymbol>@assetIndex) and calls fn
 // with each AssetIndexEvent, in the order received, on the subscription's goroutine. p is validated
 // before anything is sent.
@@ -481,12 +618,7 @@ func SubscribeAssetIndex(ctx context.Context, c *runtime.Conn, p AssetIndexParam
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeAssetIndexEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*AssetIndexEvent))
 	}, opts...)
 }
@@ -500,6 +632,16 @@ func decodeTradingSessionEvent(data []byte) (any, error) {
 	return v, nil
 }
 
+// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+// decoder. It does not validate.
+func (p TradingSessionParams) Stream() runtime.Stream {
+	return runtime.Stream{
+		Decode: decodeTradingSessionEvent,
+		Name:   p.StreamName(),
+		Route:  "market",
+	}
+}
+
 // SubscribeTradingSession subscribes c to the tradingSession stream (tradingSession) and calls fn
 // with each TradingSessionEvent, in the order received, on the subscription's goroutine. p is
 // validated before anything is sent.
@@ -507,12 +649,7 @@ func SubscribeTradingSession(ctx context.Context, c *runtime.Conn, p TradingSess
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: decodeTradingSessionEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(*TradingSessionEvent))
 	}, opts...)
 }
@@ -524,18 +661,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := runtime.Stream{
-		Decode: func(data []byte) (any, error) {
-			v := p.NewPayload()
-			if err := v.UnmarshalJSON(data); err != nil {
-				return nil, err
-			}
-			return v, nil
-		},
-		Name:  p.StreamName(),
-		Route: p.Route(),
-	}
-	return c.Subscribe(ctx, s, func(v any) {
+	return c.Subscribe(ctx, p.Stream(), func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -7,9 +7,6 @@
 // Account frames are decoded whole by DecodeAccount.
 //
 // It is generated from schema/streams.yaml by marketwire/gen; edit the schema, not this package.
-//
-// The runtime does not speak the zdex protocol yet, so this package has no Subscribe helpers;
-// decode frames with Decode and the Decode<Group> functions.
 package zdex
 
 import (
@@ -20,6 +17,38 @@ import (
 // Market describes the zdex market: its endpoints (the first is the default) and the limits the
 // exchange enforces.
 var Market = runtime.Market{
+	Dialect: runtime.Dialect{
+		Ack: []runtime.Match{{
+			Member: "event",
+			Value:  "subscribed",
+		}},
+		Auth: "{\"action\":\"auth\",\"token\":\"{token}\"}",
+		AuthOK: []runtime.Match{{
+			Member: "event",
+			Value:  "authenticated",
+		}},
+		Data: "data",
+		Errors: []runtime.Match{{
+			Member: "event",
+			Value:  "error",
+		}, {Member: "error"}},
+		Ignore: []runtime.Match{{
+			Member: "event",
+			Value:  "connected",
+		}, {
+			Member: "event",
+			Value:  "pong",
+		}, {
+			Member: "event",
+			Value:  "unsubscribed",
+		}},
+		KeepAlive:      "{\"action\":\"ping\"}",
+		KeepAliveEvery: 20 * time.Second,
+		Key:            [][]string{{"channel"}, {"symbol"}},
+		Subscribe:      []string{"{\"action\":\"subscribe\",\"channel\":\"{channel}\",\"symbol\":\"{symbol}\"}", "{\"action\":\"subscribe\",\"channel\":\"{channel}\"}"},
+		Unsolicited:    true,
+		Unsubscribe:    []string{"{\"action\":\"unsubscribe\",\"channel\":\"{channel}\",\"symbol\":\"{symbol}\"}", "{\"action\":\"unsubscribe\",\"channel\":\"{channel}\"}"},
+	},
 	Endpoints: []runtime.Endpoint{{
 		Name: "production",
 		URL:  "wss://api.zdex.world/ws",
@@ -30,13 +59,12 @@ var Market = runtime.Market{
 	Limits: runtime.Limits{
 		ConnectionLifetime:       time.Duration(int64(0)),
 		ControlMessagesPerSecond: 10,
-		PingInterval:             25 * time.Second,
+		PingInterval:             time.Duration(int64(0)),
 		PongDeadline:             time.Duration(int64(0)),
 		StreamsPerConnection:     100,
 	},
-	Name:     "zdex",
-	Protocol: "zdex",
-	Venue:    "zdex",
+	Name:  "zdex",
+	Venue: "zdex",
 }
 
 // Payload is a decoded message of one of this market's streams: a pointer to an event type, or to a
@@ -60,4 +88,7 @@ type StreamParams interface {
 	Kind() string
 	// NewPayload returns a new, empty value of the stream's payload type.
 	NewPayload() Payload
+	// Stream returns what the runtime needs to subscribe: name, routing key, message variables and
+	// decoder.
+	Stream() runtime.Stream
 }

@@ -1,15 +1,27 @@
 package frames
 
 import (
-	"os"
 	"testing"
+	"time"
 
 	"github.com/marketwire/marketwire/wire"
 )
 
-func TestNoSubscribeHelpers(t *testing.T) {
-	if _, err := os.Stat("subscribe_gen.go"); err == nil {
-		t.Fatal("subscribe helpers generated for a protocol the runtime does not speak")
+func TestStream(t *testing.T) {
+	st := TradesParams{Symbol: "BTC"}.Stream()
+	if st.Name != "trades:BTC" || st.Key != "" || st.Vars["channel"] != "trades" || st.Vars["symbol"] != "BTC" || st.Auth || st.Whole {
+		t.Fatalf("trades: %+v", st)
+	}
+	acc := AccountParams{}.Stream()
+	if acc.Name != "account" || acc.Vars["channel"] != "account" || !acc.Auth || !acc.Whole {
+		t.Fatalf("account: %+v", acc)
+	}
+	v, err := acc.Decode([]byte(`{"channel":"account","event":"fill","data":{"qty":"3"}}`))
+	if f, ok := v.(*FillEvent); err != nil || !ok || f.Quantity.String() != "3" {
+		t.Fatalf("account decode: %#v, %v", v, err)
+	}
+	if Market.Dialect.KeepAliveEvery != 20*time.Second || len(Market.Dialect.Key) != 2 || Market.Dialect.AuthOK[0].Value != "authenticated" {
+		t.Fatalf("dialect: %+v", Market.Dialect)
 	}
 }
 
