@@ -27,11 +27,11 @@ func Emit(m *Model, importBase string) (map[string][]byte, error) {
 	for _, mk := range m.Markets {
 		e := &emitter{m: mk, pkg: path.Join(importBase, mk.Name), schema: m.File}
 		files := map[string]func(*jen.File){
-			"market_gen.go":  e.market,
-			"enums_gen.go":   e.enums,
-			"types_gen.go":   e.types,
-			"json_gen.go":    e.json,
-			"streams_gen.go": e.streams,
+			"market_gen.go":    e.market,
+			"enums_gen.go":     e.enums,
+			"types_gen.go":     e.types,
+			"json_gen.go":      e.json,
+			"streams_gen.go":   e.streams,
 			"subscribe_gen.go": e.subscribe,
 		}
 		for name, fn := range files {

@@ -113,7 +113,7 @@ func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec string) {
 	}
 	body = append(body, jen.Return(jen.Qual(runtimePkg, "Stream").Values(dict)))
 	f.Add(doc("Stream returns what the runtime needs to subscribe: name, routing key, message variables and decoder. It does not validate."))
-	f.Func().Params(jen.Id("p").Id(s.GoName + "Params")).Id("Stream").Params().Qual(runtimePkg, "Stream").Block(body...)
+	f.Func().Params(jen.Id("p").Id(s.GoName+"Params")).Id("Stream").Params().Qual(runtimePkg, "Stream").Block(body...)
 }
 
 // dialectCode writes a runtime.Dialect literal with the set fields.

@@ -35,7 +35,7 @@ func Validate(s *Schema) error {
 type validator struct {
 	file     string
 	dialects map[string]*Dialect // by venue
-	errs []struct {
+	errs     []struct {
 		line int
 		msg  string
 	}

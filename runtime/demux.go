@@ -18,16 +18,16 @@ const maxMembers = 16
 
 // grammar is a Dialect compiled for scanning.
 type grammar struct {
-	d       *Dialect
-	names   []string // the members scan keeps, by index
-	data    int      // index of Dialect.Data
-	id      int      // index of Dialect.ReplyID; -1 for none
-	result  int      // index of Dialect.Result; -1 for none
-	errObj  int      // "error"
-	code    int      // "code"
-	msg     int      // "msg"
-	message int      // "message"
-	key     [][]path // the parts of the routing key
+	d                                   *Dialect
+	names                               []string // the members scan keeps, by index
+	data                                int      // index of Dialect.Data
+	id                                  int      // index of Dialect.ReplyID; -1 for none
+	result                              int      // index of Dialect.Result; -1 for none
+	errObj                              int      // "error"
+	code                                int      // "code"
+	msg                                 int      // "msg"
+	message                             int      // "message"
+	key                                 [][]path // the parts of the routing key
 	ack, errs, shutdown, ignore, authOK []match
 }
 

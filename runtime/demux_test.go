@@ -31,9 +31,9 @@ func mustCompile(t testing.TB, d *Dialect) *grammar {
 func TestScan(t *testing.T) {
 	g := mustCompile(t, &idDialect)
 	cases := []struct {
-		name, in     string
+		name, in      string
 		key, data, id string
-		err          bool
+		err           bool
 	}{
 		{name: "enveloped", in: `{"stream":"a@b","data":{"e":"x","p":"1"}}`, key: "a@b", data: `{"e":"x","p":"1"}`},
 		{name: "data first, spaces", in: " {\n \"data\" : [1, {\"a\":\"}\"}] ,\t\"stream\":\"!x@arr\" } ", key: "!x@arr", data: `[1, {"a":"}"}]`},
@@ -70,11 +70,11 @@ func TestRouteKeyPaths(t *testing.T) {
 		cut int
 	}{
 		`{"topic":"trades","data":[{"s":"BNB_BTC","p":"1"},{"s":"X"}]}`: {"trades:BNB_BTC", 6},
-		`{"topic":"depth","data":{"symbol":"A-1","bids":[]}}`:          {"depth:A-1", 5},
-		`{"topic":"diff","data":{"e":"d","s":"B"}}`:                    {"diff:B", 4},
-		`{"topic":"height","data":{"h":5}}`:                            {"height", -1},
-		`{"topic":"all","data":[]}`:                                    {"all", -1},
-		`{"data":{"s":"B"},"topic":"diff"}`:                            {"diff:B", 4},
+		`{"topic":"depth","data":{"symbol":"A-1","bids":[]}}`:           {"depth:A-1", 5},
+		`{"topic":"diff","data":{"e":"d","s":"B"}}`:                     {"diff:B", 4},
+		`{"topic":"height","data":{"h":5}}`:                             {"height", -1},
+		`{"topic":"all","data":[]}`:                                     {"all", -1},
+		`{"data":{"s":"B"},"topic":"diff"}`:                             {"diff:B", 4},
 	} {
 		f := frame{g: g}
 		if err := f.scan([]byte(in)); err != nil {
@@ -98,7 +98,7 @@ func TestServerError(t *testing.T) {
 		`{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":3}`: {2, "Invalid request: invalid stream"},
 		`{"code":0,"msg":"Unknown property","id":4}`:                          {0, "Unknown property"},
 		"{\"code\":2,\"msg\":\"unknown variant `X`\"}":                        {2, "unknown variant `X`"},
-		`{"event":"error","message":"unknown channel"}`:                      {-1, "unknown channel"},
+		`{"event":"error","message":"unknown channel"}`:                       {-1, "unknown channel"},
 		`{"ok":false,"error":"Invalid or expired token"}`:                     {-1, "Invalid or expired token"},
 	} {
 		f := frame{g: g}

@@ -45,7 +45,7 @@ type socket struct {
 
 // entry is one stream in a socket's registry, shared by its subscriptions.
 type entry struct {
-	stream *Stream // as the first subscription gave it
+	stream *Stream         // as the first subscription gave it
 	subs   []*Subscription // never modified in place: replaced on change
 	acked  chan struct{}   // closed on the first reply to its SUBSCRIBE
 	ackErr error
