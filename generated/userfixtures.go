@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// UserFixture is one example of a user-data (account) event of a market,
-// from testdata/<market>/user/<name>.json.
+// UserFixture is one example of an event of a market's dispatch group, such
+// as user-data (account) events, from testdata/<market>/<group>/<name>.json.
 type UserFixture struct {
 	Name string          // file name without .json, e.g. "execution_report"
 	Data json.RawMessage // the bare event payload
@@ -18,8 +18,12 @@ type UserFixture struct {
 // file-name order, or nil when the market has none. Fixtures of every event
 // kind of the schema are included, plus one of a kind the schema does not
 // know ("unknown_kind").
-func UserFixtures(market string) []UserFixture {
-	dir := path.Join("testdata", market, "user")
+func UserFixtures(market string) []UserFixture { return GroupFixtures(market, "user") }
+
+// GroupFixtures returns the example events of a market's dispatch group, as
+// its Decode<Group> function takes them, in file-name order.
+func GroupFixtures(market, group string) []UserFixture {
+	dir := path.Join("testdata", market, group)
 	entries, err := testdata.ReadDir(dir)
 	if err != nil {
 		return nil
@@ -38,7 +42,7 @@ func UserFixtures(market string) []UserFixture {
 			Decoder string          `json:"decoder"`
 			Data    json.RawMessage `json:"data"`
 		}
-		if json.Unmarshal(b, &f) != nil || f.Decoder != "user" || len(f.Data) == 0 {
+		if json.Unmarshal(b, &f) != nil || f.Decoder != group || len(f.Data) == 0 {
 			continue
 		}
 		out = append(out, UserFixture{Name: name, Data: f.Data})

@@ -323,8 +323,7 @@ func (c *Conn) Close() error {
 // Call sends a request built from the Dialect's Request template ({method}
 // and {params}, a JSON array of params) on the route's socket and returns
 // the raw result of the reply. Use "" for a market without routes. It needs
-// a venue whose replies carry ids; on Binance, for example, it sends
-// LIST_SUBSCRIPTIONS or SET_PROPERTY.
+// a venue whose replies carry ids (Dialect.ReplyID).
 func (c *Conn) Call(ctx context.Context, route, method string, params ...any) (json.RawMessage, error) {
 	if c.opts.raw {
 		return nil, ErrRawMode

@@ -226,7 +226,7 @@ func (l *link) writeBatch(b batch) error {
 		return nil
 	}
 	fl := &flight{id: id, b: b, await: b.awaits(c.grammar)}
-	if c.grammar.id < 0 && fl.await == nil {
+	if c.grammar.id < 0 && len(fl.await) == 0 {
 		if err := l.write(websocket.TextMessage, msg); err != nil {
 			b.finish(nil, errLinkClosed)
 			return err
