@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -254,8 +255,55 @@ func TestWriteReplacesOutput(t *testing.T) {
 	}
 }
 
-// newStreamYAML adds a stream and its event type to the spot market.
-const newStreamYAML = `
+// schemaAddition is a made-up stream added to one market of a copy of the
+// real schema: its payload types and the stream, in YAML only, and a test
+// that subscribes to it in the generated package.
+type schemaAddition struct {
+	market, types, stream string
+	testFile, test        string
+}
+
+var schemaAdditions = []schemaAddition{
+	{market: "spot", types: pulseTypes, stream: pulseStream, testFile: "spot/pulse_test.go", test: pulseTest},
+	{market: "dex", types: dexVolumeTypes, stream: dexVolumeStream, testFile: "dex/volume_test.go", test: dexVolumeTest},
+	{market: "zdex", types: zdexFundingTypes, stream: zdexFundingStream, testFile: "zdex/funding_test.go", test: zdexFundingTest},
+}
+
+// TestAddingAStreamIsSchemaOnly adds a stream to three markets of a copy of
+// the real schema (Binance spot, the DEX and ZDEX: three dialects),
+// generates the bindings into a temporary module and, there, subscribes to
+// each new stream through the unchanged runtime against the venue's
+// simulator and decodes it into the new typed event.
+func TestAddingAStreamIsSchemaOnly(t *testing.T) {
+	src, err := os.ReadFile("../schema/streams.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := string(src)
+	tests := map[string][]byte{}
+	for _, a := range schemaAdditions {
+		start := strings.Index(schema, "\nmarkets:\n")
+		start += strings.Index(schema[start:], "\n  - name: "+a.market+"\n")
+		insert := func(section, yaml string) {
+			at := start + strings.Index(schema[start:], "\n    "+section+":\n") + len("\n    "+section+":")
+			schema = schema[:at] + strings.TrimSuffix(yaml, "\n") + schema[at:]
+		}
+		insert("types", a.types)
+		insert("streams", a.stream)
+		tests[a.testFile] = []byte(a.test)
+	}
+	path := filepath.Join(t.TempDir(), "streams.yaml")
+	if err := os.WriteFile(path, []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Generate(path, "example.com/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildInTempModule(t, files, tests)
+}
+
+const pulseTypes = `
       - name: LiquidityPulseEvent
         doc: A made-up event, added by TestAddingAStreamIsSchemaOnly.
         event: liquidityPulse
@@ -267,7 +315,7 @@ const newStreamYAML = `
           - {key: X, name: pulseLevels, type: "[]PriceLevel", doc: Levels.}
 `
 
-const newStreamParamsYAML = `
+const pulseStream = `
       - name: liquidityPulse
         template: "<symbol>@pulse_<interval>"
         params:
@@ -277,36 +325,10 @@ const newStreamParamsYAML = `
         doc: A made-up stream.
 `
 
-// TestAddingAStreamIsSchemaOnly adds a stream to a copy of the real schema,
-// generates the bindings into a temporary module and, there, subscribes to
-// the new stream through the unchanged runtime against the simulator and
-// decodes it into the new typed event.
-func TestAddingAStreamIsSchemaOnly(t *testing.T) {
-	src, err := os.ReadFile("../schema/streams.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := string(src)
-	// Insert the type and the stream into the spot market (the first market).
-	spotStart := strings.Index(schema, "\n  - name: spot\n")
-	types := spotStart + strings.Index(schema[spotStart:], "\n    types:\n") + len("\n    types:")
-	schema = schema[:types] + strings.TrimSuffix(newStreamYAML, "\n") + schema[types:]
-	streams := spotStart + strings.Index(schema[spotStart:], "\n    streams:\n") + len("\n    streams:")
-	schema = schema[:streams] + strings.TrimSuffix(newStreamParamsYAML, "\n") + schema[streams:]
-	path := filepath.Join(t.TempDir(), "streams.yaml")
-	if err := os.WriteFile(path, []byte(schema), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := Generate(path, "example.com/out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	buildInTempModule(t, files, map[string][]byte{"spot/pulse_test.go": []byte(pulseTest)})
-}
-
 const pulseTest = `package spot_test
 
 import (
+	"regexp"
 	"context"
 	"testing"
 	"time"
@@ -362,3 +384,210 @@ func TestPulse(t *testing.T) {
 	}
 }
 `
+
+const dexVolumeTypes = `
+      - name: VolumeEvent
+        doc: A made-up event, added by TestAddingAStreamIsSchemaOnly.
+        fields:
+          - {key: s, name: symbol, type: string, doc: Symbol.}
+          - {key: E, name: eventTime, type: time_s, doc: Event time.}
+          - {key: v, name: volume, type: decimal, doc: Volume.}
+`
+
+const dexVolumeStream = `
+      - name: volume
+        template: "<symbol>@volume"
+        params:
+          - {name: symbol, type: string, pattern: '^[A-Za-z0-9._-]+$', doc: Symbol.}
+        payload: VolumeEvent
+        key: "volume:<symbol>"
+        vars: {topic: volume}
+        doc: A made-up topic.
+`
+
+const dexVolumeTest = `package dex_test
+
+import (
+	"regexp"
+	"context"
+	"testing"
+	"time"
+
+	"example.com/out/dex"
+	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
+	"github.com/marketwire/marketwire/sim/dexsim"
+)
+
+func TestVolume(t *testing.T) {
+	srv := dexsim.New(dexsim.WithPublishInterval(5*time.Millisecond),
+		dexsim.WithSource(sim.SourceFunc(func(stream string) (sim.Feed, error) {
+			sym := stream[:len(stream)-len("@volume")]
+			return sim.FeedFunc(func(time.Time) []byte {
+				return []byte(` + "`" + `{"s":"` + "` + sym + `" + `","E":1700000000,"v":"12.5"}` + "`" + `)
+			}), nil
+		})))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := runtime.Dial(ctx, &dex.Market, runtime.WithURL(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := make(chan *dex.VolumeEvent, 1)
+	for _, sym := range []string{"AAA_BNB", "BBB_BNB"} {
+		_, err = dex.SubscribeVolume(ctx, c, dex.VolumeParams{Symbol: sym}, func(ev *dex.VolumeEvent) {
+			if ev.Symbol != sym {
+				t.Errorf("%s got %+v", sym, ev)
+			}
+			select {
+			case got <- ev:
+			default:
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case ev := <-got:
+		if ev.Volume.String() != "12.5" || ev.EventTime.Time().Unix() != 1700000000 {
+			t.Fatalf("%+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event")
+	}
+}
+`
+
+const zdexFundingTypes = `
+      - name: FundingEvent
+        doc: A made-up event, added by TestAddingAStreamIsSchemaOnly.
+        fields:
+          - {key: symbol, name: symbol, type: string, doc: Symbol.}
+          - {key: fundingRate, name: fundingRate, type: decimal, json: number, doc: "Funding rate, a JSON number."}
+`
+
+const zdexFundingStream = `
+      - name: funding
+        template: "funding:<symbol>"
+        params:
+          - {name: symbol, type: string, pattern: '^[A-Z0-9]+$', doc: Symbol.}
+        payload: FundingEvent
+        vars: {channel: funding}
+        doc: A made-up channel.
+`
+
+const zdexFundingTest = `package zdex_test
+
+import (
+	"regexp"
+	"context"
+	"testing"
+	"time"
+
+	"example.com/out/zdex"
+	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
+	"github.com/marketwire/marketwire/sim/zdexsim"
+)
+
+func TestFunding(t *testing.T) {
+	srv := zdexsim.New(zdexsim.WithPublishInterval(5*time.Millisecond),
+		zdexsim.WithSource(sim.SourceFunc(func(stream string) (sim.Feed, error) {
+			return sim.FeedFunc(func(time.Time) []byte {
+				return []byte(` + "`" + `{"symbol":"BTCUSDT","fundingRate":0.000125}` + "`" + `)
+			}), nil
+		})))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := runtime.Dial(ctx, &zdex.Market, runtime.WithURL(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := make(chan *zdex.FundingEvent, 1)
+	_, err = zdex.SubscribeFunding(ctx, c, zdex.FundingParams{Symbol: "BTCUSDT"}, func(ev *zdex.FundingEvent) {
+		select {
+		case got <- ev:
+		default:
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-got:
+		if ev.Symbol != "BTCUSDT" || ev.FundingRate.String() != "0.000125" {
+			t.Fatalf("%+v", ev)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event")
+	}
+}
+`
+
+// TestRuntimeNamesNoVenue checks that the hand-written runtime knows no venue:
+// no file under runtime/ (tests included) names a venue or market of the
+// schema, or any identifier-like word of its streams and dialects (camelCase
+// or upper-case names such as stream names, methods and control events).
+// Ordinary words that a dialect happens to use too ("subscribe", "data",
+// "options") are not checked.
+func TestRuntimeNamesNoVenue(t *testing.T) {
+	s, err := LoadFile("../schema/streams.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]bool{}
+	identifier := regexp.MustCompile(`[A-Za-z][A-Za-z0-9_]*`)
+	addIdentifiers := func(text string) {
+		for _, w := range identifier.FindAllString(text, -1) {
+			if strings.ContainsAny(w[1:], "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") {
+				words[w] = true
+			}
+		}
+	}
+	for _, v := range s.Venues {
+		words[v.Name] = true
+		d := v.Dialect
+		for _, list := range [][]string{d.Subscribe, d.Unsubscribe, d.Ack, d.Errors, d.Shutdown, d.Ignore, {d.Request}} {
+			for _, text := range list {
+				addIdentifiers(strings.NewReplacer("{", " ", "}", " ").Replace(text))
+			}
+		}
+		if d.KeepAlive != nil {
+			addIdentifiers(d.KeepAlive.Message)
+		}
+	}
+	for _, m := range s.Markets {
+		if m.Name != "options" {
+			words[m.Name] = true
+		}
+		for _, st := range m.Streams {
+			addIdentifiers(st.Name + " " + st.Template)
+		}
+	}
+	files, err := filepath.Glob("../runtime/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatal("no runtime files", err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range identifier.FindAllString(string(src), -1) {
+			if words[w] || words[strings.ToLower(w)] && strings.ToLower(w) == w {
+				t.Errorf("%s names %q from the schema", f, w)
+			}
+		}
+	}
+}

@@ -24,7 +24,7 @@ func BenchmarkThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	const name = "btcusdt@aggTrade"
+	const name = "btcusdt@prices"
 	var got atomic.Int64
 	done := make(chan struct{}, 1)
 	target := int64(b.N)

@@ -234,7 +234,7 @@ func (s *socket) start(ctx context.Context) error {
 // event, in order, on the subscription's own goroutine. It returns once the
 // exchange has confirmed the subscription; its error is the call's own
 // (bad route, too many streams, *ServerError, ctx). Concurrent Subscribe
-// calls on one socket may share one SUBSCRIBE request, and then one server
+// calls on one socket may share one subscribe message, and then one server
 // error. Subscribing to a stream that is already subscribed adds a second
 // handler without a new request.
 func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts ...SubscribeOption) (*Subscription, error) {

@@ -18,14 +18,14 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 	c, _ := dial(t, m, s)
 
 	got := make(chan *seqEvent, 100)
-	sub, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), func(v any) { got <- v.(*seqEvent) })
+	sub, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(v any) { got <- v.(*seqEvent) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	for want := 0; want < 3; want++ {
 		select {
 		case ev := <-got:
-			if ev.S != "btcusdt@aggTrade" || ev.Seq < 1 {
+			if ev.S != "btcusdt@prices" || ev.Seq < 1 {
 				t.Fatalf("got %+v", ev)
 			}
 		case <-time.After(5 * time.Second):
@@ -53,7 +53,7 @@ func TestSubscribeServerError(t *testing.T) {
 	c, _ := dial(t, m, s)
 
 	// A stream the exchange does not know.
-	_, err := c.Subscribe(ctx(t), stream("badusdt@aggTrade"), func(any) {})
+	_, err := c.Subscribe(ctx(t), stream("badusdt@prices"), func(any) {})
 	var se *runtime.ServerError
 	if !errors.As(err, &se) || se.Code != 2 || se.Msg != "Invalid request: invalid stream" {
 		t.Fatalf("err = %v, want *ServerError code 2", err)
@@ -82,7 +82,7 @@ func TestListSubscriptionsAndCombined(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m)
 	c, _ := dial(t, m, s)
-	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@depth"}
+	names := []string{"btcusdt@prices", "ethusdt@prices", "bnbusdt@depth"}
 	col := newCollector()
 	for _, n := range names {
 		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
@@ -112,7 +112,7 @@ func TestSetCombinedFalseSingleStream(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s)
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	if err := setCombined(c, ctx(t), "", false); err != nil {
@@ -122,9 +122,9 @@ func TestSetCombinedFalseSingleStream(t *testing.T) {
 	if err != nil || on {
 		t.Fatalf("GetCombined = %v, %v", on, err)
 	}
-	n := len(col.get("btcusdt@aggTrade"))
-	col.waitLen(t, "btcusdt@aggTrade", n+5)
-	checkIncreasing(t, "btcusdt@aggTrade", col.get("btcusdt@aggTrade"))
+	n := len(col.get("btcusdt@prices"))
+	col.waitLen(t, "btcusdt@prices", n+5)
+	checkIncreasing(t, "btcusdt@prices", col.get("btcusdt@prices"))
 	if k := rec.count(runtime.EventError); k != 0 {
 		t.Fatalf("%d errors: %v", k, rec)
 	}
@@ -144,14 +144,14 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("Dial opened %d sockets on a routed market, want 0 (lazy)", n)
 	}
 	col := newCollector()
-	for _, n := range []string{"btcusdt@depth", "btcusdt@aggTrade", "ethusdt@aggTrade"} {
+	for _, n := range []string{"btcusdt@depth", "btcusdt@prices", "ethusdt@prices"} {
 		st := stream(n)
 		st.Route = route(n)
 		if _, err := c.Subscribe(ctx(t), st, col.handle); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, n := range []string{"btcusdt@depth", "btcusdt@aggTrade", "ethusdt@aggTrade"} {
+	for _, n := range []string{"btcusdt@depth", "btcusdt@prices", "ethusdt@prices"} {
 		col.waitLen(t, n, 3)
 	}
 	conns := s.Conns()
@@ -168,7 +168,7 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("path %q", ci.Path)
 		}
 	}
-	if _, err := c.Subscribe(ctx(t), stream("x@aggTrade"), col.handle); err == nil {
+	if _, err := c.Subscribe(ctx(t), stream("x@prices"), col.handle); err == nil {
 		t.Fatal("empty route accepted on a routed market")
 	}
 	if got, err := listSubscriptions(c, ctx(t), "public"); err != nil || !slices.Equal(got, []string{"btcusdt@depth"}) {
@@ -184,7 +184,7 @@ func TestReconnectResubscribes(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s)
 	col := newCollector()
-	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@trade"}
+	names := []string{"btcusdt@prices", "ethusdt@prices", "bnbusdt@trade"}
 	var wg sync.WaitGroup
 	for _, n := range names {
 		wg.Add(1)
@@ -227,10 +227,10 @@ func TestSubscribeWhileDisconnected(t *testing.T) {
 	s.DropConnections()
 	rec.wait(t, runtime.EventDisconnected, nil)
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
-	col.waitLen(t, "btcusdt@aggTrade", 3)
+	col.waitLen(t, "btcusdt@prices", 3)
 	checkOncePerConn(t, s)
 }
 
@@ -239,18 +239,18 @@ func TestSilentServerDetected(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s, runtime.WithReadTimeout(200*time.Millisecond))
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
-	col.waitLen(t, "btcusdt@aggTrade", 2)
+	col.waitLen(t, "btcusdt@prices", 2)
 	s.Silence()
 	e := rec.wait(t, runtime.EventDisconnected, nil)
 	if !errors.Is(e.Err, runtime.ErrNoData) {
 		t.Fatalf("disconnect cause %v, want ErrNoData", e.Err)
 	}
 	rec.wait(t, runtime.EventResubscribed, nil)
-	k := len(col.get("btcusdt@aggTrade"))
-	col.waitLen(t, "btcusdt@aggTrade", k+3)
+	k := len(col.get("btcusdt@prices"))
+	col.waitLen(t, "btcusdt@prices", k+3)
 }
 
 func TestPingsKeepQuietSocketAlive(t *testing.T) {
@@ -268,7 +268,7 @@ func TestServerShutdownReplaces(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s)
 	col := newCollector()
-	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade"}
+	names := []string{"btcusdt@prices", "ethusdt@prices"}
 	for _, n := range names {
 		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
 			t.Fatal(err)
@@ -297,7 +297,7 @@ func TestLifetimeReplacement(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s, runtime.WithReplaceAfter(300*time.Millisecond))
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), col.handle); err != nil {
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, func() bool { return rec.count(runtime.EventReplaced) >= 2 }, "no replacements: %v", rec)
@@ -305,9 +305,9 @@ func TestLifetimeReplacement(t *testing.T) {
 	if !errors.Is(e.Err, runtime.ErrLifetime) {
 		t.Fatalf("replaced because %v", e.Err)
 	}
-	k := len(col.get("btcusdt@aggTrade"))
-	col.waitLen(t, "btcusdt@aggTrade", k+3)
-	checkConsecutive(t, "btcusdt@aggTrade", col.get("btcusdt@aggTrade"))
+	k := len(col.get("btcusdt@prices"))
+	col.waitLen(t, "btcusdt@prices", k+3)
+	checkConsecutive(t, "btcusdt@prices", col.get("btcusdt@prices"))
 	checkOncePerConn(t, s)
 	if n := len(s.OpenConns()); n > 2 {
 		t.Fatalf("%d open sockets", n)
@@ -319,12 +319,12 @@ func TestBadFramesReported(t *testing.T) {
 	s := startSim(t, m, sim.WithPublishInterval(0))
 	c, rec := dial(t, m, s)
 	col := newCollector()
-	const name = "btcusdt@aggTrade"
+	const name = "btcusdt@prices"
 	if _, err := c.Subscribe(ctx(t), stream(name), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	s.SendMalformed()
-	s.Publish(name, []byte(`{"s":"btcusdt@aggTrade","seq":"not a number"}`))
+	s.Publish(name, []byte(`{"s":"btcusdt@prices","seq":"not a number"}`))
 	s.SendRaw([]byte(`{"stream":"xrpusdt@trade","data":{}}`))
 	s.Publish(name, seqPayloads(name, 1, 1)[0])
 	col.waitLen(t, name, 1)
@@ -469,7 +469,7 @@ func TestRawStreams(t *testing.T) {
 	c, _ := dial(t, m, s, runtime.WithRawStreams())
 	col := newCollector()
 	var subs []*runtime.Subscription
-	for _, n := range []string{"btcusdt@aggTrade", "ethusdt@aggTrade"} {
+	for _, n := range []string{"btcusdt@prices", "ethusdt@prices"} {
 		sub, err := c.Subscribe(ctx(t), stream(n), col.handle)
 		if err != nil {
 			t.Fatal(err)
@@ -478,7 +478,7 @@ func TestRawStreams(t *testing.T) {
 		col.waitLen(t, n, 3)
 	}
 	open := s.OpenConns()
-	if len(open) != 2 || open[0].Combined || open[0].Path != "/ws/btcusdt@aggTrade" || open[0].Subs["btcusdt@aggTrade"] != 1 || len(open[0].Streams) != 1 {
+	if len(open) != 2 || open[0].Combined || open[0].Path != "/ws/btcusdt@prices" || open[0].Subs["btcusdt@prices"] != 1 || len(open[0].Streams) != 1 {
 		t.Fatalf("conns %+v", open)
 	}
 	if _, err := listSubscriptions(c, ctx(t), ""); !errors.Is(err, runtime.ErrRawMode) {
@@ -531,7 +531,7 @@ func TestCloseIsIdempotentAndPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	block := make(chan struct{})
-	sub, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), func(any) { <-block }, runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(1))
+	sub, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) { <-block }, runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ var (
 	ErrTooManyStreams = errors.New("runtime: too many streams for one connection")
 	// ErrNoData is the cause of a disconnect when nothing arrived within the read timeout.
 	ErrNoData = errors.New("runtime: nothing received within the read timeout")
-	// ErrServerShutdown is the reason of a replacement caused by a serverShutdown event.
+	// ErrServerShutdown is the reason of a replacement caused by a shutdown notice (Dialect.Shutdown).
 	ErrServerShutdown = errors.New("runtime: server announced shutdown")
 	// ErrLifetime is the reason of a replacement before the connection lifetime ends.
 	ErrLifetime = errors.New("runtime: connection reached its planned lifetime")
@@ -29,7 +29,8 @@ var (
 	// ErrAuthRequired is returned by Subscribe for a stream that needs a
 	// login when the Conn has no token (WithAuthToken) or the venue no login.
 	ErrAuthRequired = errors.New("runtime: stream needs authentication (dial with WithAuthToken)")
-	// ErrRawMode is returned by calls that need a combined socket in raw mode.
+	// ErrRawMode is returned by calls that need a multiplexed socket in raw mode,
+	// and by Dial when the venue has no stream-in-URL form.
 	ErrRawMode = errors.New("runtime: not available with WithRawStreams")
 
 	// errSocketGone makes Subscribe retry on a fresh socket after a raw

@@ -22,7 +22,7 @@ import (
 //     retired and closed. Streams that have not switched by then take the
 //     new link's held-back payloads and continue on it; only then can a
 //     message be lost (one that the old link had not delivered yet and the
-//     new link had received before its SUBSCRIBE took effect) or, for
+//     new link had received before its subscribe took effect) or, for
 //     streams that repeat byte-identical payloads, repeated.
 //
 // If the new link cannot be opened or subscribed, the old one stays and the

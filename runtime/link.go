@@ -157,17 +157,17 @@ func (l *link) writeLoop() {
 	c := l.s.conn
 	d := &c.market.Dialect
 	lim := newLimiter(c.opts.rateN, c.opts.ratePer)
-	var keepAlive <-chan time.Time
+	var keepTick <-chan time.Time
 	if d.KeepAlive != "" && d.KeepAliveEvery > 0 {
 		t := time.NewTicker(d.KeepAliveEvery)
 		defer t.Stop()
-		keepAlive = t.C
+		keepTick = t.C
 	}
 	due := false // a keep-alive message is due
 	for {
 		select {
 		case <-l.wake:
-		case <-keepAlive:
+		case <-keepTick:
 			due = true
 		case <-l.stop:
 			l.writeClose()

@@ -6,8 +6,8 @@ import "time"
 // exchange enforces. Each generated package exports one as its Market
 // variable, built from schema/streams.yaml.
 type Market struct {
-	Name      string     // schema name, e.g. "spot", "usdm"
-	Venue     string     // venue name, e.g. "binance"
+	Name      string     // schema name of the market
+	Venue     string     // schema name of the venue
 	Dialect   Dialect    // how the venue's stream service is spoken
 	Endpoints []Endpoint // the first is the default
 	Routes    []string   // URL path routes (e.g. "public", "market"); empty when the market has none
@@ -24,7 +24,7 @@ type UserStream struct {
 	KeepAlive     time.Duration // how often to extend the key
 	Validity      time.Duration // how long a key lives without being extended
 	Route         string        // URL route of the user stream, e.g. "private"; "" for none
-	WSAPI         []Endpoint    // WebSocket API endpoints where user data is subscribed by request (spot)
+	WSAPI         []Endpoint    // WebSocket API endpoints where user data is subscribed by request
 }
 
 // Endpoint is a named base URL of a market, such as production or testnet.

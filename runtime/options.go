@@ -10,8 +10,8 @@ import (
 // Defaults used when the Market's Limits or the options leave a value unset.
 const (
 	// DefaultReadLimit is the largest frame accepted (16 MiB). The biggest
-	// Binance frames (all-market arrays such as !ticker@arr) are well under
-	// 1 MiB; the margin covers new or larger markets.
+	// frames of the schema's venues (all-market arrays) are well under 1 MiB;
+	// the margin covers new or larger markets.
 	DefaultReadLimit = 16 << 20
 	// DefaultQueueSize is the number of decoded events a subscription buffers
 	// before its overflow policy applies.

@@ -47,7 +47,7 @@ type socket struct {
 type entry struct {
 	stream *Stream         // as the first subscription gave it
 	subs   []*Subscription // never modified in place: replaced on change
-	acked  chan struct{}   // closed on the first reply to its SUBSCRIBE
+	acked  chan struct{}   // closed on the first reply to its subscribe
 	ackErr error
 	once   sync.Once
 }
@@ -154,7 +154,7 @@ func (s *socket) add(ctx context.Context, sub *Subscription) error {
 	}
 }
 
-// subscribed handles the reply to a SUBSCRIBE of names on l. A dead link is
+// subscribed handles the reply to a subscribe of names on l. A dead link is
 // not an error: the next link subscribes the registry again.
 func (s *socket) subscribed(l *link, names []string, err error) {
 	if errors.Is(err, errLinkClosed) {
@@ -195,7 +195,7 @@ func (s *socket) subscribed(l *link, names []string, err error) {
 }
 
 // detach removes sub from the registry. When it was the stream's last
-// subscription, UNSUBSCRIBE goes to every link carrying the stream; the
+// subscription, an unsubscribe goes to every link carrying the stream; the
 // returned channel yields one result per such link.
 func (s *socket) detach(sub *Subscription) <-chan error {
 	name := sub.stream.Name
@@ -400,7 +400,7 @@ func (s *socket) run(first *link) {
 		attempt  int
 		due      time.Time     // when to replace cur; zero for never
 		reason   error         // why
-		shut     chan struct{} // cur's serverShutdown notice
+		shut     chan struct{} // cur's shutdown notice
 		failures int           // failed replacements of cur
 	)
 	for {

@@ -71,7 +71,7 @@ func (s *Subscription) Err() error {
 }
 
 // Unsubscribe stops the subscription and, when it was the stream's last
-// subscription on the connection, sends UNSUBSCRIBE and waits for the
+// subscription on the connection, sends the unsubscribe message and waits for the
 // exchange's reply, bounded by ctx. After it returns the handler is not
 // called again, except that a call already running may finish; wait on Done
 // for that. It may be called from the handler itself. A second call returns

@@ -11,7 +11,7 @@ import (
 )
 
 func TestOverflowPolicies(t *testing.T) {
-	const name, total, size = "btcusdt@aggTrade", 200, 8
+	const name, total, size = "btcusdt@prices", 200, 8
 	for _, p := range []runtime.OverflowPolicy{runtime.DropOldest, runtime.DropNewest, runtime.Block, runtime.CloseSubscription} {
 		t.Run(p.String(), func(t *testing.T) {
 			m := testMarket()
@@ -105,7 +105,7 @@ func TestOrderingUnderLoad(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m, sim.WithPublishInterval(0))
 	c, _ := dial(t, m, s)
-	names := []string{"btcusdt@aggTrade", "ethusdt@aggTrade", "bnbusdt@aggTrade"}
+	names := []string{"btcusdt@prices", "ethusdt@prices", "bnbusdt@prices"}
 	const total = 5000
 	col := newCollector()
 	for _, n := range names {
@@ -135,7 +135,7 @@ func TestUnsubscribeFromHandler(t *testing.T) {
 	var sub *runtime.Subscription
 	ready := make(chan struct{})
 	calls := 0
-	sub, err := c.Subscribe(ctx(t), stream("btcusdt@aggTrade"), func(any) {
+	sub, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {
 		<-ready
 		calls++
 		if calls == 3 {
@@ -163,7 +163,7 @@ func TestTwoHandlersOneStream(t *testing.T) {
 	s := startSim(t, m)
 	c, _ := dial(t, m, s)
 	a, b := newCollector(), newCollector()
-	const name = "btcusdt@aggTrade"
+	const name = "btcusdt@prices"
 	subA, err := c.Subscribe(ctx(t), stream(name), a.handle)
 	if err != nil {
 		t.Fatal(err)

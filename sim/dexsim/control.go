@@ -148,6 +148,9 @@ func (c *conn) handle(b []byte) bool {
 func (c *conn) subscribe(req request) bool {
 	s := c.srv
 	k := topicKind(req.Topic)
+	if k == kindUnknown && len(req.Symbols) > 0 {
+		k = kindSymbol // a topic beyond the documented ones exists when the source serves it
+	}
 	switch k {
 	case kindPersonal:
 		if !isAddress(req.Address) {
