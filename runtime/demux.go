@@ -192,9 +192,12 @@ func memberOf(v []byte, name string) ([]byte, error) {
 
 // elementOf returns element seg (a decimal index) of the array v, or nil.
 func elementOf(v []byte, seg string) ([]byte, error) {
-	n, err := strconv.Atoi(seg)
-	if err != nil || n < 0 {
-		return nil, nil
+	n := 0
+	for i := 0; i < len(seg); i++ { // digits only; a member name means no match
+		if seg[i] < '0' || seg[i] > '9' || i > 6 {
+			return nil, nil
+		}
+		n = n*10 + int(seg[i]-'0')
 	}
 	i := skipSpace(v, 1)
 	for k := 0; i < len(v) && v[i] != ']'; k++ {

@@ -212,3 +212,17 @@ func TestBackoff(t *testing.T) {
 		t.Fatal("zero Initial accepted")
 	}
 }
+
+// BenchmarkScanPath routes a frame whose key is its topic plus the symbol of
+// the first element of its payload, the costliest kind of key.
+func BenchmarkScanPath(b *testing.B) {
+	in := []byte(`{"topic":"trades","data":[{"e":"t","E":7549438,"s":"100K-9BC_BNB","t":"7549438-0","p":"3333.00000000","q":"0.02611100","T":1554964166437515341},{"e":"t","s":"100K-9BC_BNB"}]}`)
+	b.SetBytes(int64(len(in)))
+	g := mustCompile(b, &pathDialect)
+	buf := make([]byte, 0, 64)
+	for range b.N {
+		f := frame{g: g}
+		_ = f.scan(in)
+		buf, _, _ = f.routeKey(buf[:0])
+	}
+}
