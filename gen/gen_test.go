@@ -328,7 +328,6 @@ const pulseStream = `
 const pulseTest = `package spot_test
 
 import (
-	"regexp"
 	"context"
 	"testing"
 	"time"
@@ -408,7 +407,6 @@ const dexVolumeStream = `
 const dexVolumeTest = `package dex_test
 
 import (
-	"regexp"
 	"context"
 	"testing"
 	"time"
@@ -485,7 +483,6 @@ const zdexFundingStream = `
 const zdexFundingTest = `package zdex_test
 
 import (
-	"regexp"
 	"context"
 	"testing"
 	"time"
