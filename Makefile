@@ -2,7 +2,7 @@
 GO ?= go
 SCHEMA := schema/streams.yaml
 
-.PHONY: generate verify-generated test check bench demo
+.PHONY: generate verify-generated test check bench demo demo-dex demo-zdex
 
 ## generate: regenerate generated/ from the schema
 generate:
@@ -24,6 +24,14 @@ check: test
 ## demo: a few seconds of typed trades from the embedded exchange simulator
 demo:
 	$(GO) run ./examples/trades -for 5s
+
+## demo-dex: a few seconds of typed Binance DEX trades, depth, blocks and account events from its simulator
+demo-dex:
+	$(GO) run ./examples/dex -for 5s
+
+## demo-zdex: a few seconds of typed ZDEX ticker, book and account events from its simulator
+demo-zdex:
+	$(GO) run ./examples/zdex -for 5s
 
 ## bench: decode benchmarks (next to goccy/go-json and encoding/json) and end to end (next to a bare read loop)
 bench:
