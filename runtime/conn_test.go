@@ -370,7 +370,9 @@ func TestControlRateLimit(t *testing.T) {
 	m := testMarket()
 	const n, per = 5, 100 * time.Millisecond
 	s := startSim(t, m, sim.WithMessageLimit(n, per), sim.WithPing(50*time.Millisecond, time.Second))
-	c, rec := dial(t, m, s, runtime.WithControlRate(n, per+per/10))
+	// One frame of slack: on a loaded machine the client's writes can reach
+	// the server bunched by more than the limiter's 10 % margin.
+	c, rec := dial(t, m, s, runtime.WithControlRate(n-1, per+per/10))
 	var wg sync.WaitGroup
 	for i := range 30 {
 		wg.Add(1)
