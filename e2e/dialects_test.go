@@ -190,6 +190,18 @@ func TestDEXStreams(t *testing.T) {
 	if n := rec.count(runtime.EventError); n != 0 || c.Stats().Unsolicited != 0 {
 		t.Errorf("%d errors, %d unsolicited: %v", n, c.Stats().Unsolicited, rec.all())
 	}
+	// A frame of a symbol nobody subscribed to is reported under its full key.
+	srv.SendRaw([]byte(`{"stream":"trades","data":[{"e":"trade","s":"ZZZ_BNB"}]}`))
+	waitFor(t, "the unknown-stream error", func() bool { return rec.count(runtime.EventError) == 1 })
+	var fe *runtime.FrameError
+	for _, e := range rec.all() {
+		if e.Kind == runtime.EventError && !(errors.As(e.Err, &fe) && fe.Stream == "trades:ZZZ_BNB" && errors.Is(e.Err, runtime.ErrUnknownStream)) {
+			t.Errorf("error %v", e.Err)
+		}
+	}
+	if c.Stats().Unsolicited != 1 {
+		t.Errorf("stats %+v", c.Stats())
+	}
 }
 
 func TestDEXUnsubscribeAndReconnect(t *testing.T) {

@@ -416,8 +416,11 @@ func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte) {
 		return
 	}
 	if cut >= 0 {
-		if _, ok := (*s.table.Load())[string(key)]; !ok {
-			key = key[:cut]
+		t := *s.table.Load()
+		if _, ok := t[string(key)]; !ok {
+			if _, ok := t[string(key[:cut])]; ok {
+				key = key[:cut]
+			}
 		}
 	}
 	if h := s.handoff.Load(); h != nil {
