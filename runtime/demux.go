@@ -106,11 +106,6 @@ func (f *frame) get(i int) []byte {
 	return f.vals[i]
 }
 
-// str returns the content of a string member, or nil.
-func (f *frame) str(i int) []byte {
-	return unquote(f.get(i))
-}
-
 func unquote(v []byte) []byte {
 	if len(v) >= 2 && v[0] == '"' {
 		return v[1 : len(v)-1]
