@@ -13,8 +13,10 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/generated/usdm"
+	"github.com/marketwire/marketwire/generated/zdex"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/sim"
+	"github.com/marketwire/marketwire/sim/zdexsim"
 )
 
 const aggTrade = `{"e":"aggTrade","E":1672515782136,"s":"BTCUSDT","a":12345,"p":"16800.01000000","q":"0.01200000","f":100,"l":105,"T":1672515782136,"m":true,"M":true}`
@@ -183,4 +185,83 @@ func BenchmarkEndToEnd(b *testing.B) {
 			return err
 		})
 	})
+}
+
+// zdexTicker is a ZDEX ticker payload; the simulator wraps it as
+// {"channel":"ticker","symbol":"BTCUSDT","data":...,"ts":...}.
+const zdexTicker = `{"symbol":"BTCUSDT","lastPrice":"71034.5","priceChange":"1052.3","priceChangePercent":"1.503","highPrice":"71500.0","lowPrice":"69200.0","volume":"12543.231","quoteVolume":"891234567.89"}`
+
+// benchZDEX measures ZDEX ticker frames, whose routing key is built from two
+// members (channel and symbol), read bare or through the runtime. The
+// simulator wraps and queues every frame, so both sides include its work.
+func benchZDEX(b *testing.B, bare bool) {
+	srv := zdexsim.New(zdexsim.WithPublishInterval(0), zdexsim.WithIdleTimeout(0), zdexsim.WithOutboundBuffer(b.N+1024))
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	publish := func() {
+		for i := 0; i < b.N; i++ {
+			srv.Publish("ticker:BTCUSDT", []byte(zdexTicker))
+		}
+	}
+	b.SetBytes(int64(len(zdexTicker)))
+	b.ReportAllocs()
+	if bare {
+		ws, _, err := websocket.DefaultDialer.Dial(srv.URL(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"action":"subscribe","channel":"ticker","symbol":"BTCUSDT"}`)); err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]byte, 64<<10)
+		for range 2 { // the welcome and the ack
+			if _, _, err := ws.ReadMessage(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ResetTimer()
+		go publish()
+		for i := 0; i < b.N; i++ {
+			_, r, err := ws.NextReader()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for err == nil {
+				_, err = r.Read(buf)
+			}
+		}
+		return
+	}
+	ctx := context.Background()
+	c, err := runtime.Dial(ctx, &zdex.Market, runtime.WithURL(srv.URL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var got atomic.Int64
+	done := make(chan struct{}, 1)
+	n := int64(b.N)
+	_, err = zdex.SubscribeTicker(ctx, c, zdex.TickerParams{Symbol: "BTCUSDT"}, func(*zdex.TickerEvent) {
+		if got.Add(1) == n {
+			done <- struct{}{}
+		}
+	}, runtime.WithQueueSize(1<<16), runtime.WithOverflow(runtime.Block))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	go publish()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		b.Fatalf("received %d of %d", got.Load(), b.N)
+	}
+}
+
+func BenchmarkEndToEndZDEX(b *testing.B) {
+	b.Run("ticker/bare", func(b *testing.B) { benchZDEX(b, true) })
+	b.Run("ticker/runtime", func(b *testing.B) { benchZDEX(b, false) })
 }
