@@ -178,6 +178,11 @@ func TestMessageLimitCloses(t *testing.T) {
 func TestPingPongDeadline(t *testing.T) {
 	s := start(t, market(), sim.WithPing(10*time.Millisecond, 50*time.Millisecond), sim.WithMessageLimit(0, 0))
 	good := connect(t, s.URL()+"/ws")
+	// The server numbers connections when it registers them, which can lag
+	// the client's handshake: wait, so that good is the first.
+	for len(s.Conns()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	bad := connect(t, s.URL()+"/ws")
 	bad.SetPingHandler(func(string) error { return nil }) // never answers
 	go func() {
