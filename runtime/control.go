@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/marketwire/marketwire/wire"
 )
 
 // The kinds of client request. Each is written from a Dialect template.
@@ -75,7 +77,7 @@ func (b batch) encode(d *Dialect, id uint64, token string) ([]byte, error) {
 		case "streams":
 			quoted := make([]string, len(streams))
 			for i, st := range streams {
-				quoted[i] = `"` + jsonEscape(st.Name) + `"`
+				quoted[i] = string(wire.AppendString(nil, st.Name))
 			}
 			return strings.Join(quoted, ",")
 		case "token":

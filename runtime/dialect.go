@@ -1,9 +1,10 @@
 package runtime
 
 import (
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/marketwire/marketwire/wire"
 )
 
 // Dialect is how a venue's stream service is spoken: where a socket
@@ -125,17 +126,6 @@ func isPlaceholder(name string) bool {
 
 // jsonEscape returns s escaped for use between the quotes of a JSON string.
 func jsonEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	q := wire.AppendString(nil, s)
+	return string(q[1 : len(q)-1])
 }

@@ -307,7 +307,8 @@ func (l *link) handleFrame(b []byte) {
 		l.notifyShutdown()
 		return
 	}
-	if data := f.get(g.data); data != nil {
+	data := f.get(g.data)
+	if data != nil {
 		key, cut, ok := f.routeKey(l.keybuf[:0])
 		l.keybuf = key
 		if ok {
@@ -316,7 +317,7 @@ func (l *link) handleFrame(b []byte) {
 		}
 	}
 	isErr := f.matches(g.errs)
-	if isErr || f.matches(g.ack) || f.matches(g.authOK) || g.id >= 0 && f.get(g.id) != nil && f.get(g.data) == nil {
+	if isErr || f.matches(g.ack) || f.matches(g.authOK) || data == nil && f.get(g.id) != nil {
 		l.handleReply(&f, isErr)
 		return
 	}
