@@ -29,6 +29,10 @@ type Stream struct {
 	Auth   bool              // the stream needs the login of WithAuthToken
 	Whole  bool              // Decode takes the whole frame, not its data member
 	Decode Decoder
+	// Seq reads the sequence key of a value Decode returned. It orders the
+	// stream's events across sockets (an exact hand-off when a socket is
+	// replaced) and reveals gaps (EventGap). nil means the stream has none.
+	Seq func(v any) Seq
 }
 
 func (st *Stream) key() string {

@@ -73,6 +73,14 @@ type Dialect struct {
 	KeepAlive      string
 	KeepAliveEvery time.Duration
 
+	// ProbePing says the client may send WebSocket ping frames, which the
+	// server answers with a pong; Probe is a text message the server answers
+	// instead ("" for none). The runtime sends one when a connection has
+	// been quiet for a while, so that a half-open connection is noticed
+	// within seconds rather than at the server's next ping.
+	ProbePing bool
+	Probe     string
+
 	// Auth is the login message template, with {token}; AuthOK matches its
 	// confirmation. Streams with Auth set need it; see WithToken.
 	Auth   string

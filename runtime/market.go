@@ -40,6 +40,10 @@ type Limits struct {
 	ConnectionLifetime       time.Duration // the exchange disconnects after this long
 	PingInterval             time.Duration // how often the server pings
 	PongDeadline             time.Duration // a connection that does not answer a ping for this long is dropped
+	// ConnectionAttempts is the most new connections the exchange accepts
+	// from one client within ConnectionWindow; 0 when it states none.
+	ConnectionAttempts int
+	ConnectionWindow   time.Duration
 }
 
 // Endpoint returns the URL of the named endpoint and whether it exists.
