@@ -139,9 +139,8 @@ func (b *Book) side(bid bool, lo, hi int64) {
 		b.record(bid, p, 0)
 	}
 	for p := lo; p <= hi; p++ {
-		q, ok := book[p]
-		if !ok || b.rng.IntN(4) == 0 {
-			q = 100 + b.rng.Int64N(50_000)
+		if _, ok := book[p]; !ok || b.rng.IntN(4) == 0 {
+			q := 100 + b.rng.Int64N(50_000)
 			book[p] = q
 			b.record(bid, p, q)
 		}

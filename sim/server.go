@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -535,5 +534,3 @@ func (s *Server) OpenConns() []ConnInfo {
 }
 
 var errClosed = errors.New("sim: connection closed")
-
-func itoa(n int) string { return strconv.Itoa(n) }
