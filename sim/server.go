@@ -109,6 +109,7 @@ type Server struct {
 	all        []*conn        // every connection ever, for Conns
 	nextID     int
 	feeds      map[string]Feed
+	published  map[string]int64          // stream -> payloads its feed published
 	subs       map[string]map[*conn]bool // stream -> subscribed connections
 	rejectNext *wireError
 	timers     []*time.Timer
@@ -133,6 +134,7 @@ func New(m *runtime.Market, opts ...Option) *Server {
 		addr:         "127.0.0.1:0",
 		conns:        map[*conn]bool{},
 		feeds:        map[string]Feed{},
+		published:    map[string]int64{},
 		subs:         map[string]map[*conn]bool{},
 		stop:         make(chan struct{}),
 	}
@@ -341,7 +343,10 @@ func (s *Server) publishLoop() {
 	}
 }
 
-// tick publishes one payload of every subscribed stream.
+// tick publishes one payload of every open feed. A feed, once opened,
+// advances at every tick whether or not anyone is subscribed now, as the
+// exchange publishes regardless of who listens: a client that is away
+// misses what was published meanwhile.
 func (s *Server) tick(now time.Time) {
 	type job struct {
 		stream string
@@ -349,13 +354,13 @@ func (s *Server) tick(now time.Time) {
 		conns  []*conn
 	}
 	s.mu.Lock()
-	jobs := make([]job, 0, len(s.subs))
-	for st, cs := range s.subs {
-		if len(cs) == 0 || s.feeds[st] == nil {
+	jobs := make([]job, 0, len(s.feeds))
+	for st, f := range s.feeds {
+		if f == nil {
 			continue
 		}
-		j := job{stream: st, feed: s.feeds[st]}
-		for c := range cs {
+		j := job{stream: st, feed: f}
+		for c := range s.subs[st] {
 			if s.serves(c, st) {
 				j.conns = append(j.conns, c)
 			}
@@ -368,10 +373,23 @@ func (s *Server) tick(now time.Time) {
 		if p == nil {
 			continue
 		}
+		s.mu.Lock()
+		s.published[j.stream]++
+		s.mu.Unlock()
 		for _, c := range j.conns {
 			c.sendData(j.stream, p, false)
 		}
 	}
+}
+
+// Published returns how many payloads the feed of stream has published
+// since it was opened (at its first subscription), counting those published
+// while nobody was subscribed. With a Numbered source this is the last
+// aggregate or trade id of the stream. Publish and Blast are not counted.
+func (s *Server) Published(stream string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.published[stream]
 }
 
 // Publish sends one payload of stream to every connection subscribed to it

@@ -281,3 +281,51 @@ func TestReplayCycles(t *testing.T) {
 		t.Fatal("unknown stream opened")
 	}
 }
+
+// seqOf returns n of a {"n":n} payload.
+func seqOf(t *testing.T, f string) int64 {
+	t.Helper()
+	var v struct{ N int64 }
+	if err := json.Unmarshal([]byte(f), &v); err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	return v.N
+}
+
+// waitFor polls ok until it holds or 5 s pass.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestPublishesWhileAway(t *testing.T) {
+	n := 0 // only the publish goroutine calls Next
+	src := sim.SourceFunc(func(string) (sim.Feed, error) {
+		return sim.FeedFunc(func(time.Time) []byte {
+			n++
+			return []byte(`{"n":` + strconv.Itoa(n) + `}`)
+		}), nil
+	})
+	s := start(t, market(), sim.WithSource(src))
+	const st = "btcusdt@aggTrade"
+	ws := connect(t, s.URL()+"/ws/"+st)
+	first := seqOf(t, read(t, ws))
+	ws.Close()
+	waitFor(t, "the server to see the close", func() bool { return len(s.OpenConns()) == 0 })
+	away := s.Published(st)
+	waitFor(t, "publishing with nobody subscribed", func() bool { return s.Published(st) >= away+5 })
+	ws = connect(t, s.URL()+"/ws/"+st)
+	next := seqOf(t, read(t, ws))
+	if next <= away+5 || next <= first+5 {
+		t.Fatalf("first payload %d, after the outage %d: the feed did not advance while away (published %d at the close)", first, next, away)
+	}
+	if got := s.Published(st); got < next {
+		t.Fatalf("Published %d, but payload %d arrived", got, next)
+	}
+}

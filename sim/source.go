@@ -7,7 +7,9 @@ import (
 
 // Source makes the payloads of streams. The server opens each stream once,
 // when it is first subscribed, and shares the Feed among all connections, so
-// every connection sees the same payload sequence.
+// every connection sees the same payload sequence. From then on the feed
+// advances at every tick whether or not anyone is subscribed, as on the
+// exchange.
 type Source interface {
 	// Open returns the feed of one stream, or an error if the source does
 	// not know the stream.
