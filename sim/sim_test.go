@@ -329,3 +329,73 @@ func TestPublishesWhileAway(t *testing.T) {
 		t.Fatalf("Published %d, but payload %d arrived", got, next)
 	}
 }
+
+func TestNumbered(t *testing.T) {
+	src := &sim.Numbered{}
+	s := start(t, market(), sim.WithSource(src))
+	const agg, trade, depth = "btcusdt@aggTrade", "ethusdt@trade", "btcusdt@depth@100ms"
+	ws := connect(t, s.URL()+"/stream?streams="+agg+"/"+trade+"/"+depth)
+	type event struct {
+		Event   string          `json:"e"`
+		Time    int64           `json:"E"`
+		Symbol  string          `json:"s"`
+		A       json.RawMessage `json:"a"` // aggregate id, or the asks of a depth update
+		Trade   int64           `json:"t"`
+		First   int64           `json:"f"`
+		Last    int64           `json:"l"`
+		FirstU  int64           `json:"U"`
+		LastU   int64           `json:"u"`
+		Price   string          `json:"p"`
+		Qty     string          `json:"q"`
+		TradeAt int64           `json:"T"`
+		Maker   *bool           `json:"m"`
+		Best    bool            `json:"M"` // without it, "M" would fill Maker
+		Bids    [][2]string     `json:"b"`
+		Agg     int64
+	}
+	last := map[string]int64{}
+	for len(last) < 3 || last[agg] < 20 || last[trade] < 20 || last[depth] < 40 {
+		var env struct {
+			Stream string
+			Data   event
+		}
+		if err := json.Unmarshal([]byte(read(t, ws)), &env); err != nil {
+			t.Fatal(err)
+		}
+		ev, prev := env.Data, last[env.Stream]
+		switch env.Stream {
+		case agg:
+			ev.Agg, _ = strconv.ParseInt(string(ev.A), 10, 64)
+			if ev.Event != "aggTrade" || ev.Symbol != "BTCUSDT" || ev.Agg != prev+1 || ev.First != ev.Agg || ev.Last != ev.Agg ||
+				ev.Price == "" || ev.Qty != "1.000" || ev.TradeAt == 0 || ev.Maker == nil || *ev.Maker || !ev.Best {
+				t.Fatalf("after a=%d: %+v", prev, ev)
+			}
+			last[agg] = ev.Agg
+		case trade:
+			if ev.Event != "trade" || ev.Symbol != "ETHUSDT" || ev.Trade != prev+1 {
+				t.Fatalf("after t=%d: %+v", prev, ev)
+			}
+			last[trade] = ev.Trade
+		case depth:
+			if ev.Event != "depthUpdate" || ev.FirstU != prev+1 || ev.LastU <= ev.FirstU || len(ev.Bids) != 1 {
+				t.Fatalf("after u=%d: %+v", prev, ev)
+			}
+			last[depth] = ev.LastU
+		default:
+			t.Fatalf("stream %q", env.Stream)
+		}
+	}
+	for st, n := range last {
+		if got := src.Last(st); got < n {
+			t.Fatalf("%s: Last %d, but %d arrived", st, got, n)
+		}
+	}
+	if p, l := s.Published(agg), src.Last(agg); p < last[agg] || l < p {
+		t.Fatalf("Published %d, Last %d, received %d", p, l, last[agg])
+	}
+	for _, bad := range []string{"btcusdt@bookTicker", "BTCUSDT@aggTrade", "@aggTrade", "btcusdt"} {
+		if _, err := src.Open(bad); err == nil {
+			t.Errorf("Numbered opened %q", bad)
+		}
+	}
+}
