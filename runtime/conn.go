@@ -47,9 +47,12 @@ type Stats struct {
 	Frames      uint64 // frames read
 	Unsolicited uint64 // data frames for streams nobody subscribed to, dropped
 	Malformed   uint64 // frames that were not valid JSON or had no stream to go to, dropped
+	Rejected    uint64 // payloads their stream's decoder rejected (wrong kind, missing field, bad value), dropped
+	Gaps        uint64 // gaps seen in streams' sequence keys (EventGap)
+	Panics      uint64 // handler panics recovered (EventPanic)
 }
 
-type stats struct{ frames, unsolicited, malformed atomic.Uint64 }
+type stats struct{ frames, unsolicited, malformed, rejected, gaps, panics atomic.Uint64 }
 
 // Conn is a reliable connection to one market's stream service. It keeps one
 // socket per route (opened on first use), reconnects and resubscribes on its
@@ -61,6 +64,9 @@ type Conn struct {
 	opts    options
 	base    string
 	events  *dispatch.Dispatcher[Event]
+	evGID   atomic.Uint64 // the event dispatcher's goroutine, see goid
+	reports *reports      // coalesces repeated errors and gaps
+	budget  *budget       // connection attempts
 	nextID  atomic.Uint64
 	stats   stats
 
@@ -69,10 +75,12 @@ type Conn struct {
 
 	mu      sync.Mutex
 	sockets map[string]*socket
+	subs    map[*Subscription]bool // subscriptions whose goroutine runs
 	closed  bool
-	wg      sync.WaitGroup // every goroutine the Conn started, except the dispatcher
+	wg      sync.WaitGroup // every goroutine the Conn started, except the dispatcher and subscriptions
 
-	closeOnce sync.Once
+	closing    atomic.Bool
+	closedDone chan struct{} // closed when Close has finished
 }
 
 // Dial prepares a connection to market m. Without routes (and without
@@ -113,9 +121,14 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 		grammar: g,
 		opts:    o,
 		base:    strings.TrimRight(base, "/"),
-		events:  dispatch.New(o.handlers),
 		sockets: map[string]*socket{},
+		subs:    map[*Subscription]bool{},
+
+		closedDone: make(chan struct{}),
 	}
+	c.budget = budgetFor(c.base, o.attempts, o.attemptWindow)
+	c.events = dispatch.New(c.wrapHandlers(o.handlers))
+	c.reports = newReports(o.dropReport, c.events.Emit)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if len(m.Routes) == 0 && !o.raw {
 		if _, err := c.socketFor(ctx, "", ""); err != nil {
@@ -131,7 +144,58 @@ func (c *Conn) Market() *Market { return c.market }
 
 // Stats returns the connection's counters.
 func (c *Conn) Stats() Stats {
-	return Stats{Frames: c.stats.frames.Load(), Unsolicited: c.stats.unsolicited.Load(), Malformed: c.stats.malformed.Load()}
+	return Stats{
+		Frames:      c.stats.frames.Load(),
+		Unsolicited: c.stats.unsolicited.Load(),
+		Malformed:   c.stats.malformed.Load(),
+		Rejected:    c.stats.rejected.Load(),
+		Gaps:        c.stats.gaps.Load(),
+		Panics:      c.stats.panics.Load(),
+	}
+}
+
+// wrapHandlers makes the OnEvent handlers record the dispatcher's goroutine
+// (so that Close called from one does not wait for itself) and recover their
+// panics, which are reported as EventPanic to the handlers (unless the event
+// was itself a panic report, or WithCrashOnPanic).
+func (c *Conn) wrapHandlers(hs []func(Event)) []func(Event) {
+	out := make([]func(Event), len(hs))
+	for i, h := range hs {
+		out[i] = func(e Event) {
+			if c.evGID.Load() == 0 {
+				c.evGID.Store(goid())
+			}
+			if c.opts.crashOnPanic {
+				h(e)
+				return
+			}
+			defer func() {
+				if r := recover(); r != nil && e.Kind != EventPanic {
+					c.stats.panics.Add(1)
+					c.events.Emit(Event{Kind: EventPanic, Time: time.Now(), Err: newPanicError(fmt.Sprintf("OnEvent handler %d (on a %v event)", i+1, e.Kind), r)})
+				}
+			}()
+			h(e)
+		}
+	}
+	return out
+}
+
+// startSub starts sub's goroutine, unless the Conn is closed.
+func (c *Conn) startSub(sub *Subscription) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.subs[sub] = true
+	go func() {
+		sub.run()
+		c.mu.Lock()
+		delete(c.subs, sub)
+		c.mu.Unlock()
+	}()
+	return true
 }
 
 // spawn starts fs as goroutines tracked by Close, unless the Conn is closed.
@@ -216,6 +280,9 @@ func (c *Conn) socketFor(ctx context.Context, route, stream string) (*socket, er
 
 // start opens the socket's first link and its supervisor.
 func (s *socket) start(ctx context.Context) error {
+	if err := s.conn.budget.wait(ctx.Done()); err != nil {
+		return ctx.Err()
+	}
 	l, err := s.dialLink(ctx)
 	if err != nil {
 		return err
@@ -242,8 +309,13 @@ func (s *socket) start(ctx context.Context) error {
 // error. Subscribing to a stream that is already subscribed adds a second
 // handler without a new request.
 func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts ...SubscribeOption) (*Subscription, error) {
-	if st.Name == "" || st.Decode == nil || handle == nil {
-		return nil, errors.New("runtime: Subscribe: stream name, decoder and handler are required")
+	switch {
+	case st.Name == "":
+		return nil, errors.New("runtime: Subscribe: the stream has no name")
+	case st.Decode == nil:
+		return nil, fmt.Errorf("runtime: subscribe %s: the stream has no decoder", st.Name)
+	case handle == nil:
+		return nil, fmt.Errorf("runtime: subscribe %s: nil handler", st.Name)
 	}
 	if err := c.checkRoute(st.Route); err != nil {
 		return nil, err
@@ -251,7 +323,7 @@ func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts 
 	if st.Auth && (c.opts.token == "" || c.market.Dialect.Auth == "") {
 		return nil, fmt.Errorf("runtime: subscribe %s: %w", st.Name, ErrAuthRequired)
 	}
-	so := subOptions{policy: DropOldest, size: DefaultQueueSize}
+	so := subOptions{policy: DropOldest, size: DefaultQueueSize, bytes: DefaultQueueBytes}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -266,7 +338,7 @@ func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts 
 			return nil, err
 		}
 		sub := newSubscription(s, st, handle, so)
-		if !c.spawn(sub.run) {
+		if !c.startSub(sub) {
 			return nil, ErrClosed
 		}
 		err = s.add(ctx, sub)
@@ -300,12 +372,23 @@ func (c *Conn) release(s *socket) {
 	s.shutdown()
 }
 
-// Close closes every socket and ends every subscription (queued events are
-// discarded), then emits EventClosed. It returns when every goroutine the
-// Conn started has ended, event handlers included. It is idempotent; it must
-// not be called from an event handler.
+// Close closes every socket and ends every subscription: events still
+// queued are dropped (and counted in Subscription.Dropped), and no handler
+// is called after Close returns. It then emits EventClosed, the last event,
+// and returns when every goroutine the Conn started has ended, event
+// handlers included. Called from a handler (a subscription's or an OnEvent
+// handler), it does the same but cannot wait for that handler's own call:
+// that goroutine ends when the handler returns. Close is idempotent.
 func (c *Conn) Close() error {
-	c.closeOnce.Do(func() {
+	self := goid()
+	if !c.closing.CompareAndSwap(false, true) {
+		if !c.inHandler(self) {
+			<-c.closedDone
+		}
+		return nil
+	}
+	defer close(c.closedDone)
+	{
 		c.mu.Lock()
 		c.closed = true
 		socks := make([]*socket, 0, len(c.sockets))
@@ -318,10 +401,42 @@ func (c *Conn) Close() error {
 			s.shutdown()
 		}
 		c.wg.Wait()
+		c.mu.Lock()
+		subs := make([]*Subscription, 0, len(c.subs))
+		for sub := range c.subs {
+			subs = append(subs, sub)
+		}
+		c.mu.Unlock()
+		for _, sub := range subs {
+			sub.end(ErrClosed)
+			if sub.gid.Load() != self {
+				<-sub.done
+			}
+		}
+		c.reports.close()
 		c.events.Emit(Event{Kind: EventClosed, Time: time.Now()})
-		c.events.Close()
-	})
+		if c.evGID.Load() == self {
+			c.events.Stop()
+		} else {
+			c.events.Close()
+		}
+	}
 	return nil
+}
+
+// inHandler reports whether goroutine id runs one of the Conn's handlers.
+func (c *Conn) inHandler(id uint64) bool {
+	if c.evGID.Load() == id {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for sub := range c.subs {
+		if sub.gid.Load() == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Call sends a request built from the Dialect's Request template ({method}

@@ -107,7 +107,10 @@ func TestListSubscriptionsAndCombined(t *testing.T) {
 	}
 }
 
-func TestSetCombinedFalseSingleStream(t *testing.T) {
+// A frame without routing members on a multiplexed socket (here: bare
+// payloads after SET_PROPERTY combined=false) is reported and never handed to
+// a decoder, even when the socket carries a single stream.
+func TestBareFramesNeverDecoded(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m)
 	c, rec := dial(t, m, s)
@@ -118,16 +121,19 @@ func TestSetCombinedFalseSingleStream(t *testing.T) {
 	if err := setCombined(c, ctx(t), "", false); err != nil {
 		t.Fatal(err)
 	}
-	on, err := getCombined(c, ctx(t), "")
-	if err != nil || on {
-		t.Fatalf("GetCombined = %v, %v", on, err)
-	}
+	e := rec.wait(t, runtime.EventError, func(e runtime.Event) bool { return errors.Is(e.Err, runtime.ErrUnknownFrame) })
 	n := len(col.get("btcusdt@prices"))
-	col.waitLen(t, "btcusdt@prices", n+5)
-	checkIncreasing(t, "btcusdt@prices", col.get("btcusdt@prices"))
-	if k := rec.count(runtime.EventError); k != 0 {
-		t.Fatalf("%d errors: %v", k, rec)
+	time.Sleep(50 * time.Millisecond) // several publish ticks
+	if got := len(col.get("btcusdt@prices")); got != n {
+		t.Fatalf("%d bare frames reached the handler", got-n)
 	}
+	if c.Stats().Malformed == 0 {
+		t.Fatalf("bare frames not counted: %+v (%v)", c.Stats(), e)
+	}
+	if err := setCombined(c, ctx(t), "", true); err != nil {
+		t.Fatal(err)
+	}
+	col.waitLen(t, "btcusdt@prices", n+3)
 }
 
 func TestRoutes(t *testing.T) {
@@ -343,7 +349,7 @@ func TestBadFramesReported(t *testing.T) {
 			malformed = true
 		case errors.Is(e.Err, runtime.ErrUnknownStream):
 			unknown = fe.Stream == "xrpusdt@trade"
-		case fe.Stream == name && e.Subscription != nil:
+		case fe.Stream == name:
 			undecodable = true
 		}
 	}
@@ -352,6 +358,9 @@ func TestBadFramesReported(t *testing.T) {
 	}
 	if len(s.Conns()) != 1 || rec.count(runtime.EventDisconnected) != 0 {
 		t.Fatal("bad frames broke the connection")
+	}
+	if st := c.Stats(); st.Malformed != 1 || st.Rejected != 1 || st.Unsolicited != 1 {
+		t.Fatalf("stats %+v, want 1 malformed, 1 rejected, 1 unsolicited", st)
 	}
 }
 

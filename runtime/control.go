@@ -27,6 +27,7 @@ type request struct {
 	streams []*Stream // opSubscribe, opUnsubscribe
 	method  string    // opCall
 	params  []any     // opCall
+	limit   int       // most streams of the batch this request may join; 0 for the Dialect's Batch
 	done    func(result []byte, err error)
 }
 
@@ -53,6 +54,9 @@ type flight struct {
 func takeBatch(q []*request, max int) (batch, []*request) {
 	first := q[0]
 	n := 1
+	if first.limit > 0 && first.limit < max {
+		max = first.limit
+	}
 	if max > 0 && (first.op == opSubscribe || first.op == opUnsubscribe) {
 		count := len(first.streams)
 		for n < len(q) && q[n].op == first.op && count+len(q[n].streams) <= max {
@@ -190,6 +194,12 @@ func (l *link) handleReply(f *frame, isErr bool) {
 			err = errors.New("reply to no request")
 		}
 		l.s.emit(Event{Kind: EventError, Err: l.s.conn.frameError(l.s.route, nil, f.get(g.id), err)})
+		return
+	}
+	var se *ServerError
+	if errors.As(err, &se) && len(fl.b) > 1 && fl.b[0].op == opSubscribe {
+		// One refused stream fails the whole message: find it by halves.
+		l.retry(fl.b)
 		return
 	}
 	fl.b.finish(f.get(g.result), err)

@@ -195,7 +195,15 @@ func TestLimiterWindow(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	b := DefaultBackoff
-	for n, want := range []time.Duration{time.Second, 1600 * time.Millisecond, 2560 * time.Millisecond} {
+	for range 50 { // after a clean drop: at once, with up to 20 % of Initial as jitter
+		if d := b.Delay(0); d < 0 || d > 200*time.Millisecond {
+			t.Fatalf("Delay(0) = %v, want 0..200ms", d)
+		}
+	}
+	for n, want := range []time.Duration{1: time.Second, 2: 1600 * time.Millisecond, 3: 2560 * time.Millisecond} {
+		if n == 0 {
+			continue
+		}
 		for range 50 {
 			d := b.Delay(n)
 			if d < want*8/10 || d > want*12/10 {

@@ -26,6 +26,10 @@ var (
 	ErrUnknownStream = errors.New("runtime: frame for a stream that is not subscribed")
 	// ErrMalformedFrame is reported for a frame that is not a valid envelope.
 	ErrMalformedFrame = errors.New("runtime: malformed frame")
+	// ErrUnknownFrame is reported for a frame that is valid JSON but neither
+	// stream data, a reply nor a control frame of the venue's Dialect. It is
+	// never handed to a decoder.
+	ErrUnknownFrame = errors.New("runtime: frame the venue's dialect does not describe")
 	// ErrAuthRequired is returned by Subscribe for a stream that needs a
 	// login when the Conn has no token (WithAuthToken) or the venue no login.
 	ErrAuthRequired = errors.New("runtime: stream needs authentication (dial with WithAuthToken)")
@@ -95,5 +99,3 @@ func (c *Conn) redactError(e *ServerError) error {
 	e.Msg = c.redact(e.Msg)
 	return e
 }
-
-var errBareFrame = errors.New("runtime: bare payload on a socket that does not carry exactly one stream")

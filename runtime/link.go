@@ -40,7 +40,8 @@ type link struct {
 	inflight []*flight // written, waiting for a reply, in write order
 	npending atomic.Int32
 
-	keybuf []byte // the reader's scratch space for routing keys
+	keybuf   []byte       // the reader's scratch space for routing keys
+	lastRead atomic.Int64 // when a frame last arrived (unix ns, updated coarsely), for probes
 
 	stop      chan struct{} // closed by close
 	stopOnce  sync.Once
@@ -83,7 +84,11 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 	ws.SetReadLimit(c.opts.readLimit)
 	// Pings and pongs are handled inside NextReader, which does not return
 	// for them, so their handlers extend the read deadline themselves.
-	alive := func() { _ = ws.SetReadDeadline(time.Now().Add(c.opts.readTimeout)) }
+	alive := func() {
+		now := time.Now()
+		l.lastRead.Store(now.UnixNano())
+		_ = ws.SetReadDeadline(now.Add(c.opts.readTimeout))
+	}
 	ws.SetPongHandler(func(string) error { alive(); return nil })
 	// Only the latest ping needs its pong: a newer ping replaces an older
 	// one still waiting, so pings can never outrun the rate limit.
@@ -102,18 +107,46 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 	return l, nil
 }
 
-// enqueue queues a control request for the writer. On a dead link the request
-// fails at once.
-func (l *link) enqueue(r *request) {
+// enqueue queues control requests for the writer. On a dead link they fail
+// at once.
+func (l *link) enqueue(rs ...*request) {
 	l.wmu.Lock()
 	select {
 	case <-l.dead:
 		l.wmu.Unlock()
-		r.done(nil, errLinkClosed)
+		for _, r := range rs {
+			r.done(nil, errLinkClosed)
+		}
 		return
 	default:
 	}
-	l.queue = append(l.queue, r)
+	l.queue = append(l.queue, rs...)
+	l.wmu.Unlock()
+	dispatch.Signal(l.wake)
+}
+
+// retry puts the requests of a refused batch back at the front of the
+// queue, as two halves that go out separately, so that the streams the
+// server refused are found in a few messages and end alone.
+func (l *link) retry(b batch) {
+	half := (len(b) + 1) / 2
+	rs := make([]*request, len(b))
+	for i, r := range b {
+		r.limit = half
+		if i >= half {
+			r.limit = len(b) - half
+		}
+		rs[i] = r
+	}
+	l.wmu.Lock()
+	select {
+	case <-l.dead:
+		l.wmu.Unlock()
+		b.finish(nil, errLinkClosed)
+		return
+	default:
+	}
+	l.queue = append(rs, l.queue...)
 	l.wmu.Unlock()
 	dispatch.Signal(l.wake)
 }
@@ -163,12 +196,23 @@ func (l *link) writeLoop() {
 		defer t.Stop()
 		keepTick = t.C
 	}
-	due := false // a keep-alive message is due
+	// A quiet link is probed, so that a half-open one is noticed within the
+	// read timeout rather than at the server's next ping.
+	var probeTick <-chan time.Time
+	quiet := c.opts.readTimeout / 3
+	if d.ProbePing || d.Probe != "" {
+		t := time.NewTicker(quiet / 2)
+		defer t.Stop()
+		probeTick = t.C
+	}
+	due, probe := false, false // a keep-alive message, a probe is due
 	for {
 		select {
 		case <-l.wake:
 		case <-keepTick:
 			due = true
+		case now := <-probeTick:
+			probe = now.Sub(time.Unix(0, l.lastRead.Load())) >= quiet
 		case <-l.stop:
 			l.writeClose()
 			return
@@ -177,18 +221,22 @@ func (l *link) writeLoop() {
 		}
 		for {
 			l.wmu.Lock()
-			var pong, msg []byte
+			var pong, msg, ping []byte
 			var b batch
 			switch {
 			case l.pong != nil:
 				pong, l.pong = l.pong, nil
+			case probe && d.ProbePing:
+				ping, probe = []byte{}, false
+			case probe:
+				msg, probe = []byte(d.Probe), false
 			case due:
 				msg, due = []byte(d.KeepAlive), false
 			case len(l.queue) > 0:
 				b, l.queue = takeBatch(l.queue, d.Batch)
 			}
 			l.wmu.Unlock()
-			if pong == nil && msg == nil && b == nil {
+			if pong == nil && msg == nil && ping == nil && b == nil {
 				break
 			}
 			if !lim.wait(l.stop) {
@@ -202,6 +250,8 @@ func (l *link) writeLoop() {
 			switch {
 			case pong != nil:
 				err = l.write(websocket.PongMessage, pong)
+			case ping != nil:
+				err = l.write(websocket.PingMessage, ping)
 			case msg != nil:
 				err = l.write(websocket.TextMessage, msg)
 			default:
@@ -254,6 +304,9 @@ func (l *link) writeClose() {
 	_ = l.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 }
 
+// maxKeptBuffer is the largest read buffer a link keeps between frames.
+const maxKeptBuffer = 1 << 20
+
 func (l *link) readLoop() {
 	defer close(l.readerEnd)
 	timeout := l.s.conn.opts.readTimeout
@@ -264,6 +317,7 @@ func (l *link) readLoop() {
 		// deadline moves at most every timeout/16 to keep reads cheap.
 		if now := time.Now(); now.Sub(deadlineSet) > timeout/16 {
 			deadlineSet = now
+			l.lastRead.Store(now.UnixNano())
 			if err := l.ws.SetReadDeadline(now.Add(timeout)); err != nil {
 				l.fail(err)
 				return
@@ -283,6 +337,9 @@ func (l *link) readLoop() {
 			return
 		}
 		l.handleFrame(buf.Bytes())
+		if buf.Cap() > maxKeptBuffer {
+			buf = bytes.Buffer{} // do not keep the memory of one large frame
+		}
 	}
 }
 
@@ -297,7 +354,7 @@ func (l *link) handleFrame(b []byte) {
 	f := frame{g: g}
 	if err := f.scan(b); err != nil {
 		c.stats.malformed.Add(1)
-		s.emit(Event{Kind: EventError, Err: c.frameError(s.route, nil, b, fmt.Errorf("%w: %v", ErrMalformedFrame, err))})
+		s.frameError("malformed", Event{}, nil, b, fmt.Errorf("%w: %v", ErrMalformedFrame, err))
 		return
 	}
 	switch {
@@ -321,7 +378,13 @@ func (l *link) handleFrame(b []byte) {
 		l.handleReply(&f, isErr)
 		return
 	}
-	s.deliverBare(l, b)
+	if s.only != nil {
+		// The URL names the socket's one stream; its frames are bare payloads.
+		s.deliver(l, s.only, -1, b, b)
+		return
+	}
+	c.stats.malformed.Add(1)
+	s.frameError("unrecognised", Event{}, nil, b, ErrUnknownFrame)
 }
 func (l *link) notifyShutdown() {
 	l.shutOnce.Do(func() { close(l.shutdown) })

@@ -79,7 +79,13 @@ func decodeSeq(b []byte) (any, error) {
 }
 
 func stream(name string) runtime.Stream {
-	return runtime.Stream{Name: name, Decode: decodeSeq}
+	return runtime.Stream{Name: name, Decode: decodeSeq, Seq: seqOf}
+}
+
+// seqOf is the sequence key of seqSource's events: consecutive numbers.
+func seqOf(v any) runtime.Seq {
+	n := int64(v.(*seqEvent).Seq)
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: n, Last: n}
 }
 
 func startSim(t *testing.T, m *runtime.Market, opts ...sim.Option) *sim.Server {

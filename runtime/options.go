@@ -16,6 +16,18 @@ const (
 	// DefaultQueueSize is the number of decoded events a subscription buffers
 	// before its overflow policy applies.
 	DefaultQueueSize = 1024
+	// DefaultQueueBytes is the payload bytes a subscription buffers before its
+	// overflow policy applies, whatever the number of events.
+	DefaultQueueBytes = 16 << 20
+	// DefaultProbeTimeout is the read timeout on venues whose servers answer a
+	// probe (Dialect.ProbePing or Probe): a probe goes out after a third of it
+	// without any frame, so a half-open connection is noticed within it.
+	DefaultProbeTimeout = 9 * time.Second
+	// DefaultStableAfter is how long a connection must have lived for its loss
+	// to count as a clean drop: the first reconnect then goes out at once
+	// (with jitter), and the backoff starts over. Losses of younger
+	// connections keep growing the backoff.
+	DefaultStableAfter = time.Minute
 	// DefaultWriteTimeout bounds every write of a client frame.
 	DefaultWriteTimeout = 10 * time.Second
 	// DefaultHandshakeTimeout bounds the websocket opening handshake.
@@ -52,6 +64,10 @@ type options struct {
 	rateN            int
 	ratePer          time.Duration
 	dropReport       time.Duration
+	attempts         int
+	attemptWindow    time.Duration
+	stableAfter      time.Duration
+	crashOnPanic     bool
 }
 
 func defaultOptions(m *Market) options {
@@ -65,9 +81,15 @@ func defaultOptions(m *Market) options {
 		rateN:            m.Limits.ControlMessagesPerSecond,
 		ratePer:          time.Second * (100 + limiterMargin) / 100,
 		dropReport:       DefaultDropReportInterval,
+		attempts:         m.Limits.ConnectionAttempts,
+		attemptWindow:    m.Limits.ConnectionWindow,
+		stableAfter:      DefaultStableAfter,
 	}
 	if o.readTimeout <= 0 {
 		o.readTimeout = defaultReadTimeout
+	}
+	if (m.Dialect.ProbePing || m.Dialect.Probe != "") && o.readTimeout > DefaultProbeTimeout {
+		o.readTimeout = DefaultProbeTimeout
 	}
 	// Replace ten minutes before the exchange would cut the connection (23h50m
 	// for the usual 24 h); short lifetimes keep 90 %.
@@ -165,8 +187,11 @@ func WithBackoff(b Backoff) Option {
 }
 
 // WithReadTimeout sets how long a socket may receive nothing (no data, no
-// ping, no reply) before it is treated as dead and reconnected. The default
-// is the Market's Limits.PongDeadline (one minute if unset).
+// ping, no reply) before it is treated as dead and reconnected. On venues
+// that answer probes (Dialect.ProbePing, Dialect.Probe) a probe goes out
+// after a third of it without a frame, so a quiet but healthy socket is not
+// dropped. The default is DefaultProbeTimeout on those venues, else the
+// Market's Limits.PongDeadline (one minute if unset).
 func WithReadTimeout(d time.Duration) Option {
 	return positive("WithReadTimeout", d, func(o *options) { o.readTimeout = d })
 }
@@ -226,9 +251,41 @@ func WithControlRate(n int, per time.Duration) Option {
 }
 
 // WithDropReportInterval sets the shortest gap between two EventDropped
-// events of one subscription (default 1 s). Drops are summed in between.
+// events of one subscription, and between two reports of one kind of
+// repeated error or of one stream's gaps (default 1 s). What happens in
+// between is summed into the next event's Count.
 func WithDropReportInterval(d time.Duration) Option {
 	return positive("WithDropReportInterval", d, func(o *options) { o.dropReport = d })
+}
+
+// WithConnectionBudget sets the most new connections (first dials,
+// reconnects and replacements) allowed within per, shared by every Conn of
+// the process to the same host. The default is the Market's
+// Limits.ConnectionAttempts per ConnectionWindow; n = 0 removes the limit.
+func WithConnectionBudget(n int, per time.Duration) Option {
+	return func(o *options) error {
+		if n < 0 || (n > 0 && per <= 0) {
+			return fmt.Errorf("runtime: WithConnectionBudget: bad budget %d per %v", n, per)
+		}
+		o.attempts, o.attemptWindow = n, per
+		return nil
+	}
+}
+
+// WithStableAfter sets how long a socket must have lived for its loss to
+// count as a clean drop (default DefaultStableAfter): the first reconnect
+// then goes out at once, with jitter. A socket lost sooner (a server that
+// closes right after the subscribe, say) continues the backoff of the
+// failures before it, so a failing connection never reconnects in a loop.
+func WithStableAfter(d time.Duration) Option {
+	return positive("WithStableAfter", d, func(o *options) { o.stableAfter = d })
+}
+
+// WithCrashOnPanic lets a panic in a handler (a subscription's or an
+// OnEvent handler) crash the program, as in plain Go code. By default it is
+// recovered and reported as EventPanic, and only that subscription ends.
+func WithCrashOnPanic() Option {
+	return func(o *options) error { o.crashOnPanic = true; return nil }
 }
 
 func positive(name string, d time.Duration, set func(*options)) Option {
@@ -278,6 +335,7 @@ type SubscribeOption func(*subOptions) error
 type subOptions struct {
 	policy OverflowPolicy
 	size   int
+	bytes  int
 }
 
 // WithOverflow chooses the subscription's overflow policy (default DropOldest).
@@ -287,6 +345,19 @@ func WithOverflow(p OverflowPolicy) SubscribeOption {
 			return fmt.Errorf("runtime: WithOverflow: unknown policy %d", int(p))
 		}
 		o.policy = p
+		return nil
+	}
+}
+
+// WithQueueBytes sets the most payload bytes the subscription's queue holds
+// before its overflow policy applies (default DefaultQueueBytes). One event
+// larger than that is still queued when the queue is empty.
+func WithQueueBytes(n int) SubscribeOption {
+	return func(o *subOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("runtime: WithQueueBytes: %d is not positive", n)
+		}
+		o.bytes = n
 		return nil
 	}
 }

@@ -34,8 +34,10 @@ type socket struct {
 	readyCh chan struct{}     // closed while a link is ready
 	closed  bool
 
-	table   atomic.Pointer[map[string][]*Subscription] // by routing key
-	handoff atomic.Pointer[handoff]
+	table atomic.Pointer[map[string][]target] // by routing key
+
+	dmu     sync.Mutex // serialises deliveries; guards handoff and every entry's seq
+	handoff *handoff   // the replacement in progress, if any
 
 	started  chan struct{} // closed when the first dial finished
 	startErr error
@@ -50,6 +52,7 @@ type entry struct {
 	acked  chan struct{}   // closed on the first reply to its subscribe
 	ackErr error
 	once   sync.Once
+	seq    seqState // guarded by socket.dmu
 }
 
 func (e *entry) ack(err error) bool {
@@ -75,7 +78,7 @@ func newSocket(c *Conn, route, url string, limit int) *socket {
 		closing: make(chan struct{}),
 		ended:   make(chan struct{}),
 	}
-	s.table.Store(&map[string][]*Subscription{})
+	s.table.Store(&map[string][]target{})
 	return s
 }
 
@@ -89,15 +92,41 @@ func (s *socket) emit(e Event) {
 	s.conn.events.Emit(e)
 }
 
+// report emits e, coalesced with the Conn's earlier reports of key on this
+// route (see reports).
+func (s *socket) report(key string, e Event) {
+	if e.Route == "" {
+		e.Route = s.route
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	s.conn.reports.add(s.route+" "+key, e)
+}
+
+// frameError reports a frame that could not be delivered; class names the
+// kind of failure, for coalescing.
+func (s *socket) frameError(class string, e Event, key, frame []byte, err error) {
+	e.Kind = EventError
+	e.Err = s.conn.frameError(s.route, key, frame, err)
+	s.report(class, e)
+}
+
+// decodeError reports a payload that r's decoder rejected.
+func (s *socket) decodeError(r target, key, in []byte, err error) {
+	s.conn.stats.rejected.Add(1)
+	s.frameError("decode "+r.e.stream.Name, Event{Stream: r.e.stream.Name}, key, in, err)
+}
+
 // publish rebuilds the reader's lookup table. Called with s.mu held.
 func (s *socket) publish() {
-	t := make(map[string][]*Subscription, len(s.reg)+len(s.tomb))
+	t := make(map[string][]target, len(s.reg)+len(s.tomb))
 	for _, key := range s.tomb {
 		t[key] = nil
 	}
 	for _, e := range s.reg {
 		k := e.stream.key()
-		t[k] = append(t[k][:len(t[k]):len(t[k])], e.subs...)
+		t[k] = append(t[k], target{e: e, subs: e.subs})
 	}
 	s.table.Store(&t)
 }
@@ -252,10 +281,12 @@ func (s *socket) detach(sub *Subscription) <-chan error {
 }
 
 // activate makes l take part in subscriptions and subscribes every
-// registered stream on it, in batches that the writer rate-limits. The
+// registered stream on it: one request per stream, which the writer merges
+// into rate-limited batches (and splits again when the server refuses a
+// batch, so that a refused stream ends alone, see link.handleReply). The
 // registry is copied under the lock and sent outside it; l.subscribed makes
 // sure no stream is ever sent twice on one link. It waits for the replies and
-// returns how many streams were subscribed.
+// returns how many streams are subscribed.
 func (s *socket) activate(l *link) (int, error) {
 	s.mu.Lock()
 	if s.closed {
@@ -263,20 +294,28 @@ func (s *socket) activate(l *link) (int, error) {
 		return 0, ErrClosed
 	}
 	results := make(chan error, len(s.reg)+1)
-	n := 0
+	var reqs []*request
 	if c := s.conn; c.opts.token != "" && c.market.Dialect.Auth != "" {
 		// First in the queue, so that it goes out before any subscribe.
-		l.enqueue(&request{op: opAuth, done: func(_ []byte, err error) { results <- err }})
-		n++
-	}
-	var streams []*Stream
-	for name, e := range s.reg {
-		if !l.subscribed[name] {
-			l.subscribed[name] = true
-			if s.only == nil { // else the URL names the stream
-				streams = append(streams, e.stream)
+		reqs = append(reqs, &request{op: opAuth, done: func(_ []byte, err error) {
+			if err != nil && !errors.Is(err, errLinkClosed) {
+				s.emit(Event{Kind: EventError, URL: l.url, Err: err})
 			}
+			results <- nil
+		}})
+	}
+	for name, e := range s.reg {
+		if l.subscribed[name] {
+			continue
 		}
+		l.subscribed[name] = true
+		if s.only != nil {
+			continue // the URL names the stream
+		}
+		reqs = append(reqs, &request{op: opSubscribe, streams: []*Stream{e.stream}, done: func(_ []byte, err error) {
+			s.subscribed(l, []string{name}, err)
+			results <- nil
+		}})
 	}
 	l.ready = true
 	s.links = append(s.links, l)
@@ -285,44 +324,19 @@ func (s *socket) activate(l *link) (int, error) {
 	}
 	s.mu.Unlock()
 
-	per := max(s.conn.market.Dialect.Batch, 1)
-	for len(streams) > 0 {
-		k := min(len(streams), per)
-		part := streams[:k:k]
-		streams = streams[k:]
-		names := make([]string, len(part))
-		for i, st := range part {
-			names[i] = st.Name
-		}
-		l.enqueue(&request{op: opSubscribe, streams: part, done: func(_ []byte, err error) {
-			s.subscribed(l, names, err)
-			results <- err
-		}})
-		n++
-	}
-	count := 0
-	var firstErr error
-	for range n {
+	l.enqueue(reqs...)
+	for range reqs {
 		select {
-		case err := <-results:
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
+		case <-results:
 		case <-l.dead:
-			return count, l.cause
+			return 0, l.cause
 		case <-s.closing:
-			return count, ErrClosed
+			return 0, ErrClosed
 		}
 	}
 	s.mu.Lock()
-	count = len(l.subscribed)
-	s.mu.Unlock()
-	var se *ServerError
-	if errors.As(firstErr, &se) {
-		s.emit(Event{Kind: EventError, URL: l.url, Err: firstErr})
-		firstErr = nil
-	}
-	return count, firstErr
+	defer s.mu.Unlock()
+	return len(l.subscribed), nil
 }
 
 // deactivate removes l from the links; its streams stay registered.
@@ -393,35 +407,40 @@ func (s *socket) shutdown() {
 
 // run is the supervisor: it watches the current link and reconnects,
 // resubscribes or replaces it. first is the already activated first link.
+//
+// failures counts the failures in a row: dials, logins and subscriptions
+// that failed, and links lost before WithStableAfter. After a clean drop
+// (a link that lived that long, or announced its shutdown) the count starts
+// over and the first reconnect goes out at once; otherwise each attempt
+// waits longer (Backoff). Every dial also waits for the connection budget.
 func (s *socket) run(first *link) {
 	defer close(s.ended)
 	var (
 		l, cur   *link = first, nil
-		attempt  int
+		failures int
 		due      time.Time     // when to replace cur; zero for never
 		reason   error         // why
 		shut     chan struct{} // cur's shutdown notice
-		failures int           // failed replacements of cur
+		replFail int           // failed replacements of cur
 	)
 	for {
 		if l == nil {
-			attempt++
-			if !s.sleep(s.conn.opts.backoff.Delay(attempt - 1)) {
+			if !s.sleep(s.conn.opts.backoff.Delay(failures)) {
 				return
 			}
+			failures++
 			var err error
-			l, err = s.connect(attempt)
+			l, err = s.connect(failures)
 			if err != nil {
 				if errors.Is(err, ErrClosed) {
 					return
 				}
-				s.emit(Event{Kind: EventError, URL: s.url, Attempt: attempt, Err: err})
+				s.emit(Event{Kind: EventError, URL: s.url, Attempt: failures, Err: err})
 				continue
 			}
-			attempt = 0
 		}
 		if l != cur {
-			cur, shut, failures, reason, due = l, l.shutdown, 0, ErrLifetime, time.Time{}
+			cur, shut, replFail, reason, due = l, l.shutdown, 0, ErrLifetime, time.Time{}
 			if d := s.conn.opts.replaceAfter; d > 0 {
 				due = l.opened.Add(d)
 			}
@@ -439,6 +458,9 @@ func (s *socket) run(first *link) {
 			return
 		case <-l.dead:
 			s.emit(Event{Kind: EventDisconnected, URL: l.url, Err: l.cause})
+			if time.Since(l.opened) >= s.conn.opts.stableAfter || isClosed(l.shutdown) {
+				failures = 0
+			}
 			s.deactivate(l)
 			l.close()
 			l = nil
@@ -448,8 +470,8 @@ func (s *socket) run(first *link) {
 			if nl := s.replace(l, reason); nl != l {
 				l = nl
 			} else {
-				failures++
-				due = time.Now().Add(s.conn.opts.backoff.Delay(failures - 1))
+				replFail++
+				due = time.Now().Add(s.conn.opts.backoff.Delay(replFail))
 			}
 		}
 		if timer != nil {
@@ -458,8 +480,20 @@ func (s *socket) run(first *link) {
 	}
 }
 
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
 // connect opens a new link after a loss and subscribes the registry on it.
 func (s *socket) connect(attempt int) (*link, error) {
+	if err := s.conn.budget.wait(s.closing); err != nil {
+		return nil, err
+	}
 	l, err := s.dialLink(s.conn.ctx)
 	if err != nil {
 		if s.conn.ctx.Err() != nil {

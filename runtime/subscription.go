@@ -3,25 +3,30 @@ package runtime
 import (
 	"context"
 	"errors"
-	"github.com/marketwire/marketwire/internal/dispatch"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/marketwire/marketwire/internal/dispatch"
 )
 
 // Subscription is one stream delivered to one handler. Its events reach the
 // handler in the order received, one at a time, on the subscription's own
-// goroutine, fed by a bounded queue whose overflow policy was chosen at
-// Subscribe.
+// goroutine, fed by a queue bounded in events and in bytes whose overflow
+// policy was chosen at Subscribe.
 type Subscription struct {
-	stream Stream
-	handle func(any)
-	sock   *socket
-	policy OverflowPolicy
+	stream   Stream
+	handle   func(any)
+	sock     *socket
+	policy   OverflowPolicy
+	maxBytes int
+	crash    bool // let handler panics crash the program
 
 	mu       sync.Mutex
-	buf      []any // ring
+	buf      []queued // ring
 	head, n  int
+	bytes    int // payload bytes queued
 	notEmpty chan struct{}
 	notFull  chan struct{}
 
@@ -29,10 +34,18 @@ type Subscription struct {
 	unreported atomic.Uint64
 	lastReport time.Time // used by the subscription goroutine only
 
+	gid      atomic.Uint64 // the subscription goroutine's id, see goid
 	stopped  chan struct{}
 	stopOnce sync.Once
 	err      error // why it stopped; set before stopped is closed
 	done     chan struct{}
+}
+
+// queued is one decoded event waiting for the handler, with the size of the
+// payload it was decoded from.
+type queued struct {
+	v    any
+	size int
 }
 
 func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subscription {
@@ -41,7 +54,9 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 		handle:   handle,
 		sock:     s,
 		policy:   o.policy,
-		buf:      make([]any, o.size),
+		maxBytes: o.bytes,
+		crash:    s.conn.opts.crashOnPanic,
+		buf:      make([]queued, o.size),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
@@ -52,15 +67,18 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 // Stream returns the subscribed stream's name.
 func (s *Subscription) Stream() string { return s.stream.Name }
 
-// Dropped returns how many events the overflow policy has discarded so far.
+// Dropped returns how many events were discarded so far: by the overflow
+// policy, and those still queued when the subscription ended.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 
 // Done is closed when the subscription's goroutine has ended: after
-// Unsubscribe, Close, or a CloseSubscription overflow.
+// Unsubscribe, Close, a CloseSubscription overflow, a refused
+// resubscription or a handler panic.
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 // Err returns why the subscription ended (ErrUnsubscribed, ErrClosed,
-// ErrSlowConsumer or a *ServerError), or nil while it is active.
+// ErrSlowConsumer, a *ServerError or a *PanicError), or nil while it is
+// active.
 func (s *Subscription) Err() error {
 	select {
 	case <-s.stopped:
@@ -70,12 +88,13 @@ func (s *Subscription) Err() error {
 	}
 }
 
-// Unsubscribe stops the subscription and, when it was the stream's last
-// subscription on the connection, sends the unsubscribe message and waits for the
-// exchange's reply, bounded by ctx. After it returns the handler is not
-// called again, except that a call already running may finish; wait on Done
-// for that. It may be called from the handler itself. A second call returns
-// nil.
+// Unsubscribe ends the subscription: events still queued are dropped (and
+// counted in Dropped), and when it returns the handler is not running and
+// will not be called again. Called from the handler itself, it returns
+// without waiting for that call, and no further call follows it. When this
+// was the stream's last subscription on the connection, the unsubscribe
+// message is sent and its reply awaited. ctx bounds both waits. A second call
+// returns nil.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	if !s.end(ErrUnsubscribed) {
 		return nil
@@ -92,6 +111,13 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	if s.sock.only != nil {
 		s.sock.conn.release(s.sock)
 	}
+	if err == nil && s.gid.Load() != goid() {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
 	return err
 }
 
@@ -106,20 +132,31 @@ func (s *Subscription) end(err error) bool {
 	return first
 }
 
-// push queues one decoded event, applying the overflow policy. It runs on
-// the socket's reader goroutine.
-func (s *Subscription) push(v any) {
+func (s *Subscription) isStopped() bool {
+	select {
+	case <-s.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// push queues one decoded event of a payload of size bytes, applying the
+// overflow policy when the queue holds its most events or bytes. It runs on
+// a reader goroutine.
+func (s *Subscription) push(v any, size int) {
 	s.mu.Lock()
-	for s.n == len(s.buf) {
+	for s.n == len(s.buf) || s.n > 0 && s.bytes+size > s.maxBytes {
 		switch s.policy {
 		case DropOldest:
-			s.buf[s.head] = nil
+			s.bytes -= s.buf[s.head].size
+			s.buf[s.head] = queued{}
 			s.head = (s.head + 1) % len(s.buf)
 			s.n--
-			s.drop()
+			s.drop(1)
 		case DropNewest:
 			s.mu.Unlock()
-			s.drop()
+			s.drop(1)
 			return
 		case CloseSubscription:
 			s.mu.Unlock()
@@ -135,46 +172,50 @@ func (s *Subscription) push(v any) {
 			s.mu.Lock()
 		}
 	}
-	select {
-	case <-s.stopped:
+	if s.isStopped() {
 		s.mu.Unlock()
 		return
-	default:
 	}
-	s.buf[(s.head+s.n)%len(s.buf)] = v
+	s.buf[(s.head+s.n)%len(s.buf)] = queued{v, size}
 	s.n++
+	s.bytes += size
 	s.mu.Unlock()
 	dispatch.Signal(s.notEmpty)
 }
 
-func (s *Subscription) drop() {
-	s.dropped.Add(1)
-	s.unreported.Add(1)
+func (s *Subscription) drop(n int) {
+	s.dropped.Add(uint64(n))
+	s.unreported.Add(uint64(n))
 }
 
+// pop returns the next event, or false once the subscription has ended; the
+// events still queued then are dropped and counted.
 func (s *Subscription) pop() (any, bool) {
 	for {
 		s.mu.Lock()
+		if s.isStopped() {
+			n := s.n
+			clear(s.buf)
+			s.n, s.bytes = 0, 0
+			s.mu.Unlock()
+			s.drop(n)
+			return nil, false
+		}
 		if s.n > 0 {
-			v := s.buf[s.head]
-			s.buf[s.head] = nil
+			q := s.buf[s.head]
+			s.buf[s.head] = queued{}
 			s.head = (s.head + 1) % len(s.buf)
 			s.n--
+			s.bytes -= q.size
 			s.mu.Unlock()
 			dispatch.Signal(s.notFull)
-			return v, true
+			return q.v, true
 		}
 		s.mu.Unlock()
 		s.reportDrops(true)
 		select {
 		case <-s.notEmpty:
 		case <-s.stopped:
-			return nil, false
-		}
-		select {
-		case <-s.stopped:
-			return nil, false
-		default:
 		}
 	}
 }
@@ -182,24 +223,45 @@ func (s *Subscription) pop() (any, bool) {
 // run is the subscription's goroutine: it calls the handler for each event.
 func (s *Subscription) run() {
 	defer close(s.done)
+	s.gid.Store(goid())
 	s.lastReport = time.Now()
 	for {
 		v, ok := s.pop()
 		if !ok {
 			break
 		}
-		s.handle(v)
+		if perr := s.call(v); perr != nil {
+			s.sock.conn.stats.panics.Add(1)
+			s.sock.emit(Event{Kind: EventPanic, Stream: s.stream.Name, Subscription: s, Err: perr})
+			s.end(perr)
+		}
 		s.reportDrops(false)
 	}
 	s.reportDrops(true)
-	if errors.Is(s.err, ErrSlowConsumer) {
+	var perr *PanicError
+	if errors.Is(s.err, ErrSlowConsumer) || errors.As(s.err, &perr) {
 		s.sock.detach(s)
 		s.sock.emit(Event{Kind: EventSubscriptionClosed, Stream: s.stream.Name, Subscription: s, Err: s.err})
 	}
 }
 
+// call runs the handler, recovering a panic unless WithCrashOnPanic.
+func (s *Subscription) call(v any) (perr *PanicError) {
+	if s.crash {
+		s.handle(v)
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			perr = newPanicError(fmt.Sprintf("handler of stream %s", s.stream.Name), r)
+		}
+	}()
+	s.handle(v)
+	return nil
+}
+
 // reportDrops emits one EventDropped for the drops since the last report, at
-// most once per drop-report interval unless now is true.
+// most once per report interval unless now is true.
 func (s *Subscription) reportDrops(now bool) {
 	if s.unreported.Load() == 0 {
 		return

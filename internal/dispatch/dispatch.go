@@ -42,11 +42,18 @@ func (d *Dispatcher[E]) Emit(e E) {
 // Close delivers the events already queued, then stops the goroutine and
 // waits for it.
 func (d *Dispatcher[E]) Close() {
+	d.Stop()
+	<-d.done
+}
+
+// Stop is Close without the wait, for a handler that closes its own
+// dispatcher: the goroutine ends once the handler returns and the queued
+// events are delivered.
+func (d *Dispatcher[E]) Stop() {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
 	Signal(d.wake)
-	<-d.done
 }
 
 func (d *Dispatcher[E]) run() {
