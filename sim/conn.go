@@ -19,7 +19,8 @@ type conn struct {
 	ws    *websocket.Conn
 	route string
 	path  string
-	out   chan []byte
+	delay time.Duration // latency of every queued frame
+	out   chan outFrame
 
 	// Guarded by srv.mu.
 	streams    map[string]bool
@@ -50,7 +51,7 @@ func newConn(s *Server, id int, ws *websocket.Conn, route, path string, combined
 		ws:         ws,
 		route:      route,
 		path:       path,
-		out:        make(chan []byte, s.outBuffer),
+		out:        make(chan outFrame, s.outBuffer),
 		streams:    map[string]bool{},
 		subscribes: map[string]int{},
 		combined:   combined,
@@ -71,11 +72,19 @@ func newConn(s *Server, id int, ws *websocket.Conn, route, path string, combined
 	return c
 }
 
+// outFrame is one entry of a connection's send queue.
+type outFrame struct {
+	b      []byte
+	at     time.Time // when it was queued; written at at + the connection's delay
+	end    string    // if set, close the connection for this reason instead of writing
+	policy bool      // with end: send the 1008 close frame first
+}
+
 func (c *conn) info(open bool) ConnInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return ConnInfo{
-		ID: c.id, Route: c.route, Path: c.path, Open: open, Combined: c.combined,
+		ID: c.id, Route: c.route, Path: c.path, Open: open, Combined: c.combined, Latency: c.delay,
 		Streams: slices.Clone(c.order), Subs: maps.Clone(c.subscribes),
 		Messages: c.messages, MaxRate: c.maxRate, Pings: c.pings, Pongs: c.pongs, BadPongs: c.badPongs,
 		Closed: c.reason,
@@ -135,16 +144,20 @@ func (c *conn) close(reason string, policy bool) {
 // send queues one frame. With wait set it waits for room; otherwise a full
 // queue drops the connection as too slow, like the exchange.
 func (c *conn) send(frame []byte, wait bool) bool {
+	return c.queue(outFrame{b: frame, at: time.Now()}, wait)
+}
+
+func (c *conn) queue(f outFrame, wait bool) bool {
 	if wait {
 		select {
-		case c.out <- frame:
+		case c.out <- f:
 			return true
 		case <-c.closed:
 			return false
 		}
 	}
 	select {
-	case c.out <- frame:
+	case c.out <- f:
 		return true
 	case <-c.closed:
 		return false
@@ -183,11 +196,18 @@ func (c *conn) writeLoop() {
 		case <-c.closed:
 			return
 		case f := <-c.out:
+			if c.delay > 0 && !c.sleepUntil(f.at.Add(c.delay)) {
+				return
+			}
+			if f.end != "" {
+				c.close(f.end, f.policy)
+				return
+			}
 			if c.silent.Load() {
 				continue
 			}
 			_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			if err := c.ws.WriteMessage(websocket.TextMessage, f.b); err != nil {
 				c.close("write: "+err.Error(), false)
 				return
 			}
@@ -217,6 +237,22 @@ func (c *conn) writeLoop() {
 				}
 			}
 		}
+	}
+}
+
+// sleepUntil waits until t and reports false if the connection closed first.
+func (c *conn) sleepUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-c.closed:
+		return false
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,15 @@ func WithOutboundBuffer(n int) Option {
 	return func(s *Server) { s.outBuffer = n }
 }
 
+// WithLatency delays every frame the server queues for a connection (data,
+// replies, notices; not pings and pongs) by latency(id), where id is the
+// connection's ConnInfo.ID: each frame is written when its queue time plus
+// the delay has passed, in queue order. Use it to put one socket behind
+// another.
+func WithLatency(latency func(connID int) time.Duration) Option {
+	return func(s *Server) { s.latency = latency }
+}
+
 // WithAddr sets the address Start listens on (default 127.0.0.1:0).
 func WithAddr(addr string) Option {
 	return func(s *Server) { s.addr = addr }
@@ -99,6 +109,7 @@ type Server struct {
 	streamLimit  int
 	outBuffer    int
 	addr         string
+	latency      func(int) time.Duration
 
 	upgrader websocket.Upgrader
 	http     *http.Server
@@ -108,6 +119,8 @@ type Server struct {
 	conns      map[*conn]bool // open connections
 	all        []*conn        // every connection ever, for Conns
 	nextID     int
+	upgrading  int        // handshakes under way, which have an id but no conn yet
+	registered *sync.Cond // on mu; signalled when upgrading drops to 0
 	feeds      map[string]Feed
 	published  map[string]int64          // stream -> payloads its feed published
 	subs       map[string]map[*conn]bool // stream -> subscribed connections
@@ -144,6 +157,8 @@ func New(m *runtime.Market, opts ...Option) *Server {
 	if s.pongDeadline == 0 {
 		s.pongDeadline = time.Minute
 	}
+	s.registered = sync.NewCond(&s.mu)
+	s.upgrader.HandshakeTimeout = 10 * time.Second
 	for _, o := range opts {
 		o(s)
 	}
@@ -253,18 +268,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"code":2,"msg":"Invalid request: too many streams"}`, http.StatusBadRequest)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
+	// The id is taken before the handshake completes, so ids follow the
+	// order of the handshakes, and Conns waits for the upgrades under way,
+	// so a connection is listed once its client's dial has returned.
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		ws.Close()
+		http.Error(w, "server closed", http.StatusServiceUnavailable)
 		return
 	}
 	s.nextID++
-	c := newConn(s, s.nextID, ws, route, r.URL.RequestURI(), combined)
+	id := s.nextID
+	s.upgrading++
+	s.mu.Unlock()
+	var delay time.Duration
+	if s.latency != nil {
+		delay = s.latency(id)
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	s.mu.Lock()
+	if s.upgrading--; s.upgrading == 0 {
+		s.registered.Broadcast()
+	}
+	if err != nil || s.closed {
+		s.mu.Unlock()
+		if err == nil {
+			ws.Close()
+		}
+		return
+	}
+	c := newConn(s, id, ws, route, r.URL.RequestURI(), combined)
+	c.delay = delay
 	s.conns[c] = true
 	s.all = append(s.all, c)
 	for _, st := range streams {
@@ -514,7 +548,7 @@ func (s *Server) RejectNextSubscribe(code int, msg string) {
 
 // ConnInfo describes one connection the server accepted.
 type ConnInfo struct {
-	ID       int
+	ID       int // 1, 2, … in the order the handshakes arrived (a failed upgrade skips one)
 	Route    string
 	Path     string // request URI
 	Open     bool
@@ -527,16 +561,23 @@ type ConnInfo struct {
 	Pongs    int            // pongs that echoed the ping payload
 	BadPongs int            // pongs with another payload
 	Closed   string         // why the server closed it
+	Latency  time.Duration  // delay of its frames (WithLatency)
 }
 
-// Conns describes every connection accepted so far, in order.
+// Conns describes every connection accepted so far, in ID order. It waits
+// for handshakes under way, so a connection whose client's dial has
+// returned is always listed.
 func (s *Server) Conns() []ConnInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for s.upgrading > 0 {
+		s.registered.Wait()
+	}
 	out := make([]ConnInfo, 0, len(s.all))
 	for _, c := range s.all {
 		out = append(out, c.info(s.conns[c]))
 	}
+	slices.SortFunc(out, func(a, b ConnInfo) int { return a.ID - b.ID })
 	return out
 }
 

@@ -399,3 +399,90 @@ func TestNumbered(t *testing.T) {
 		}
 	}
 }
+
+func TestConnIDsFollowDials(t *testing.T) {
+	s := start(t, market())
+	for i := range 8 {
+		connect(t, s.URL()+"/ws?n="+strconv.Itoa(i+1))
+		// No waiting: Conns lists a connection as soon as its dial returned.
+		ci := s.Conns()
+		if len(ci) != i+1 || ci[i].ID != i+1 || ci[i].Path != "/ws?n="+strconv.Itoa(i+1) {
+			t.Fatalf("after dial %d: %+v", i+1, ci)
+		}
+	}
+}
+
+func TestLatency(t *testing.T) {
+	const lag = 100 * time.Millisecond
+	s := start(t, market(), sim.WithSource(&sim.Numbered{}),
+		sim.WithLatency(func(id int) time.Duration {
+			if id == 2 {
+				return lag
+			}
+			return 0
+		}))
+	const st = "btcusdt@aggTrade"
+	fast := connect(t, s.URL()+"/ws/"+st)
+	slow := connect(t, s.URL()+"/ws/"+st)
+	if ci := s.Conns(); ci[0].Latency != 0 || ci[1].Latency != lag {
+		t.Fatalf("conns %+v", ci)
+	}
+	// Read both at once and time each frame as it arrives; E is the tick
+	// time in ms, at or before the frame was queued.
+	type frame struct {
+		id   int64
+		late time.Duration // arrival - E
+	}
+	readAll := func(ws *websocket.Conn) (out []frame, err error) {
+		var ev struct {
+			Kind string `json:"e"` // without it, "e" would fill E
+			A    int64  `json:"a"`
+			E    int64  `json:"E"`
+		}
+		for range 30 {
+			_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				return out, err
+			}
+			arrived := time.Now()
+			if err := json.Unmarshal(b, &ev); err != nil {
+				return out, err
+			}
+			out = append(out, frame{ev.A, arrived.Sub(time.UnixMilli(ev.E))})
+		}
+		return out, nil
+	}
+	var fastFrames []frame
+	var fastErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fastFrames, fastErr = readAll(fast)
+	}()
+	slowFrames, err := readAll(slow)
+	<-done
+	if err != nil || fastErr != nil {
+		t.Fatal(err, fastErr)
+	}
+	prompt := 0
+	for i, f := range fastFrames {
+		if f.late < lag {
+			prompt++
+		}
+		if i > 0 && f.id != fastFrames[i-1].id+1 {
+			t.Fatalf("fast: %d after %d", f.id, fastFrames[i-1].id)
+		}
+	}
+	if prompt == 0 {
+		t.Fatalf("the connection without latency never got a frame within %v: %v", lag, fastFrames)
+	}
+	for i, f := range slowFrames {
+		if f.late < lag-time.Millisecond {
+			t.Fatalf("slow: frame %d arrived %v after its publish time, want >= %v", f.id, f.late, lag)
+		}
+		if i > 0 && f.id != slowFrames[i-1].id+1 {
+			t.Fatalf("slow: %d after %d", f.id, slowFrames[i-1].id)
+		}
+	}
+}
