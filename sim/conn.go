@@ -118,6 +118,7 @@ func (c *conn) count() error {
 	c.maxRate = max(c.maxRate, n)
 	c.mu.Unlock()
 	if n > s.msgLimit {
+		s.violation(func(v *Violations) { v.Messages++ })
 		c.close("too many requests", true)
 		return errClosed
 	}

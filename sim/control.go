@@ -112,6 +112,7 @@ func (c *conn) handle(b []byte) []byte {
 			}
 		}
 		if s.streamLimit > 0 && len(c.streams)+added > s.streamLimit {
+			s.violations.Streams++
 			return errReply(id, 2, "Invalid request: too many streams")
 		}
 		for _, n := range names {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,15 @@ func WithStreamLimit(n int) Option {
 	return func(s *Server) { s.streamLimit = n }
 }
 
+// WithConnectionBudget sets how many connection attempts one client IP may
+// make within any window of length per (default the Market's
+// ConnectionAttempts per ConnectionWindow; n = 0 means no limit). Every
+// websocket handshake counts, refused ones too; one beyond the budget is
+// refused with HTTP 429 and counted in Violations.
+func WithConnectionBudget(n int, per time.Duration) Option {
+	return func(s *Server) { s.connBudget, s.connWindow = n, per }
+}
+
 // WithOutboundBuffer sets how many frames may wait for one connection
 // before the server drops it as too slow (default 4096).
 func WithOutboundBuffer(n int) Option {
@@ -110,6 +120,8 @@ type Server struct {
 	outBuffer    int
 	addr         string
 	latency      func(int) time.Duration
+	connBudget   int
+	connWindow   time.Duration
 
 	upgrader websocket.Upgrader
 	http     *http.Server
@@ -127,6 +139,8 @@ type Server struct {
 	rejectNext *wireError
 	timers     []*time.Timer
 	closed     bool
+	attempts   map[string][]time.Time // client IP -> handshake times within connWindow
+	violations Violations
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -143,6 +157,9 @@ func New(m *runtime.Market, opts ...Option) *Server {
 		msgLimit:     m.Limits.ControlMessagesPerSecond,
 		msgWindow:    time.Second,
 		streamLimit:  m.Limits.StreamsPerConnection,
+		connBudget:   m.Limits.ConnectionAttempts,
+		connWindow:   m.Limits.ConnectionWindow,
+		attempts:     map[string][]time.Time{},
 		outBuffer:    4096,
 		addr:         "127.0.0.1:0",
 		conns:        map[*conn]bool{},
@@ -156,6 +173,9 @@ func New(m *runtime.Market, opts ...Option) *Server {
 	}
 	if s.pongDeadline == 0 {
 		s.pongDeadline = time.Minute
+	}
+	if s.connWindow <= 0 {
+		s.connWindow = 5 * time.Minute
 	}
 	s.registered = sync.NewCond(&s.mu)
 	s.upgrader.HandshakeTimeout = 10 * time.Second
@@ -234,6 +254,13 @@ func (s *Server) openConns() []*conn {
 
 // ServeHTTP accepts websocket connections on the exchange's paths.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if websocket.IsWebSocketUpgrade(r) && !s.admit(r) {
+		// The budget counts attempts, so the exchange refuses the handshake
+		// itself, with its HTTP status for an exceeded rate limit.
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.connWindow.Seconds())))
+		http.Error(w, `{"code":-1003,"msg":"Too many connection attempts."}`, http.StatusTooManyRequests)
+		return
+	}
 	route, path := "", r.URL.Path
 	if len(s.market.Routes) > 0 {
 		for _, rt := range s.market.Routes {
@@ -265,6 +292,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s.streamLimit > 0 && len(streams) > s.streamLimit {
+		s.violation(func(v *Violations) { v.Streams++ })
 		http.Error(w, `{"code":2,"msg":"Invalid request: too many streams"}`, http.StatusBadRequest)
 		return
 	}
@@ -308,6 +336,59 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
+}
+
+// admit records one handshake of r's client IP and reports whether it is
+// within the connection budget.
+func (s *Server) admit(r *http.Request) bool {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.attempts[ip]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= s.connWindow {
+		i++
+	}
+	ts = append(ts[i:], now)
+	s.attempts[ip] = ts
+	v := &s.violations
+	v.MaxAttemptsPerWindow = max(v.MaxAttemptsPerWindow, len(ts))
+	if s.connBudget > 0 && len(ts) > s.connBudget {
+		v.ConnectionAttempts++
+		return false
+	}
+	return true
+}
+
+// violation updates the violation counts.
+func (s *Server) violation(f func(*Violations)) {
+	s.mu.Lock()
+	f(&s.violations)
+	s.mu.Unlock()
+}
+
+// Violations counts what clients did beyond the exchange's limits.
+type Violations struct {
+	ConnectionAttempts int // handshakes refused (HTTP 429) over the per-IP connection budget
+	Messages           int // connections closed with 1008 for exceeding the message limit
+	Streams            int // handshakes and SUBSCRIBE requests refused for exceeding the streams per connection
+	// MaxAttemptsPerWindow is the most handshakes one client IP made within
+	// any window of length Window, refused ones included.
+	MaxAttemptsPerWindow int
+	Window               time.Duration // the connection budget's window
+}
+
+// Violations returns the limit violations counted so far.
+func (s *Server) Violations() Violations {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.violations
+	v.Window = s.connWindow
+	return v
 }
 
 // subscribeLocked adds stream to c. Called with s.mu held.

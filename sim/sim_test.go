@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -484,5 +485,62 @@ func TestLatency(t *testing.T) {
 		if i > 0 && f.id != slowFrames[i-1].id+1 {
 			t.Fatalf("slow: %d after %d", f.id, slowFrames[i-1].id)
 		}
+	}
+}
+
+func TestConnectionBudget(t *testing.T) {
+	const window = 500 * time.Millisecond
+	s := start(t, market(), sim.WithConnectionBudget(3, window))
+	t0 := time.Now()
+	for range 3 {
+		connect(t, s.URL()+"/ws")
+	}
+	_, resp, err := websocket.DefaultDialer.Dial(s.URL()+"/ws", nil)
+	if time.Since(t0) > window {
+		t.Skip("the machine took longer than the window for four dials")
+	}
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("4th attempt in the window: %v, %+v", err, resp)
+	}
+	if v := s.Violations(); v.ConnectionAttempts != 1 || v.MaxAttemptsPerWindow != 4 || v.Window != window {
+		t.Fatalf("violations %+v", v)
+	}
+	if n := len(s.Conns()); n != 3 {
+		t.Fatalf("%d connections accepted", n)
+	}
+	time.Sleep(window) // every attempt so far leaves the window
+	connect(t, s.URL()+"/ws")
+	if v := s.Violations(); v.ConnectionAttempts != 1 {
+		t.Fatalf("violations %+v", v)
+	}
+}
+
+func TestViolations(t *testing.T) {
+	s := start(t, market())
+	if v := s.Violations(); v != (sim.Violations{Window: 5 * time.Minute}) {
+		t.Fatalf("before: %+v", v)
+	}
+	// Too many streams, at the handshake and in a SUBSCRIBE.
+	if _, _, err := websocket.DefaultDialer.Dial(s.URL()+"/stream?streams=btcusdt@aggTrade/btcusdt@depth/ethusdt@aggTrade/bnbusdt@aggTrade", nil); err == nil {
+		t.Fatal("4 streams accepted with a limit of 3")
+	}
+	ws := connect(t, s.URL()+"/ws")
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"SUBSCRIBE","params":["btcusdt@aggTrade","btcusdt@depth","ethusdt@aggTrade","bnbusdt@aggTrade"],"id":1}`))
+	if f := readReply(t, ws); !strings.Contains(f, "too many streams") {
+		t.Fatalf("got %s", f)
+	}
+	// Too many messages: 6 within a second with a limit of 5 (one sent already).
+	for i := range 5 {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"LIST_SUBSCRIPTIONS","id":`+strconv.Itoa(i+2)+`}`))
+	}
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	waitFor(t, "the 1008 close to be counted", func() bool { return s.Violations().Messages == 1 })
+	if v := s.Violations(); v.Streams != 2 || v.ConnectionAttempts != 0 || v.MaxAttemptsPerWindow != 2 {
+		t.Fatalf("violations %+v", v)
 	}
 }
