@@ -193,7 +193,7 @@ func (l *link) handleReply(f *frame, isErr bool) {
 		if err == nil {
 			err = errors.New("reply to no request")
 		}
-		l.s.emit(Event{Kind: EventError, Err: l.s.conn.frameError(l.s.route, nil, f.get(g.id), err)})
+		l.s.frameError("reply", Event{}, nil, f.get(g.id), err)
 		return
 	}
 	var se *ServerError

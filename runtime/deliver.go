@@ -27,6 +27,7 @@ type seqState struct {
 
 	moved   bool   // the replacement link is this stream's source
 	pending []held // the replacement link's frames, held back until the old link catches up
+	catchUp bool   // the link switched to may still repeat delivered events
 }
 
 // held is a frame of the replacement link held back: a copy of the bytes its
@@ -118,6 +119,12 @@ func (s *socket) arrive(l *link, r target, in, key []byte) {
 	h := s.handoff
 	switch {
 	case h == nil:
+		if st.catchUp {
+			if st.seen(q, in) {
+				return // a replacement link that was behind repeats what the old one delivered
+			}
+			st.catchUp = false
+		}
 		s.advance(r, q, in)
 		s.push(r, v, in)
 	case st.moved:
@@ -170,7 +177,7 @@ func (s *socket) move(h *handoff, r target) {
 	if st.moved {
 		return
 	}
-	st.moved = true
+	st.moved, st.catchUp = true, true
 	pending := st.pending
 	st.pending = nil
 	for _, p := range pending {
