@@ -40,6 +40,8 @@ type conn struct {
 	reason   string
 
 	silent    atomic.Bool
+	noPong    atomic.Bool
+	closeNext bool // set by handle: close with 1008 after the reply (reader only)
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -57,7 +59,15 @@ func newConn(s *Server, id int, ws *websocket.Conn, route, path string, combined
 		combined:   combined,
 		closed:     make(chan struct{}),
 	}
-	ws.SetPingHandler(func(string) error { return c.count() })
+	ws.SetPingHandler(func(p string) error {
+		if err := c.count(); err != nil {
+			return err
+		}
+		if !c.silent.Load() && !c.noPong.Load() {
+			_ = ws.WriteControl(websocket.PongMessage, []byte(p), time.Now().Add(10*time.Second))
+		}
+		return nil
+	})
 	ws.SetPongHandler(func(p string) error {
 		c.mu.Lock()
 		if p == c.pingData && !c.pingAt.IsZero() {
@@ -140,6 +150,12 @@ func (c *conn) close(reason string, policy bool) {
 		c.ws.Close()
 		c.srv.forget(c)
 	})
+}
+
+// closeQueued closes the connection once the frames queued before have been
+// written.
+func (c *conn) closeQueued(reason string, policy bool) bool {
+	return c.queue(outFrame{end: reason, policy: policy, at: time.Now()}, false)
 }
 
 // send queues one frame. With wait set it waits for room; otherwise a full
@@ -274,6 +290,10 @@ func (c *conn) readLoop() {
 		}
 		if reply := c.handle(b); reply != nil {
 			c.send(reply, false)
+		}
+		if c.closeNext {
+			c.closeNext = false
+			c.closeQueued("policy close after subscribe", true)
 		}
 	}
 }

@@ -105,6 +105,11 @@ func (c *conn) handle(b []byte) []byte {
 			s.rejectNext = nil
 			return errReply(id, r.Code, r.Msg)
 		}
+		for _, n := range names {
+			if r, ok := s.rejected[n]; ok {
+				return errReply(id, r.Code, r.Msg)
+			}
+		}
 		added := 0
 		for _, n := range names {
 			if !c.streams[n] {
@@ -118,6 +123,7 @@ func (c *conn) handle(b []byte) []byte {
 		for _, n := range names {
 			s.subscribeLocked(c, n)
 		}
+		c.closeNext = s.policyLoop
 		return result(id, nil)
 	case "LIST_SUBSCRIPTIONS":
 		s.mu.Lock()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -137,6 +138,8 @@ type Server struct {
 	published  map[string]int64          // stream -> payloads its feed published
 	subs       map[string]map[*conn]bool // stream -> subscribed connections
 	rejectNext *wireError
+	rejected   map[string]wireError // RejectStream
+	policyLoop bool                 // ClosePolicyAfterSubscribe
 	timers     []*time.Timer
 	closed     bool
 	attempts   map[string][]time.Time // client IP -> handshake times within connWindow
@@ -160,6 +163,7 @@ func New(m *runtime.Market, opts ...Option) *Server {
 		connBudget:   m.Limits.ConnectionAttempts,
 		connWindow:   m.Limits.ConnectionWindow,
 		attempts:     map[string][]time.Time{},
+		rejected:     map[string]wireError{},
 		outBuffer:    4096,
 		addr:         "127.0.0.1:0",
 		conns:        map[*conn]bool{},
@@ -290,6 +294,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"code":2,"msg":"Invalid request: invalid stream"}`, http.StatusBadRequest)
 			return
 		}
+		s.mu.Lock()
+		r, rejected := s.rejected[st]
+		s.mu.Unlock()
+		if rejected {
+			http.Error(w, string(errFrame(r.Code, r.Msg)), http.StatusBadRequest)
+			return
+		}
 	}
 	if s.streamLimit > 0 && len(streams) > s.streamLimit {
 		s.violation(func(v *Violations) { v.Streams++ })
@@ -331,6 +342,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.all = append(s.all, c)
 	for _, st := range streams {
 		s.subscribeLocked(c, st)
+	}
+	if s.policyLoop && len(streams) > 0 {
+		c.closeQueued("policy close after subscribe", true)
 	}
 	s.wg.Add(2)
 	s.mu.Unlock()
@@ -550,35 +564,52 @@ func (s *Server) subscribers(stream string) []*conn {
 
 // Faults.
 
+// open returns the open connections, after waiting for handshakes under
+// way, so that a fault reaches every connection whose dial has returned.
+func (s *Server) open() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.upgrading > 0 {
+		s.registered.Wait()
+	}
+	return s.openConns()
+}
+
 // DropConnections closes every open connection abruptly (no close frame)
 // and returns how many there were.
 func (s *Server) DropConnections() int {
-	s.mu.Lock()
-	open := s.openConns()
-	s.mu.Unlock()
+	open := s.open()
 	for _, c := range open {
 		c.close("dropped", false)
 	}
 	return len(open)
 }
 
-// Silence makes every open connection go silent: no data, pings or replies,
-// while the TCP connection stays open. New connections are not affected.
+// Silence makes every open connection fully half-open: no data, pings,
+// pongs or replies, while the TCP connection stays open. New connections
+// are not affected.
 func (s *Server) Silence() int {
-	s.mu.Lock()
-	open := s.openConns()
-	s.mu.Unlock()
+	open := s.open()
 	for _, c := range open {
 		c.silent.Store(true)
 	}
 	return len(open)
 }
 
+// NoPong makes every open connection stop answering the client's pings
+// while data, replies and the server's own pings go on. New connections
+// are not affected.
+func (s *Server) NoPong() int {
+	open := s.open()
+	for _, c := range open {
+		c.noPong.Store(true)
+	}
+	return len(open)
+}
+
 // SendRaw sends frame as is to every open connection.
 func (s *Server) SendRaw(frame []byte) int {
-	s.mu.Lock()
-	open := s.openConns()
-	s.mu.Unlock()
+	open := s.open()
 	for _, c := range open {
 		c.send(frame, false)
 	}
@@ -590,21 +621,41 @@ func (s *Server) SendMalformed() int {
 	return s.SendRaw([]byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":17`))
 }
 
+// SendOversized sends a text frame of n bytes to every open connection: a
+// JSON object {"pad":"xx…"} when n >= 10, else n bytes of 'x'.
+func (s *Server) SendOversized(n int) int {
+	f := bytes.Repeat([]byte{'x'}, n)
+	if n >= 10 {
+		copy(f, `{"pad":"`)
+		copy(f[n-2:], `"}`)
+	}
+	return s.SendRaw(f)
+}
+
+// PingStorm sends n pings at once to every open connection, ahead of any
+// queued frames. The client's pongs to them count as BadPongs and, like
+// every client frame, against the message limit.
+func (s *Server) PingStorm(n int) int {
+	open := s.open()
+	for _, c := range open {
+		if c.silent.Load() {
+			continue
+		}
+		for i := range n {
+			data := []byte("storm-" + strconv.Itoa(i))
+			if c.ws.WriteControl(websocket.PingMessage, data, time.Now().Add(time.Second)) != nil {
+				break
+			}
+		}
+	}
+	return len(open)
+}
+
 // SendServerShutdown sends the serverShutdown event to every open
 // connection (combined or raw form) and, if closeAfter > 0, closes those
 // connections that much later.
 func (s *Server) SendServerShutdown(closeAfter time.Duration) int {
-	s.mu.Lock()
-	open := s.openConns()
-	s.mu.Unlock()
-	ev := fmt.Sprintf(`{"e":"serverShutdown","E":%d}`, time.Now().UnixMilli())
-	for _, c := range open {
-		if c.isCombined() {
-			c.send([]byte(`{"stream":"!serverShutdown","data":`+ev+`}`), false)
-		} else {
-			c.send([]byte(ev), false)
-		}
-	}
+	open := s.sendShutdown()
 	if closeAfter > 0 {
 		s.mu.Lock()
 		if !s.closed {
@@ -619,12 +670,60 @@ func (s *Server) SendServerShutdown(closeAfter time.Duration) int {
 	return len(open)
 }
 
+// SendServerShutdownAndClose sends the serverShutdown event to every open
+// connection and closes each abruptly right after the event is written
+// (after the connection's latency, if any).
+func (s *Server) SendServerShutdownAndClose() int {
+	open := s.sendShutdown()
+	for _, c := range open {
+		c.closeQueued("server shutdown", false)
+	}
+	return len(open)
+}
+
+func (s *Server) sendShutdown() []*conn {
+	open := s.open()
+	ev := fmt.Sprintf(`{"e":"serverShutdown","E":%d}`, time.Now().UnixMilli())
+	for _, c := range open {
+		if c.isCombined() {
+			c.send([]byte(`{"stream":"!serverShutdown","data":`+ev+`}`), false)
+		} else {
+			c.send([]byte(ev), false)
+		}
+	}
+	return open
+}
+
 // RejectNextSubscribe makes the next SUBSCRIBE request fail with
 // {"error":{"code":code,"msg":msg},"id":<id>}.
 func (s *Server) RejectNextSubscribe(code int, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rejectNext = &wireError{Code: code, Msg: msg}
+}
+
+// RejectStream makes every SUBSCRIBE request that names stream fail as a
+// whole with {"error":{"code":code,"msg":msg},"id":<id>}, none of its
+// streams subscribed, as the exchange answers a request with one invalid
+// name; a connection URL that names it is refused with HTTP 400 and
+// {"code":code,"msg":msg}. An empty msg lifts the rejection.
+func (s *Server) RejectStream(stream string, code int, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if msg == "" {
+		delete(s.rejected, stream)
+		return
+	}
+	s.rejected[stream] = wireError{Code: code, Msg: msg}
+}
+
+// ClosePolicyAfterSubscribe turns the policy close loop on or off: while
+// on, every connection that subscribes (by SUBSCRIBE, after the success
+// reply, or by its URL, right after the handshake) is closed with 1008.
+func (s *Server) ClosePolicyAfterSubscribe(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policyLoop = on
 }
 
 // ConnInfo describes one connection the server accepted.

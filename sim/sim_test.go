@@ -544,3 +544,209 @@ func TestViolations(t *testing.T) {
 		t.Fatalf("violations %+v", v)
 	}
 }
+
+// closeCode reads until the connection ends and returns its close code
+// (1006 for an abrupt close).
+func closeCode(t *testing.T, ws *websocket.Conn) int {
+	t.Helper()
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if ce, ok := err.(*websocket.CloseError); ok {
+			return ce.Code
+		}
+		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+			t.Fatal("connection still open")
+		}
+		return websocket.CloseAbnormalClosure
+	}
+}
+
+func TestClosePolicyAfterSubscribe(t *testing.T) {
+	s := start(t, market())
+	s.ClosePolicyAfterSubscribe(true)
+	ws := connect(t, s.URL()+"/ws")
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1}`))
+	if f := readReply(t, ws); f != `{"result":null,"id":1}` {
+		t.Fatalf("reply %s", f)
+	}
+	if code := closeCode(t, ws); code != websocket.ClosePolicyViolation {
+		t.Fatalf("SUBSCRIBE: closed with %d", code)
+	}
+	if code := closeCode(t, connect(t, s.URL()+"/stream?streams=btcusdt@aggTrade")); code != websocket.ClosePolicyViolation {
+		t.Fatalf("URL streams: closed with %d", code)
+	}
+	for _, ci := range s.Conns() {
+		if ci.Closed != "policy close after subscribe" {
+			t.Fatalf("conn %+v", ci)
+		}
+	}
+	s.ClosePolicyAfterSubscribe(false)
+	ws = connect(t, s.URL()+"/stream?streams=btcusdt@aggTrade")
+	if f := read(t, ws); !strings.HasPrefix(f, `{"stream":"btcusdt@aggTrade"`) {
+		t.Fatalf("after the loop: %s", f)
+	}
+	if v := s.Violations(); v.Messages != 0 {
+		t.Fatalf("a policy close counted as a message-limit violation: %+v", v)
+	}
+}
+
+func TestRejectStream(t *testing.T) {
+	s := start(t, market(), sim.WithSource(&sim.Numbered{}), sim.WithStreamLimit(1024), sim.WithPublishInterval(0))
+	const bad = "sym77usdt@aggTrade"
+	s.RejectStream(bad, -1121, "Invalid symbol.")
+	var batch []string
+	for i := range 200 {
+		batch = append(batch, `"sym`+strconv.Itoa(i)+`usdt@aggTrade"`)
+	}
+	ws := connect(t, s.URL()+"/stream")
+	send := func(id int, names []string) string {
+		t.Helper()
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"method":"SUBSCRIBE","params":[`+strings.Join(names, ",")+`],"id":`+strconv.Itoa(id)+`}`))
+		return readReply(t, ws)
+	}
+	if f := send(1, batch); f != `{"error":{"code":-1121,"msg":"Invalid symbol."},"id":1}` {
+		t.Fatalf("batch with %s: %s", bad, f)
+	}
+	if ci := s.Conns()[0]; len(ci.Streams) != 0 {
+		t.Fatalf("a rejected batch subscribed %v", ci.Streams)
+	}
+	without := slices.Delete(slices.Clone(batch), 77, 78)
+	if f := send(2, without); f != `{"result":null,"id":2}` {
+		t.Fatalf("batch without %s: %s", bad, f)
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial(s.URL()+"/ws/"+bad, nil); err == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("URL with %s: %v", bad, err)
+	}
+	s.RejectStream(bad, 0, "")
+	if f := send(3, []string{`"` + bad + `"`}); f != `{"result":null,"id":3}` {
+		t.Fatalf("after lifting: %s", f)
+	}
+	if ci := s.Conns()[0]; len(ci.Streams) != 200 {
+		t.Fatalf("%d streams subscribed", len(ci.Streams))
+	}
+}
+
+func TestSendOversized(t *testing.T) {
+	s := start(t, market(), sim.WithPublishInterval(0))
+	ws := connect(t, s.URL()+"/ws")
+	const n = 1<<20 + 1
+	if got := s.SendOversized(n); got != 1 {
+		t.Fatalf("sent to %d", got)
+	}
+	if f := read(t, ws); len(f) != n || !json.Valid([]byte(f)) {
+		t.Fatalf("frame of %d bytes, valid JSON %v", len(f), json.Valid([]byte(f)))
+	}
+	s.SendOversized(3)
+	if f := read(t, ws); f != "xxx" {
+		t.Fatalf("got %q", f)
+	}
+}
+
+func TestPingStorm(t *testing.T) {
+	s := start(t, market(), sim.WithPublishInterval(0), sim.WithMessageLimit(0, 0))
+	ws := connect(t, s.URL()+"/ws")
+	pings := 0 // the handler runs in ReadMessage, on this goroutine
+	ws.SetPingHandler(func(p string) error {
+		pings++
+		return ws.WriteControl(websocket.PongMessage, []byte(p), time.Now().Add(time.Second))
+	})
+	s.PingStorm(50)
+	s.SendRaw([]byte(`{"after":"storm"}`)) // pings go ahead of queued frames
+	if f := read(t, ws); f != `{"after":"storm"}` || pings != 50 {
+		t.Fatalf("%d pings before %s", pings, f)
+	}
+	waitFor(t, "the 50 pongs", func() bool { return s.Conns()[0].BadPongs == 50 })
+
+	// With the message limit on, the client's pongs close the connection.
+	s = start(t, market(), sim.WithPublishInterval(0))
+	ws = connect(t, s.URL()+"/ws")
+	s.PingStorm(50)
+	// The close frame may be lost to a reset: the client is still sending
+	// pongs when the server closes the socket.
+	if code := closeCode(t, ws); code != websocket.ClosePolicyViolation && code != websocket.CloseAbnormalClosure {
+		t.Fatalf("closed with %d", code)
+	}
+	waitFor(t, "the 1008 close to be counted", func() bool { return s.Violations().Messages == 1 })
+	if ci := s.Conns()[0]; ci.Closed != "too many requests" {
+		t.Fatalf("conn %+v", ci)
+	}
+}
+
+func TestNoPong(t *testing.T) {
+	s := start(t, market())
+	ws := connect(t, s.URL()+"/ws/btcusdt@aggTrade")
+	pongs := make(chan string, 10)
+	ws.SetPongHandler(func(p string) error { pongs <- p; return nil })
+	// ping sends a ping and reads frames for wait; it returns whether the pong
+	// came and how many data frames arrived.
+	ping := func(payload string, wait time.Duration) (ponged bool, frames int) {
+		t.Helper()
+		if err := ws.WriteControl(websocket.PingMessage, []byte(payload), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		end := time.Now().Add(wait)
+		for time.Now().Before(end) {
+			_ = ws.SetReadDeadline(end)
+			if _, _, err := ws.ReadMessage(); err != nil {
+				break
+			}
+			frames++
+			select {
+			case p := <-pongs:
+				if p != payload {
+					t.Fatalf("pong %q to ping %q", p, payload)
+				}
+				return true, frames
+			default:
+			}
+		}
+		return len(pongs) > 0, frames
+	}
+	if ok, _ := ping("one", 5*time.Second); !ok {
+		t.Fatal("no pong before NoPong")
+	}
+	if n := s.NoPong(); n != 1 {
+		t.Fatalf("NoPong reached %d", n)
+	}
+	if ok, frames := ping("two", 200*time.Millisecond); ok || frames == 0 {
+		t.Fatalf("after NoPong: pong %v, %d data frames", ok, frames)
+	}
+}
+
+func TestSendServerShutdownAndClose(t *testing.T) {
+	s := start(t, market(), sim.WithPublishInterval(0), sim.WithLatency(func(int) time.Duration { return 30 * time.Millisecond }))
+	combined := connect(t, s.URL()+"/stream")
+	raw := connect(t, s.URL()+"/ws")
+	s.SendRaw([]byte(`{"before":1}`))
+	sent := time.Now()
+	if n := s.SendServerShutdownAndClose(); n != 2 {
+		t.Fatalf("sent to %d", n)
+	}
+	for _, c := range []struct {
+		ws     *websocket.Conn
+		prefix string
+	}{{combined, `{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":`}, {raw, `{"e":"serverShutdown","E":`}} {
+		if f := read(t, c.ws); f != `{"before":1}` {
+			t.Fatalf("got %s before the notice", f)
+		}
+		if f := read(t, c.ws); !strings.HasPrefix(f, c.prefix) {
+			t.Fatalf("notice %s", f)
+		}
+		if code := closeCode(t, c.ws); code != websocket.CloseAbnormalClosure {
+			t.Fatalf("closed with %d, want an abrupt close", code)
+		}
+	}
+	if d := time.Since(sent); d < 30*time.Millisecond {
+		t.Fatalf("closed %v after the notice was sent, before the connection's latency", d)
+	}
+	waitFor(t, "the server to forget the connections", func() bool { return len(s.OpenConns()) == 0 })
+	for _, ci := range s.Conns() {
+		if ci.Closed != "server shutdown" {
+			t.Fatalf("conn %+v", ci)
+		}
+	}
+}
