@@ -52,18 +52,48 @@
 //
 // # Reconnects and replacements
 //
-// A lost socket (error, close, or nothing received within the read timeout,
-// by default Limits.PongDeadline) is reported as EventDisconnected and
-// reopened with capped exponential backoff (WithBackoff); every stream is
-// then subscribed again, in rate-limited batches, exactly once (events
-// published while disconnected are lost). Ten minutes before
-// Limits.ConnectionLifetime (WithReplaceAfter), or on a Dialect.Shutdown
-// notice, the socket is replaced make-before-break: the new socket is opened
-// and subscribed while the old one still delivers; each stream switches to
-// the new socket at the first payload both have delivered (compared by
-// hash), so the switch neither loses nor repeats events; after
-// WithReplaceOverlap the old socket closes regardless, and only streams that
-// had not switched by then can lose or repeat an event.
+// A lost socket (error, close, or nothing received within the read timeout)
+// is reported as EventDisconnected and reopened: at once (with a little
+// jitter) after a clean drop, with growing delays (WithBackoff) while
+// attempts keep failing, including sockets lost soon after they subscribed
+// (WithStableAfter), and never more often than the exchange's connection
+// budget (Limits.ConnectionAttempts, shared by the Conns of a process). Every
+// stream is then subscribed again exactly once, in rate-limited batches; when
+// the server refuses a batch, it is split in halves until the refused streams
+// are found, and only those end (EventSubscriptionClosed with their
+// *ServerError). Events published while disconnected are lost; on streams
+// whose sequence key reveals gaps (trade ids, diff-depth update ids) the
+// missing range is reported as EventGap.
+//
+// A quiet socket is probed (a WebSocket ping, or the venue's ping message,
+// per Dialect.ProbePing and Probe) so that a half-open connection is noticed
+// within the read timeout (9 s by default on venues that answer probes).
+//
+// Ten minutes before Limits.ConnectionLifetime (WithReplaceAfter), or on a
+// Dialect.Shutdown notice, the socket is replaced make-before-break: the new
+// socket is opened and subscribed while the old one still delivers, and each
+// stream switches to the new socket where the two overlap by its sequence
+// key (Stream.Seq), so that every event is delivered once and in order
+// whatever the two sockets' lag. See the handoff type in handoff.go.
+//
+// # Handlers, Unsubscribe and Close
+//
+// A panic in a handler is recovered and reported as EventPanic with its
+// stack (a *PanicError); a subscription whose handler panicked ends, the
+// others go on. WithCrashOnPanic restores Go's default. When Unsubscribe or
+// Close returns, the handlers they end are not running and are not called
+// again: events still queued are dropped and counted (Subscription.Dropped).
+// Both may be called from a handler; they then return without waiting for
+// that handler's own call.
+//
+// # Bounded resources
+//
+// Every subscription queue is bounded in events (WithQueueSize) and bytes
+// (WithQueueBytes). Repeated errors of one kind (malformed frames, frames of
+// unknown streams, payloads a decoder rejects) and a stream's gaps are
+// coalesced into one event per WithDropReportInterval, whose Count says how
+// many it stands for; Conn.Stats counts every one. A link does not keep the
+// read buffer of a frame larger than 1 MiB.
 //
 // # Concurrency
 //
