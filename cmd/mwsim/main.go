@@ -33,8 +33,14 @@
 // and for the Binance markets only:
 //
 //	/_sim/silence                    stop answering, keep TCP open
-//	/_sim/shutdown?close=5s          send serverShutdown, close later
+//	/_sim/nopong                     stop answering client pings, keep publishing
+//	/_sim/shutdown?close=5s          send serverShutdown, close later (close=now: right after it)
 //	/_sim/reject?code=2&msg=...      reject the next SUBSCRIBE
+//	/_sim/rejectstream?stream=s&code=2&msg=...  reject every SUBSCRIBE naming s (off=1 lifts it)
+//	/_sim/policyloop?on=true         close every connection with 1008 after it subscribes
+//	/_sim/oversized?n=2000000        send a frame of n bytes
+//	/_sim/pingstorm?n=100            send n pings at once
+//	/_sim/violations                 limit violations as JSON
 package main
 
 import (
@@ -217,8 +223,51 @@ func binanceAdmin(mux *http.ServeMux, s *sim.Server) {
 		if err != nil {
 			d = 0
 		}
+		if r.URL.Query().Get("close") == "now" {
+			reply(w, map[string]int{"connections": s.SendServerShutdownAndClose()})
+			return
+		}
 		reply(w, map[string]int{"connections": s.SendServerShutdown(d)})
 	})
+	mux.HandleFunc("/_sim/nopong", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, map[string]int{"connections": s.NoPong()})
+	})
+	mux.HandleFunc("/_sim/oversized", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err != nil || n < 0 {
+			n = 2 << 20
+		}
+		reply(w, map[string]int{"connections": s.SendOversized(n), "bytes": n})
+	})
+	mux.HandleFunc("/_sim/pingstorm", func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.Atoi(r.URL.Query().Get("n"))
+		if err != nil || n < 0 {
+			n = 100
+		}
+		reply(w, map[string]int{"connections": s.PingStorm(n), "pings": n})
+	})
+	mux.HandleFunc("/_sim/policyloop", func(w http.ResponseWriter, r *http.Request) {
+		on := r.URL.Query().Get("on") != "false"
+		s.ClosePolicyAfterSubscribe(on)
+		reply(w, map[string]bool{"on": on})
+	})
+	mux.HandleFunc("/_sim/rejectstream", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		code, err := strconv.Atoi(q.Get("code"))
+		if err != nil {
+			code = 2
+		}
+		msg := q.Get("msg")
+		if msg == "" {
+			msg = "Invalid request: invalid stream"
+		}
+		if q.Get("off") == "1" {
+			msg = ""
+		}
+		s.RejectStream(q.Get("stream"), code, msg)
+		reply(w, map[string]any{"stream": q.Get("stream"), "code": code, "msg": msg})
+	})
+	mux.HandleFunc("/_sim/violations", func(w http.ResponseWriter, _ *http.Request) { reply(w, s.Violations()) })
 	mux.HandleFunc("/_sim/reject", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("code"))
 		if err != nil {
