@@ -105,8 +105,10 @@ func WithAddr(addr string) Option {
 // raw (/ws/<s1>/<s2>) and combined (/stream?streams=) connections, under
 // /<route>/ when the market has routes; live SUBSCRIBE, UNSUBSCRIBE,
 // LIST_SUBSCRIPTIONS, SET_PROPERTY and GET_PROPERTY with the exchange's
-// replies and error texts; the incoming message limit; server pings with a
-// pong deadline; and faults that tests trigger at any time.
+// replies and error texts; the incoming message limit, the streams per
+// connection and the per-IP connection budget, with Violations counted;
+// server pings with a pong deadline; and faults that tests trigger at any
+// time.
 type Server struct {
 	market       *runtime.Market
 	valid        func(string) bool
@@ -132,8 +134,8 @@ type Server struct {
 	conns      map[*conn]bool // open connections
 	all        []*conn        // every connection ever, for Conns
 	nextID     int
-	upgrading  int        // handshakes under way, which have an id but no conn yet
-	registered *sync.Cond // on mu; signalled when upgrading drops to 0
+	upgrading  map[int]bool // ids of handshakes under way, which have no conn yet
+	registered *sync.Cond   // on mu; signalled when a handshake ends
 	feeds      map[string]Feed
 	published  map[string]int64          // stream -> payloads its feed published
 	subs       map[string]map[*conn]bool // stream -> subscribed connections
@@ -167,6 +169,7 @@ func New(m *runtime.Market, opts ...Option) *Server {
 		outBuffer:    4096,
 		addr:         "127.0.0.1:0",
 		conns:        map[*conn]bool{},
+		upgrading:    map[int]bool{},
 		feeds:        map[string]Feed{},
 		published:    map[string]int64{},
 		subs:         map[string]map[*conn]bool{},
@@ -295,10 +298,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
-		r, rejected := s.rejected[st]
+		rej, rejected := s.rejected[st]
 		s.mu.Unlock()
 		if rejected {
-			http.Error(w, string(errFrame(r.Code, r.Msg)), http.StatusBadRequest)
+			http.Error(w, string(errFrame(rej.Code, rej.Msg)), http.StatusBadRequest)
 			return
 		}
 	}
@@ -318,7 +321,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.nextID++
 	id := s.nextID
-	s.upgrading++
+	s.upgrading[id] = true
 	s.mu.Unlock()
 	var delay time.Duration
 	if s.latency != nil {
@@ -326,9 +329,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	s.mu.Lock()
-	if s.upgrading--; s.upgrading == 0 {
-		s.registered.Broadcast()
-	}
+	delete(s.upgrading, id)
+	s.registered.Broadcast()
 	if err != nil || s.closed {
 		s.mu.Unlock()
 		if err == nil {
@@ -514,7 +516,8 @@ func (s *Server) tick(now time.Time) {
 // Published returns how many payloads the feed of stream has published
 // since it was opened (at its first subscription), counting those published
 // while nobody was subscribed. With a Numbered source this is the last
-// aggregate or trade id of the stream. Publish and Blast are not counted.
+// aggregate or trade id of the stream (half the last u of a depth stream).
+// Publish and Blast are not counted.
 func (s *Server) Published(stream string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -569,10 +572,24 @@ func (s *Server) subscribers(stream string) []*conn {
 func (s *Server) open() []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.upgrading > 0 {
+	s.waitUpgrades()
+	return s.openConns()
+}
+
+// waitUpgrades waits, with s.mu held, for the handshakes that had begun
+// when it was called to register or fail.
+func (s *Server) waitUpgrades() {
+	last := s.nextID
+	for {
+		busy := false
+		for id := range s.upgrading {
+			busy = busy || id <= last
+		}
+		if !busy {
+			return
+		}
 		s.registered.Wait()
 	}
-	return s.openConns()
 }
 
 // DropConnections closes every open connection abruptly (no close frame)
@@ -750,9 +767,7 @@ type ConnInfo struct {
 func (s *Server) Conns() []ConnInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.upgrading > 0 {
-		s.registered.Wait()
-	}
+	s.waitUpgrades()
 	out := make([]ConnInfo, 0, len(s.all))
 	for _, c := range s.all {
 		out = append(out, c.info(s.conns[c]))
