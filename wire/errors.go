@@ -85,3 +85,34 @@ func NewFieldError(market, event, key string, err error) error {
 	}
 	return &FieldError{Market: market, Event: event, Key: key, Err: err}
 }
+
+// EventError reports a payload whose event-kind key names another event
+// than the one its decoder reads, such as a trade arriving where an
+// aggTrade was expected. Generated decoders return it wrapped in a
+// FieldError for the key.
+type EventError struct {
+	Got  string   // the kind the payload names
+	Want []string // the kinds the decoder accepts
+}
+
+// Error returns `event "trade", want "aggTrade"` (or `want one of ...`).
+func (e *EventError) Error() string {
+	var b strings.Builder
+	b.WriteString("event " + strconv.Quote(e.Got) + ", want ")
+	if len(e.Want) > 1 {
+		b.WriteString("one of ")
+	}
+	for i, w := range e.Want {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(w))
+	}
+	return b.String()
+}
+
+// NewEventError returns an EventError for the kind got; it copies got,
+// which may point into a payload buffer that will be reused.
+func NewEventError(got string, want []string) error {
+	return &EventError{Got: strings.Clone(got), Want: want}
+}

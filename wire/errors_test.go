@@ -53,3 +53,22 @@ func TestFieldErrorWholeValue(t *testing.T) {
 		t.Errorf("top: %#v", top)
 	}
 }
+
+func TestEventError(t *testing.T) {
+	err := NewFieldError("spot", "aggTrade", "e", NewEventError("trade", []string{"aggTrade"}))
+	if got, want := err.Error(), `spot: decode aggTrade field "e": event "trade", want "aggTrade"`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	var ee *EventError
+	if !errors.As(err, &ee) || ee.Got != "trade" {
+		t.Errorf("errors.As: %#v", err)
+	}
+	many := &EventError{Got: "2hTicker", Want: []string{"1hTicker", "4hTicker"}}
+	if got, want := many.Error(), `event "2hTicker", want one of "1hTicker", "4hTicker"`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	missing := NewFieldError("spot", "aggTrade", "a", ErrMissing)
+	if got, want := missing.Error(), `spot: decode aggTrade field "a": missing`; got != want || !errors.Is(missing, ErrMissing) {
+		t.Errorf("missing: %q, want %q", got, want)
+	}
+}
