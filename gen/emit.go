@@ -205,18 +205,23 @@ func (e *emitter) market(f *jen.File) {
 		}
 	}
 
+	limits := jen.Dict{
+		jen.Id("StreamsPerConnection"):     jen.Lit(m.Limits.StreamsPerConnection),
+		jen.Id("ControlMessagesPerSecond"): jen.Lit(m.Limits.ControlMessagesPerSecond),
+		jen.Id("ConnectionLifetime"):       durationCode(m.Limits.ConnectionLifetime),
+		jen.Id("PingInterval"):             durationCode(m.Limits.PingInterval),
+		jen.Id("PongDeadline"):             durationCode(m.Limits.PongDeadline),
+	}
+	if m.Limits.ConnectionAttempts > 0 {
+		limits[jen.Id("ConnectionAttempts")] = jen.Lit(m.Limits.ConnectionAttempts)
+		limits[jen.Id("ConnectionWindow")] = durationCode(m.Limits.ConnectionWindow)
+	}
 	dict := jen.Dict{
 		jen.Id("Name"):      jen.Lit(m.Name),
 		jen.Id("Venue"):     jen.Lit(m.Venue),
 		jen.Id("Dialect"):   dialectCode(m.Dialect),
 		jen.Id("Endpoints"): endpoints(m.Endpoints),
-		jen.Id("Limits"): jen.Qual(runtimePkg, "Limits").Values(jen.Dict{
-			jen.Id("StreamsPerConnection"):     jen.Lit(m.Limits.StreamsPerConnection),
-			jen.Id("ControlMessagesPerSecond"): jen.Lit(m.Limits.ControlMessagesPerSecond),
-			jen.Id("ConnectionLifetime"):       durationCode(m.Limits.ConnectionLifetime),
-			jen.Id("PingInterval"):             durationCode(m.Limits.PingInterval),
-			jen.Id("PongDeadline"):             durationCode(m.Limits.PongDeadline),
-		}),
+		jen.Id("Limits"):    jen.Qual(runtimePkg, "Limits").Values(limits),
 	}
 	if u := m.User; u != nil {
 		us := jen.Dict{

@@ -178,6 +178,10 @@ func dialectCode(d *Dialect) jen.Code {
 		str("KeepAlive", k.Message)
 		dict[jen.Id("KeepAliveEvery")] = durationCode(duration(k.Every))
 	}
+	if d.ProbePing {
+		dict[jen.Id("ProbePing")] = jen.True()
+	}
+	str("Probe", d.Probe)
 	if a := d.Auth; a != nil {
 		str("Auth", a.Message)
 		matches("AuthOK", a.OK)

@@ -52,6 +52,8 @@ type Dialect struct {
 	Ignore      []string   `yaml:"ignore"`
 	Unsolicited bool       `yaml:"unsolicited"`
 	KeepAlive   *KeepAlive `yaml:"keepalive"`
+	ProbePing   bool       `yaml:"probe_ping"` // the server answers client WebSocket ping frames
+	Probe       string     `yaml:"probe"`      // a text message the server answers, for venues without ping frames
 	Auth        *Auth      `yaml:"auth"`
 	Line        int        `yaml:"-"`
 }
@@ -123,7 +125,17 @@ type Limits struct {
 	ConnectionLifetime       string `yaml:"connection_lifetime"`
 	PingInterval             string `yaml:"ping_interval"`
 	PongDeadline             string `yaml:"pong_deadline"`
-	Line                     int    `yaml:"-"`
+	// ConnectionAttempts is the most new connections the venue accepts
+	// from one client (IP) in a window; nil when it states none.
+	ConnectionAttempts *Attempts `yaml:"connection_attempts"`
+	Line               int       `yaml:"-"`
+}
+
+// Attempts is a count per window, such as {count: 300, per: 5m}.
+type Attempts struct {
+	Count int    `yaml:"count"`
+	Per   string `yaml:"per"`
+	Line  int    `yaml:"-"`
 }
 
 // Enum is a closed set of string values.
@@ -234,6 +246,11 @@ func (v *Endpoint) UnmarshalYAML(n *yaml.Node) error {
 func (v *Limits) UnmarshalYAML(n *yaml.Node) error {
 	type plain Limits
 	return strict(n, (*plain)(v), &v.Line, "limits")
+}
+
+func (v *Attempts) UnmarshalYAML(n *yaml.Node) error {
+	type plain Attempts
+	return strict(n, (*plain)(v), &v.Line, "connection_attempts")
 }
 
 func (v *Enum) UnmarshalYAML(n *yaml.Node) error {

@@ -55,6 +55,8 @@ type LimitsModel struct {
 	ConnectionLifetime       time.Duration
 	PingInterval             time.Duration
 	PongDeadline             time.Duration
+	ConnectionAttempts       int
+	ConnectionWindow         time.Duration
 }
 
 // EnumModel is a typed string enum.
@@ -180,6 +182,9 @@ func newMarket(file string, sm *Market) *MarketModel {
 			PingInterval:             duration(sm.Limits.PingInterval),
 			PongDeadline:             duration(sm.Limits.PongDeadline),
 		},
+	}
+	if a := sm.Limits.ConnectionAttempts; a != nil {
+		mm.Limits.ConnectionAttempts, mm.Limits.ConnectionWindow = a.Count, duration(a.Per)
 	}
 	source := func(kind, name string) string {
 		return fmt.Sprintf("%s, market %s, %s %s", file, sm.Name, kind, name)

@@ -246,6 +246,11 @@ func (v *validator) limits(l *Limits, where string) {
 	if l.ControlMessagesPerSecond <= 0 {
 		v.errf(l.Line, "%slimits: control_messages_per_second must be positive", where)
 	}
+	if a := l.ConnectionAttempts; a != nil {
+		if x, err := time.ParseDuration(a.Per); a.Count <= 0 || err != nil || x <= 0 {
+			v.errf(a.Line, "%slimits: connection_attempts needs a positive count and a positive duration per, such as {count: 300, per: 5m}", where)
+		}
+	}
 	for _, d := range []struct{ key, val string }{
 		{"connection_lifetime", l.ConnectionLifetime},
 		{"ping_interval", l.PingInterval},

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -59,6 +60,9 @@ func (v *validator) dialect(d *Dialect, where string) {
 		if dur, err := time.ParseDuration(k.Every); err != nil || dur <= 0 || k.Message == "" {
 			v.errf(k.Line, "%skeepalive needs a message and a positive every (got %q)", where, k.Every)
 		}
+	}
+	if d.Probe != "" && !json.Valid([]byte(d.Probe)) {
+		v.errf(d.Line, "%sprobe %q is not a JSON message", where, d.Probe)
 	}
 	if a := d.Auth; a != nil && (!strings.Contains(a.Message, "{token}") || len(a.OK) == 0) {
 		v.errf(a.Line, "%sauth needs a message with {token} and the ok frames", where)

@@ -25,6 +25,7 @@ var Market = runtime.Market{
 		KeepAliveEvery: 25 * time.Minute,
 		Key:            [][]string{{"stream"}, {"data.s", "data.symbol", "data.0.s"}},
 		Path:           "/ws",
+		ProbePing:      true,
 		Subscribe:      []string{"{\"method\":\"subscribe\",\"topic\":\"{topic}\",\"address\":\"{address}\"}", "{\"method\":\"subscribe\",\"topic\":\"{topic}\",\"symbols\":[\"{symbol}\"]}"},
 		Unsubscribe:    []string{"{\"method\":\"unsubscribe\",\"topic\":\"{topic}\",\"symbols\":[\"{symbol}\"]}", "{\"method\":\"unsubscribe\",\"topic\":\"{topic}\"}"},
 	},

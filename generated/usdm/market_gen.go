@@ -15,15 +15,16 @@ import (
 // exchange enforces.
 var Market = runtime.Market{
 	Dialect: runtime.Dialect{
-		Batch:   200,
-		Data:    "data",
-		Errors:  []runtime.Match{{Member: "error"}, {Member: "msg"}},
-		Key:     [][]string{{"stream"}},
-		Path:    "/stream",
-		RawPath: "/ws/{stream}",
-		ReplyID: "id",
-		Request: "{\"method\":\"{method}\",\"params\":{params},\"id\":{id}}",
-		Result:  "result",
+		Batch:     200,
+		Data:      "data",
+		Errors:    []runtime.Match{{Member: "error"}, {Member: "msg"}},
+		Key:       [][]string{{"stream"}},
+		Path:      "/stream",
+		ProbePing: true,
+		RawPath:   "/ws/{stream}",
+		ReplyID:   "id",
+		Request:   "{\"method\":\"{method}\",\"params\":{params},\"id\":{id}}",
+		Result:    "result",
 		Shutdown: []runtime.Match{{
 			Member: "e",
 			Value:  "serverShutdown",
@@ -42,7 +43,9 @@ var Market = runtime.Market{
 		URL:  "wss://fstream.binancefuture.com",
 	}},
 	Limits: runtime.Limits{
+		ConnectionAttempts:       300,
 		ConnectionLifetime:       24 * time.Hour,
+		ConnectionWindow:         5 * time.Minute,
 		ControlMessagesPerSecond: 10,
 		PingInterval:             3 * time.Minute,
 		PongDeadline:             10 * time.Minute,

@@ -45,6 +45,7 @@ var Market = runtime.Market{
 		KeepAlive:      "{\"action\":\"ping\"}",
 		KeepAliveEvery: 20 * time.Second,
 		Key:            [][]string{{"channel"}, {"symbol"}},
+		Probe:          "{\"action\":\"ping\"}",
 		Subscribe:      []string{"{\"action\":\"subscribe\",\"channel\":\"{channel}\",\"symbol\":\"{symbol}\"}", "{\"action\":\"subscribe\",\"channel\":\"{channel}\"}"},
 		Unsolicited:    true,
 		Unsubscribe:    []string{"{\"action\":\"unsubscribe\",\"channel\":\"{channel}\",\"symbol\":\"{symbol}\"}", "{\"action\":\"unsubscribe\",\"channel\":\"{channel}\"}"},

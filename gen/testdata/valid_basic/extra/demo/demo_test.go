@@ -2,6 +2,7 @@ package demo
 
 import (
 	"testing"
+	"time"
 
 	"github.com/marketwire/marketwire/wire"
 )
@@ -49,5 +50,11 @@ func TestBook(t *testing.T) {
 	}
 	if err := (BookParams{Symbol: "ABC", Speed: "5s"}).Validate(); err == nil {
 		t.Fatal("bad speed accepted")
+	}
+}
+
+func TestLimitsAndDialect(t *testing.T) {
+	if Market.Limits.ConnectionAttempts != 300 || Market.Limits.ConnectionWindow != 5*time.Minute || !Market.Dialect.ProbePing || Market.Dialect.Probe != "" {
+		t.Fatalf("limits %+v, dialect %+v", Market.Limits, Market.Dialect)
 	}
 }

@@ -20,7 +20,8 @@ func TestStream(t *testing.T) {
 	if f, ok := v.(*FillEvent); err != nil || !ok || f.Quantity.String() != "3" {
 		t.Fatalf("account decode: %#v, %v", v, err)
 	}
-	if Market.Dialect.KeepAliveEvery != 20*time.Second || len(Market.Dialect.Key) != 2 || Market.Dialect.AuthOK[0].Value != "authenticated" {
+	if Market.Dialect.KeepAliveEvery != 20*time.Second || len(Market.Dialect.Key) != 2 || Market.Dialect.AuthOK[0].Value != "authenticated" ||
+		Market.Dialect.Probe != `{"action":"ping"}` || Market.Dialect.ProbePing || Market.Limits.ConnectionAttempts != 0 {
 		t.Fatalf("dialect: %+v", Market.Dialect)
 	}
 }
