@@ -567,3 +567,24 @@ func TestCloseIsIdempotentAndPrompt(t *testing.T) {
 		t.Fatalf("Subscribe after Close: %v", err)
 	}
 }
+
+// A data member that is not the last member of its frame is found, even
+// when the member after it is an object too (the scanner takes the data span
+// to the frame's end when data comes last, and checks).
+func TestDataNotLastMember(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	c, rec := dial(t, m, s)
+	col := newCollector()
+	const name = "btcusdt@prices"
+	if _, err := c.Subscribe(ctx(t), stream(name), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	s.SendRaw([]byte(`{"stream":"btcusdt@prices","data":{"s":"btcusdt@prices","seq":7},"x":{"y":1}}`))
+	s.SendRaw([]byte(`{"data":{"s":"btcusdt@prices","seq":8} , "stream":"btcusdt@prices" }`))
+	s.SendRaw([]byte(` {"stream":"btcusdt@prices","data":{"s":"btcusdt@prices","seq":9}}  `))
+	col.waitLen(t, name, 3)
+	if got := col.get(name); !slices.Equal(got, []int{7, 8, 9}) || rec.count(runtime.EventError) != 0 {
+		t.Fatalf("got %v, events %v", got, rec)
+	}
+}

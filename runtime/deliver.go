@@ -72,42 +72,49 @@ func (st *seqState) follows(q Seq) bool {
 	return false
 }
 
-// dispatch hands one data frame of link l to the routes of its key. A key
-// nobody subscribed to is counted as unsolicited.
-func (s *socket) dispatch(l *link, key, data, b []byte) {
-	routes, ok := (*s.table.Load())[string(key)]
+// dispatch hands one data frame of link l to the targets of its key. A key
+// nobody subscribed to is counted as unsolicited. With lazy set (see
+// frame.scan) a payload that does not decode is not reported: dispatch
+// returns false, delivering nothing, so that the frame is scanned in full
+// and dispatched again.
+func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) bool {
+	targets, ok := (*s.table.Load())[string(key)]
 	if !ok {
 		s.conn.stats.unsolicited.Add(1)
 		if !s.conn.market.Dialect.Unsolicited {
 			s.frameError("unknown", Event{Stream: string(key)}, key, b, ErrUnknownStream)
 		}
-		return
+		return true
 	}
 	s.dmu.Lock()
 	defer s.dmu.Unlock()
 	if l.retired.Load() {
-		return
+		return true
 	}
-	for _, r := range routes {
+	for i, r := range targets {
 		in := data
 		if r.e.stream.Whole {
 			in = b
 		}
-		s.arrive(l, r, in, key)
+		v, err := r.e.stream.Decode(in)
+		if err != nil {
+			if lazy && i == 0 && !r.e.stream.Whole {
+				return false
+			}
+			s.decodeError(r, key, in, err)
+			continue
+		}
+		s.arrive(l, r, v, in)
 	}
+	return true
 }
 
-// arrive delivers, holds back or drops one payload of route r read on link
-// l. Without a replacement in progress every payload is delivered; during
-// one, each stream with a sequence key switches from the old link to the new
-// at the point where the two overlap, so that nothing is lost or repeated
-// whatever their relative lag (see handoff).
-func (s *socket) arrive(l *link, r target, in, key []byte) {
-	v, err := r.e.stream.Decode(in)
-	if err != nil {
-		s.decodeError(r, key, in, err)
-		return
-	}
+// arrive delivers, holds back or drops one decoded payload v of target r
+// read on link l. Without a replacement in progress every payload is
+// delivered; during one, each stream with a sequence key switches from the
+// old link to the new at the point where the two overlap, so that nothing is
+// lost or repeated whatever their relative lag (see handoff).
+func (s *socket) arrive(l *link, r target, v any, in []byte) {
 	if r.e.stream.Seq == nil {
 		if h := s.handoff; h == nil || l == h.old {
 			s.push(r, v, in) // the old link is the source until it retires
@@ -238,10 +245,11 @@ func (s *socket) push(r target, v any, in []byte) {
 
 // deliver hands one data frame of link l to the streams of its key. cut is
 // where the key's last part starts, or -1 (see frame.routeKey); b is the
-// whole frame, for streams that decode it whole.
-func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte) {
+// whole frame, for streams that decode it whole. It returns false when a
+// lazily scanned payload did not decode (see dispatch).
+func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte, lazy bool) bool {
 	if l.retired.Load() {
-		return
+		return true
 	}
 	if cut >= 0 {
 		t := *s.table.Load()
@@ -251,5 +259,5 @@ func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte) {
 			}
 		}
 	}
-	s.dispatch(l, key, data, b)
+	return s.dispatch(l, key, data, b, lazy)
 }

@@ -92,6 +92,7 @@ func compile(d *Dialect) (*grammar, error) {
 type frame struct {
 	g    *grammar
 	vals [maxMembers][]byte
+	lazy bool // the data span was taken to the frame's end without walking it
 }
 
 var (
@@ -181,7 +182,7 @@ func memberOf(v []byte, name string) ([]byte, error) {
 		if found == nil && string(key) == name {
 			found = val
 		}
-	})
+	}, nil)
 	return found, err
 }
 
@@ -212,23 +213,46 @@ func elementOf(v []byte, seg string) ([]byte, error) {
 }
 
 // scan fills f with the members of the object in b that f's grammar keeps.
-// Members may come in any order, with any whitespace.
+// Members may come in any order, with any whitespace. When the data member
+// holds an object or array and the frame closes right after it (the usual
+// envelope, where data comes last), its span is taken up to there without
+// walking it, and f.lazy is set: the payload's decoder then validates it,
+// and a payload that does not decode is scanned again in full (scanFull)
+// before it is reported, in case data was not the last member after all.
 func (f *frame) scan(b []byte) error {
 	f.vals = [maxMembers][]byte{}
-	names := f.g.names
-	return members(b, func(key, val []byte) {
-		for i, n := range names {
-			if string(key) == n {
-				f.vals[i] = val
-				return
-			}
+	f.lazy = false
+	data := f.g.names[f.g.data]
+	return members(b, f.keep, func(key []byte) bool {
+		if string(key) == data {
+			f.lazy = true
+			return true
 		}
+		return false
 	})
 }
 
+// scanFull is scan walking every member.
+func (f *frame) scanFull(b []byte) error {
+	f.vals = [maxMembers][]byte{}
+	f.lazy = false
+	return members(b, f.keep, nil)
+}
+
+func (f *frame) keep(key, val []byte) {
+	for i, n := range f.g.names {
+		if string(key) == n {
+			f.vals[i] = val
+			return
+		}
+	}
+}
+
 // members calls fn with the key and raw value of every top-level member of
-// the object in b, and checks that b holds exactly one object.
-func members(b []byte, fn func(key, val []byte)) error {
+// the object in b, and checks that b holds exactly one object. If last
+// reports true for a member whose value is an object or array that the
+// frame closes right after, members stops there, without walking the value.
+func members(b []byte, fn func(key, val []byte), last func(key []byte) bool) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return errNotObject
@@ -251,6 +275,12 @@ func members(b []byte, fn func(key, val []byte)) error {
 			return errSyntax
 		}
 		vStart := skipSpace(b, i+1)
+		if last != nil && vStart < len(b) && (b[vStart] == '{' || b[vStart] == '[') {
+			if end := closesAfter(b, b[vStart]+2); end > vStart && last(key) {
+				fn(key, b[vStart:end])
+				return nil
+			}
+		}
 		vEnd, err := skipValue(b, vStart)
 		if err != nil {
 			return err
@@ -270,6 +300,28 @@ func members(b []byte, fn func(key, val []byte)) error {
 		}
 	}
 }
+
+// closesAfter returns the end of a value ending in closer that the object
+// in b closes right after ("...<closer>}" and trailing whitespace), or -1.
+func closesAfter(b []byte, closer byte) int {
+	j := len(b) - 1
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	if j < 1 || b[j] != '}' {
+		return -1
+	}
+	j--
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	if j < 0 || b[j] != closer {
+		return -1
+	}
+	return j + 1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func trailing(b []byte, i int) error {
 	if skipSpace(b, i) != len(b) {
@@ -379,7 +431,7 @@ func (f *frame) serverError() *ServerError {
 		switch e[0] {
 		case '{':
 			inner := frame{g: f.g}
-			if inner.scan(e) == nil {
+			if inner.scanFull(e) == nil {
 				return inner.serverError()
 			}
 		case '"':

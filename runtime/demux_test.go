@@ -234,3 +234,19 @@ func BenchmarkScanPath(b *testing.B) {
 		buf, _, _ = f.routeKey(buf[:0])
 	}
 }
+
+// BenchmarkScanAggTrade measures finding the routing key and data span of
+// a combined-stream aggTrade frame.
+func BenchmarkScanAggTrade(b *testing.B) {
+	frameBytes := []byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1672515782136,"s":"BTCUSDT","a":12345,"p":"16800.01000000","q":"0.01200000","f":100,"l":105,"T":1672515782136,"m":true,"M":true}}`)
+	g := mustCompile(b, &idDialect)
+	var key []byte
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f := frame{g: g}
+		if err := f.scan(frameBytes); err != nil {
+			b.Fatal(err)
+		}
+		key, _, _ = f.routeKey(key[:0])
+	}
+}

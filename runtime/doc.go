@@ -67,7 +67,7 @@
 //
 // A quiet socket is probed (a WebSocket ping, or the venue's ping message,
 // per Dialect.ProbePing and Probe) so that a half-open connection is noticed
-// within the read timeout (9 s by default on venues that answer probes).
+// within the read timeout and an eighth (9 s by default on venues that answer probes).
 //
 // Ten minutes before Limits.ConnectionLifetime (WithReplaceAfter), or on a
 // Dialect.Shutdown notice, the socket is replaced make-before-break: the new

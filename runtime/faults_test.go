@@ -293,7 +293,7 @@ func TestQuietSocketProbed(t *testing.T) {
 	start := time.Now()
 	s.Silence()
 	e := rec.wait(t, runtime.EventDisconnected, nil)
-	if d := time.Since(start); d > 700*time.Millisecond || !errors.Is(e.Err, runtime.ErrNoData) {
+	if d := time.Since(start); d > 900*time.Millisecond || !errors.Is(e.Err, runtime.ErrNoData) {
 		t.Fatalf("half-open socket noticed after %v: %v", d, e)
 	}
 }

@@ -42,7 +42,7 @@ func newHandoffRig(t testing.TB) *handoffRig {
 }
 
 func (r *handoffRig) frame(l *link, n int64) {
-	r.s.dispatch(l, []byte("n"), strconv.AppendInt(nil, n, 10), nil)
+	r.s.dispatch(l, []byte("n"), strconv.AppendInt(nil, n, 10), nil, false)
 }
 
 // delivered returns the values queued for the handler, in order.

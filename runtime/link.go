@@ -41,7 +41,7 @@ type link struct {
 	npending atomic.Int32
 
 	keybuf   []byte       // the reader's scratch space for routing keys
-	lastRead atomic.Int64 // when a frame last arrived (unix ns, updated coarsely), for probes
+	reads    atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
 
 	stop      chan struct{} // closed by close
 	stopOnce  sync.Once
@@ -83,12 +83,9 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 	}
 	ws.SetReadLimit(c.opts.readLimit)
 	// Pings and pongs are handled inside NextReader, which does not return
-	// for them, so their handlers extend the read deadline themselves.
-	alive := func() {
-		now := time.Now()
-		l.lastRead.Store(now.UnixNano())
-		_ = ws.SetReadDeadline(now.Add(c.opts.readTimeout))
-	}
+	// for them, so their handlers count them as signs of life themselves.
+	_ = ws.SetReadDeadline(time.Now().Add(c.opts.readTimeout))
+	alive := func() { l.reads.Add(1) }
 	ws.SetPongHandler(func(string) error { alive(); return nil })
 	// Only the latest ping needs its pong: a newer ping replaces an older
 	// one still waiting, so pings can never outrun the rate limit.
@@ -196,23 +193,28 @@ func (l *link) writeLoop() {
 		defer t.Stop()
 		keepTick = t.C
 	}
-	// A quiet link is probed, so that a half-open one is noticed within the
-	// read timeout rather than at the server's next ping.
-	var probeTick <-chan time.Time
-	quiet := c.opts.readTimeout / 3
-	if d.ProbePing || d.Probe != "" {
-		t := time.NewTicker(quiet / 2)
-		defer t.Stop()
-		probeTick = t.C
-	}
+	// The watchdog: every eighth of the read timeout, a link that read
+	// anything since the last look gets its read deadline moved, so the
+	// reader never reads the clock; one quiet for a third of the timeout is
+	// probed, so that a half-open link is noticed within the timeout rather
+	// than at the server's next ping.
+	timeout := c.opts.readTimeout
+	watch := time.NewTicker(timeout / 8)
+	defer watch.Stop()
+	canProbe := d.ProbePing || d.Probe != ""
+	lastReads, lastLife := uint64(0), time.Now()
 	due, probe := false, false // a keep-alive message, a probe is due
 	for {
 		select {
 		case <-l.wake:
 		case <-keepTick:
 			due = true
-		case now := <-probeTick:
-			probe = now.Sub(time.Unix(0, l.lastRead.Load())) >= quiet
+		case now := <-watch.C:
+			if n := l.reads.Load(); n != lastReads {
+				lastReads, lastLife = n, now
+				_ = l.ws.SetReadDeadline(now.Add(timeout))
+			}
+			probe = canProbe && now.Sub(lastLife) >= timeout/3
 		case <-l.stop:
 			l.writeClose()
 			return
@@ -309,20 +311,8 @@ const maxKeptBuffer = 1 << 20
 
 func (l *link) readLoop() {
 	defer close(l.readerEnd)
-	timeout := l.s.conn.opts.readTimeout
 	var buf bytes.Buffer
-	var deadlineSet time.Time
 	for {
-		// Any frame, ping or pong included, proves the connection alive. The
-		// deadline moves at most every timeout/16 to keep reads cheap.
-		if now := time.Now(); now.Sub(deadlineSet) > timeout/16 {
-			deadlineSet = now
-			l.lastRead.Store(now.UnixNano())
-			if err := l.ws.SetReadDeadline(now.Add(timeout)); err != nil {
-				l.fail(err)
-				return
-			}
-		}
 		_, r, err := l.ws.NextReader()
 		if err == nil {
 			buf.Reset()
@@ -331,11 +321,12 @@ func (l *link) readLoop() {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				err = fmt.Errorf("%w (%v)", ErrNoData, timeout)
+				err = fmt.Errorf("%w (%v)", ErrNoData, l.s.conn.opts.readTimeout)
 			}
 			l.fail(err)
 			return
 		}
+		l.reads.Add(1)
 		l.handleFrame(buf.Bytes())
 		if buf.Cap() > maxKeptBuffer {
 			buf = bytes.Buffer{} // do not keep the memory of one large frame
@@ -357,6 +348,14 @@ func (l *link) handleFrame(b []byte) {
 		s.frameError("malformed", Event{}, nil, b, fmt.Errorf("%w: %v", ErrMalformedFrame, err))
 		return
 	}
+	l.handleScanned(&f, b)
+}
+
+// handleScanned is handleFrame after the scan.
+func (l *link) handleScanned(f *frame, b []byte) {
+	s := l.s
+	c := s.conn
+	g := c.grammar
 	switch {
 	case f.matches(g.ignore):
 		return
@@ -369,18 +368,20 @@ func (l *link) handleFrame(b []byte) {
 		key, cut, ok := f.routeKey(l.keybuf[:0])
 		l.keybuf = key
 		if ok {
-			s.deliver(l, key, cut, data, b)
+			if !s.deliver(l, key, cut, data, b, f.lazy) && f.scanFull(b) == nil {
+				l.handleScanned(f, b) // data was not the last member: once more, walked in full
+			}
 			return
 		}
 	}
 	isErr := f.matches(g.errs)
 	if isErr || f.matches(g.ack) || f.matches(g.authOK) || data == nil && f.get(g.id) != nil {
-		l.handleReply(&f, isErr)
+		l.handleReply(f, isErr)
 		return
 	}
 	if s.only != nil {
 		// The URL names the socket's one stream; its frames are bare payloads.
-		s.deliver(l, s.only, -1, b, b)
+		s.deliver(l, s.only, -1, b, b, false)
 		return
 	}
 	c.stats.malformed.Add(1)

@@ -21,8 +21,9 @@ const (
 	DefaultQueueBytes = 16 << 20
 	// DefaultProbeTimeout is the read timeout on venues whose servers answer a
 	// probe (Dialect.ProbePing or Probe): a probe goes out after a third of it
-	// without any frame, so a half-open connection is noticed within it.
-	DefaultProbeTimeout = 9 * time.Second
+	// without any frame, so a half-open connection is noticed within it (plus
+	// an eighth, the watchdog's period: 9 s).
+	DefaultProbeTimeout = 8 * time.Second
 	// DefaultStableAfter is how long a connection must have lived for its loss
 	// to count as a clean drop: the first reconnect then goes out at once
 	// (with jitter), and the backoff starts over. Losses of younger
