@@ -40,8 +40,8 @@ type link struct {
 	inflight []*flight // written, waiting for a reply, in write order
 	npending atomic.Int32
 
-	keybuf   []byte       // the reader's scratch space for routing keys
-	reads    atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
+	keybuf []byte        // the reader's scratch space for routing keys
+	reads  atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
 
 	stop      chan struct{} // closed by close
 	stopOnce  sync.Once
