@@ -35,7 +35,7 @@ func (e *emitter) subscribe(f *jen.File) {
 		if s.Dispatch != nil {
 			what = fmt.Sprintf("each event of the %s group (see Decode%s)", s.Dispatch.Name, s.Dispatch.GoName)
 		}
-		f.Add(doc(fmt.Sprintf("Subscribe%s subscribes c to the %s stream (%s) and calls fn with %s, in the order received, on the subscription's goroutine. p is validated before anything is sent.",
+		f.Add(doc(fmt.Sprintf("Subscribe%s subscribes c to the %s stream (%s) and calls fn with %s, in the order received, on the subscription's goroutine. A nil fn is an error; p is validated before anything is sent.",
 			s.GoName, s.Name, s.Template.Text, what), deprecated(s.Deprecated)))
 		var arg, assert jen.Code = jen.Op("*").Id(s.PayloadGoType()), jen.Op("*").Id(s.PayloadGoType())
 		if s.Dispatch != nil {
@@ -43,18 +43,27 @@ func (e *emitter) subscribe(f *jen.File) {
 		}
 		f.Func().Id("Subscribe"+s.GoName).Params(ctx.Clone(), conn.Clone(), jen.Id("p").Id(s.GoName+"Params"),
 			jen.Id("fn").Func().Params(arg), opts.Clone()).Params(result...).Block(
+			e.nilHandler("Subscribe"+s.GoName),
 			jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(jen.Id("c").Dot("Subscribe").Call(jen.Id("ctx"), jen.Id("p").Dot("Stream").Call(),
 				jen.Func().Params(jen.Id("v").Any()).Block(jen.Id("fn").Call(jen.Id("v").Assert(assert))), jen.Id("opts").Op("..."))),
 		)
 	}
 
-	f.Add(doc("Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the stream is chosen at run time (for example from ParseStream). p is validated before anything is sent."))
+	f.Add(doc("Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated before anything is sent."))
 	f.Func().Id("Subscribe").Params(ctx, conn, jen.Id("p").Id("StreamParams"), jen.Id("fn").Func().Params(jen.Id("Payload")), opts).Params(result...).Block(
+		e.nilHandler("Subscribe"),
 		jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("c").Dot("Subscribe").Call(jen.Id("ctx"), jen.Id("p").Dot("Stream").Call(),
 			jen.Func().Params(jen.Id("v").Any()).Block(jen.Id("fn").Call(jen.Id("v").Assert(jen.Id("Payload")))), jen.Id("opts").Op("..."))),
 	)
+}
+
+// nilHandler is the first statement of a Subscribe helper: a nil fn would
+// only panic later, on the subscription's goroutine.
+func (e *emitter) nilHandler(fn string) jen.Code {
+	return jen.If(jen.Id("fn").Op("==").Nil()).Block(
+		jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit(e.m.Name+": "+fn+": nil handler"))))
 }
 
 // decoderFunc emits the runtime.Decoder of a stream's payload type, or of

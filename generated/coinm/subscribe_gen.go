@@ -4,6 +4,7 @@ package coinm
 
 import (
 	"context"
+	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"strings"
 )
@@ -28,9 +29,12 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// AggTradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeAggTrade: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -62,9 +66,12 @@ func (p IndexPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeIndexPrice subscribes c to the indexPrice stream (<pair>@indexPrice[@<speed>]) and calls
-// fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeIndexPrice(ctx context.Context, c *runtime.Conn, p IndexPriceParams, fn func(*IndexPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeIndexPrice: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -96,9 +103,12 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<symbol>@markPrice[@<speed>]) and calls
-// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeMarkPrice: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -130,9 +140,12 @@ func (p PairMarkPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribePairMarkPrices subscribes c to the pairMarkPrices stream (<pair>@markPrice[@<speed>])
-// and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. p
-// is validated before anything is sent.
+// and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribePairMarkPrices(ctx context.Context, c *runtime.Conn, p PairMarkPricesParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribePairMarkPrices: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -164,9 +177,12 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -200,8 +216,12 @@ func (p ContinuousKlineParams) Stream() runtime.Stream {
 
 // SubscribeContinuousKline subscribes c to the continuousKline stream
 // (<pair>_<contractType>@continuousKline_<interval>) and calls fn with each ContinuousKlineEvent,
-// in the order received, on the subscription's goroutine. p is validated before anything is sent.
+// in the order received, on the subscription's goroutine. A nil fn is an error; p is validated
+// before anything is sent.
 func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p ContinuousKlineParams, fn func(*ContinuousKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeContinuousKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -234,8 +254,12 @@ func (p IndexPriceKlineParams) Stream() runtime.Stream {
 
 // SubscribeIndexPriceKline subscribes c to the indexPriceKline stream
 // (<pair>@indexPriceKline_<interval>) and calls fn with each IndexPriceKlineEvent, in the order
-// received, on the subscription's goroutine. p is validated before anything is sent.
+// received, on the subscription's goroutine. A nil fn is an error; p is validated before anything
+// is sent.
 func SubscribeIndexPriceKline(ctx context.Context, c *runtime.Conn, p IndexPriceKlineParams, fn func(*IndexPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeIndexPriceKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -268,8 +292,12 @@ func (p MarkPriceKlineParams) Stream() runtime.Stream {
 
 // SubscribeMarkPriceKline subscribes c to the markPriceKline stream
 // (<symbol>@markPriceKline_<interval>) and calls fn with each MarkPriceKlineEvent, in the order
-// received, on the subscription's goroutine. p is validated before anything is sent.
+// received, on the subscription's goroutine. A nil fn is an error; p is validated before anything
+// is sent.
 func SubscribeMarkPriceKline(ctx context.Context, c *runtime.Conn, p MarkPriceKlineParams, fn func(*MarkPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeMarkPriceKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -298,9 +326,12 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeMiniTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -328,9 +359,12 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeAllMiniTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -359,9 +393,12 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -389,9 +426,12 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream (!ticker@arr) and calls fn with each
-// TickerEvents, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TickerEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeAllTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -420,9 +460,12 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeBookTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -441,9 +484,12 @@ func (p AllBookTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllBookTickers subscribes c to the allBookTickers stream (!bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTickersParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeAllBookTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -472,9 +518,12 @@ func (p ForceOrderParams) Stream() runtime.Stream {
 }
 
 // SubscribeForceOrder subscribes c to the forceOrder stream (<symbol>@forceOrder) and calls fn with
-// each ForceOrderEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each ForceOrderEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeForceOrder: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -493,9 +542,12 @@ func (p AllForceOrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllForceOrders subscribes c to the allForceOrders stream (!forceOrder@arr) and calls fn
-// with each ForceOrderEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// with each ForceOrderEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrdersParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeAllForceOrders: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -529,8 +581,11 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// p is validated before anything is sent.
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribePartialDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -553,9 +608,12 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeDiffDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -583,9 +641,12 @@ func (p ContractInfoParams) Stream() runtime.Stream {
 }
 
 // SubscribeContractInfo subscribes c to the contractInfo stream (!contractInfo) and calls fn with
-// each ContractInfoEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each ContractInfoEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoParams, fn func(*ContractInfoEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeContractInfo: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -595,9 +656,12 @@ func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoP
 }
 
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
-// stream is chosen at run time (for example from ParseStream). p is validated before anything is
-// sent.
+// stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
+// before anything is sent.
 func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: Subscribe: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package dex
 
 import (
 	"context"
+	"errors"
 	"github.com/marketwire/marketwire/runtime"
 )
 
@@ -31,9 +32,12 @@ func (p AccountsParams) Stream() runtime.Stream {
 }
 
 // SubscribeAccounts subscribes c to the accounts stream (<address>@accounts) and calls fn with each
-// AccountEvents, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// AccountEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeAccounts(ctx context.Context, c *runtime.Conn, p AccountsParams, fn func(*AccountEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeAccounts: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -66,9 +70,12 @@ func (p OrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeOrders subscribes c to the orders stream (<address>@orders) and calls fn with each
-// ExecutionReportEvents, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// ExecutionReportEvents, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeOrders(ctx context.Context, c *runtime.Conn, p OrdersParams, fn func(*ExecutionReportEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeOrders: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -101,9 +108,12 @@ func (p TransfersParams) Stream() runtime.Stream {
 }
 
 // SubscribeTransfers subscribes c to the transfers stream (<address>@transfers) and calls fn with
-// each TransferEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// each TransferEvent, in the order received, on the subscription's goroutine. A nil fn is an error;
+// p is validated before anything is sent.
 func SubscribeTransfers(ctx context.Context, c *runtime.Conn, p TransfersParams, fn func(*TransferEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeTransfers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -136,9 +146,12 @@ func (p TradesParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrades subscribes c to the trades stream (<symbol>@trades) and calls fn with each
-// TradeEvents, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TradeEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeTrades: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -171,9 +184,12 @@ func (p MarketDiffParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarketDiff subscribes c to the marketDiff stream (<symbol>@marketDiff) and calls fn with
-// each DepthUpdateEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeMarketDiff(ctx context.Context, c *runtime.Conn, p MarketDiffParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeMarketDiff: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -216,9 +232,12 @@ func (p MarketDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarketDepth subscribes c to the marketDepth stream (<symbol>@marketDepth[<levels>]) and
-// calls fn with each DepthSnapshotEvent, in the order received, on the subscription's goroutine. p
-// is validated before anything is sent.
+// calls fn with each DepthSnapshotEvent, in the order received, on the subscription's goroutine. A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeMarketDepth(ctx context.Context, c *runtime.Conn, p MarketDepthParams, fn func(*DepthSnapshotEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeMarketDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -252,9 +271,12 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -287,9 +309,12 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -322,9 +347,12 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream ($all@allTickers) and calls fn with
-// each TickerEvents, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// each TickerEvents, in the order received, on the subscription's goroutine. A nil fn is an error;
+// p is validated before anything is sent.
 func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeAllTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -357,9 +385,12 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeMiniTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -392,9 +423,12 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream ($all@allMiniTickers) and calls
-// fn with each MiniTickerEvents, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// fn with each MiniTickerEvents, in the order received, on the subscription's goroutine. A nil fn
+// is an error; p is validated before anything is sent.
 func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeAllMiniTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -427,9 +461,12 @@ func (p BlockHeightParams) Stream() runtime.Stream {
 }
 
 // SubscribeBlockHeight subscribes c to the blockHeight stream ($all@blockheight) and calls fn with
-// each BlockHeightEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each BlockHeightEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeBlockHeight(ctx context.Context, c *runtime.Conn, p BlockHeightParams, fn func(*BlockHeightEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeBlockHeight: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -439,9 +476,12 @@ func SubscribeBlockHeight(ctx context.Context, c *runtime.Conn, p BlockHeightPar
 }
 
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
-// stream is chosen at run time (for example from ParseStream). p is validated before anything is
-// sent.
+// stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
+// before anything is sent.
 func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: Subscribe: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

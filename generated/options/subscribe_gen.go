@@ -4,6 +4,7 @@ package options
 
 import (
 	"context"
+	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"strings"
 )
@@ -29,9 +30,12 @@ func (p TradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrade subscribes c to the trade stream (<symbol>@optionTrade) and calls fn with each
-// TradeEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeTrade: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -64,9 +68,12 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@optionTicker[@<expirationDate>]) and
-// calls fn with each TickerEvent, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// calls fn with each TickerEvent, in the order received, on the subscription's goroutine. A nil fn
+// is an error; p is validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -96,9 +103,12 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeBookTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -133,8 +143,11 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>@<speed>)
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// p is validated before anything is sent.
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribePartialDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -158,9 +171,12 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth@<speed>) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeDiffDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -193,9 +209,12 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -225,9 +244,12 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<underlying>@optionMarkPrice) and calls
-// fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeMarkPrice: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -261,8 +283,12 @@ func (p OpenInterestParams) Stream() runtime.Stream {
 
 // SubscribeOpenInterest subscribes c to the openInterest stream
 // (<underlying>@openInterest@<expirationDate>) and calls fn with each OpenInterestEvents, in the
-// order received, on the subscription's goroutine. p is validated before anything is sent.
+// order received, on the subscription's goroutine. A nil fn is an error; p is validated before
+// anything is sent.
 func SubscribeOpenInterest(ctx context.Context, c *runtime.Conn, p OpenInterestParams, fn func(*OpenInterestEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeOpenInterest: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -291,9 +317,12 @@ func (p NewSymbolParams) Stream() runtime.Stream {
 }
 
 // SubscribeNewSymbol subscribes c to the newSymbol stream (!optionSymbol) and calls fn with each
-// NewSymbolEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// NewSymbolEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeNewSymbol(ctx context.Context, c *runtime.Conn, p NewSymbolParams, fn func(*NewSymbolEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeNewSymbol: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -322,9 +351,12 @@ func (p IndexPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribeIndexPrices subscribes c to the indexPrices stream (!index@arr) and calls fn with each
-// IndexPriceEvents, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// IndexPriceEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeIndexPrices(ctx context.Context, c *runtime.Conn, p IndexPricesParams, fn func(*IndexPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeIndexPrices: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -334,9 +366,12 @@ func SubscribeIndexPrices(ctx context.Context, c *runtime.Conn, p IndexPricesPar
 }
 
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
-// stream is chosen at run time (for example from ParseStream). p is validated before anything is
-// sent.
+// stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
+// before anything is sent.
 func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: Subscribe: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

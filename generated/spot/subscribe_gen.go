@@ -4,6 +4,7 @@ package spot
 
 import (
 	"context"
+	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"strings"
 )
@@ -28,9 +29,12 @@ func (p ReferencePriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeReferencePrice subscribes c to the referencePrice stream (<symbol>@referencePrice) and
-// calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine. p
-// is validated before anything is sent.
+// calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine. A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeReferencePrice(ctx context.Context, c *runtime.Conn, p ReferencePriceParams, fn func(*ReferencePriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeReferencePrice: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -59,9 +63,12 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// AggTradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeAggTrade: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -90,9 +97,12 @@ func (p TradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrade subscribes c to the trade stream (<symbol>@trade) and calls fn with each
-// TradeEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeTrade: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -121,9 +131,12 @@ func (p BlockTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeBlockTrade subscribes c to the blockTrade stream (<symbol>@blockTrade) and calls fn with
-// each BlockTradeEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each BlockTradeEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeBlockTrade(ctx context.Context, c *runtime.Conn, p BlockTradeParams, fn func(*BlockTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeBlockTrade: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -155,9 +168,12 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -186,8 +202,11 @@ func (p KlineTimezoneParams) Stream() runtime.Stream {
 
 // SubscribeKlineTimezone subscribes c to the klineTimezone stream
 // (<symbol>@kline_<interval>@<timezone>) and calls fn with each KlineEvent, in the order received,
-// on the subscription's goroutine. p is validated before anything is sent.
+// on the subscription's goroutine. A nil fn is an error; p is validated before anything is sent.
 func SubscribeKlineTimezone(ctx context.Context, c *runtime.Conn, p KlineTimezoneParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeKlineTimezone: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -216,9 +235,12 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeMiniTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -246,9 +268,12 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeAllMiniTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -277,9 +302,12 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -311,9 +339,12 @@ func (p WindowTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeWindowTicker subscribes c to the windowTicker stream (<symbol>@ticker_<window>) and
-// calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. p
-// is validated before anything is sent.
+// calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeWindowTicker(ctx context.Context, c *runtime.Conn, p WindowTickerParams, fn func(*WindowTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeWindowTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -342,9 +373,12 @@ func (p AllWindowTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllWindowTickers subscribes c to the allWindowTickers stream (!ticker_<window>@arr) and
-// calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. p
-// is validated before anything is sent.
+// calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAllWindowTickers(ctx context.Context, c *runtime.Conn, p AllWindowTickersParams, fn func(*WindowTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeAllWindowTickers: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -373,9 +407,12 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeBookTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -404,9 +441,12 @@ func (p AvgPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeAvgPrice subscribes c to the avgPrice stream (<symbol>@avgPrice) and calls fn with each
-// AvgPriceEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// AvgPriceEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeAvgPrice(ctx context.Context, c *runtime.Conn, p AvgPriceParams, fn func(*AvgPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeAvgPrice: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -440,8 +480,11 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each PartialDepthEvent, in the order received, on the subscription's goroutine.
-// p is validated before anything is sent.
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*PartialDepthEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribePartialDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -473,9 +516,12 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeDiffDepth: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -485,9 +531,12 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 }
 
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
-// stream is chosen at run time (for example from ParseStream). p is validated before anything is
-// sent.
+// stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
+// before anything is sent.
 func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: Subscribe: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package zdex
 
 import (
 	"context"
+	"errors"
 	"github.com/marketwire/marketwire/runtime"
 )
 
@@ -30,9 +31,12 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (ticker:<symbol>) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeTicker: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -64,9 +68,12 @@ func (p OrderBookParams) Stream() runtime.Stream {
 }
 
 // SubscribeOrderBook subscribes c to the orderbook stream (orderbook:<symbol>) and calls fn with
-// each OrderBookEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each OrderBookEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeOrderBook(ctx context.Context, c *runtime.Conn, p OrderBookParams, fn func(*OrderBookEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeOrderBook: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -98,9 +105,12 @@ func (p TradesParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrades subscribes c to the trades stream (trades:<symbol>) and calls fn with each
-// TradeEvents, in the order received, on the subscription's goroutine. p is validated before
-// anything is sent.
+// TradeEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeTrades: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -132,9 +142,12 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (kline:<symbol>) and calls fn with each
-// KlineRows, in the order received, on the subscription's goroutine. p is validated before anything
-// is sent.
+// KlineRows, in the order received, on the subscription's goroutine. A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineRows), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeKline: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -166,9 +179,12 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markprice stream (markprice:<symbol>) and calls fn with
-// each MarkPriceEvent, in the order received, on the subscription's goroutine. p is validated
-// before anything is sent.
+// each MarkPriceEvent, in the order received, on the subscription's goroutine. A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeMarkPrice: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -199,9 +215,12 @@ func (p AccountParams) Stream() runtime.Stream {
 }
 
 // SubscribeAccount subscribes c to the account stream (account) and calls fn with each event of the
-// account group (see DecodeAccount), in the order received, on the subscription's goroutine. p is
-// validated before anything is sent.
+// account group (see DecodeAccount), in the order received, on the subscription's goroutine. A nil
+// fn is an error; p is validated before anything is sent.
 func SubscribeAccount(ctx context.Context, c *runtime.Conn, p AccountParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeAccount: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -211,9 +230,12 @@ func SubscribeAccount(ctx context.Context, c *runtime.Conn, p AccountParams, fn 
 }
 
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
-// stream is chosen at run time (for example from ParseStream). p is validated before anything is
-// sent.
+// stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
+// before anything is sent.
 func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: Subscribe: nil handler")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -56,5 +57,16 @@ func TestBook(t *testing.T) {
 func TestLimitsAndDialect(t *testing.T) {
 	if Market.Limits.ConnectionAttempts != 300 || Market.Limits.ConnectionWindow != 5*time.Minute || !Market.Dialect.ProbePing || Market.Dialect.Probe != "" {
 		t.Fatalf("limits %+v, dialect %+v", Market.Limits, Market.Dialect)
+	}
+}
+
+func TestNilHandler(t *testing.T) {
+	_, err := SubscribeBook(context.Background(), nil, BookParams{Symbol: "ABC"}, nil)
+	if err == nil || err.Error() != "demo: SubscribeBook: nil handler" {
+		t.Fatalf("SubscribeBook: %v", err)
+	}
+	_, err = Subscribe(context.Background(), nil, BookParams{Symbol: "ABC"}, nil)
+	if err == nil || err.Error() != "demo: Subscribe: nil handler" {
+		t.Fatalf("Subscribe: %v", err)
 	}
 }
