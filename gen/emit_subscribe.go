@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -18,6 +19,7 @@ func (e *emitter) subscribe(f *jen.File) {
 	opts := jen.Id("opts").Op("...").Qual(runtimePkg, "SubscribeOption")
 	result := []jen.Code{jen.Op("*").Qual(runtimePkg, "Subscription"), jen.Error()}
 
+	seqs := e.seqFuncs(f)
 	decoders := map[string]bool{}
 	for _, s := range e.m.Streams {
 		typ := "*" + s.PayloadGoType()
@@ -29,7 +31,7 @@ func (e *emitter) subscribe(f *jen.File) {
 			decoders[dec] = true
 			decoderFunc(f, s, dec)
 		}
-		e.streamMethod(f, s, dec)
+		e.streamMethod(f, s, dec, seqs[s])
 
 		what := "each " + strings.TrimPrefix(typ, "*")
 		if s.Dispatch != nil {
@@ -88,11 +90,14 @@ func decoderFunc(f *jen.File, s *StreamModel, name string) {
 }
 
 // streamMethod emits <Stream>Params.Stream.
-func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec string) {
+func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec, seq string) {
 	body := defaults(s)
 	dict := jen.Dict{
 		jen.Id("Name"):   jen.Id("p").Dot("StreamName").Call(),
 		jen.Id("Decode"): jen.Id(dec),
+	}
+	if seq != "" {
+		dict[jen.Id("Seq")] = jen.Id(seq)
 	}
 	if s.Route != "" {
 		dict[jen.Id("Route")] = jen.Lit(s.Route)
@@ -196,4 +201,150 @@ func dialectCode(d *Dialect) jen.Code {
 		matches("AuthOK", a.OK)
 	}
 	return jen.Qual(runtimePkg, "Dialect").Values(dict)
+}
+
+// seqFuncs emits the Seq functions of the market's streams, one per
+// distinct payload type and key, and returns each stream's function name
+// ("" for streams of kind none).
+func (e *emitter) seqFuncs(f *jen.File) map[*StreamModel]string {
+	names := map[*StreamModel]string{}
+	byCombo := map[string]string{}
+	used := map[string]bool{}
+	for _, s := range e.m.Streams {
+		q := s.Sequence
+		if q.Kind == "none" || q.Kind == "" {
+			continue
+		}
+		base := s.PayloadGoType()
+		if s.Dispatch != nil {
+			base = s.Dispatch.GoName + "Frame"
+		}
+		combo := strings.Join([]string{base, q.Kind, q.First, q.Last, q.Prev}, "\x00")
+		if name, ok := byCombo[combo]; ok {
+			names[s] = name
+			continue
+		}
+		name := "seq" + base
+		if used[name] {
+			name += s.GoName
+		}
+		used[name], byCombo[combo], names[s] = true, name, name
+		e.seqFunc(f, s, name)
+	}
+	return names
+}
+
+// seqFunc emits one Seq function: a type assertion (or, for a stream
+// decoded whole, a type switch over its dispatch group) and the key read
+// from the fields; over an array payload, First is the least first key of
+// its elements and Last the greatest last key.
+func (e *emitter) seqFunc(f *jen.File, s *StreamModel, name string) {
+	q := s.Sequence
+	kind := jen.Qual(runtimePkg, seqKinds[q.Kind])
+	what := fmt.Sprintf("%s, %s", q.Kind, seqKeysText(q))
+	seq := func(t *TypeModel, v *jen.Statement) jen.Code {
+		fields := []jen.Code{
+			jen.Id("Kind").Op(":").Add(kind.Clone()),
+			jen.Id("First").Op(":").Add(seqValue(t, q.First, v)),
+			jen.Id("Last").Op(":").Add(seqValue(t, q.Last, v)),
+		}
+		if q.Prev != "" {
+			fields = append(fields, jen.Id("Prev").Op(":").Add(seqValue(t, q.Prev, v)))
+		}
+		return jen.Qual(runtimePkg, "Seq").Values(fields...)
+	}
+	var body []jen.Code
+	switch {
+	case s.Dispatch != nil:
+		what = fmt.Sprintf("frames of the %s group (%s); a kind the schema does not know has only the kind", s.Dispatch.Name, what)
+		var cases []jen.Code
+		types := []*TypeModel{s.Payload}
+		if g := s.Dispatch; g.Default != nil && g.Default != s.Payload {
+			types = append(types, g.Default)
+		}
+		for _, t := range s.Dispatch.Types {
+			if t != s.Payload && t != s.Dispatch.Default {
+				types = append(types, t)
+			}
+		}
+		for _, t := range types {
+			cases = append(cases, jen.Case(jen.Op("*").Id(t.GoName)).Block(jen.Return(seq(t, jen.Id("e")))))
+		}
+		body = []jen.Code{
+			jen.Switch(jen.Id("e").Op(":=").Id("v").Assert(jen.Type())).Block(cases...),
+			jen.Return(jen.Qual(runtimePkg, "Seq").Values(jen.Dict{jen.Id("Kind"): kind.Clone()})),
+		}
+	case s.Array:
+		what = fmt.Sprintf("%s; the least first and the greatest last of the elements", what)
+		t := s.Payload
+		body = []jen.Code{
+			jen.Id("list").Op(":=").Op("*").Id("v").Assert(jen.Op("*").Id(s.PayloadGoType())),
+			jen.Id("seq").Op(":=").Qual(runtimePkg, "Seq").Values(jen.Dict{jen.Id("Kind"): kind.Clone()}),
+			jen.For(jen.Id("i").Op(":=").Range().Id("list")).Block(
+				jen.Id("e").Op(":=").Op("&").Id("list").Index(jen.Id("i")),
+				jen.List(jen.Id("first"), jen.Id("last")).Op(":=").List(seqValue(t, q.First, jen.Id("e")), seqValue(t, q.Last, jen.Id("e"))),
+				jen.If(jen.Id("i").Op("==").Lit(0).Op("||").Id("first").Op("<").Id("seq").Dot("First")).Block(jen.Id("seq").Dot("First").Op("=").Id("first")),
+				jen.If(jen.Id("i").Op("==").Lit(0).Op("||").Id("last").Op(">").Id("seq").Dot("Last")).Block(jen.Id("seq").Dot("Last").Op("=").Id("last")),
+			),
+			jen.Return(jen.Id("seq")),
+		}
+	default:
+		body = []jen.Code{
+			jen.Id("e").Op(":=").Id("v").Assert(jen.Op("*").Id(s.Payload.GoName)),
+			jen.Return(seq(s.Payload, jen.Id("e"))),
+		}
+	}
+	f.Add(doc(fmt.Sprintf("%s is the runtime.Stream Seq of %s: %s.", name, s.PayloadGoType(), what)))
+	f.Func().Id(name).Params(jen.Id("v").Any()).Qual(runtimePkg, "Seq").Block(body...)
+}
+
+// seqKeysText describes a sequence's keys for a doc comment.
+func seqKeysText(q SeqModel) string {
+	var parts []string
+	if q.First == q.Last {
+		parts = append(parts, fmt.Sprintf("id %q", q.First))
+	} else {
+		parts = append(parts, fmt.Sprintf("first %q", q.First), fmt.Sprintf("last %q", q.Last))
+	}
+	if q.Prev != "" {
+		parts = append(parts, fmt.Sprintf("prev %q", q.Prev))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// seqValue is the int64 value of a sequence key path of t, read from v (a
+// pointer to t); time fields are converted to milliseconds.
+func seqValue(t *TypeModel, path string, v *jen.Statement) jen.Code {
+	x := v.Clone()
+	var fd *FieldModel
+	for _, part := range strings.Split(path, ".") {
+		fd = nil
+		if t.Tuple {
+			n, _ := strconv.Atoi(part) // validated
+			fd = t.Fields[n]
+		} else {
+			for _, c := range t.Fields {
+				if c.Key == part {
+					fd = c
+				}
+			}
+		}
+		x = x.Dot(fd.GoName)
+		t = fd.Type.Struct
+	}
+	switch fd.Type.Scalar {
+	case "int":
+		return x
+	case "uint":
+		return jen.Int64().Call(x)
+	}
+	out := jen.Int64().Call(x)
+	sc := timeScale[fd.Type.Scalar]
+	if sc.mul != 1 {
+		out = out.Op("*").Lit(int(sc.mul))
+	}
+	if sc.div != 1 {
+		out = out.Op("/").Lit(int(sc.div))
+	}
+	return out
 }

@@ -322,6 +322,7 @@ const pulseStream = `
           - {name: symbol, type: symbol, doc: Symbol.}
           - {name: interval, type: Interval, doc: Interval.}
         payload: LiquidityPulseEvent
+        sequence: {kind: time, id: E}
         doc: A made-up stream.
 `
 
@@ -399,6 +400,7 @@ const dexVolumeStream = `
         params:
           - {name: symbol, type: string, pattern: '^[A-Za-z0-9._-]+$', doc: Symbol.}
         payload: VolumeEvent
+        sequence: {kind: time, id: E}
         key: "volume:<symbol>"
         vars: {topic: volume}
         doc: A made-up topic.
@@ -476,6 +478,7 @@ const zdexFundingStream = `
         params:
           - {name: symbol, type: string, pattern: '^[A-Z0-9]+$', doc: Symbol.}
         payload: FundingEvent
+        sequence: {kind: none}
         vars: {channel: funding}
         doc: A made-up channel.
 `

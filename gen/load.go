@@ -190,7 +190,23 @@ type Stream struct {
 	Vars     map[string]string `yaml:"vars"`     // templates of message placeholders beyond the parameters
 	Auth     bool              `yaml:"auth"`     // needs the venue's login
 	Dispatch string            `yaml:"dispatch"` // a dispatch group that decodes its frames whole
+	Sequence *Sequence         `yaml:"sequence"` // the payload fields that order its events
 	Line     int               `yaml:"-"`
+}
+
+// Sequence declares which payload fields order and identify a stream's
+// events, and what kind of order they give (runtime.SeqKind): kind none,
+// consecutive, linked, increasing or time; id for a single key, or first
+// and last for a range; prev (linked only) for the last of the previous
+// event. Keys are wire keys of the payload type, dotted for nested objects
+// ("k.t"), element indexes for tuples ("0").
+type Sequence struct {
+	Kind  string `yaml:"kind"`
+	ID    string `yaml:"id"`
+	First string `yaml:"first"`
+	Last  string `yaml:"last"`
+	Prev  string `yaml:"prev"`
+	Line  int    `yaml:"-"`
 }
 
 // Param is a placeholder of a stream-name template.
@@ -251,6 +267,11 @@ func (v *Limits) UnmarshalYAML(n *yaml.Node) error {
 func (v *Attempts) UnmarshalYAML(n *yaml.Node) error {
 	type plain Attempts
 	return strict(n, (*plain)(v), &v.Line, "connection_attempts")
+}
+
+func (v *Sequence) UnmarshalYAML(n *yaml.Node) error {
+	type plain Sequence
+	return strict(n, (*plain)(v), &v.Line, "sequence")
 }
 
 func (v *Enum) UnmarshalYAML(n *yaml.Node) error {

@@ -125,6 +125,15 @@ type StreamModel struct {
 	Vars       []VarModel     // message placeholders beyond the parameters, by name
 	Auth       bool
 	Dispatch   *DispatchModel // decodes its frames whole; nil for the payload decoder
+	Sequence   SeqModel
+}
+
+// SeqModel is a stream's sequence key: its kind (a runtime.SeqKind name)
+// and the key paths of the fields; First and Last are the same for a single
+// id, Prev is set for linked keys only.
+type SeqModel struct {
+	Kind              string
+	First, Last, Prev string
 }
 
 // VarModel is one message placeholder of a stream.
@@ -260,6 +269,12 @@ func newMarket(file string, sm *Market) *MarketModel {
 			st.Vars = append(st.Vars, VarModel{Name: name, Template: wire.MustTemplate(s.Vars[name])})
 		}
 		st.Auth = s.Auth
+		if q := s.Sequence; q != nil {
+			st.Sequence = SeqModel{Kind: q.Kind, First: q.First, Last: q.Last, Prev: q.Prev}
+			if q.ID != "" {
+				st.Sequence.First, st.Sequence.Last = q.ID, q.ID
+			}
+		}
 		mm.Streams = append(mm.Streams, st)
 	}
 	for _, g := range sm.Dispatch {

@@ -177,6 +177,9 @@ func (v *validator) market(m *Market) {
 			v.streamDialect(s, d, m.Dispatch, fmt.Sprintf("%sstream %q: ", where, s.Name))
 		}
 	}
+	for _, s := range m.Streams {
+		v.sequence(s, types, m.Dispatch, fmt.Sprintf("%sstream %q: ", where, s.Name))
+	}
 }
 
 func (v *validator) userStream(u *UserStream, routes map[string]bool, where string) {

@@ -27,13 +27,15 @@ func Kinds(market string) []string {
 
 // Fixture is one recorded example of a stream's payload.
 type Fixture struct {
+	Name   string          `json:"-"` // file name, e.g. "reference.json"
 	Stream string          // wire stream name it was received on
 	Data   json.RawMessage // the payload
 }
 
 // Fixtures returns the example payloads of one stream kind (its schema name,
 // such as "aggTrade") of a market: reference.json (the exchange's documented
-// example) first, then the others in file-name order.
+// example) first, then the others in file-name order. Files named seq1.json,
+// seq2.json, ... are consecutive events of one wire stream, in order.
 func Fixtures(market, kind string) []Fixture {
 	dir := path.Join("testdata", market, kind)
 	entries, err := testdata.ReadDir(dir)
@@ -56,7 +58,7 @@ func Fixtures(market, kind string) []Fixture {
 		if err != nil {
 			continue
 		}
-		var f Fixture
+		f := Fixture{Name: name}
 		if json.Unmarshal(data, &f) == nil && f.Stream != "" {
 			out = append(out, f)
 		}

@@ -9,6 +9,145 @@ import (
 	"strings"
 )
 
+// seqAggTradeEvent is the runtime.Stream Seq of AggTradeEvent: increasing, id "a".
+func seqAggTradeEvent(v any) runtime.Seq {
+	e := v.(*AggTradeEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.AggTradeID, Last: e.AggTradeID}
+}
+
+// seqIndexPriceEvent is the runtime.Stream Seq of IndexPriceEvent: time, id "E".
+func seqIndexPriceEvent(v any) runtime.Seq {
+	e := v.(*IndexPriceEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMarkPriceEvent is the runtime.Stream Seq of MarkPriceEvent: time, id "E".
+func seqMarkPriceEvent(v any) runtime.Seq {
+	e := v.(*MarkPriceEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMarkPriceEvents is the runtime.Stream Seq of MarkPriceEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMarkPriceEvents(v any) runtime.Seq {
+	list := *v.(*MarkPriceEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
+func seqKlineEvent(v any) runtime.Seq {
+	e := v.(*KlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqContinuousKlineEvent is the runtime.Stream Seq of ContinuousKlineEvent: time, id "E".
+func seqContinuousKlineEvent(v any) runtime.Seq {
+	e := v.(*ContinuousKlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqIndexPriceKlineEvent is the runtime.Stream Seq of IndexPriceKlineEvent: time, id "E".
+func seqIndexPriceKlineEvent(v any) runtime.Seq {
+	e := v.(*IndexPriceKlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMarkPriceKlineEvent is the runtime.Stream Seq of MarkPriceKlineEvent: time, id "E".
+func seqMarkPriceKlineEvent(v any) runtime.Seq {
+	e := v.(*MarkPriceKlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
+func seqMiniTickerEvent(v any) runtime.Seq {
+	e := v.(*MiniTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMiniTickerEvents(v any) runtime.Seq {
+	list := *v.(*MiniTickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
+func seqTickerEvent(v any) runtime.Seq {
+	e := v.(*TickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqTickerEvents is the runtime.Stream Seq of TickerEvents: time, id "E"; the least first and the
+// greatest last of the elements.
+func seqTickerEvents(v any) runtime.Seq {
+	list := *v.(*TickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqBookTickerEvent is the runtime.Stream Seq of BookTickerEvent: increasing, id "u".
+func seqBookTickerEvent(v any) runtime.Seq {
+	e := v.(*BookTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
+}
+
+// seqBookTickerEventAllBookTickers is the runtime.Stream Seq of BookTickerEvent: time, id "E".
+func seqBookTickerEventAllBookTickers(v any) runtime.Seq {
+	e := v.(*BookTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqForceOrderEvent is the runtime.Stream Seq of ForceOrderEvent: time, id "E".
+func seqForceOrderEvent(v any) runtime.Seq {
+	e := v.(*ForceOrderEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: linked, first "U", last "u",
+// prev "pu".
+func seqDepthUpdateEvent(v any) runtime.Seq {
+	e := v.(*DepthUpdateEvent)
+	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}
+}
+
+// seqContractInfoEvent is the runtime.Stream Seq of ContractInfoEvent: time, id "E".
+func seqContractInfoEvent(v any) runtime.Seq {
+	e := v.(*ContractInfoEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
 // decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
@@ -24,6 +163,7 @@ func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeAggTradeEvent,
 		Name:   p.StreamName(),
+		Seq:    seqAggTradeEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -58,6 +198,7 @@ func (p IndexPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeIndexPriceEvent,
 		Name:   p.StreamName(),
+		Seq:    seqIndexPriceEvent,
 		Vars: map[string]string{
 			"pair":  strings.ToLower(p.Pair),
 			"speed": string(p.Speed),
@@ -95,6 +236,7 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMarkPriceEvent,
 		Name:   p.StreamName(),
+		Seq:    seqMarkPriceEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -132,6 +274,7 @@ func (p PairMarkPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMarkPriceEvents,
 		Name:   p.StreamName(),
+		Seq:    seqMarkPriceEvents,
 		Vars: map[string]string{
 			"pair":  strings.ToLower(p.Pair),
 			"speed": string(p.Speed),
@@ -169,6 +312,7 @@ func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeKlineEvent,
 		Name:   p.StreamName(),
+		Seq:    seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -206,6 +350,7 @@ func (p ContinuousKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeContinuousKlineEvent,
 		Name:   p.StreamName(),
+		Seq:    seqContinuousKlineEvent,
 		Vars: map[string]string{
 			"contractType": string(p.ContractType),
 			"interval":     string(p.Interval),
@@ -245,6 +390,7 @@ func (p IndexPriceKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeIndexPriceKlineEvent,
 		Name:   p.StreamName(),
+		Seq:    seqIndexPriceKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"pair":     strings.ToLower(p.Pair),
@@ -283,6 +429,7 @@ func (p MarkPriceKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMarkPriceKlineEvent,
 		Name:   p.StreamName(),
+		Seq:    seqMarkPriceKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -321,6 +468,7 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMiniTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqMiniTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -355,6 +503,7 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMiniTickerEvents,
 		Name:   p.StreamName(),
+		Seq:    seqMiniTickerEvents,
 	}
 }
 
@@ -388,6 +537,7 @@ func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -422,6 +572,7 @@ func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeTickerEvents,
 		Name:   p.StreamName(),
+		Seq:    seqTickerEvents,
 	}
 }
 
@@ -455,6 +606,7 @@ func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqBookTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -480,6 +632,7 @@ func (p AllBookTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqBookTickerEventAllBookTickers,
 	}
 }
 
@@ -513,6 +666,7 @@ func (p ForceOrderParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeForceOrderEvent,
 		Name:   p.StreamName(),
+		Seq:    seqForceOrderEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -538,6 +692,7 @@ func (p AllForceOrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeForceOrderEvent,
 		Name:   p.StreamName(),
+		Seq:    seqForceOrderEvent,
 	}
 }
 
@@ -571,6 +726,7 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -600,6 +756,7 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -637,6 +794,7 @@ func (p ContractInfoParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeContractInfoEvent,
 		Name:   p.StreamName(),
+		Seq:    seqContractInfoEvent,
 	}
 }
 

@@ -8,6 +8,139 @@ import (
 	"github.com/marketwire/marketwire/runtime"
 )
 
+// seqAccountEvents is the runtime.Stream Seq of AccountEvents: time, id "E"; the least first and
+// the greatest last of the elements.
+func seqAccountEvents(v any) runtime.Seq {
+	list := *v.(*AccountEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := e.EventHeight, e.EventHeight
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqExecutionReportEvents is the runtime.Stream Seq of ExecutionReportEvents: time, id "T"; the
+// least first and the greatest last of the elements.
+func seqExecutionReportEvents(v any) runtime.Seq {
+	list := *v.(*ExecutionReportEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.TransactionTime)/1000000, int64(e.TransactionTime)/1000000
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqTransferEvent is the runtime.Stream Seq of TransferEvent: time, id "E".
+func seqTransferEvent(v any) runtime.Seq {
+	e := v.(*TransferEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: e.EventHeight, Last: e.EventHeight}
+}
+
+// seqTradeEvents is the runtime.Stream Seq of TradeEvents: time, id "T"; the least first and the
+// greatest last of the elements.
+func seqTradeEvents(v any) runtime.Seq {
+	list := *v.(*TradeEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.TradeTime)/1000000, int64(e.TradeTime)/1000000
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: time, id "E".
+func seqDepthUpdateEvent(v any) runtime.Seq {
+	e := v.(*DepthUpdateEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
+}
+
+// seqDepthSnapshotEvent is the runtime.Stream Seq of DepthSnapshotEvent: increasing, id
+// "lastUpdateId".
+func seqDepthSnapshotEvent(v any) runtime.Seq {
+	e := v.(*DepthSnapshotEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}
+}
+
+// seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
+func seqKlineEvent(v any) runtime.Seq {
+	e := v.(*KlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
+}
+
+// seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
+func seqTickerEvent(v any) runtime.Seq {
+	e := v.(*TickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
+}
+
+// seqTickerEvents is the runtime.Stream Seq of TickerEvents: time, id "E"; the least first and the
+// greatest last of the elements.
+func seqTickerEvents(v any) runtime.Seq {
+	list := *v.(*TickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime)*1000, int64(e.EventTime)*1000
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
+func seqMiniTickerEvent(v any) runtime.Seq {
+	e := v.(*MiniTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
+}
+
+// seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMiniTickerEvents(v any) runtime.Seq {
+	list := *v.(*MiniTickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime)*1000, int64(e.EventTime)*1000
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqBlockHeightEvent is the runtime.Stream Seq of BlockHeightEvent: increasing, id "h".
+func seqBlockHeightEvent(v any) runtime.Seq {
+	e := v.(*BlockHeightEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.Height, Last: e.Height}
+}
+
 // decodeAccountEvents is the runtime.Decoder of AccountEvents payloads.
 func decodeAccountEvents(data []byte) (any, error) {
 	v := new(AccountEvents)
@@ -24,6 +157,7 @@ func (p AccountsParams) Stream() runtime.Stream {
 		Decode: decodeAccountEvents,
 		Key:    "accounts",
 		Name:   p.StreamName(),
+		Seq:    seqAccountEvents,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "accounts",
@@ -62,6 +196,7 @@ func (p OrdersParams) Stream() runtime.Stream {
 		Decode: decodeExecutionReportEvents,
 		Key:    "orders",
 		Name:   p.StreamName(),
+		Seq:    seqExecutionReportEvents,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "orders",
@@ -100,6 +235,7 @@ func (p TransfersParams) Stream() runtime.Stream {
 		Decode: decodeTransferEvent,
 		Key:    "transfers",
 		Name:   p.StreamName(),
+		Seq:    seqTransferEvent,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "transfers",
@@ -138,6 +274,7 @@ func (p TradesParams) Stream() runtime.Stream {
 		Decode: decodeTradeEvents,
 		Key:    "trades:" + p.Symbol,
 		Name:   p.StreamName(),
+		Seq:    seqTradeEvents,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "trades",
@@ -176,6 +313,7 @@ func (p MarketDiffParams) Stream() runtime.Stream {
 		Decode: decodeDepthUpdateEvent,
 		Key:    "marketDiff:" + p.Symbol,
 		Name:   p.StreamName(),
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "marketDiff",
@@ -223,6 +361,7 @@ func (p MarketDepthParams) Stream() runtime.Stream {
 		Decode: decodeDepthSnapshotEvent,
 		Key:    key,
 		Name:   p.StreamName(),
+		Seq:    seqDepthSnapshotEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"symbol": p.Symbol,
@@ -262,6 +401,7 @@ func (p KlineParams) Stream() runtime.Stream {
 		Decode: decodeKlineEvent,
 		Key:    "kline_" + string(p.Interval) + ":" + p.Symbol,
 		Name:   p.StreamName(),
+		Seq:    seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   p.Symbol,
@@ -301,6 +441,7 @@ func (p TickerParams) Stream() runtime.Stream {
 		Decode: decodeTickerEvent,
 		Key:    "ticker:" + p.Symbol,
 		Name:   p.StreamName(),
+		Seq:    seqTickerEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "ticker",
@@ -339,6 +480,7 @@ func (p AllTickersParams) Stream() runtime.Stream {
 		Decode: decodeTickerEvents,
 		Key:    "allTickers",
 		Name:   p.StreamName(),
+		Seq:    seqTickerEvents,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "allTickers",
@@ -377,6 +519,7 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 		Decode: decodeMiniTickerEvent,
 		Key:    "miniTicker:" + p.Symbol,
 		Name:   p.StreamName(),
+		Seq:    seqMiniTickerEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "miniTicker",
@@ -415,6 +558,7 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 		Decode: decodeMiniTickerEvents,
 		Key:    "allMiniTickers",
 		Name:   p.StreamName(),
+		Seq:    seqMiniTickerEvents,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "allMiniTickers",
@@ -453,6 +597,7 @@ func (p BlockHeightParams) Stream() runtime.Stream {
 		Decode: decodeBlockHeightEvent,
 		Key:    "blockheight",
 		Name:   p.StreamName(),
+		Seq:    seqBlockHeightEvent,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "blockheight",

@@ -9,6 +9,97 @@ import (
 	"strings"
 )
 
+// seqTradeEvent is the runtime.Stream Seq of TradeEvent: increasing, id "t".
+func seqTradeEvent(v any) runtime.Seq {
+	e := v.(*TradeEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.TradeID, Last: e.TradeID}
+}
+
+// seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
+func seqTickerEvent(v any) runtime.Seq {
+	e := v.(*TickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqBookTickerEvent is the runtime.Stream Seq of BookTickerEvent: increasing, id "u".
+func seqBookTickerEvent(v any) runtime.Seq {
+	e := v.(*BookTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
+}
+
+// seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: linked, first "U", last "u",
+// prev "pu".
+func seqDepthUpdateEvent(v any) runtime.Seq {
+	e := v.(*DepthUpdateEvent)
+	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}
+}
+
+// seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
+func seqKlineEvent(v any) runtime.Seq {
+	e := v.(*KlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMarkPriceEvents is the runtime.Stream Seq of MarkPriceEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMarkPriceEvents(v any) runtime.Seq {
+	list := *v.(*MarkPriceEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqOpenInterestEvents is the runtime.Stream Seq of OpenInterestEvents: time, id "E"; the least
+// first and the greatest last of the elements.
+func seqOpenInterestEvents(v any) runtime.Seq {
+	list := *v.(*OpenInterestEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqNewSymbolEvent is the runtime.Stream Seq of NewSymbolEvent: time, id "E".
+func seqNewSymbolEvent(v any) runtime.Seq {
+	e := v.(*NewSymbolEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqIndexPriceEvents is the runtime.Stream Seq of IndexPriceEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqIndexPriceEvents(v any) runtime.Seq {
+	list := *v.(*IndexPriceEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
 // decodeTradeEvent is the runtime.Decoder of TradeEvent payloads.
 func decodeTradeEvent(data []byte) (any, error) {
 	v := new(TradeEvent)
@@ -25,6 +116,7 @@ func (p TradeParams) Stream() runtime.Stream {
 		Decode: decodeTradeEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqTradeEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -60,6 +152,7 @@ func (p TickerParams) Stream() runtime.Stream {
 		Decode: decodeTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqTickerEvent,
 		Vars: map[string]string{
 			"expirationDate": p.ExpirationDate,
 			"symbol":         strings.ToLower(p.Symbol),
@@ -98,6 +191,7 @@ func (p BookTickerParams) Stream() runtime.Stream {
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqBookTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -133,6 +227,7 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -163,6 +258,7 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -201,6 +297,7 @@ func (p KlineParams) Stream() runtime.Stream {
 		Decode: decodeKlineEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -239,6 +336,7 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 		Decode: decodeMarkPriceEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqMarkPriceEvents,
 		Vars:   map[string]string{"underlying": strings.ToLower(p.Underlying)},
 	}
 }
@@ -274,6 +372,7 @@ func (p OpenInterestParams) Stream() runtime.Stream {
 		Decode: decodeOpenInterestEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqOpenInterestEvents,
 		Vars: map[string]string{
 			"expirationDate": p.ExpirationDate,
 			"underlying":     strings.ToLower(p.Underlying),
@@ -313,6 +412,7 @@ func (p NewSymbolParams) Stream() runtime.Stream {
 		Decode: decodeNewSymbolEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqNewSymbolEvent,
 	}
 }
 
@@ -347,6 +447,7 @@ func (p IndexPricesParams) Stream() runtime.Stream {
 		Decode: decodeIndexPriceEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqIndexPriceEvents,
 	}
 }
 

@@ -9,6 +9,116 @@ import (
 	"strings"
 )
 
+// seqReferencePriceEvent is the runtime.Stream Seq of ReferencePriceEvent: time, id "t".
+func seqReferencePriceEvent(v any) runtime.Seq {
+	e := v.(*ReferencePriceEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EngineTime), Last: int64(e.EngineTime)}
+}
+
+// seqAggTradeEvent is the runtime.Stream Seq of AggTradeEvent: consecutive, id "a".
+func seqAggTradeEvent(v any) runtime.Seq {
+	e := v.(*AggTradeEvent)
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.AggTradeID, Last: e.AggTradeID}
+}
+
+// seqTradeEvent is the runtime.Stream Seq of TradeEvent: consecutive, id "t".
+func seqTradeEvent(v any) runtime.Seq {
+	e := v.(*TradeEvent)
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.TradeID, Last: e.TradeID}
+}
+
+// seqBlockTradeEvent is the runtime.Stream Seq of BlockTradeEvent: increasing, id "t".
+func seqBlockTradeEvent(v any) runtime.Seq {
+	e := v.(*BlockTradeEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.BlockTradeID, Last: e.BlockTradeID}
+}
+
+// seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
+func seqKlineEvent(v any) runtime.Seq {
+	e := v.(*KlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
+func seqMiniTickerEvent(v any) runtime.Seq {
+	e := v.(*MiniTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMiniTickerEvents(v any) runtime.Seq {
+	list := *v.(*MiniTickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
+func seqTickerEvent(v any) runtime.Seq {
+	e := v.(*TickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqWindowTickerEvent is the runtime.Stream Seq of WindowTickerEvent: time, id "E".
+func seqWindowTickerEvent(v any) runtime.Seq {
+	e := v.(*WindowTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqWindowTickerEvents is the runtime.Stream Seq of WindowTickerEvents: time, id "E"; the least
+// first and the greatest last of the elements.
+func seqWindowTickerEvents(v any) runtime.Seq {
+	list := *v.(*WindowTickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqBookTickerEvent is the runtime.Stream Seq of BookTickerEvent: increasing, id "u".
+func seqBookTickerEvent(v any) runtime.Seq {
+	e := v.(*BookTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
+}
+
+// seqAvgPriceEvent is the runtime.Stream Seq of AvgPriceEvent: time, id "E".
+func seqAvgPriceEvent(v any) runtime.Seq {
+	e := v.(*AvgPriceEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqPartialDepthEvent is the runtime.Stream Seq of PartialDepthEvent: increasing, id
+// "lastUpdateId".
+func seqPartialDepthEvent(v any) runtime.Seq {
+	e := v.(*PartialDepthEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}
+}
+
+// seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: consecutive, first "U", last
+// "u".
+func seqDepthUpdateEvent(v any) runtime.Seq {
+	e := v.(*DepthUpdateEvent)
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.FirstUpdateID, Last: e.FinalUpdateID}
+}
+
 // decodeReferencePriceEvent is the runtime.Decoder of ReferencePriceEvent payloads.
 func decodeReferencePriceEvent(data []byte) (any, error) {
 	v := new(ReferencePriceEvent)
@@ -24,6 +134,7 @@ func (p ReferencePriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeReferencePriceEvent,
 		Name:   p.StreamName(),
+		Seq:    seqReferencePriceEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -58,6 +169,7 @@ func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeAggTradeEvent,
 		Name:   p.StreamName(),
+		Seq:    seqAggTradeEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -92,6 +204,7 @@ func (p TradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeTradeEvent,
 		Name:   p.StreamName(),
+		Seq:    seqTradeEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -126,6 +239,7 @@ func (p BlockTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeBlockTradeEvent,
 		Name:   p.StreamName(),
+		Seq:    seqBlockTradeEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -160,6 +274,7 @@ func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeKlineEvent,
 		Name:   p.StreamName(),
+		Seq:    seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -192,6 +307,7 @@ func (p KlineTimezoneParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeKlineEvent,
 		Name:   p.StreamName(),
+		Seq:    seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -230,6 +346,7 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMiniTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqMiniTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -264,6 +381,7 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeMiniTickerEvents,
 		Name:   p.StreamName(),
+		Seq:    seqMiniTickerEvents,
 	}
 }
 
@@ -297,6 +415,7 @@ func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -331,6 +450,7 @@ func (p WindowTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeWindowTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqWindowTickerEvent,
 		Vars: map[string]string{
 			"symbol": strings.ToLower(p.Symbol),
 			"window": string(p.Window),
@@ -368,6 +488,7 @@ func (p AllWindowTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeWindowTickerEvents,
 		Name:   p.StreamName(),
+		Seq:    seqWindowTickerEvents,
 		Vars:   map[string]string{"window": string(p.Window)},
 	}
 }
@@ -402,6 +523,7 @@ func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
+		Seq:    seqBookTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -436,6 +558,7 @@ func (p AvgPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeAvgPriceEvent,
 		Name:   p.StreamName(),
+		Seq:    seqAvgPriceEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -470,6 +593,7 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodePartialDepthEvent,
 		Name:   p.StreamName(),
+		Seq:    seqPartialDepthEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -508,6 +632,7 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),

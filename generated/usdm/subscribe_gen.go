@@ -9,6 +9,163 @@ import (
 	"strings"
 )
 
+// seqAggTradeEvent is the runtime.Stream Seq of AggTradeEvent: increasing, id "a".
+func seqAggTradeEvent(v any) runtime.Seq {
+	e := v.(*AggTradeEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.AggTradeID, Last: e.AggTradeID}
+}
+
+// seqMarkPriceEvent is the runtime.Stream Seq of MarkPriceEvent: time, id "E".
+func seqMarkPriceEvent(v any) runtime.Seq {
+	e := v.(*MarkPriceEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMarkPriceEvents is the runtime.Stream Seq of MarkPriceEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMarkPriceEvents(v any) runtime.Seq {
+	list := *v.(*MarkPriceEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
+func seqKlineEvent(v any) runtime.Seq {
+	e := v.(*KlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqContinuousKlineEvent is the runtime.Stream Seq of ContinuousKlineEvent: time, id "E".
+func seqContinuousKlineEvent(v any) runtime.Seq {
+	e := v.(*ContinuousKlineEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
+func seqMiniTickerEvent(v any) runtime.Seq {
+	e := v.(*MiniTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqMiniTickerEvents(v any) runtime.Seq {
+	list := *v.(*MiniTickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
+func seqTickerEvent(v any) runtime.Seq {
+	e := v.(*TickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqTickerEvents is the runtime.Stream Seq of TickerEvents: time, id "E"; the least first and the
+// greatest last of the elements.
+func seqTickerEvents(v any) runtime.Seq {
+	list := *v.(*TickerEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqBookTickerEvent is the runtime.Stream Seq of BookTickerEvent: increasing, id "u".
+func seqBookTickerEvent(v any) runtime.Seq {
+	e := v.(*BookTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
+}
+
+// seqBookTickerEventAllBookTickers is the runtime.Stream Seq of BookTickerEvent: time, id "E".
+func seqBookTickerEventAllBookTickers(v any) runtime.Seq {
+	e := v.(*BookTickerEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqForceOrderEvent is the runtime.Stream Seq of ForceOrderEvent: time, id "E".
+func seqForceOrderEvent(v any) runtime.Seq {
+	e := v.(*ForceOrderEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: linked, first "U", last "u",
+// prev "pu".
+func seqDepthUpdateEvent(v any) runtime.Seq {
+	e := v.(*DepthUpdateEvent)
+	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}
+}
+
+// seqCompositeIndexEvent is the runtime.Stream Seq of CompositeIndexEvent: time, id "E".
+func seqCompositeIndexEvent(v any) runtime.Seq {
+	e := v.(*CompositeIndexEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqContractInfoEvent is the runtime.Stream Seq of ContractInfoEvent: time, id "E".
+func seqContractInfoEvent(v any) runtime.Seq {
+	e := v.(*ContractInfoEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqAssetIndexEvents is the runtime.Stream Seq of AssetIndexEvents: time, id "E"; the least first
+// and the greatest last of the elements.
+func seqAssetIndexEvents(v any) runtime.Seq {
+	list := *v.(*AssetIndexEvents)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.EventTime), int64(e.EventTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqAssetIndexEvent is the runtime.Stream Seq of AssetIndexEvent: time, id "E".
+func seqAssetIndexEvent(v any) runtime.Seq {
+	e := v.(*AssetIndexEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqTradingSessionEvent is the runtime.Stream Seq of TradingSessionEvent: time, id "E".
+func seqTradingSessionEvent(v any) runtime.Seq {
+	e := v.(*TradingSessionEvent)
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
 // decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
@@ -25,6 +182,7 @@ func (p AggTradeParams) Stream() runtime.Stream {
 		Decode: decodeAggTradeEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqAggTradeEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -60,6 +218,7 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 		Decode: decodeMarkPriceEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqMarkPriceEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -98,6 +257,7 @@ func (p AllMarkPricesParams) Stream() runtime.Stream {
 		Decode: decodeMarkPriceEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqMarkPriceEvents,
 		Vars:   map[string]string{"speed": string(p.Speed)},
 	}
 }
@@ -133,6 +293,7 @@ func (p KlineParams) Stream() runtime.Stream {
 		Decode: decodeKlineEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -171,6 +332,7 @@ func (p ContinuousKlineParams) Stream() runtime.Stream {
 		Decode: decodeContinuousKlineEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqContinuousKlineEvent,
 		Vars: map[string]string{
 			"contractType": string(p.ContractType),
 			"interval":     string(p.Interval),
@@ -211,6 +373,7 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 		Decode: decodeMiniTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqMiniTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -246,6 +409,7 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 		Decode: decodeMiniTickerEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqMiniTickerEvents,
 	}
 }
 
@@ -280,6 +444,7 @@ func (p TickerParams) Stream() runtime.Stream {
 		Decode: decodeTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -315,6 +480,7 @@ func (p AllTickersParams) Stream() runtime.Stream {
 		Decode: decodeTickerEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqTickerEvents,
 	}
 }
 
@@ -349,6 +515,7 @@ func (p BookTickerParams) Stream() runtime.Stream {
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqBookTickerEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -375,6 +542,7 @@ func (p AllBookTickersParams) Stream() runtime.Stream {
 		Decode: decodeBookTickerEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqBookTickerEventAllBookTickers,
 	}
 }
 
@@ -409,6 +577,7 @@ func (p ForceOrderParams) Stream() runtime.Stream {
 		Decode: decodeForceOrderEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqForceOrderEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -435,6 +604,7 @@ func (p AllForceOrdersParams) Stream() runtime.Stream {
 		Decode: decodeForceOrderEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqForceOrderEvent,
 	}
 }
 
@@ -469,6 +639,7 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -499,6 +670,7 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -528,6 +700,7 @@ func (p RPIDepthParams) Stream() runtime.Stream {
 		Decode: decodeDepthUpdateEvent,
 		Name:   p.StreamName(),
 		Route:  "public",
+		Seq:    seqDepthUpdateEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -563,6 +736,7 @@ func (p CompositeIndexParams) Stream() runtime.Stream {
 		Decode: decodeCompositeIndexEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqCompositeIndexEvent,
 		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -598,6 +772,7 @@ func (p ContractInfoParams) Stream() runtime.Stream {
 		Decode: decodeContractInfoEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqContractInfoEvent,
 	}
 }
 
@@ -632,6 +807,7 @@ func (p AllAssetIndexesParams) Stream() runtime.Stream {
 		Decode: decodeAssetIndexEvents,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqAssetIndexEvents,
 	}
 }
 
@@ -666,6 +842,7 @@ func (p AssetIndexParams) Stream() runtime.Stream {
 		Decode: decodeAssetIndexEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqAssetIndexEvent,
 		Vars:   map[string]string{"assetSymbol": strings.ToLower(p.AssetSymbol)},
 	}
 }
@@ -701,6 +878,7 @@ func (p TradingSessionParams) Stream() runtime.Stream {
 		Decode: decodeTradingSessionEvent,
 		Name:   p.StreamName(),
 		Route:  "market",
+		Seq:    seqTradingSessionEvent,
 	}
 }
 

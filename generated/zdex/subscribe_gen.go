@@ -8,6 +8,48 @@ import (
 	"github.com/marketwire/marketwire/runtime"
 )
 
+// seqOrderBookEvent is the runtime.Stream Seq of OrderBookEvent: increasing, id "lastUpdateId".
+func seqOrderBookEvent(v any) runtime.Seq {
+	e := v.(*OrderBookEvent)
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}
+}
+
+// seqTradeEvents is the runtime.Stream Seq of TradeEvents: increasing, id "id"; the least first and
+// the greatest last of the elements.
+func seqTradeEvents(v any) runtime.Seq {
+	list := *v.(*TradeEvents)
+	seq := runtime.Seq{Kind: runtime.SeqIncreasing}
+	for i := range list {
+		e := &list[i]
+		first, last := e.TradeID, e.TradeID
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
+// seqKlineRows is the runtime.Stream Seq of KlineRows: time, id "0"; the least first and the
+// greatest last of the elements.
+func seqKlineRows(v any) runtime.Seq {
+	list := *v.(*KlineRows)
+	seq := runtime.Seq{Kind: runtime.SeqTime}
+	for i := range list {
+		e := &list[i]
+		first, last := int64(e.OpenTime), int64(e.OpenTime)
+		if i == 0 || first < seq.First {
+			seq.First = first
+		}
+		if i == 0 || last > seq.Last {
+			seq.Last = last
+		}
+	}
+	return seq
+}
+
 // decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
@@ -60,6 +102,7 @@ func (p OrderBookParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeOrderBookEvent,
 		Name:   p.StreamName(),
+		Seq:    seqOrderBookEvent,
 		Vars: map[string]string{
 			"channel": "orderbook",
 			"symbol":  p.Symbol,
@@ -97,6 +140,7 @@ func (p TradesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeTradeEvents,
 		Name:   p.StreamName(),
+		Seq:    seqTradeEvents,
 		Vars: map[string]string{
 			"channel": "trades",
 			"symbol":  p.Symbol,
@@ -134,6 +178,7 @@ func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode: decodeKlineRows,
 		Name:   p.StreamName(),
+		Seq:    seqKlineRows,
 		Vars: map[string]string{
 			"channel": "kline",
 			"symbol":  p.Symbol,

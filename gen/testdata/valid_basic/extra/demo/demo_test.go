@@ -2,9 +2,11 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
 )
 
@@ -37,7 +39,7 @@ func TestBook(t *testing.T) {
 	if p.StreamName() != "abc@book@100ms" || p.Route() != "public" {
 		t.Fatalf("%q %q", p.StreamName(), p.Route())
 	}
-	data := `{"e":"book","E":1,"S":"BUY","b":[["1.5",2e-8]],"i":{"id":"42","ts":1700000000000000001},"r":null,"x":{"a":[1]},"old":true}`
+	data := `{"e":"book","E":1,"U":5,"u":7,"pu":4,"st":{"t":1700000000},"S":"BUY","b":[["1.5",2e-8]],"i":{"id":"42","ts":1700000000000000001},"r":null,"x":{"a":[1]},"old":true}`
 	v, err := Decode("abc@book@100ms", []byte(data))
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +53,22 @@ func TestBook(t *testing.T) {
 	}
 	if err := (BookParams{Symbol: "ABC", Speed: "5s"}).Validate(); err == nil {
 		t.Fatal("bad speed accepted")
+	}
+	if got, want := p.Stream().Seq(ev), (runtime.Seq{Kind: runtime.SeqLinked, First: 5, Last: 7, Prev: 4}); got != want {
+		t.Fatalf("seq %+v, want %+v", got, want)
+	}
+}
+
+func TestArraySeq(t *testing.T) {
+	one := `{"e":"book","E":1,"U":1,"u":1,"pu":0,"st":{"t":%d},"S":"BUY","b":[],"r":null,"old":false}`
+	data := "[" + fmt.Sprintf(one, 1700000001) + "," + fmt.Sprintf(one, 1700000000) + "]"
+	v, err := Decode("!book@arr", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := AllBooksParams{}.Stream().Seq(v)
+	if want := (runtime.Seq{Kind: runtime.SeqTime, First: 1700000000000, Last: 1700000001000}); got != want {
+		t.Fatalf("seq %+v, want %+v", got, want)
 	}
 }
 
