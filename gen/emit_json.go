@@ -78,22 +78,109 @@ func reset(t *TypeModel) jen.Code {
 	return jen.Op("*").Id("v").Op("=").Id(t.GoName).Values(keep)
 }
 
+// decodeObject emits decodeJSON of an object type. Each required key sets
+// its bit in seen; at the end of the object a missing bit is a FieldError
+// naming the first missing key (wire.ErrMissing). When the market has an
+// event key and the type event values, the key's value must be one of them
+// (wire.EventError).
 func (e *emitter) decodeObject(f *jen.File, t *TypeModel) {
-	var cases []jen.Code
+	required := 0
 	for _, fd := range t.Fields {
-		cases = append(cases, jen.Case(jen.Lit(fd.Key)).Block(e.decodeField(fd, jen.Id("v").Dot(fd.GoName))...))
+		if !fd.Optional {
+			required++
+		}
+	}
+	keysVar, kindsVar := lowerFirst(t.GoName)+"Required", lowerFirst(t.GoName)+"Kinds"
+	var cases []jen.Code
+	bit := 0
+	for _, fd := range t.Fields {
+		var body []jen.Code
+		if !fd.Optional {
+			body = append(body, jen.Id("seen").Op("|=").Lit(1).Op("<<").Lit(bit))
+			bit++
+		}
+		body = append(body, e.decodeField(fd, jen.Id("v").Dot(fd.GoName))...)
+		if e.checksKind(t, fd) {
+			var cond *jen.Statement
+			for _, k := range t.Kinds {
+				c := jen.Id("v").Dot(fd.GoName).Op("!=").Lit(k)
+				if cond == nil {
+					cond = jen.Err().Op("==").Nil().Op("&&").Add(c)
+				} else {
+					cond = cond.Op("&&").Add(c)
+				}
+			}
+			body = append(body, jen.If(cond).Block(
+				jen.Err().Op("=").Qual(wirePkg, "NewEventError").Call(jen.Id("v").Dot(fd.GoName), jen.Id(kindsVar))))
+		}
+		cases = append(cases, jen.Case(jen.Lit(fd.Key)).Block(body...))
 	}
 	cases = append(cases, jen.Default().Block(jen.Err().Op("=").Id("d").Dot("Skip").Call()))
-	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("decodeJSON").Params(jen.Id("d").Op("*").Qual(wirePkg, "Decoder")).Error().Block(
+	end := []jen.Code{jen.Return(jen.Nil())}
+	loop := []jen.Code{
+		jen.List(jen.Id("key"), jen.Id("ok"), jen.Err()).Op(":=").Id("d").Dot("NextKey").Call(),
+		jen.If(jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(jen.Err())),
+	}
+	body := []jen.Code{
 		reset(t),
 		jen.If(jen.Err().Op(":=").Id("d").Dot("ObjectStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.For().Block(
+	}
+	if required > 0 {
+		all := uint64(1)<<required - 1
+		if required == 64 {
+			all = ^uint64(0)
+		}
+		body = append(body, jen.Var().Id("seen").Uint64())
+		end = []jen.Code{
+			jen.If(jen.Id("seen").Op("!=").Id(fmt.Sprintf("%#x", all))).Block(
+				jen.Return(e.fieldError(t.ErrName, jen.Id(keysVar).Index(jen.Qual("math/bits", "TrailingZeros64").Call(jen.Op("^").Id("seen"))), jen.Qual(wirePkg, "ErrMissing")))),
+			jen.Return(jen.Nil()),
+		}
+		loop = []jen.Code{
 			jen.List(jen.Id("key"), jen.Id("ok"), jen.Err()).Op(":=").Id("d").Dot("NextKey").Call(),
-			jen.If(jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(jen.Err())),
-			jen.Switch(jen.Id("key")).Block(cases...),
-			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.fieldError(t.ErrName, jen.Id("key"), jen.Err()))),
-		),
-	).Line()
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.If(jen.Op("!").Id("ok")).Block(end...),
+		}
+	}
+	loop = append(loop,
+		jen.Switch(jen.Id("key")).Block(cases...),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.fieldError(t.ErrName, jen.Id("key"), jen.Err()))),
+	)
+	body = append(body, jen.For().Block(loop...))
+	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("decodeJSON").Params(jen.Id("d").Op("*").Qual(wirePkg, "Decoder")).Error().Block(body...).Line()
+	if required > 0 {
+		var keys []jen.Code
+		for _, fd := range t.Fields {
+			if !fd.Optional {
+				keys = append(keys, jen.Lit(fd.Key))
+			}
+		}
+		f.Add(doc(fmt.Sprintf("%s holds the required keys of %s, in the order of their bits in decodeJSON.", keysVar, t.GoName)))
+		f.Var().Id(keysVar).Op("=").Index(jen.Lit(required)).String().Values(keys...)
+	}
+	if e.checksKindAny(t) {
+		var kinds []jen.Code
+		for _, k := range t.Kinds {
+			kinds = append(kinds, jen.Lit(k))
+		}
+		f.Add(doc(fmt.Sprintf("%s are the values of %q that %s payloads may carry.", kindsVar, e.m.EventKey, t.GoName)))
+		f.Var().Id(kindsVar).Op("=").Index().String().Values(kinds...)
+	}
+}
+
+// checksKind reports whether fd is the market's event key in a type whose
+// decoder checks it.
+func (e *emitter) checksKind(t *TypeModel, fd *FieldModel) bool {
+	return e.m.EventKey != "" && len(t.Kinds) > 0 && fd.Key == e.m.EventKey && !fd.Pointer && fd.Type.Scalar == "string" && !fd.Type.Slice
+}
+
+func (e *emitter) checksKindAny(t *TypeModel) bool {
+	for _, fd := range t.Fields {
+		if e.checksKind(t, fd) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *emitter) decodeTuple(f *jen.File, t *TypeModel) {

@@ -152,6 +152,7 @@ type Type struct {
 	Name       string   `yaml:"name"`
 	Doc        string   `yaml:"doc"`
 	Event      string   `yaml:"event"`
+	Events     []string `yaml:"events"` // instead of event: every value of event_key the type is sent with
 	Tuple      bool     `yaml:"tuple"`
 	Deprecated string   `yaml:"deprecated"`
 	Fields     []*Field `yaml:"fields"`

@@ -79,6 +79,7 @@ type TypeModel struct {
 	ErrName    string // name used in decode errors: the event value, or the Go name
 	Doc        string
 	Event      string
+	Kinds      []string // the values of the market's event key the decoder accepts (event or events); nil: not checked
 	Tuple      bool
 	Deprecated string
 	Fields     []*FieldModel
@@ -217,6 +218,9 @@ func newMarket(file string, sm *Market) *MarketModel {
 			Deprecated: t.Deprecated, Source: source("type", t.Name)}
 		if t.Event != "" {
 			tm.ErrName = t.Event
+			tm.Kinds = []string{t.Event}
+		} else if len(t.Events) > 0 {
+			tm.Kinds = t.Events
 		}
 		types[t.Name] = tm
 		mm.Types = append(mm.Types, tm)

@@ -177,6 +177,9 @@ func (v *validator) market(m *Market) {
 			v.streamDialect(s, d, m.Dispatch, fmt.Sprintf("%sstream %q: ", where, s.Name))
 		}
 	}
+	for _, t := range m.Types {
+		v.eventKinds(t, m.EventKey, where)
+	}
 	for _, s := range m.Streams {
 		v.sequence(s, types, m.Dispatch, fmt.Sprintf("%sstream %q: ", where, s.Name))
 	}
@@ -232,6 +235,8 @@ func (v *validator) dispatch(g *Dispatch, types map[string]*Type, where string) 
 		switch {
 		case t == nil:
 			v.errf(g.Line, "%stype %q is not a type of this market", where, name)
+		case t.Event == "" && len(t.Events) > 0:
+			v.errf(g.Line, "%stype %q has several event values (events); a dispatch group needs one event per type", where, name)
 		case t.Event == "":
 			v.errf(g.Line, "%stype %q has no event value", where, name)
 		case events[t.Event] != "":
@@ -279,6 +284,25 @@ func (v *validator) typ(t *Type, types map[string]*Type, enums map[string]*Enum,
 	if len(t.Fields) == 0 {
 		v.errf(t.Line, "%shas no fields", where)
 	}
+	if t.Event != "" && len(t.Events) > 0 {
+		v.errf(t.Line, "%shas both event and events; use event for one value, events for several", where)
+	}
+	kinds := unique{what: "event value"}
+	for _, e := range t.Events {
+		if e == "" {
+			v.errf(t.Line, "%sevents: empty value", where)
+		}
+		v.unique(&kinds, e, t.Line, where)
+	}
+	required := 0
+	for _, f := range t.Fields {
+		if !f.Optional && !t.Tuple {
+			required++
+		}
+	}
+	if required > maxRequired {
+		v.errf(t.Line, "%shas %d required fields; decoders track at most %d (mark some optional or split the type)", where, required, maxRequired)
+	}
 	keys := unique{what: "key"}
 	names := unique{what: "Go field name"}
 	for _, f := range t.Fields {
@@ -308,6 +332,27 @@ func (v *validator) typ(t *Type, types map[string]*Type, enums map[string]*Enum,
 		v.unique(&names, goName, f.Line, where)
 		v.fieldType(f, types, enums, fw)
 	}
+}
+
+// maxRequired is the most required keys an object type may have: decoders
+// note the keys they saw in one uint64.
+const maxRequired = 64
+
+// eventKinds checks that a type with event values carries the market's
+// event key as a required string, which its decoder compares with them.
+func (v *validator) eventKinds(t *Type, eventKey, where string) {
+	if eventKey == "" || (t.Event == "" && len(t.Events) == 0) {
+		return
+	}
+	for _, f := range t.Fields {
+		if f.Key == eventKey {
+			if f.Type != "string" || f.Optional || f.Nullable {
+				v.errf(f.Line, "%stype %q: field %q: the event key %q of a type with event values must be a required, non-nullable string", where, t.Name, f.Name, eventKey)
+			}
+			return
+		}
+	}
+	v.errf(t.Line, "%stype %q has event values but no field with the market's event key %q", where, t.Name, eventKey)
 }
 
 func (v *validator) fieldType(f *Field, types map[string]*Type, enums map[string]*Enum, where string) {

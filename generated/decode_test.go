@@ -16,9 +16,10 @@ import (
 // invite: they match keys case-insensitively, so "M" can overwrite "m".
 // Here every key is matched exactly, in either order.
 func TestKeysDifferingOnlyInCase(t *testing.T) {
+	const base = `"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"1","q":"1","f":1,"l":1,"T":1`
 	for _, data := range []string{
-		`{"e":"aggTrade","m":false,"M":true}`,
-		`{"e":"aggTrade","M":true,"m":false}`,
+		`{` + base + `,"m":false,"M":true}`,
+		`{` + base + `,"M":true,"m":false}`,
 	} {
 		var ev spot.AggTradeEvent
 		if err := ev.UnmarshalJSON([]byte(data)); err != nil {
@@ -93,14 +94,15 @@ func TestDecodeErrors(t *testing.T) {
 // TestOptionalFields shows the three shapes of a field the exchange may leave
 // out: absent (nil), present, and present as JSON null.
 func TestOptionalFields(t *testing.T) {
+	const base = `"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1","q":"1","nq":"1","f":1,"l":1,"T":1,"m":true`
 	var ev usdm.AggTradeEvent
-	if err := ev.UnmarshalJSON([]byte(`{"e":"aggTrade","st":2}`)); err != nil {
+	if err := ev.UnmarshalJSON([]byte(`{` + base + `,"st":2}`)); err != nil {
 		t.Fatal(err)
 	}
 	if ev.SymbolType == nil || *ev.SymbolType != 2 {
 		t.Fatalf("SymbolType = %v, want 2", ev.SymbolType)
 	}
-	if err := ev.UnmarshalJSON([]byte(`{"e":"aggTrade"}`)); err != nil {
+	if err := ev.UnmarshalJSON([]byte(`{` + base + `}`)); err != nil {
 		t.Fatal(err)
 	}
 	if ev.SymbolType != nil {
@@ -124,7 +126,8 @@ func TestOptionalFields(t *testing.T) {
 
 func TestExactDecimals(t *testing.T) {
 	var ev spot.AggTradeEvent
-	if err := ev.UnmarshalJSON([]byte(`{"p":"123456789012.12345678","q":"0.000000012345678901"}`)); err != nil {
+	data := `{"e":"aggTrade","E":1,"s":"BNBBTC","a":1,"p":"123456789012.12345678","q":"0.000000012345678901","f":1,"l":1,"T":1,"m":true,"M":true}`
+	if err := ev.UnmarshalJSON([]byte(data)); err != nil {
 		t.Fatal(err)
 	}
 	if ev.Price.String() != "123456789012.12345678" || ev.Quantity.String() != "0.000000012345678901" {
@@ -139,8 +142,8 @@ func TestExactDecimals(t *testing.T) {
 // capacity of its slices, as encoding/json does.
 func TestDecodeReusesSlices(t *testing.T) {
 	var ev spot.DepthUpdateEvent
-	big := `{"e":"depthUpdate","b":[["1","1"],["2","2"],["3","3"]],"a":[]}`
-	small := `{"e":"depthUpdate","b":[["9","9"]],"a":[]}`
+	big := `{"e":"depthUpdate","E":1,"s":"BNBBTC","U":1,"u":2,"b":[["1","1"],["2","2"],["3","3"]],"a":[]}`
+	small := `{"e":"depthUpdate","E":2,"s":"BNBBTC","U":3,"u":4,"b":[["9","9"]],"a":[]}`
 	if err := ev.UnmarshalJSON([]byte(big)); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +163,10 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"e":"aggTrade","E":1,"s":"B","a":1,"p":"1","q":"1","f":1,"l":1,"T":1,"m":true,"M":true}`,
 		`{"e":"depthUpdate","E":1,"s":"B","U":1,"u":2,"b":[["1","2"]],"a":[]}`,
-		`{"e":"kline","E":1,"s":"B","k":{"t":1,"i":"1m","o":"1","x":false}}`,
-		`[{"e":"24hrMiniTicker","c":"1"}]`,
+		klineJSON,
+		`[{"e":"24hrMiniTicker","E":1,"s":"B","c":"1","o":"1","h":"1","l":"1","v":"1","q":"1"}]`,
+		`{"e":"trade","E":1}`,
+		`{}`,
 	} {
 		f.Add(s)
 	}

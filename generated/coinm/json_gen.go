@@ -2,7 +2,10 @@
 
 package coinm
 
-import "github.com/marketwire/marketwire/wire"
+import (
+	"github.com/marketwire/marketwire/wire"
+	"math/bits"
+)
 
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
@@ -74,33 +77,53 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("coinm", "aggTrade", aggTradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "aggTrade" {
+				err = wire.NewEventError(v.EventType, aggTradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "a":
+			seen |= 1 << 2
 			v.AggTradeID, err = d.Int()
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 4
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 5
 			v.Quantity, err = d.Decimal()
 		case "f":
+			seen |= 1 << 6
 			v.FirstTradeID, err = d.Int()
 		case "l":
+			seen |= 1 << 7
 			v.LastTradeID, err = d.Int()
 		case "T":
+			seen |= 1 << 8
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "m":
+			seen |= 1 << 9
 			v.IsBuyerMaker, err = d.Bool()
 		case "st":
 			if d.IsNull() {
@@ -118,6 +141,13 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// aggTradeEventRequired holds the required keys of AggTradeEvent, in the order of their bits in
+// decodeJSON.
+var aggTradeEventRequired = [10]string{"e", "E", "a", "s", "p", "q", "f", "l", "T", "m"}
+
+// aggTradeEventKinds are the values of "e" that AggTradeEvent payloads may carry.
+var aggTradeEventKinds = []string{"aggTrade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AggTradeEvent) MarshalJSON() ([]byte, error) {
@@ -182,20 +212,34 @@ func (v *IndexPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "indexPriceUpdate", indexPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "indexPriceUpdate" {
+				err = wire.NewEventError(v.EventType, indexPriceEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "i":
+			seen |= 1 << 2
 			v.Pair, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.IndexPrice, err = d.Decimal()
 		case "st":
 			if d.IsNull() {
@@ -213,6 +257,13 @@ func (v *IndexPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// indexPriceEventRequired holds the required keys of IndexPriceEvent, in the order of their bits in
+// decodeJSON.
+var indexPriceEventRequired = [4]string{"e", "E", "i", "p"}
+
+// indexPriceEventKinds are the values of "e" that IndexPriceEvent payloads may carry.
+var indexPriceEventKinds = []string{"indexPriceUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v IndexPriceEvent) MarshalJSON() ([]byte, error) {
@@ -265,28 +316,46 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("coinm", "markPriceUpdate", markPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "markPriceUpdate" {
+				err = wire.NewEventError(v.EventType, markPriceEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.MarkPrice, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.EstimatedSettlePrice, err = d.Decimal()
 		case "i":
+			seen |= 1 << 5
 			v.IndexPrice, err = d.Decimal()
 		case "r":
+			seen |= 1 << 6
 			v.FundingRate, err = d.String()
 		case "T":
+			seen |= 1 << 7
 			x, xerr := d.Int()
 			v.NextFundingTime, err = wire.Millis(x), xerr
 		case "st":
@@ -305,6 +374,13 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// markPriceEventRequired holds the required keys of MarkPriceEvent, in the order of their bits in
+// decodeJSON.
+var markPriceEventRequired = [8]string{"e", "E", "s", "p", "P", "i", "r", "T"}
+
+// markPriceEventKinds are the values of "e" that MarkPriceEvent payloads may carry.
+var markPriceEventKinds = []string{"markPriceUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarkPriceEvent) MarshalJSON() ([]byte, error) {
@@ -365,20 +441,34 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "kline", klineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "kline" {
+				err = wire.NewEventError(v.EventType, klineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		case "st":
 			if d.IsNull() {
@@ -396,6 +486,13 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineEventRequired holds the required keys of KlineEvent, in the order of their bits in
+// decodeJSON.
+var klineEventRequired = [4]string{"e", "E", "s", "k"}
+
+// klineEventKinds are the values of "e" that KlineEvent payloads may carry.
+var klineEventKinds = []string{"kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v KlineEvent) MarshalJSON() ([]byte, error) {
@@ -447,48 +544,72 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffff {
+				return wire.NewFieldError("coinm", "Kline", klineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 4
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 5
 			v.LastTradeID, err = d.Int()
 		case "o":
+			seen |= 1 << 6
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 8
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 9
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 11
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 12
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 13
 			v.BaseVolume, err = d.Decimal()
 		case "V":
+			seen |= 1 << 14
 			v.TakerBuyVolume, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 15
 			v.TakerBuyBaseVolume, err = d.Decimal()
 		case "B":
+			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
 			err = d.Skip()
@@ -498,6 +619,9 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineRequired holds the required keys of Kline, in the order of their bits in decodeJSON.
+var klineRequired = [17]string{"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Kline) MarshalJSON() ([]byte, error) {
@@ -568,23 +692,38 @@ func (v *ContinuousKlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("coinm", "continuous_kline", continuousKlineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "continuous_kline" {
+				err = wire.NewEventError(v.EventType, continuousKlineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "ps":
+			seen |= 1 << 2
 			v.Pair, err = d.String()
 		case "ct":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.ContractType, err = ContractKind(x), xerr
 		case "k":
+			seen |= 1 << 4
 			err = v.Kline.decodeJSON(d)
 		case "st":
 			if d.IsNull() {
@@ -602,6 +741,13 @@ func (v *ContinuousKlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// continuousKlineEventRequired holds the required keys of ContinuousKlineEvent, in the order of
+// their bits in decodeJSON.
+var continuousKlineEventRequired = [5]string{"e", "E", "ps", "ct", "k"}
+
+// continuousKlineEventKinds are the values of "e" that ContinuousKlineEvent payloads may carry.
+var continuousKlineEventKinds = []string{"continuous_kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ContinuousKlineEvent) MarshalJSON() ([]byte, error) {
@@ -656,46 +802,69 @@ func (v *ContinuousKline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xffff {
+				return wire.NewFieldError("coinm", "ContinuousKline", continuousKlineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "i":
+			seen |= 1 << 2
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 3
 			v.FirstUpdateID, err = d.Int()
 		case "L":
+			seen |= 1 << 4
 			v.LastUpdateID, err = d.Int()
 		case "o":
+			seen |= 1 << 5
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 6
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 7
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 8
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 9
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 10
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 11
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 12
 			v.BaseVolume, err = d.Decimal()
 		case "V":
+			seen |= 1 << 13
 			v.TakerBuyVolume, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 14
 			v.TakerBuyBaseVolume, err = d.Decimal()
 		case "B":
+			seen |= 1 << 15
 			v.Ignore, err = d.String()
 		default:
 			err = d.Skip()
@@ -705,6 +874,10 @@ func (v *ContinuousKline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// continuousKlineRequired holds the required keys of ContinuousKline, in the order of their bits in
+// decodeJSON.
+var continuousKlineRequired = [16]string{"t", "T", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ContinuousKline) MarshalJSON() ([]byte, error) {
@@ -773,20 +946,34 @@ func (v *IndexPriceKlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "indexPrice_kline", indexPriceKlineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "indexPrice_kline" {
+				err = wire.NewEventError(v.EventType, indexPriceKlineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "ps":
+			seen |= 1 << 2
 			v.Pair, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		case "st":
 			if d.IsNull() {
@@ -804,6 +991,13 @@ func (v *IndexPriceKlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// indexPriceKlineEventRequired holds the required keys of IndexPriceKlineEvent, in the order of
+// their bits in decodeJSON.
+var indexPriceKlineEventRequired = [4]string{"e", "E", "ps", "k"}
+
+// indexPriceKlineEventKinds are the values of "e" that IndexPriceKlineEvent payloads may carry.
+var indexPriceKlineEventKinds = []string{"indexPrice_kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v IndexPriceKlineEvent) MarshalJSON() ([]byte, error) {
@@ -856,20 +1050,34 @@ func (v *MarkPriceKlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "markPrice_kline", markPriceKlineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "markPrice_kline" {
+				err = wire.NewEventError(v.EventType, markPriceKlineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "ps":
+			seen |= 1 << 2
 			v.Pair, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		case "st":
 			if d.IsNull() {
@@ -887,6 +1095,13 @@ func (v *MarkPriceKlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// markPriceKlineEventRequired holds the required keys of MarkPriceKlineEvent, in the order of their
+// bits in decodeJSON.
+var markPriceKlineEventRequired = [4]string{"e", "E", "ps", "k"}
+
+// markPriceKlineEventKinds are the values of "e" that MarkPriceKlineEvent payloads may carry.
+var markPriceKlineEventKinds = []string{"markPrice_kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarkPriceKlineEvent) MarshalJSON() ([]byte, error) {
@@ -939,48 +1154,72 @@ func (v *PriceKline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffff {
+				return wire.NewFieldError("coinm", "PriceKline", priceKlineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 4
 			v.UnusedFirst, err = d.Int()
 		case "L":
+			seen |= 1 << 5
 			v.UnusedLast, err = d.Int()
 		case "o":
+			seen |= 1 << 6
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 8
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 9
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.UnusedVolume, err = d.String()
 		case "n":
+			seen |= 1 << 11
 			v.SampleCount, err = d.Int()
 		case "x":
+			seen |= 1 << 12
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 13
 			v.UnusedBaseVolume, err = d.String()
 		case "V":
+			seen |= 1 << 14
 			v.UnusedTakerBuyVolume, err = d.String()
 		case "Q":
+			seen |= 1 << 15
 			v.UnusedTakerBuyBaseVolume, err = d.String()
 		case "B":
+			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
 			err = d.Skip()
@@ -990,6 +1229,10 @@ func (v *PriceKline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// priceKlineRequired holds the required keys of PriceKline, in the order of their bits in
+// decodeJSON.
+var priceKlineRequired = [17]string{"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v PriceKline) MarshalJSON() ([]byte, error) {
@@ -1060,32 +1303,52 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("coinm", "24hrMiniTicker", miniTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrMiniTicker" {
+				err = wire.NewEventError(v.EventType, miniTickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 3
 			v.Pair, err = d.String()
 		case "c":
+			seen |= 1 << 4
 			v.LastPrice, err = d.Decimal()
 		case "o":
+			seen |= 1 << 5
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 6
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 7
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 8
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 9
 			v.BaseVolume, err = d.Decimal()
 		case "st":
 			if d.IsNull() {
@@ -1103,6 +1366,13 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// miniTickerEventRequired holds the required keys of MiniTickerEvent, in the order of their bits in
+// decodeJSON.
+var miniTickerEventRequired = [10]string{"e", "E", "s", "ps", "c", "o", "h", "l", "v", "q"}
+
+// miniTickerEventKinds are the values of "e" that MiniTickerEvent payloads may carry.
+var miniTickerEventKinds = []string{"24hrMiniTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MiniTickerEvent) MarshalJSON() ([]byte, error) {
@@ -1167,52 +1437,81 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ffff {
+				return wire.NewFieldError("coinm", "24hrTicker", tickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrTicker" {
+				err = wire.NewEventError(v.EventType, tickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.PriceChange, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.PriceChangePercent, err = d.Decimal()
 		case "w":
+			seen |= 1 << 5
 			v.WeightedAvgPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 6
 			v.LastPrice, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 7
 			v.LastQuantity, err = d.Decimal()
 		case "o":
+			seen |= 1 << 8
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 9
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 10
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 11
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 12
 			v.BaseVolume, err = d.Decimal()
 		case "O":
+			seen |= 1 << 13
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "C":
+			seen |= 1 << 14
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "F":
+			seen |= 1 << 15
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 16
 			v.LastTradeID, err = d.Int()
 		case "n":
+			seen |= 1 << 17
 			v.TradeCount, err = d.Int()
 		case "ps":
+			seen |= 1 << 18
 			v.Pair, err = d.String()
 		case "st":
 			if d.IsNull() {
@@ -1230,6 +1529,13 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tickerEventRequired holds the required keys of TickerEvent, in the order of their bits in
+// decodeJSON.
+var tickerEventRequired = [19]string{"e", "E", "s", "p", "P", "w", "c", "Q", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n", "ps"}
+
+// tickerEventKinds are the values of "e" that TickerEvent payloads may carry.
+var tickerEventKinds = []string{"24hrTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TickerEvent) MarshalJSON() ([]byte, error) {
@@ -1312,33 +1618,53 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("coinm", "bookTicker", bookTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "bookTicker" {
+				err = wire.NewEventError(v.EventType, bookTickerEventKinds)
+			}
 		case "u":
+			seen |= 1 << 1
 			v.UpdateID, err = d.Int()
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "b":
+			seen |= 1 << 3
 			v.BestBidPrice, err = d.Decimal()
 		case "B":
+			seen |= 1 << 4
 			v.BestBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 5
 			v.BestAskPrice, err = d.Decimal()
 		case "A":
+			seen |= 1 << 6
 			v.BestAskQuantity, err = d.Decimal()
 		case "T":
+			seen |= 1 << 7
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 8
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "ps":
+			seen |= 1 << 9
 			v.Pair, err = d.String()
 		case "st":
 			if d.IsNull() {
@@ -1356,6 +1682,13 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// bookTickerEventRequired holds the required keys of BookTickerEvent, in the order of their bits in
+// decodeJSON.
+var bookTickerEventRequired = [10]string{"e", "u", "s", "b", "B", "a", "A", "T", "E", "ps"}
+
+// bookTickerEventKinds are the values of "e" that BookTickerEvent payloads may carry.
+var bookTickerEventKinds = []string{"bookTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BookTickerEvent) MarshalJSON() ([]byte, error) {
@@ -1420,18 +1753,31 @@ func (v *ForceOrderEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("coinm", "forceOrder", forceOrderEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "forceOrder" {
+				err = wire.NewEventError(v.EventType, forceOrderEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "o":
+			seen |= 1 << 2
 			err = v.Order.decodeJSON(d)
 		case "st":
 			if d.IsNull() {
@@ -1449,6 +1795,13 @@ func (v *ForceOrderEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// forceOrderEventRequired holds the required keys of ForceOrderEvent, in the order of their bits in
+// decodeJSON.
+var forceOrderEventRequired = [3]string{"e", "E", "o"}
+
+// forceOrderEventKinds are the values of "e" that ForceOrderEvent payloads may carry.
+var forceOrderEventKinds = []string{"forceOrder"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ForceOrderEvent) MarshalJSON() ([]byte, error) {
@@ -1499,36 +1852,55 @@ func (v *ForceOrder) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xfff {
+				return wire.NewFieldError("coinm", "ForceOrder", forceOrderRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 1
 			v.Pair, err = d.String()
 		case "S":
+			seen |= 1 << 2
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "o":
+			seen |= 1 << 3
 			v.OrderType, err = d.String()
 		case "f":
+			seen |= 1 << 4
 			v.TimeInForce, err = d.String()
 		case "q":
+			seen |= 1 << 5
 			v.OriginalQuantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 6
 			v.Price, err = d.Decimal()
 		case "ap":
+			seen |= 1 << 7
 			v.AveragePrice, err = d.Decimal()
 		case "X":
+			seen |= 1 << 8
 			v.OrderStatus, err = d.String()
 		case "l":
+			seen |= 1 << 9
 			v.LastFilledQuantity, err = d.Decimal()
 		case "z":
+			seen |= 1 << 10
 			v.FilledQuantity, err = d.Decimal()
 		case "T":
+			seen |= 1 << 11
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		default:
@@ -1539,6 +1911,10 @@ func (v *ForceOrder) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// forceOrderRequired holds the required keys of ForceOrder, in the order of their bits in
+// decodeJSON.
+var forceOrderRequired = [12]string{"s", "ps", "S", "o", "f", "q", "p", "ap", "X", "l", "z", "T"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ForceOrder) MarshalJSON() ([]byte, error) {
@@ -1602,33 +1978,53 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("coinm", "depthUpdate", depthUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "depthUpdate" {
+				err = wire.NewEventError(v.EventType, depthUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 4
 			v.Pair, err = d.String()
 		case "U":
+			seen |= 1 << 5
 			v.FirstUpdateID, err = d.Int()
 		case "u":
+			seen |= 1 << 6
 			v.FinalUpdateID, err = d.Int()
 		case "pu":
+			seen |= 1 << 7
 			v.PrevFinalUpdateID, err = d.Int()
 		case "b":
+			seen |= 1 << 8
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "a":
+			seen |= 1 << 9
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		case "st":
 			if d.IsNull() {
@@ -1646,6 +2042,13 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// depthUpdateEventRequired holds the required keys of DepthUpdateEvent, in the order of their bits
+// in decodeJSON.
+var depthUpdateEventRequired = [10]string{"e", "E", "T", "s", "ps", "U", "u", "pu", "b", "a"}
+
+// depthUpdateEventKinds are the values of "e" that DepthUpdateEvent payloads may carry.
+var depthUpdateEventKinds = []string{"depthUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v DepthUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1724,31 +2127,49 @@ func (v *ContractInfoEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("coinm", "contractInfo", contractInfoEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "contractInfo" {
+				err = wire.NewEventError(v.EventType, contractInfoEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 3
 			v.Pair, err = d.String()
 		case "ct":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.ContractType, err = ContractKind(x), xerr
 		case "dt":
+			seen |= 1 << 5
 			x, xerr := d.Int()
 			v.DeliveryTime, err = wire.Millis(x), xerr
 		case "ot":
+			seen |= 1 << 6
 			x, xerr := d.Int()
 			v.OnboardTime, err = wire.Millis(x), xerr
 		case "cs":
+			seen |= 1 << 7
 			v.ContractStatus, err = d.String()
 		case "bks":
 			v.Brackets, err = wire.DecodeArray(d, v.Brackets[:0], (*NotionalBracket).decodeJSON)
@@ -1768,6 +2189,13 @@ func (v *ContractInfoEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// contractInfoEventRequired holds the required keys of ContractInfoEvent, in the order of their
+// bits in decodeJSON.
+var contractInfoEventRequired = [8]string{"e", "E", "s", "ps", "ct", "dt", "ot", "cs"}
+
+// contractInfoEventKinds are the values of "e" that ContractInfoEvent payloads may carry.
+var contractInfoEventKinds = []string{"contractInfo"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ContractInfoEvent) MarshalJSON() ([]byte, error) {
@@ -1839,25 +2267,39 @@ func (v *NotionalBracket) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7f {
+				return wire.NewFieldError("coinm", "NotionalBracket", notionalBracketRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "bs":
+			seen |= 1 << 0
 			v.Bracket, err = d.Int()
 		case "bnf":
+			seen |= 1 << 1
 			v.NotionalFloor, err = d.DecimalNumber()
 		case "bnc":
+			seen |= 1 << 2
 			v.NotionalCap, err = d.DecimalNumber()
 		case "mmr":
+			seen |= 1 << 3
 			v.MaintMarginRatio, err = d.DecimalNumber()
 		case "cf":
+			seen |= 1 << 4
 			v.CumulativeAmount, err = d.DecimalNumber()
 		case "mi":
+			seen |= 1 << 5
 			v.MinLeverage, err = d.Int()
 		case "ma":
+			seen |= 1 << 6
 			v.MaxLeverage, err = d.Int()
 		default:
 			err = d.Skip()
@@ -1867,6 +2309,10 @@ func (v *NotionalBracket) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// notionalBracketRequired holds the required keys of NotionalBracket, in the order of their bits in
+// decodeJSON.
+var notionalBracketRequired = [7]string{"bs", "bnf", "bnc", "mmr", "cf", "mi", "ma"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v NotionalBracket) MarshalJSON() ([]byte, error) {
@@ -1917,23 +2363,38 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("coinm", "ACCOUNT_UPDATE", accountUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ACCOUNT_UPDATE" {
+				err = wire.NewEventError(v.EventType, accountUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "i":
+			seen |= 1 << 3
 			v.AccountAlias, err = d.String()
 		case "a":
+			seen |= 1 << 4
 			err = v.Update.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -1943,6 +2404,13 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountUpdateEventRequired holds the required keys of AccountUpdateEvent, in the order of their
+// bits in decodeJSON.
+var accountUpdateEventRequired = [5]string{"e", "E", "T", "i", "a"}
+
+// accountUpdateEventKinds are the values of "e" that AccountUpdateEvent payloads may carry.
+var accountUpdateEventKinds = []string{"ACCOUNT_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1989,15 +2457,24 @@ func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("coinm", "AccountUpdate", accountUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "m":
+			seen |= 1 << 0
 			v.Reason, err = d.String()
 		case "B":
+			seen |= 1 << 1
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*Balance).decodeJSON)
 		case "P":
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
@@ -2009,6 +2486,10 @@ func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountUpdateRequired holds the required keys of AccountUpdate, in the order of their bits in
+// decodeJSON.
+var accountUpdateRequired = [2]string{"m", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountUpdate) MarshalJSON() ([]byte, error) {
@@ -2066,19 +2547,30 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "Balance", balanceRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "a":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "wb":
+			seen |= 1 << 1
 			v.WalletBalance, err = d.Decimal()
 		case "cw":
+			seen |= 1 << 2
 			v.CrossWalletBalance, err = d.Decimal()
 		case "bc":
+			seen |= 1 << 3
 			v.BalanceChange, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -2088,6 +2580,9 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// balanceRequired holds the required keys of Balance, in the order of their bits in decodeJSON.
+var balanceRequired = [4]string{"a", "wb", "cw", "bc"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Balance) MarshalJSON() ([]byte, error) {
@@ -2132,29 +2627,45 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("coinm", "Position", positionRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "pa":
+			seen |= 1 << 1
 			v.PositionAmount, err = d.Decimal()
 		case "ep":
+			seen |= 1 << 2
 			v.EntryPrice, err = d.Decimal()
 		case "bep":
+			seen |= 1 << 3
 			v.BreakEvenPrice, err = d.Decimal()
 		case "cr":
+			seen |= 1 << 4
 			v.AccumulatedRealized, err = d.Decimal()
 		case "up":
+			seen |= 1 << 5
 			v.UnrealizedPnl, err = d.Decimal()
 		case "mt":
+			seen |= 1 << 6
 			v.MarginType, err = d.String()
 		case "iw":
+			seen |= 1 << 7
 			v.IsolatedWallet, err = d.Decimal()
 		case "ps":
+			seen |= 1 << 8
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		default:
@@ -2165,6 +2676,9 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// positionRequired holds the required keys of Position, in the order of their bits in decodeJSON.
+var positionRequired = [9]string{"s", "pa", "ep", "bep", "cr", "up", "mt", "iw", "ps"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Position) MarshalJSON() ([]byte, error) {
@@ -2219,18 +2733,31 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "MARGIN_CALL", marginCallEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "MARGIN_CALL" {
+				err = wire.NewEventError(v.EventType, marginCallEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "i":
+			seen |= 1 << 2
 			v.AccountAlias, err = d.String()
 		case "cw":
 			if d.IsNull() {
@@ -2241,6 +2768,7 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 				v.CrossWalletBalance = p
 			}
 		case "p":
+			seen |= 1 << 3
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*MarginCallPosition).decodeJSON)
 		default:
 			err = d.Skip()
@@ -2250,6 +2778,13 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// marginCallEventRequired holds the required keys of MarginCallEvent, in the order of their bits in
+// decodeJSON.
+var marginCallEventRequired = [4]string{"e", "E", "i", "p"}
+
+// marginCallEventKinds are the values of "e" that MarginCallEvent payloads may carry.
+var marginCallEventKinds = []string{"MARGIN_CALL"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarginCallEvent) MarshalJSON() ([]byte, error) {
@@ -2309,28 +2844,43 @@ func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("coinm", "MarginCallPosition", marginCallPositionRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 1
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "pa":
+			seen |= 1 << 2
 			v.PositionAmount, err = d.Decimal()
 		case "mt":
+			seen |= 1 << 3
 			v.MarginType, err = d.String()
 		case "iw":
+			seen |= 1 << 4
 			v.IsolatedWallet, err = d.Decimal()
 		case "mp":
+			seen |= 1 << 5
 			v.MarkPrice, err = d.Decimal()
 		case "up":
+			seen |= 1 << 6
 			v.UnrealizedPnl, err = d.Decimal()
 		case "mm":
+			seen |= 1 << 7
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -2340,6 +2890,10 @@ func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// marginCallPositionRequired holds the required keys of MarginCallPosition, in the order of their
+// bits in decodeJSON.
+var marginCallPositionRequired = [8]string{"s", "ps", "pa", "mt", "iw", "mp", "up", "mm"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarginCallPosition) MarshalJSON() ([]byte, error) {
@@ -2392,23 +2946,38 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("coinm", "ORDER_TRADE_UPDATE", orderTradeUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ORDER_TRADE_UPDATE" {
+				err = wire.NewEventError(v.EventType, orderTradeUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "i":
+			seen |= 1 << 3
 			v.AccountAlias, err = d.String()
 		case "o":
+			seen |= 1 << 4
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -2418,6 +2987,13 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderTradeUpdateEventRequired holds the required keys of OrderTradeUpdateEvent, in the order of
+// their bits in decodeJSON.
+var orderTradeUpdateEventRequired = [5]string{"e", "E", "T", "i", "o"}
+
+// orderTradeUpdateEventKinds are the values of "e" that OrderTradeUpdateEvent payloads may carry.
+var orderTradeUpdateEventKinds = []string{"ORDER_TRADE_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderTradeUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -2464,40 +3040,59 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7fffffff {
+				return wire.NewFieldError("coinm", "OrderUpdate", orderUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 1
 			v.ClientOrderID, err = d.String()
 		case "S":
+			seen |= 1 << 2
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "o":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.OrderType, err = OrderType(x), xerr
 		case "f":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.TimeInForce, err = TimeInForce(x), xerr
 		case "q":
+			seen |= 1 << 5
 			v.OriginalQuantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 6
 			v.OriginalPrice, err = d.Decimal()
 		case "ap":
+			seen |= 1 << 7
 			v.AveragePrice, err = d.Decimal()
 		case "sp":
+			seen |= 1 << 8
 			v.StopPrice, err = d.Decimal()
 		case "x":
+			seen |= 1 << 9
 			x, xerr := d.String()
 			v.ExecutionType, err = ExecutionType(x), xerr
 		case "X":
+			seen |= 1 << 10
 			x, xerr := d.String()
 			v.OrderStatus, err = OrderStatus(x), xerr
 		case "i":
+			seen |= 1 << 11
 			v.OrderID, err = d.Int()
 		case "M":
 			if d.IsNull() {
@@ -2508,12 +3103,16 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.ModifyID = p
 			}
 		case "l":
+			seen |= 1 << 12
 			v.LastFilledQuantity, err = d.Decimal()
 		case "z":
+			seen |= 1 << 13
 			v.FilledQuantity, err = d.Decimal()
 		case "L":
+			seen |= 1 << 14
 			v.LastFilledPrice, err = d.Decimal()
 		case "ma":
+			seen |= 1 << 15
 			v.MarginAsset, err = d.String()
 		case "N":
 			if d.IsNull() {
@@ -2532,29 +3131,40 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.Commission = p
 			}
 		case "T":
+			seen |= 1 << 16
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "t":
+			seen |= 1 << 17
 			v.TradeID, err = d.Int()
 		case "rp":
+			seen |= 1 << 18
 			v.RealizedProfit, err = d.Decimal()
 		case "b":
+			seen |= 1 << 19
 			v.OpenBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 20
 			v.OpenAskQuantity, err = d.Decimal()
 		case "m":
+			seen |= 1 << 21
 			v.IsMaker, err = d.Bool()
 		case "R":
+			seen |= 1 << 22
 			v.IsReduceOnly, err = d.Bool()
 		case "wt":
+			seen |= 1 << 23
 			v.WorkingType, err = d.String()
 		case "ot":
+			seen |= 1 << 24
 			x, xerr := d.String()
 			v.OriginalOrderType, err = OrderType(x), xerr
 		case "ps":
+			seen |= 1 << 25
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "cp":
+			seen |= 1 << 26
 			v.IsCloseAll, err = d.Bool()
 		case "AP":
 			if d.IsNull() {
@@ -2573,12 +3183,16 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.CallbackRate = p
 			}
 		case "pP":
+			seen |= 1 << 27
 			v.PriceProtect, err = d.Bool()
 		case "V":
+			seen |= 1 << 28
 			v.SelfTradePreventionMode, err = d.String()
 		case "pm":
+			seen |= 1 << 29
 			v.PriceMatch, err = d.String()
 		case "er":
+			seen |= 1 << 30
 			v.ExpiryReason, err = d.String()
 		default:
 			err = d.Skip()
@@ -2588,6 +3202,10 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderUpdateRequired holds the required keys of OrderUpdate, in the order of their bits in
+// decodeJSON.
+var orderUpdateRequired = [31]string{"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "ma", "T", "t", "rp", "b", "a", "m", "R", "wt", "ot", "ps", "cp", "pP", "V", "pm", "er"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderUpdate) MarshalJSON() ([]byte, error) {
@@ -2726,21 +3344,35 @@ func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "ACCOUNT_CONFIG_UPDATE", accountConfigUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ACCOUNT_CONFIG_UPDATE" {
+				err = wire.NewEventError(v.EventType, accountConfigUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "ac":
+			seen |= 1 << 3
 			err = v.SymbolConfig.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -2750,6 +3382,14 @@ func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountConfigUpdateEventRequired holds the required keys of AccountConfigUpdateEvent, in the
+// order of their bits in decodeJSON.
+var accountConfigUpdateEventRequired = [4]string{"e", "E", "T", "ac"}
+
+// accountConfigUpdateEventKinds are the values of "e" that AccountConfigUpdateEvent payloads may
+// carry.
+var accountConfigUpdateEventKinds = []string{"ACCOUNT_CONFIG_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountConfigUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -2794,15 +3434,24 @@ func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("coinm", "SymbolConfig", symbolConfigRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "l":
+			seen |= 1 << 1
 			v.Leverage, err = d.Int()
 		default:
 			err = d.Skip()
@@ -2812,6 +3461,10 @@ func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// symbolConfigRequired holds the required keys of SymbolConfig, in the order of their bits in
+// decodeJSON.
+var symbolConfigRequired = [2]string{"s", "l"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v SymbolConfig) MarshalJSON() ([]byte, error) {
@@ -2852,21 +3505,35 @@ func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "STRATEGY_UPDATE", strategyUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "STRATEGY_UPDATE" {
+				err = wire.NewEventError(v.EventType, strategyUpdateEventKinds)
+			}
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "su":
+			seen |= 1 << 3
 			err = v.Strategy.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -2876,6 +3543,13 @@ func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// strategyUpdateEventRequired holds the required keys of StrategyUpdateEvent, in the order of their
+// bits in decodeJSON.
+var strategyUpdateEventRequired = [4]string{"e", "T", "E", "su"}
+
+// strategyUpdateEventKinds are the values of "e" that StrategyUpdateEvent payloads may carry.
+var strategyUpdateEventKinds = []string{"STRATEGY_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v StrategyUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -2920,24 +3594,37 @@ func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3f {
+				return wire.NewFieldError("coinm", "StrategyUpdate", strategyUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "si":
+			seen |= 1 << 0
 			v.StrategyID, err = d.Int()
 		case "st":
+			seen |= 1 << 1
 			v.StrategyType, err = d.String()
 		case "ss":
+			seen |= 1 << 2
 			v.StrategyStatus, err = d.String()
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "ut":
+			seen |= 1 << 4
 			x, xerr := d.Int()
 			v.UpdateTime, err = wire.Millis(x), xerr
 		case "c":
+			seen |= 1 << 5
 			v.OpCode, err = d.Int()
 		default:
 			err = d.Skip()
@@ -2947,6 +3634,10 @@ func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// strategyUpdateRequired holds the required keys of StrategyUpdate, in the order of their bits in
+// decodeJSON.
+var strategyUpdateRequired = [6]string{"si", "st", "ss", "s", "ut", "c"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v StrategyUpdate) MarshalJSON() ([]byte, error) {
@@ -2995,21 +3686,35 @@ func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("coinm", "GRID_UPDATE", gridUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "GRID_UPDATE" {
+				err = wire.NewEventError(v.EventType, gridUpdateEventKinds)
+			}
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "gu":
+			seen |= 1 << 3
 			err = v.Grid.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -3019,6 +3724,13 @@ func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// gridUpdateEventRequired holds the required keys of GridUpdateEvent, in the order of their bits in
+// decodeJSON.
+var gridUpdateEventRequired = [4]string{"e", "T", "E", "gu"}
+
+// gridUpdateEventKinds are the values of "e" that GridUpdateEvent payloads may carry.
+var gridUpdateEventKinds = []string{"GRID_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v GridUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -3063,31 +3775,48 @@ func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("coinm", "GridUpdate", gridUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "si":
+			seen |= 1 << 0
 			v.StrategyID, err = d.Int()
 		case "st":
+			seen |= 1 << 1
 			v.StrategyType, err = d.String()
 		case "ss":
+			seen |= 1 << 2
 			v.StrategyStatus, err = d.String()
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "r":
+			seen |= 1 << 4
 			v.RealizedPnl, err = d.Decimal()
 		case "up":
+			seen |= 1 << 5
 			v.UnmatchedAveragePrice, err = d.Decimal()
 		case "uq":
+			seen |= 1 << 6
 			v.UnmatchedQuantity, err = d.Decimal()
 		case "uf":
+			seen |= 1 << 7
 			v.UnmatchedFee, err = d.Decimal()
 		case "mp":
+			seen |= 1 << 8
 			v.MatchedPnl, err = d.Decimal()
 		case "ut":
+			seen |= 1 << 9
 			x, xerr := d.Int()
 			v.UpdateTime, err = wire.Millis(x), xerr
 		default:
@@ -3098,6 +3827,10 @@ func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// gridUpdateRequired holds the required keys of GridUpdate, in the order of their bits in
+// decodeJSON.
+var gridUpdateRequired = [10]string{"si", "st", "ss", "s", "r", "up", "uq", "uf", "mp", "ut"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v GridUpdate) MarshalJSON() ([]byte, error) {
@@ -3154,18 +3887,31 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("coinm", "listenKeyExpired", listenKeyExpiredEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "listenKeyExpired" {
+				err = wire.NewEventError(v.EventType, listenKeyExpiredEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "listenKey":
+			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
 			err = d.Skip()
@@ -3175,6 +3921,13 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// listenKeyExpiredEventRequired holds the required keys of ListenKeyExpiredEvent, in the order of
+// their bits in decodeJSON.
+var listenKeyExpiredEventRequired = [3]string{"e", "E", "listenKey"}
+
+// listenKeyExpiredEventKinds are the values of "e" that ListenKeyExpiredEvent payloads may carry.
+var listenKeyExpiredEventKinds = []string{"listenKeyExpired"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {

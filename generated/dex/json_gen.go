@@ -2,7 +2,10 @@
 
 package dex
 
-import "github.com/marketwire/marketwire/wire"
+import (
+	"github.com/marketwire/marketwire/wire"
+	"math/bits"
+)
 
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
@@ -74,17 +77,30 @@ func (v *AccountEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("dex", "outboundAccountInfo", accountEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "outboundAccountInfo" {
+				err = wire.NewEventError(v.EventType, accountEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			v.EventHeight, err = d.Int()
 		case "B":
+			seen |= 1 << 2
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*AccountBalance).decodeJSON)
 		default:
 			err = d.Skip()
@@ -94,6 +110,13 @@ func (v *AccountEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountEventRequired holds the required keys of AccountEvent, in the order of their bits in
+// decodeJSON.
+var accountEventRequired = [3]string{"e", "E", "B"}
+
+// accountEventKinds are the values of "e" that AccountEvent payloads may carry.
+var accountEventKinds = []string{"outboundAccountInfo"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountEvent) MarshalJSON() ([]byte, error) {
@@ -143,19 +166,30 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("dex", "AccountBalance", accountBalanceRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "a":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "f":
+			seen |= 1 << 1
 			v.Free, err = d.Decimal()
 		case "r":
+			seen |= 1 << 2
 			v.Frozen, err = d.Decimal()
 		case "l":
+			seen |= 1 << 3
 			v.Locked, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -165,6 +199,10 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountBalanceRequired holds the required keys of AccountBalance, in the order of their bits in
+// decodeJSON.
+var accountBalanceRequired = [4]string{"a", "f", "r", "l"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountBalance) MarshalJSON() ([]byte, error) {
@@ -209,17 +247,30 @@ func (v *TransferEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("dex", "outboundTransferInfo", transferEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "outboundTransferInfo" {
+				err = wire.NewEventError(v.EventType, transferEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			v.EventHeight, err = d.Int()
 		case "H":
+			seen |= 1 << 2
 			v.TxHash, err = d.String()
 		case "M":
 			if d.IsNull() {
@@ -230,8 +281,10 @@ func (v *TransferEvent) decodeJSON(d *wire.Decoder) error {
 				v.Memo = p
 			}
 		case "f":
+			seen |= 1 << 3
 			v.FromAddress, err = d.String()
 		case "t":
+			seen |= 1 << 4
 			v.Outputs, err = wire.DecodeArray(d, v.Outputs[:0], (*TransferOutput).decodeJSON)
 		default:
 			err = d.Skip()
@@ -241,6 +294,13 @@ func (v *TransferEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// transferEventRequired holds the required keys of TransferEvent, in the order of their bits in
+// decodeJSON.
+var transferEventRequired = [5]string{"e", "E", "H", "f", "t"}
+
+// transferEventKinds are the values of "e" that TransferEvent payloads may carry.
+var transferEventKinds = []string{"outboundTransferInfo"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TransferEvent) MarshalJSON() ([]byte, error) {
@@ -302,15 +362,24 @@ func (v *TransferOutput) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("dex", "TransferOutput", transferOutputRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "o":
+			seen |= 1 << 0
 			v.ToAddress, err = d.String()
 		case "c":
+			seen |= 1 << 1
 			v.Coins, err = wire.DecodeArray(d, v.Coins[:0], (*Coin).decodeJSON)
 		default:
 			err = d.Skip()
@@ -320,6 +389,10 @@ func (v *TransferOutput) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// transferOutputRequired holds the required keys of TransferOutput, in the order of their bits in
+// decodeJSON.
+var transferOutputRequired = [2]string{"o", "c"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TransferOutput) MarshalJSON() ([]byte, error) {
@@ -366,15 +439,24 @@ func (v *Coin) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("dex", "Coin", coinRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "a":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "A":
+			seen |= 1 << 1
 			v.Amount, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -384,6 +466,9 @@ func (v *Coin) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// coinRequired holds the required keys of Coin, in the order of their bits in decodeJSON.
+var coinRequired = [2]string{"a", "A"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Coin) MarshalJSON() ([]byte, error) {
@@ -424,48 +509,76 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ffff {
+				return wire.NewFieldError("dex", "executionReport", executionReportEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "executionReport" {
+				err = wire.NewEventError(v.EventType, executionReportEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			v.EventHeight, err = d.Int()
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "S":
+			seen |= 1 << 3
 			v.Side, err = d.Int()
 		case "o":
+			seen |= 1 << 4
 			v.OrderType, err = d.Int()
 		case "f":
+			seen |= 1 << 5
 			v.TimeInForce, err = d.Int()
 		case "q":
+			seen |= 1 << 6
 			v.Quantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 7
 			v.Price, err = d.Decimal()
 		case "x":
+			seen |= 1 << 8
 			v.ExecutionType, err = d.String()
 		case "X":
+			seen |= 1 << 9
 			v.OrderStatus, err = d.String()
 		case "i":
+			seen |= 1 << 10
 			v.OrderID, err = d.String()
 		case "l":
+			seen |= 1 << 11
 			v.LastExecutedQuantity, err = d.Decimal()
 		case "L":
+			seen |= 1 << 12
 			v.LastExecutedPrice, err = d.Decimal()
 		case "z":
+			seen |= 1 << 13
 			v.CumulativeFilledQuantity, err = d.Decimal()
 		case "n":
+			seen |= 1 << 14
 			v.Fee, err = d.String()
 		case "T":
+			seen |= 1 << 15
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Nanos(x), xerr
 		case "t":
+			seen |= 1 << 16
 			v.TradeID, err = d.String()
 		case "O":
+			seen |= 1 << 17
 			x, xerr := d.Int()
 			v.OrderCreationTime, err = wire.Nanos(x), xerr
 		default:
@@ -476,6 +589,13 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// executionReportEventRequired holds the required keys of ExecutionReportEvent, in the order of
+// their bits in decodeJSON.
+var executionReportEventRequired = [18]string{"e", "E", "s", "S", "o", "f", "q", "p", "x", "X", "i", "l", "L", "z", "n", "T", "t", "O"}
+
+// executionReportEventKinds are the values of "e" that ExecutionReportEvent payloads may carry.
+var executionReportEventKinds = []string{"executionReport"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ExecutionReportEvent) MarshalJSON() ([]byte, error) {
@@ -548,34 +668,55 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("dex", "trade", tradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "trade" {
+				err = wire.NewEventError(v.EventType, tradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			v.EventHeight, err = d.Int()
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "t":
+			seen |= 1 << 3
 			v.TradeID, err = d.String()
 		case "p":
+			seen |= 1 << 4
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 5
 			v.Quantity, err = d.Decimal()
 		case "b":
+			seen |= 1 << 6
 			v.BuyerOrderID, err = d.String()
 		case "a":
+			seen |= 1 << 7
 			v.SellerOrderID, err = d.String()
 		case "T":
+			seen |= 1 << 8
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Nanos(x), xerr
 		case "sa":
+			seen |= 1 << 9
 			v.SellerAddress, err = d.String()
 		case "ba":
+			seen |= 1 << 10
 			v.BuyerAddress, err = d.String()
 		case "tt":
 			if d.IsNull() {
@@ -593,6 +734,13 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tradeEventRequired holds the required keys of TradeEvent, in the order of their bits in
+// decodeJSON.
+var tradeEventRequired = [11]string{"e", "E", "s", "t", "p", "q", "b", "a", "T", "sa", "ba"}
+
+// tradeEventKinds are the values of "e" that TradeEvent payloads may carry.
+var tradeEventKinds = []string{"trade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TradeEvent) MarshalJSON() ([]byte, error) {
@@ -662,22 +810,37 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("dex", "depthUpdate", depthUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "depthUpdate" {
+				err = wire.NewEventError(v.EventType, depthUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Seconds(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "b":
+			seen |= 1 << 3
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "a":
+			seen |= 1 << 4
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
 			err = d.Skip()
@@ -687,6 +850,13 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// depthUpdateEventRequired holds the required keys of DepthUpdateEvent, in the order of their bits
+// in decodeJSON.
+var depthUpdateEventRequired = [5]string{"e", "E", "s", "b", "a"}
+
+// depthUpdateEventKinds are the values of "e" that DepthUpdateEvent payloads may carry.
+var depthUpdateEventKinds = []string{"depthUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v DepthUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -750,19 +920,30 @@ func (v *DepthSnapshotEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("dex", "DepthSnapshotEvent", depthSnapshotEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "lastUpdateId":
+			seen |= 1 << 0
 			v.LastUpdateID, err = d.Int()
 		case "symbol":
+			seen |= 1 << 1
 			v.Symbol, err = d.String()
 		case "bids":
+			seen |= 1 << 2
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "asks":
+			seen |= 1 << 3
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
 			err = d.Skip()
@@ -772,6 +953,10 @@ func (v *DepthSnapshotEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// depthSnapshotEventRequired holds the required keys of DepthSnapshotEvent, in the order of their
+// bits in decodeJSON.
+var depthSnapshotEventRequired = [4]string{"lastUpdateId", "symbol", "bids", "asks"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v DepthSnapshotEvent) MarshalJSON() ([]byte, error) {
@@ -830,20 +1015,34 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("dex", "kline", klineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "kline" {
+				err = wire.NewEventError(v.EventType, klineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Seconds(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -853,6 +1052,13 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineEventRequired holds the required keys of KlineEvent, in the order of their bits in
+// decodeJSON.
+var klineEventRequired = [4]string{"e", "E", "s", "k"}
+
+// klineEventKinds are the values of "e" that KlineEvent payloads may carry.
+var klineEventKinds = []string{"kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v KlineEvent) MarshalJSON() ([]byte, error) {
@@ -896,42 +1102,63 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3fff {
+				return wire.NewFieldError("dex", "Kline", klineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 4
 			v.FirstTradeID, err = d.String()
 		case "L":
+			seen |= 1 << 5
 			v.LastTradeID, err = d.String()
 		case "o":
+			seen |= 1 << 6
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 8
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 9
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 11
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 12
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 13
 			v.QuoteVolume, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -941,6 +1168,9 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineRequired holds the required keys of Kline, in the order of their bits in decodeJSON.
+var klineRequired = [14]string{"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Kline) MarshalJSON() ([]byte, error) {
@@ -1005,60 +1235,93 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7fffff {
+				return wire.NewFieldError("dex", "24hrTicker", tickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrTicker" {
+				err = wire.NewEventError(v.EventType, tickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Seconds(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.PriceChange, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.PriceChangePercent, err = d.Decimal()
 		case "w":
+			seen |= 1 << 5
 			v.WeightedAvgPrice, err = d.Decimal()
 		case "x":
+			seen |= 1 << 6
 			v.PrevClosePrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.LastPrice, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 8
 			v.LastQuantity, err = d.Decimal()
 		case "b":
+			seen |= 1 << 9
 			v.BestBidPrice, err = d.Decimal()
 		case "B":
+			seen |= 1 << 10
 			v.BestBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 11
 			v.BestAskPrice, err = d.Decimal()
 		case "A":
+			seen |= 1 << 12
 			v.BestAskQuantity, err = d.Decimal()
 		case "o":
+			seen |= 1 << 13
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 14
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 15
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 16
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 17
 			v.QuoteVolume, err = d.Decimal()
 		case "O":
+			seen |= 1 << 18
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "C":
+			seen |= 1 << 19
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "F":
+			seen |= 1 << 20
 			v.FirstTradeID, err = d.String()
 		case "L":
+			seen |= 1 << 21
 			v.LastTradeID, err = d.String()
 		case "n":
+			seen |= 1 << 22
 			v.TradeCount, err = d.Int()
 		default:
 			err = d.Skip()
@@ -1068,6 +1331,13 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tickerEventRequired holds the required keys of TickerEvent, in the order of their bits in
+// decodeJSON.
+var tickerEventRequired = [23]string{"e", "E", "s", "p", "P", "w", "x", "c", "Q", "b", "B", "a", "A", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n"}
+
+// tickerEventKinds are the values of "e" that TickerEvent payloads may carry.
+var tickerEventKinds = []string{"24hrTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TickerEvent) MarshalJSON() ([]byte, error) {
@@ -1150,30 +1420,49 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("dex", "MiniTickerEvent", miniTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrMiniTicker" && v.EventType != "24hrTicker" {
+				err = wire.NewEventError(v.EventType, miniTickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Seconds(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 3
 			v.LastPrice, err = d.Decimal()
 		case "o":
+			seen |= 1 << 4
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 5
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 6
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 7
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 8
 			v.QuoteVolume, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1183,6 +1472,13 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// miniTickerEventRequired holds the required keys of MiniTickerEvent, in the order of their bits in
+// decodeJSON.
+var miniTickerEventRequired = [9]string{"e", "E", "s", "c", "o", "h", "l", "v", "q"}
+
+// miniTickerEventKinds are the values of "e" that MiniTickerEvent payloads may carry.
+var miniTickerEventKinds = []string{"24hrMiniTicker", "24hrTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MiniTickerEvent) MarshalJSON() ([]byte, error) {
@@ -1237,13 +1533,21 @@ func (v *BlockHeightEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1 {
+				return wire.NewFieldError("dex", "BlockHeightEvent", blockHeightEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "h":
+			seen |= 1 << 0
 			v.Height, err = d.Int()
 		default:
 			err = d.Skip()
@@ -1253,6 +1557,10 @@ func (v *BlockHeightEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// blockHeightEventRequired holds the required keys of BlockHeightEvent, in the order of their bits
+// in decodeJSON.
+var blockHeightEventRequired = [1]string{"h"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BlockHeightEvent) MarshalJSON() ([]byte, error) {

@@ -300,8 +300,8 @@ type TickerEvent struct {
 }
 
 // MiniTickerEvent is the payload of the miniTicker, allMiniTickers streams. Mini ticker of one
-// symbol over a 24h rolling window; it has no `event` because the docs name it `24hrMiniTicker` and
-// live captures `24hrTicker`, so it is routed by stream name.
+// symbol over a 24h rolling window; the docs name it `24hrMiniTicker` and live captures
+// `24hrTicker`, so it is routed by stream name.
 //
 // Source: schema/streams.yaml, market dex, type MiniTickerEvent.
 type MiniTickerEvent struct {

@@ -2,7 +2,10 @@
 
 package options
 
-import "github.com/marketwire/marketwire/wire"
+import (
+	"github.com/marketwire/marketwire/wire"
+	"math/bits"
+)
 
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
@@ -24,33 +27,53 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("options", "trade", tradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "trade" {
+				err = wire.NewEventError(v.EventType, tradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "t":
+			seen |= 1 << 4
 			v.TradeID, err = d.Int()
 		case "p":
+			seen |= 1 << 5
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 6
 			v.Quantity, err = d.Decimal()
 		case "X":
+			seen |= 1 << 7
 			v.TradeKind, err = d.String()
 		case "S":
+			seen |= 1 << 8
 			v.Side, err = d.String()
 		case "m":
+			seen |= 1 << 9
 			v.IsBuyerMaker, err = d.Bool()
 		default:
 			err = d.Skip()
@@ -60,6 +83,13 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tradeEventRequired holds the required keys of TradeEvent, in the order of their bits in
+// decodeJSON.
+var tradeEventRequired = [10]string{"e", "E", "T", "s", "t", "p", "q", "X", "S", "m"}
+
+// tradeEventKinds are the values of "e" that TradeEvent payloads may carry.
+var tradeEventKinds = []string{"trade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TradeEvent) MarshalJSON() ([]byte, error) {
@@ -116,50 +146,78 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ffff {
+				return wire.NewFieldError("options", "24hrTicker", tickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrTicker" {
+				err = wire.NewEventError(v.EventType, tickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.PriceChange, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.PriceChangePercent, err = d.Decimal()
 		case "w":
+			seen |= 1 << 5
 			v.WeightedAvgPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 6
 			v.LastPrice, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 7
 			v.LastQuantity, err = d.Decimal()
 		case "o":
+			seen |= 1 << 8
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 9
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 10
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 11
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 12
 			v.QuoteVolume, err = d.Decimal()
 		case "O":
+			seen |= 1 << 13
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "C":
+			seen |= 1 << 14
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "F":
+			seen |= 1 << 15
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 16
 			v.LastTradeID, err = d.Int()
 		case "n":
+			seen |= 1 << 17
 			v.TradeCount, err = d.Int()
 		default:
 			err = d.Skip()
@@ -169,6 +227,13 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tickerEventRequired holds the required keys of TickerEvent, in the order of their bits in
+// decodeJSON.
+var tickerEventRequired = [18]string{"e", "E", "s", "p", "P", "w", "c", "Q", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n"}
+
+// tickerEventKinds are the values of "e" that TickerEvent payloads may carry.
+var tickerEventKinds = []string{"24hrTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TickerEvent) MarshalJSON() ([]byte, error) {
@@ -241,30 +306,49 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("options", "bookTicker", bookTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "bookTicker" {
+				err = wire.NewEventError(v.EventType, bookTickerEventKinds)
+			}
 		case "u":
+			seen |= 1 << 1
 			v.UpdateID, err = d.Int()
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "b":
+			seen |= 1 << 3
 			v.BidPrice, err = d.Decimal()
 		case "B":
+			seen |= 1 << 4
 			v.BidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 5
 			v.AskPrice, err = d.Decimal()
 		case "A":
+			seen |= 1 << 6
 			v.AskQuantity, err = d.Decimal()
 		case "T":
+			seen |= 1 << 7
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 8
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		default:
@@ -275,6 +359,13 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// bookTickerEventRequired holds the required keys of BookTickerEvent, in the order of their bits in
+// decodeJSON.
+var bookTickerEventRequired = [9]string{"e", "u", "s", "b", "B", "a", "A", "T", "E"}
+
+// bookTickerEventKinds are the values of "e" that BookTickerEvent payloads may carry.
+var bookTickerEventKinds = []string{"bookTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BookTickerEvent) MarshalJSON() ([]byte, error) {
@@ -332,31 +423,50 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("options", "depthUpdate", depthUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "depthUpdate" {
+				err = wire.NewEventError(v.EventType, depthUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "U":
+			seen |= 1 << 4
 			v.FirstUpdateID, err = d.Int()
 		case "u":
+			seen |= 1 << 5
 			v.FinalUpdateID, err = d.Int()
 		case "pu":
+			seen |= 1 << 6
 			v.PrevFinalUpdateID, err = d.Int()
 		case "b":
+			seen |= 1 << 7
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "a":
+			seen |= 1 << 8
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
 			err = d.Skip()
@@ -366,6 +476,13 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// depthUpdateEventRequired holds the required keys of DepthUpdateEvent, in the order of their bits
+// in decodeJSON.
+var depthUpdateEventRequired = [9]string{"e", "E", "T", "s", "U", "u", "pu", "b", "a"}
+
+// depthUpdateEventKinds are the values of "e" that DepthUpdateEvent payloads may carry.
+var depthUpdateEventKinds = []string{"depthUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v DepthUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -484,20 +601,34 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("options", "kline", klineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "kline" {
+				err = wire.NewEventError(v.EventType, klineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -507,6 +638,13 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineEventRequired holds the required keys of KlineEvent, in the order of their bits in
+// decodeJSON.
+var klineEventRequired = [4]string{"e", "E", "s", "k"}
+
+// klineEventKinds are the values of "e" that KlineEvent payloads may carry.
+var klineEventKinds = []string{"kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v KlineEvent) MarshalJSON() ([]byte, error) {
@@ -550,46 +688,69 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xffff {
+				return wire.NewFieldError("options", "Kline", klineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.StartTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 4
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 5
 			v.LastTradeID, err = d.Int()
 		case "o":
+			seen |= 1 << 6
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 8
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 9
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 11
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 12
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 13
 			v.QuoteVolume, err = d.Decimal()
 		case "V":
+			seen |= 1 << 14
 			v.TakerVolume, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 15
 			v.TakerQuoteVolume, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -599,6 +760,9 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineRequired holds the required keys of Kline, in the order of their bits in decodeJSON.
+var klineRequired = [16]string{"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Kline) MarshalJSON() ([]byte, error) {
@@ -667,52 +831,82 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xfffff {
+				return wire.NewFieldError("options", "markPrice", markPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "mp":
+			seen |= 1 << 1
 			v.MarkPrice, err = d.Decimal()
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "e":
+			seen |= 1 << 3
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "markPrice" {
+				err = wire.NewEventError(v.EventType, markPriceEventKinds)
+			}
 		case "i":
+			seen |= 1 << 4
 			v.IndexPrice, err = d.Decimal()
 		case "P":
+			seen |= 1 << 5
 			v.EstimatedSettlePrice, err = d.Decimal()
 		case "bo":
+			seen |= 1 << 6
 			v.BestBidPrice, err = d.Decimal()
 		case "ao":
+			seen |= 1 << 7
 			v.BestAskPrice, err = d.Decimal()
 		case "bq":
+			seen |= 1 << 8
 			v.BestBidQuantity, err = d.Decimal()
 		case "aq":
+			seen |= 1 << 9
 			v.BestAskQuantity, err = d.Decimal()
 		case "b":
+			seen |= 1 << 10
 			v.BidImpliedVolatility, err = d.Decimal()
 		case "a":
+			seen |= 1 << 11
 			v.AskImpliedVolatility, err = d.Decimal()
 		case "hl":
+			seen |= 1 << 12
 			v.HighPriceLimit, err = d.Decimal()
 		case "ll":
+			seen |= 1 << 13
 			v.LowPriceLimit, err = d.Decimal()
 		case "vo":
+			seen |= 1 << 14
 			v.MarkImpliedVolatility, err = d.Decimal()
 		case "rf":
+			seen |= 1 << 15
 			v.RiskFreeRate, err = d.Decimal()
 		case "d":
+			seen |= 1 << 16
 			v.Delta, err = d.Decimal()
 		case "t":
+			seen |= 1 << 17
 			v.Theta, err = d.Decimal()
 		case "g":
+			seen |= 1 << 18
 			v.Gamma, err = d.Decimal()
 		case "v":
+			seen |= 1 << 19
 			v.Vega, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -722,6 +916,13 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// markPriceEventRequired holds the required keys of MarkPriceEvent, in the order of their bits in
+// decodeJSON.
+var markPriceEventRequired = [20]string{"s", "mp", "E", "e", "i", "P", "bo", "ao", "bq", "aq", "b", "a", "hl", "ll", "vo", "rf", "d", "t", "g", "v"}
+
+// markPriceEventKinds are the values of "e" that MarkPriceEvent payloads may carry.
+var markPriceEventKinds = []string{"markPrice"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarkPriceEvent) MarshalJSON() ([]byte, error) {
@@ -798,22 +999,37 @@ func (v *OpenInterestEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("options", "openInterest", openInterestEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "openInterest" {
+				err = wire.NewEventError(v.EventType, openInterestEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "o":
+			seen |= 1 << 3
 			v.OpenInterest, err = d.Decimal()
 		case "h":
+			seen |= 1 << 4
 			v.OpenInterestValue, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -823,6 +1039,13 @@ func (v *OpenInterestEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// openInterestEventRequired holds the required keys of OpenInterestEvent, in the order of their
+// bits in decodeJSON.
+var openInterestEventRequired = [5]string{"e", "E", "s", "o", "h"}
+
+// openInterestEventKinds are the values of "e" that OpenInterestEvent payloads may carry.
+var openInterestEventKinds = []string{"openInterest"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OpenInterestEvent) MarshalJSON() ([]byte, error) {
@@ -869,36 +1092,57 @@ func (v *NewSymbolEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("options", "optionSymbol", newSymbolEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "optionSymbol" {
+				err = wire.NewEventError(v.EventType, newSymbolEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 3
 			v.Underlying, err = d.String()
 		case "qa":
+			seen |= 1 << 4
 			v.QuoteAsset, err = d.String()
 		case "d":
+			seen |= 1 << 5
 			v.OptionType, err = d.String()
 		case "sp":
+			seen |= 1 << 6
 			v.StrikePrice, err = d.Decimal()
 		case "dt":
+			seen |= 1 << 7
 			x, xerr := d.Int()
 			v.DeliveryTime, err = wire.Millis(x), xerr
 		case "u":
+			seen |= 1 << 8
 			v.ContractUnit, err = d.Int()
 		case "ot":
+			seen |= 1 << 9
 			x, xerr := d.Int()
 			v.OnboardTime, err = wire.Millis(x), xerr
 		case "cs":
+			seen |= 1 << 10
 			v.ContractStatus, err = d.String()
 		default:
 			err = d.Skip()
@@ -908,6 +1152,13 @@ func (v *NewSymbolEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// newSymbolEventRequired holds the required keys of NewSymbolEvent, in the order of their bits in
+// decodeJSON.
+var newSymbolEventRequired = [11]string{"e", "E", "s", "ps", "qa", "d", "sp", "dt", "u", "ot", "cs"}
+
+// newSymbolEventKinds are the values of "e" that NewSymbolEvent payloads may carry.
+var newSymbolEventKinds = []string{"optionSymbol"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v NewSymbolEvent) MarshalJSON() ([]byte, error) {
@@ -966,20 +1217,34 @@ func (v *IndexPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("options", "indexPrice", indexPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "indexPrice" {
+				err = wire.NewEventError(v.EventType, indexPriceEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.IndexPrice, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -989,6 +1254,13 @@ func (v *IndexPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// indexPriceEventRequired holds the required keys of IndexPriceEvent, in the order of their bits in
+// decodeJSON.
+var indexPriceEventRequired = [4]string{"e", "E", "s", "p"}
+
+// indexPriceEventKinds are the values of "e" that IndexPriceEvent payloads may carry.
+var indexPriceEventKinds = []string{"indexPrice"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v IndexPriceEvent) MarshalJSON() ([]byte, error) {
@@ -1033,33 +1305,53 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("options", "ACCOUNT_UPDATE", accountUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ACCOUNT_UPDATE" {
+				err = wire.NewEventError(v.EventType, accountUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "eq":
+			seen |= 1 << 3
 			v.Equity, err = d.Decimal()
 		case "aeq":
+			seen |= 1 << 4
 			v.AdjustedEquity, err = d.Decimal()
 		case "b":
+			seen |= 1 << 5
 			v.WalletBalance, err = d.Decimal()
 		case "m":
+			seen |= 1 << 6
 			v.PositionValue, err = d.Decimal()
 		case "u":
+			seen |= 1 << 7
 			v.UnrealizedPnl, err = d.Decimal()
 		case "i":
+			seen |= 1 << 8
 			v.InitialMargin, err = d.Decimal()
 		case "M":
+			seen |= 1 << 9
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1069,6 +1361,13 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountUpdateEventRequired holds the required keys of AccountUpdateEvent, in the order of their
+// bits in decodeJSON.
+var accountUpdateEventRequired = [10]string{"e", "E", "T", "eq", "aeq", "b", "m", "u", "i", "M"}
+
+// accountUpdateEventKinds are the values of "e" that AccountUpdateEvent payloads may carry.
+var accountUpdateEventKinds = []string{"ACCOUNT_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1128,25 +1427,41 @@ func (v *BalancePositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3f {
+				return wire.NewFieldError("options", "BALANCE_POSITION_UPDATE", balancePositionUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "BALANCE_POSITION_UPDATE" {
+				err = wire.NewEventError(v.EventType, balancePositionUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "m":
+			seen |= 1 << 3
 			v.Reason, err = d.String()
 		case "B":
+			seen |= 1 << 4
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*Balance).decodeJSON)
 		case "P":
+			seen |= 1 << 5
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
 		default:
 			err = d.Skip()
@@ -1156,6 +1471,14 @@ func (v *BalancePositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// balancePositionUpdateEventRequired holds the required keys of BalancePositionUpdateEvent, in the
+// order of their bits in decodeJSON.
+var balancePositionUpdateEventRequired = [6]string{"e", "E", "T", "m", "B", "P"}
+
+// balancePositionUpdateEventKinds are the values of "e" that BalancePositionUpdateEvent payloads
+// may carry.
+var balancePositionUpdateEventKinds = []string{"BALANCE_POSITION_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BalancePositionUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1217,17 +1540,27 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("options", "Balance", balanceRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "a":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "b":
+			seen |= 1 << 1
 			v.Balance, err = d.Decimal()
 		case "bc":
+			seen |= 1 << 2
 			v.BalanceChange, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1237,6 +1570,9 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// balanceRequired holds the required keys of Balance, in the order of their bits in decodeJSON.
+var balanceRequired = [3]string{"a", "b", "bc"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Balance) MarshalJSON() ([]byte, error) {
@@ -1279,19 +1615,30 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("options", "Position", positionRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 1
 			v.Quantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 2
 			v.PositionValue, err = d.Decimal()
 		case "a":
+			seen |= 1 << 3
 			v.AverageEntryPrice, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1301,6 +1648,9 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// positionRequired holds the required keys of Position, in the order of their bits in decodeJSON.
+var positionRequired = [4]string{"s", "c", "p", "a"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Position) MarshalJSON() ([]byte, error) {
@@ -1345,21 +1695,35 @@ func (v *GreekUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("options", "GREEK_UPDATE", greekUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "GREEK_UPDATE" {
+				err = wire.NewEventError(v.EventType, greekUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "G":
+			seen |= 1 << 3
 			v.Greeks, err = wire.DecodeArray(d, v.Greeks[:0], (*UnderlyingGreeks).decodeJSON)
 		default:
 			err = d.Skip()
@@ -1369,6 +1733,13 @@ func (v *GreekUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// greekUpdateEventRequired holds the required keys of GreekUpdateEvent, in the order of their bits
+// in decodeJSON.
+var greekUpdateEventRequired = [4]string{"e", "E", "T", "G"}
+
+// greekUpdateEventKinds are the values of "e" that GreekUpdateEvent payloads may carry.
+var greekUpdateEventKinds = []string{"GREEK_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v GreekUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1420,21 +1791,33 @@ func (v *UnderlyingGreeks) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("options", "UnderlyingGreeks", underlyingGreeksRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "u":
+			seen |= 1 << 0
 			v.Underlying, err = d.String()
 		case "d":
+			seen |= 1 << 1
 			v.Delta, err = d.Decimal()
 		case "g":
+			seen |= 1 << 2
 			v.Gamma, err = d.Decimal()
 		case "t":
+			seen |= 1 << 3
 			v.Theta, err = d.Decimal()
 		case "v":
+			seen |= 1 << 4
 			v.Vega, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1444,6 +1827,10 @@ func (v *UnderlyingGreeks) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// underlyingGreeksRequired holds the required keys of UnderlyingGreeks, in the order of their bits
+// in decodeJSON.
+var underlyingGreeksRequired = [5]string{"u", "d", "g", "t", "v"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v UnderlyingGreeks) MarshalJSON() ([]byte, error) {
@@ -1490,21 +1877,35 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("options", "ORDER_TRADE_UPDATE", orderTradeUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ORDER_TRADE_UPDATE" {
+				err = wire.NewEventError(v.EventType, orderTradeUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "o":
+			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -1514,6 +1915,13 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderTradeUpdateEventRequired holds the required keys of OrderTradeUpdateEvent, in the order of
+// their bits in decodeJSON.
+var orderTradeUpdateEventRequired = [4]string{"e", "E", "T", "o"}
+
+// orderTradeUpdateEventKinds are the values of "e" that OrderTradeUpdateEvent payloads may carry.
+var orderTradeUpdateEventKinds = []string{"ORDER_TRADE_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderTradeUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1558,66 +1966,98 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffffff {
+				return wire.NewFieldError("options", "OrderUpdate", orderUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 1
 			v.ClientOrderID, err = d.String()
 		case "S":
+			seen |= 1 << 2
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "o":
+			seen |= 1 << 3
 			v.OrderType, err = d.String()
 		case "f":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.TimeInForce, err = TimeInForce(x), xerr
 		case "q":
+			seen |= 1 << 5
 			v.OriginalQuantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 6
 			v.OriginalPrice, err = d.Decimal()
 		case "ap":
+			seen |= 1 << 7
 			v.AveragePrice, err = d.Decimal()
 		case "x":
+			seen |= 1 << 8
 			x, xerr := d.String()
 			v.ExecutionType, err = ExecutionType(x), xerr
 		case "X":
+			seen |= 1 << 9
 			x, xerr := d.String()
 			v.OrderStatus, err = OrderStatus(x), xerr
 		case "i":
+			seen |= 1 << 10
 			v.OrderID, err = d.Int()
 		case "l":
+			seen |= 1 << 11
 			v.LastFilledQuantity, err = d.Decimal()
 		case "z":
+			seen |= 1 << 12
 			v.FilledQuantity, err = d.Decimal()
 		case "L":
+			seen |= 1 << 13
 			v.LastFilledPrice, err = d.Decimal()
 		case "N":
+			seen |= 1 << 14
 			v.CommissionAsset, err = d.String()
 		case "n":
+			seen |= 1 << 15
 			v.Commission, err = d.Decimal()
 		case "T":
+			seen |= 1 << 16
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "t":
+			seen |= 1 << 17
 			v.TradeID, err = d.Int()
 		case "b":
+			seen |= 1 << 18
 			v.OpenBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 19
 			v.OpenAskQuantity, err = d.Decimal()
 		case "m":
+			seen |= 1 << 20
 			v.IsMaker, err = d.Bool()
 		case "R":
+			seen |= 1 << 21
 			v.IsReduceOnly, err = d.Bool()
 		case "ot":
+			seen |= 1 << 22
 			v.OriginalOrderType, err = d.String()
 		case "rp":
+			seen |= 1 << 23
 			v.RealizedProfit, err = d.Decimal()
 		case "V":
+			seen |= 1 << 24
 			v.SelfTradePreventionMode, err = d.String()
 		default:
 			err = d.Skip()
@@ -1627,6 +2067,10 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderUpdateRequired holds the required keys of OrderUpdate, in the order of their bits in
+// decodeJSON.
+var orderUpdateRequired = [25]string{"s", "c", "S", "o", "f", "q", "p", "ap", "x", "X", "i", "l", "z", "L", "N", "n", "T", "t", "b", "a", "m", "R", "ot", "rp", "V"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderUpdate) MarshalJSON() ([]byte, error) {
@@ -1713,22 +2157,37 @@ func (v *RiskLevelChangeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("options", "RISK_LEVEL_CHANGE", riskLevelChangeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "RISK_LEVEL_CHANGE" {
+				err = wire.NewEventError(v.EventType, riskLevelChangeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.RiskLevel, err = d.String()
 		case "mb":
+			seen |= 1 << 3
 			v.MarginBalance, err = d.Decimal()
 		case "mm":
+			seen |= 1 << 4
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1738,6 +2197,13 @@ func (v *RiskLevelChangeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// riskLevelChangeEventRequired holds the required keys of RiskLevelChangeEvent, in the order of
+// their bits in decodeJSON.
+var riskLevelChangeEventRequired = [5]string{"e", "E", "s", "mb", "mm"}
+
+// riskLevelChangeEventKinds are the values of "e" that RiskLevelChangeEvent payloads may carry.
+var riskLevelChangeEventKinds = []string{"RISK_LEVEL_CHANGE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v RiskLevelChangeEvent) MarshalJSON() ([]byte, error) {
@@ -1784,17 +2250,30 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("options", "listenKeyExpired", listenKeyExpiredEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "listenKeyExpired" {
+				err = wire.NewEventError(v.EventType, listenKeyExpiredEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			v.EventTime, err = d.Raw()
 		case "listenKey":
+			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
 			err = d.Skip()
@@ -1804,6 +2283,13 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// listenKeyExpiredEventRequired holds the required keys of ListenKeyExpiredEvent, in the order of
+// their bits in decodeJSON.
+var listenKeyExpiredEventRequired = [3]string{"e", "E", "listenKey"}
+
+// listenKeyExpiredEventKinds are the values of "e" that ListenKeyExpiredEvent payloads may carry.
+var listenKeyExpiredEventKinds = []string{"listenKeyExpired"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {

@@ -2,7 +2,10 @@
 
 package spot
 
-import "github.com/marketwire/marketwire/wire"
+import (
+	"github.com/marketwire/marketwire/wire"
+	"math/bits"
+)
 
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
@@ -74,17 +77,30 @@ func (v *ReferencePriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("spot", "referencePrice", referencePriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "referencePrice" {
+				err = wire.NewEventError(v.EventType, referencePriceEventKinds)
+			}
 		case "s":
+			seen |= 1 << 1
 			v.Symbol, err = d.String()
 		case "r":
+			seen |= 1 << 2
 			if d.IsNull() {
 				v.ReferencePrice = nil
 			} else {
@@ -93,6 +109,7 @@ func (v *ReferencePriceEvent) decodeJSON(d *wire.Decoder) error {
 				v.ReferencePrice = p
 			}
 		case "t":
+			seen |= 1 << 3
 			x, xerr := d.Int()
 			v.EngineTime, err = wire.Millis(x), xerr
 		default:
@@ -103,6 +120,13 @@ func (v *ReferencePriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// referencePriceEventRequired holds the required keys of ReferencePriceEvent, in the order of their
+// bits in decodeJSON.
+var referencePriceEventRequired = [4]string{"e", "s", "r", "t"}
+
+// referencePriceEventKinds are the values of "e" that ReferencePriceEvent payloads may carry.
+var referencePriceEventKinds = []string{"referencePrice"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ReferencePriceEvent) MarshalJSON() ([]byte, error) {
@@ -151,35 +175,56 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("spot", "aggTrade", aggTradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "aggTrade" {
+				err = wire.NewEventError(v.EventType, aggTradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "a":
+			seen |= 1 << 3
 			v.AggTradeID, err = d.Int()
 		case "p":
+			seen |= 1 << 4
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 5
 			v.Quantity, err = d.Decimal()
 		case "f":
+			seen |= 1 << 6
 			v.FirstTradeID, err = d.Int()
 		case "l":
+			seen |= 1 << 7
 			v.LastTradeID, err = d.Int()
 		case "T":
+			seen |= 1 << 8
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "m":
+			seen |= 1 << 9
 			v.IsBuyerMaker, err = d.Bool()
 		case "M":
+			seen |= 1 << 10
 			v.Ignore, err = d.Bool()
 		default:
 			err = d.Skip()
@@ -189,6 +234,13 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// aggTradeEventRequired holds the required keys of AggTradeEvent, in the order of their bits in
+// decodeJSON.
+var aggTradeEventRequired = [11]string{"e", "E", "s", "a", "p", "q", "f", "l", "T", "m", "M"}
+
+// aggTradeEventKinds are the values of "e" that AggTradeEvent payloads may carry.
+var aggTradeEventKinds = []string{"aggTrade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AggTradeEvent) MarshalJSON() ([]byte, error) {
@@ -247,31 +299,50 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("spot", "trade", tradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "trade" {
+				err = wire.NewEventError(v.EventType, tradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "t":
+			seen |= 1 << 3
 			v.TradeID, err = d.Int()
 		case "p":
+			seen |= 1 << 4
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 5
 			v.Quantity, err = d.Decimal()
 		case "T":
+			seen |= 1 << 6
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "m":
+			seen |= 1 << 7
 			v.IsBuyerMaker, err = d.Bool()
 		case "M":
+			seen |= 1 << 8
 			v.Ignore, err = d.Bool()
 		default:
 			err = d.Skip()
@@ -281,6 +352,13 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tradeEventRequired holds the required keys of TradeEvent, in the order of their bits in
+// decodeJSON.
+var tradeEventRequired = [9]string{"e", "E", "s", "t", "p", "q", "T", "m", "M"}
+
+// tradeEventKinds are the values of "e" that TradeEvent payloads may carry.
+var tradeEventKinds = []string{"trade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TradeEvent) MarshalJSON() ([]byte, error) {
@@ -335,29 +413,47 @@ func (v *BlockTradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("spot", "blockTrade", blockTradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "blockTrade" {
+				err = wire.NewEventError(v.EventType, blockTradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "t":
+			seen |= 1 << 3
 			v.BlockTradeID, err = d.Int()
 		case "p":
+			seen |= 1 << 4
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 5
 			v.Quantity, err = d.Decimal()
 		case "T":
+			seen |= 1 << 6
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "m":
+			seen |= 1 << 7
 			v.IsBuyerMaker, err = d.Bool()
 		default:
 			err = d.Skip()
@@ -367,6 +463,13 @@ func (v *BlockTradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// blockTradeEventRequired holds the required keys of BlockTradeEvent, in the order of their bits in
+// decodeJSON.
+var blockTradeEventRequired = [8]string{"e", "E", "s", "t", "p", "q", "T", "m"}
+
+// blockTradeEventKinds are the values of "e" that BlockTradeEvent payloads may carry.
+var blockTradeEventKinds = []string{"blockTrade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BlockTradeEvent) MarshalJSON() ([]byte, error) {
@@ -419,20 +522,34 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("spot", "kline", klineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "kline" {
+				err = wire.NewEventError(v.EventType, klineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -442,6 +559,13 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineEventRequired holds the required keys of KlineEvent, in the order of their bits in
+// decodeJSON.
+var klineEventRequired = [4]string{"e", "E", "s", "k"}
+
+// klineEventKinds are the values of "e" that KlineEvent payloads may carry.
+var klineEventKinds = []string{"kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v KlineEvent) MarshalJSON() ([]byte, error) {
@@ -485,48 +609,72 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffff {
+				return wire.NewFieldError("spot", "Kline", klineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 4
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 5
 			v.LastTradeID, err = d.Int()
 		case "o":
+			seen |= 1 << 6
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 8
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 9
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 11
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 12
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 13
 			v.QuoteVolume, err = d.Decimal()
 		case "V":
+			seen |= 1 << 14
 			v.TakerBuyBaseVolume, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 15
 			v.TakerBuyQuoteVolume, err = d.Decimal()
 		case "B":
+			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
 			err = d.Skip()
@@ -536,6 +684,9 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineRequired holds the required keys of Kline, in the order of their bits in decodeJSON.
+var klineRequired = [17]string{"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Kline) MarshalJSON() ([]byte, error) {
@@ -606,30 +757,49 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("spot", "24hrMiniTicker", miniTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrMiniTicker" {
+				err = wire.NewEventError(v.EventType, miniTickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 3
 			v.LastPrice, err = d.Decimal()
 		case "o":
+			seen |= 1 << 4
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 5
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 6
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 7
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 8
 			v.QuoteVolume, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -639,6 +809,13 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// miniTickerEventRequired holds the required keys of MiniTickerEvent, in the order of their bits in
+// decodeJSON.
+var miniTickerEventRequired = [9]string{"e", "E", "s", "c", "o", "h", "l", "v", "q"}
+
+// miniTickerEventKinds are the values of "e" that MiniTickerEvent payloads may carry.
+var miniTickerEventKinds = []string{"24hrMiniTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MiniTickerEvent) MarshalJSON() ([]byte, error) {
@@ -693,60 +870,93 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7fffff {
+				return wire.NewFieldError("spot", "24hrTicker", tickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrTicker" {
+				err = wire.NewEventError(v.EventType, tickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.PriceChange, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.PriceChangePercent, err = d.Decimal()
 		case "w":
+			seen |= 1 << 5
 			v.WeightedAvgPrice, err = d.Decimal()
 		case "x":
+			seen |= 1 << 6
 			v.PrevClosePrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.LastPrice, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 8
 			v.LastQuantity, err = d.Decimal()
 		case "b":
+			seen |= 1 << 9
 			v.BestBidPrice, err = d.Decimal()
 		case "B":
+			seen |= 1 << 10
 			v.BestBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 11
 			v.BestAskPrice, err = d.Decimal()
 		case "A":
+			seen |= 1 << 12
 			v.BestAskQuantity, err = d.Decimal()
 		case "o":
+			seen |= 1 << 13
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 14
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 15
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 16
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 17
 			v.QuoteVolume, err = d.Decimal()
 		case "O":
+			seen |= 1 << 18
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "C":
+			seen |= 1 << 19
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "F":
+			seen |= 1 << 20
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 21
 			v.LastTradeID, err = d.Int()
 		case "n":
+			seen |= 1 << 22
 			v.TradeCount, err = d.Int()
 		default:
 			err = d.Skip()
@@ -756,6 +966,13 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tickerEventRequired holds the required keys of TickerEvent, in the order of their bits in
+// decodeJSON.
+var tickerEventRequired = [23]string{"e", "E", "s", "p", "P", "w", "x", "c", "Q", "b", "B", "a", "A", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n"}
+
+// tickerEventKinds are the values of "e" that TickerEvent payloads may carry.
+var tickerEventKinds = []string{"24hrTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TickerEvent) MarshalJSON() ([]byte, error) {
@@ -838,48 +1055,75 @@ func (v *WindowTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffff {
+				return wire.NewFieldError("spot", "WindowTickerEvent", windowTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "1hTicker" && v.EventType != "4hTicker" && v.EventType != "1dTicker" {
+				err = wire.NewEventError(v.EventType, windowTickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.PriceChange, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.PriceChangePercent, err = d.Decimal()
 		case "o":
+			seen |= 1 << 5
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 6
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 7
 			v.LowPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 8
 			v.LastPrice, err = d.Decimal()
 		case "w":
+			seen |= 1 << 9
 			v.WeightedAvgPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 11
 			v.QuoteVolume, err = d.Decimal()
 		case "O":
+			seen |= 1 << 12
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "C":
+			seen |= 1 << 13
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "F":
+			seen |= 1 << 14
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 15
 			v.LastTradeID, err = d.Int()
 		case "n":
+			seen |= 1 << 16
 			v.TradeCount, err = d.Int()
 		default:
 			err = d.Skip()
@@ -889,6 +1133,13 @@ func (v *WindowTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// windowTickerEventRequired holds the required keys of WindowTickerEvent, in the order of their
+// bits in decodeJSON.
+var windowTickerEventRequired = [17]string{"e", "E", "s", "p", "P", "o", "h", "l", "c", "w", "v", "q", "O", "C", "F", "L", "n"}
+
+// windowTickerEventKinds are the values of "e" that WindowTickerEvent payloads may carry.
+var windowTickerEventKinds = []string{"1hTicker", "4hTicker", "1dTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v WindowTickerEvent) MarshalJSON() ([]byte, error) {
@@ -959,23 +1210,36 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3f {
+				return wire.NewFieldError("spot", "BookTickerEvent", bookTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "u":
+			seen |= 1 << 0
 			v.UpdateID, err = d.Int()
 		case "s":
+			seen |= 1 << 1
 			v.Symbol, err = d.String()
 		case "b":
+			seen |= 1 << 2
 			v.BestBidPrice, err = d.Decimal()
 		case "B":
+			seen |= 1 << 3
 			v.BestBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 4
 			v.BestAskPrice, err = d.Decimal()
 		case "A":
+			seen |= 1 << 5
 			v.BestAskQuantity, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -985,6 +1249,10 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// bookTickerEventRequired holds the required keys of BookTickerEvent, in the order of their bits in
+// decodeJSON.
+var bookTickerEventRequired = [6]string{"u", "s", "b", "B", "a", "A"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BookTickerEvent) MarshalJSON() ([]byte, error) {
@@ -1033,24 +1301,40 @@ func (v *AvgPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3f {
+				return wire.NewFieldError("spot", "avgPrice", avgPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "avgPrice" {
+				err = wire.NewEventError(v.EventType, avgPriceEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			v.Interval, err = d.String()
 		case "w":
+			seen |= 1 << 4
 			v.AveragePrice, err = d.Decimal()
 		case "T":
+			seen |= 1 << 5
 			x, xerr := d.Int()
 			v.LastTradeTime, err = wire.Millis(x), xerr
 		default:
@@ -1061,6 +1345,13 @@ func (v *AvgPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// avgPriceEventRequired holds the required keys of AvgPriceEvent, in the order of their bits in
+// decodeJSON.
+var avgPriceEventRequired = [6]string{"e", "E", "s", "i", "w", "T"}
+
+// avgPriceEventKinds are the values of "e" that AvgPriceEvent payloads may carry.
+var avgPriceEventKinds = []string{"avgPrice"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AvgPriceEvent) MarshalJSON() ([]byte, error) {
@@ -1112,17 +1403,27 @@ func (v *PartialDepthEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("spot", "PartialDepthEvent", partialDepthEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "lastUpdateId":
+			seen |= 1 << 0
 			v.LastUpdateID, err = d.Int()
 		case "bids":
+			seen |= 1 << 1
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "asks":
+			seen |= 1 << 2
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
 			err = d.Skip()
@@ -1132,6 +1433,10 @@ func (v *PartialDepthEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// partialDepthEventRequired holds the required keys of PartialDepthEvent, in the order of their
+// bits in decodeJSON.
+var partialDepthEventRequired = [3]string{"lastUpdateId", "bids", "asks"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v PartialDepthEvent) MarshalJSON() ([]byte, error) {
@@ -1191,26 +1496,43 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7f {
+				return wire.NewFieldError("spot", "depthUpdate", depthUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "depthUpdate" {
+				err = wire.NewEventError(v.EventType, depthUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "U":
+			seen |= 1 << 3
 			v.FirstUpdateID, err = d.Int()
 		case "u":
+			seen |= 1 << 4
 			v.FinalUpdateID, err = d.Int()
 		case "b":
+			seen |= 1 << 5
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "a":
+			seen |= 1 << 6
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
 			err = d.Skip()
@@ -1220,6 +1542,13 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// depthUpdateEventRequired holds the required keys of DepthUpdateEvent, in the order of their bits
+// in decodeJSON.
+var depthUpdateEventRequired = [7]string{"e", "E", "s", "U", "u", "b", "a"}
+
+// depthUpdateEventKinds are the values of "e" that DepthUpdateEvent payloads may carry.
+var depthUpdateEventKinds = []string{"depthUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v DepthUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1284,15 +1613,27 @@ func (v *ServerShutdownEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("spot", "serverShutdown", serverShutdownEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "serverShutdown" {
+				err = wire.NewEventError(v.EventType, serverShutdownEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		default:
@@ -1303,6 +1644,13 @@ func (v *ServerShutdownEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// serverShutdownEventRequired holds the required keys of ServerShutdownEvent, in the order of their
+// bits in decodeJSON.
+var serverShutdownEventRequired = [2]string{"e", "E"}
+
+// serverShutdownEventKinds are the values of "e" that ServerShutdownEvent payloads may carry.
+var serverShutdownEventKinds = []string{"serverShutdown"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ServerShutdownEvent) MarshalJSON() ([]byte, error) {
@@ -1343,21 +1691,35 @@ func (v *OutboundAccountPositionEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("spot", "outboundAccountPosition", outboundAccountPositionEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "outboundAccountPosition" {
+				err = wire.NewEventError(v.EventType, outboundAccountPositionEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "u":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.LastUpdateTime, err = wire.Millis(x), xerr
 		case "B":
+			seen |= 1 << 3
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*AccountBalance).decodeJSON)
 		default:
 			err = d.Skip()
@@ -1367,6 +1729,14 @@ func (v *OutboundAccountPositionEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// outboundAccountPositionEventRequired holds the required keys of OutboundAccountPositionEvent, in
+// the order of their bits in decodeJSON.
+var outboundAccountPositionEventRequired = [4]string{"e", "E", "u", "B"}
+
+// outboundAccountPositionEventKinds are the values of "e" that OutboundAccountPositionEvent
+// payloads may carry.
+var outboundAccountPositionEventKinds = []string{"outboundAccountPosition"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OutboundAccountPositionEvent) MarshalJSON() ([]byte, error) {
@@ -1418,17 +1788,27 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("spot", "AccountBalance", accountBalanceRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "a":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "f":
+			seen |= 1 << 1
 			v.Free, err = d.Decimal()
 		case "l":
+			seen |= 1 << 2
 			v.Locked, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1438,6 +1818,10 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountBalanceRequired holds the required keys of AccountBalance, in the order of their bits in
+// decodeJSON.
+var accountBalanceRequired = [3]string{"a", "f", "l"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountBalance) MarshalJSON() ([]byte, error) {
@@ -1480,22 +1864,37 @@ func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("spot", "balanceUpdate", balanceUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "balanceUpdate" {
+				err = wire.NewEventError(v.EventType, balanceUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "a":
+			seen |= 1 << 2
 			v.Asset, err = d.String()
 		case "d":
+			seen |= 1 << 3
 			v.BalanceDelta, err = d.Decimal()
 		case "T":
+			seen |= 1 << 4
 			x, xerr := d.Int()
 			v.ClearTime, err = wire.Millis(x), xerr
 		default:
@@ -1506,6 +1905,13 @@ func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// balanceUpdateEventRequired holds the required keys of BalanceUpdateEvent, in the order of their
+// bits in decodeJSON.
+var balanceUpdateEventRequired = [5]string{"e", "E", "a", "d", "T"}
+
+// balanceUpdateEventKinds are the values of "e" that BalanceUpdateEvent payloads may carry.
+var balanceUpdateEventKinds = []string{"balanceUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BalanceUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1552,61 +1958,93 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffffffff {
+				return wire.NewFieldError("spot", "executionReport", executionReportEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "executionReport" {
+				err = wire.NewEventError(v.EventType, executionReportEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 3
 			v.ClientOrderID, err = d.String()
 		case "S":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "o":
+			seen |= 1 << 5
 			x, xerr := d.String()
 			v.OrderType, err = OrderType(x), xerr
 		case "f":
+			seen |= 1 << 6
 			x, xerr := d.String()
 			v.TimeInForce, err = TimeInForce(x), xerr
 		case "q":
+			seen |= 1 << 7
 			v.Quantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 8
 			v.Price, err = d.Decimal()
 		case "P":
+			seen |= 1 << 9
 			v.StopPrice, err = d.Decimal()
 		case "F":
+			seen |= 1 << 10
 			v.IcebergQuantity, err = d.Decimal()
 		case "g":
+			seen |= 1 << 11
 			v.OrderListID, err = d.Int()
 		case "C":
+			seen |= 1 << 12
 			v.OrigClientOrderID, err = d.String()
 		case "x":
+			seen |= 1 << 13
 			x, xerr := d.String()
 			v.ExecutionType, err = ExecutionType(x), xerr
 		case "X":
+			seen |= 1 << 14
 			x, xerr := d.String()
 			v.OrderStatus, err = OrderStatus(x), xerr
 		case "r":
+			seen |= 1 << 15
 			v.RejectReason, err = d.String()
 		case "i":
+			seen |= 1 << 16
 			v.OrderID, err = d.Int()
 		case "l":
+			seen |= 1 << 17
 			v.LastExecutedQuantity, err = d.Decimal()
 		case "z":
+			seen |= 1 << 18
 			v.CumulativeFilledQuantity, err = d.Decimal()
 		case "L":
+			seen |= 1 << 19
 			v.LastExecutedPrice, err = d.Decimal()
 		case "n":
+			seen |= 1 << 20
 			v.Commission, err = d.Decimal()
 		case "N":
+			seen |= 1 << 21
 			if d.IsNull() {
 				v.CommissionAsset = nil
 			} else {
@@ -1615,9 +2053,11 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 				v.CommissionAsset = p
 			}
 		case "T":
+			seen |= 1 << 22
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "t":
+			seen |= 1 << 23
 			v.TradeID, err = d.Int()
 		case "v":
 			if d.IsNull() {
@@ -1628,21 +2068,29 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 				v.PreventedMatchID = p
 			}
 		case "I":
+			seen |= 1 << 24
 			v.ExecutionID, err = d.Int()
 		case "w":
+			seen |= 1 << 25
 			v.IsWorking, err = d.Bool()
 		case "m":
+			seen |= 1 << 26
 			v.IsMaker, err = d.Bool()
 		case "M":
+			seen |= 1 << 27
 			v.Ignore, err = d.Bool()
 		case "O":
+			seen |= 1 << 28
 			x, xerr := d.Int()
 			v.OrderCreationTime, err = wire.Millis(x), xerr
 		case "Z":
+			seen |= 1 << 29
 			v.CumulativeQuoteQuantity, err = d.Decimal()
 		case "Y":
+			seen |= 1 << 30
 			v.LastQuoteQuantity, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 31
 			v.QuoteOrderQuantity, err = d.Decimal()
 		case "W":
 			if d.IsNull() {
@@ -1654,6 +2102,7 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 				v.WorkingTime = p
 			}
 		case "V":
+			seen |= 1 << 32
 			v.SelfTradePreventionMode, err = d.String()
 		case "d":
 			if d.IsNull() {
@@ -1832,6 +2281,13 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// executionReportEventRequired holds the required keys of ExecutionReportEvent, in the order of
+// their bits in decodeJSON.
+var executionReportEventRequired = [33]string{"e", "E", "s", "c", "S", "o", "f", "q", "p", "P", "F", "g", "C", "x", "X", "r", "i", "l", "z", "L", "n", "N", "T", "t", "I", "w", "m", "M", "O", "Z", "Y", "Q", "V"}
+
+// executionReportEventKinds are the values of "e" that ExecutionReportEvent payloads may carry.
+var executionReportEventKinds = []string{"executionReport"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ExecutionReportEvent) MarshalJSON() ([]byte, error) {
@@ -2122,35 +2578,56 @@ func (v *ListStatusEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("spot", "listStatus", listStatusEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "listStatus" {
+				err = wire.NewEventError(v.EventType, listStatusEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "g":
+			seen |= 1 << 3
 			v.OrderListID, err = d.Int()
 		case "c":
+			seen |= 1 << 4
 			v.ContingencyType, err = d.String()
 		case "l":
+			seen |= 1 << 5
 			v.ListStatusType, err = d.String()
 		case "L":
+			seen |= 1 << 6
 			v.ListOrderStatus, err = d.String()
 		case "r":
+			seen |= 1 << 7
 			v.ListRejectReason, err = d.String()
 		case "C":
+			seen |= 1 << 8
 			v.ListClientOrderID, err = d.String()
 		case "T":
+			seen |= 1 << 9
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "O":
+			seen |= 1 << 10
 			v.Orders, err = wire.DecodeArray(d, v.Orders[:0], (*ListStatusOrder).decodeJSON)
 		default:
 			err = d.Skip()
@@ -2160,6 +2637,13 @@ func (v *ListStatusEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// listStatusEventRequired holds the required keys of ListStatusEvent, in the order of their bits in
+// decodeJSON.
+var listStatusEventRequired = [11]string{"e", "E", "s", "g", "c", "l", "L", "r", "C", "T", "O"}
+
+// listStatusEventKinds are the values of "e" that ListStatusEvent payloads may carry.
+var listStatusEventKinds = []string{"listStatus"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ListStatusEvent) MarshalJSON() ([]byte, error) {
@@ -2225,17 +2709,27 @@ func (v *ListStatusOrder) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("spot", "ListStatusOrder", listStatusOrderRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 1
 			v.OrderID, err = d.Int()
 		case "c":
+			seen |= 1 << 2
 			v.ClientOrderID, err = d.String()
 		default:
 			err = d.Skip()
@@ -2245,6 +2739,10 @@ func (v *ListStatusOrder) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// listStatusOrderRequired holds the required keys of ListStatusOrder, in the order of their bits in
+// decodeJSON.
+var listStatusOrderRequired = [3]string{"s", "i", "c"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ListStatusOrder) MarshalJSON() ([]byte, error) {
@@ -2287,22 +2785,37 @@ func (v *ExternalLockUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("spot", "externalLockUpdate", externalLockUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "externalLockUpdate" {
+				err = wire.NewEventError(v.EventType, externalLockUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "a":
+			seen |= 1 << 2
 			v.Asset, err = d.String()
 		case "d":
+			seen |= 1 << 3
 			v.LockedDelta, err = d.Decimal()
 		case "T":
+			seen |= 1 << 4
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		default:
@@ -2313,6 +2826,14 @@ func (v *ExternalLockUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// externalLockUpdateEventRequired holds the required keys of ExternalLockUpdateEvent, in the order
+// of their bits in decodeJSON.
+var externalLockUpdateEventRequired = [5]string{"e", "E", "a", "d", "T"}
+
+// externalLockUpdateEventKinds are the values of "e" that ExternalLockUpdateEvent payloads may
+// carry.
+var externalLockUpdateEventKinds = []string{"externalLockUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ExternalLockUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -2359,15 +2880,27 @@ func (v *EventStreamTerminatedEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("spot", "eventStreamTerminated", eventStreamTerminatedEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "eventStreamTerminated" {
+				err = wire.NewEventError(v.EventType, eventStreamTerminatedEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		default:
@@ -2378,6 +2911,14 @@ func (v *EventStreamTerminatedEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// eventStreamTerminatedEventRequired holds the required keys of EventStreamTerminatedEvent, in the
+// order of their bits in decodeJSON.
+var eventStreamTerminatedEventRequired = [2]string{"e", "E"}
+
+// eventStreamTerminatedEventKinds are the values of "e" that EventStreamTerminatedEvent payloads
+// may carry.
+var eventStreamTerminatedEventKinds = []string{"eventStreamTerminated"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v EventStreamTerminatedEvent) MarshalJSON() ([]byte, error) {
@@ -2418,18 +2959,31 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("spot", "listenKeyExpired", listenKeyExpiredEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "listenKeyExpired" {
+				err = wire.NewEventError(v.EventType, listenKeyExpiredEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "listenKey":
+			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
 			err = d.Skip()
@@ -2439,6 +2993,13 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// listenKeyExpiredEventRequired holds the required keys of ListenKeyExpiredEvent, in the order of
+// their bits in decodeJSON.
+var listenKeyExpiredEventRequired = [3]string{"e", "E", "listenKey"}
+
+// listenKeyExpiredEventKinds are the values of "e" that ListenKeyExpiredEvent payloads may carry.
+var listenKeyExpiredEventKinds = []string{"listenKeyExpired"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {

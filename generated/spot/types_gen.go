@@ -249,8 +249,8 @@ type TickerEvent struct {
 }
 
 // WindowTickerEvent is the payload of the windowTicker, allWindowTickers streams. Rolling-window
-// ticker of one symbol; it has no `event` because `e` names the window (`1hTicker`, `4hTicker`,
-// `1dTicker`), so it is routed by stream name.
+// ticker of one symbol; `e` names the window (`1hTicker`, `4hTicker`, `1dTicker`), so it is routed
+// by stream name.
 //
 // Source: schema/streams.yaml, market spot, type WindowTickerEvent.
 type WindowTickerEvent struct {

@@ -2,7 +2,10 @@
 
 package usdm
 
-import "github.com/marketwire/marketwire/wire"
+import (
+	"github.com/marketwire/marketwire/wire"
+	"math/bits"
+)
 
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
@@ -24,35 +27,56 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("usdm", "aggTrade", aggTradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "aggTrade" {
+				err = wire.NewEventError(v.EventType, aggTradeEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "a":
+			seen |= 1 << 3
 			v.AggTradeID, err = d.Int()
 		case "p":
+			seen |= 1 << 4
 			v.Price, err = d.Decimal()
 		case "q":
+			seen |= 1 << 5
 			v.Quantity, err = d.Decimal()
 		case "nq":
+			seen |= 1 << 6
 			v.NonRPIQuantity, err = d.Decimal()
 		case "f":
+			seen |= 1 << 7
 			v.FirstTradeID, err = d.Int()
 		case "l":
+			seen |= 1 << 8
 			v.LastTradeID, err = d.Int()
 		case "T":
+			seen |= 1 << 9
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "m":
+			seen |= 1 << 10
 			v.IsBuyerMaker, err = d.Bool()
 		case "st":
 			if d.IsNull() {
@@ -70,6 +94,13 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// aggTradeEventRequired holds the required keys of AggTradeEvent, in the order of their bits in
+// decodeJSON.
+var aggTradeEventRequired = [11]string{"e", "E", "s", "a", "p", "q", "nq", "f", "l", "T", "m"}
+
+// aggTradeEventKinds are the values of "e" that AggTradeEvent payloads may carry.
+var aggTradeEventKinds = []string{"aggTrade"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AggTradeEvent) MarshalJSON() ([]byte, error) {
@@ -136,30 +167,49 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("usdm", "markPriceUpdate", markPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "markPriceUpdate" {
+				err = wire.NewEventError(v.EventType, markPriceEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.MarkPrice, err = d.Decimal()
 		case "ap":
+			seen |= 1 << 4
 			v.AverageMarkPrice, err = d.Decimal()
 		case "i":
+			seen |= 1 << 5
 			v.IndexPrice, err = d.Decimal()
 		case "P":
+			seen |= 1 << 6
 			v.EstimatedSettlePrice, err = d.Decimal()
 		case "r":
+			seen |= 1 << 7
 			v.FundingRate, err = d.Decimal()
 		case "T":
+			seen |= 1 << 8
 			x, xerr := d.Int()
 			v.NextFundingTime, err = wire.Millis(x), xerr
 		case "st":
@@ -178,6 +228,13 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// markPriceEventRequired holds the required keys of MarkPriceEvent, in the order of their bits in
+// decodeJSON.
+var markPriceEventRequired = [9]string{"e", "E", "s", "p", "ap", "i", "P", "r", "T"}
+
+// markPriceEventKinds are the values of "e" that MarkPriceEvent payloads may carry.
+var markPriceEventKinds = []string{"markPriceUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarkPriceEvent) MarshalJSON() ([]byte, error) {
@@ -240,20 +297,34 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "kline", klineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "kline" {
+				err = wire.NewEventError(v.EventType, klineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "k":
+			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -263,6 +334,13 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineEventRequired holds the required keys of KlineEvent, in the order of their bits in
+// decodeJSON.
+var klineEventRequired = [4]string{"e", "E", "s", "k"}
+
+// klineEventKinds are the values of "e" that KlineEvent payloads may carry.
+var klineEventKinds = []string{"kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v KlineEvent) MarshalJSON() ([]byte, error) {
@@ -306,48 +384,72 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffff {
+				return wire.NewFieldError("usdm", "Kline", klineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.Interval, err = Interval(x), xerr
 		case "f":
+			seen |= 1 << 4
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 5
 			v.LastTradeID, err = d.Int()
 		case "o":
+			seen |= 1 << 6
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 7
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 8
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 9
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 10
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 11
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 12
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 13
 			v.QuoteVolume, err = d.Decimal()
 		case "V":
+			seen |= 1 << 14
 			v.TakerBuyBaseVolume, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 15
 			v.TakerBuyQuoteVolume, err = d.Decimal()
 		case "B":
+			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
 			err = d.Skip()
@@ -357,6 +459,9 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// klineRequired holds the required keys of Kline, in the order of their bits in decodeJSON.
+var klineRequired = [17]string{"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Kline) MarshalJSON() ([]byte, error) {
@@ -427,23 +532,38 @@ func (v *ContinuousKlineEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("usdm", "continuous_kline", continuousKlineEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "continuous_kline" {
+				err = wire.NewEventError(v.EventType, continuousKlineEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "ps":
+			seen |= 1 << 2
 			v.Pair, err = d.String()
 		case "ct":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.ContractType, err = ContractKind(x), xerr
 		case "k":
+			seen |= 1 << 4
 			err = v.Kline.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -453,6 +573,13 @@ func (v *ContinuousKlineEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// continuousKlineEventRequired holds the required keys of ContinuousKlineEvent, in the order of
+// their bits in decodeJSON.
+var continuousKlineEventRequired = [5]string{"e", "E", "ps", "ct", "k"}
+
+// continuousKlineEventKinds are the values of "e" that ContinuousKlineEvent payloads may carry.
+var continuousKlineEventKinds = []string{"continuous_kline"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ContinuousKlineEvent) MarshalJSON() ([]byte, error) {
@@ -499,46 +626,69 @@ func (v *ContinuousKline) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xffff {
+				return wire.NewFieldError("usdm", "ContinuousKline", continuousKlineRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "t":
+			seen |= 1 << 0
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "i":
+			seen |= 1 << 2
 			x, xerr := d.String()
 			v.Interval, err = ContinuousKlineInterval(x), xerr
 		case "f":
+			seen |= 1 << 3
 			v.FirstUpdateID, err = d.Int()
 		case "L":
+			seen |= 1 << 4
 			v.LastUpdateID, err = d.Int()
 		case "o":
+			seen |= 1 << 5
 			v.OpenPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 6
 			v.ClosePrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 7
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 8
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 9
 			v.Volume, err = d.Decimal()
 		case "n":
+			seen |= 1 << 10
 			v.TradeCount, err = d.Int()
 		case "x":
+			seen |= 1 << 11
 			v.IsClosed, err = d.Bool()
 		case "q":
+			seen |= 1 << 12
 			v.QuoteVolume, err = d.Decimal()
 		case "V":
+			seen |= 1 << 13
 			v.TakerBuyBaseVolume, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 14
 			v.TakerBuyQuoteVolume, err = d.Decimal()
 		case "B":
+			seen |= 1 << 15
 			v.Ignore, err = d.String()
 		default:
 			err = d.Skip()
@@ -548,6 +698,10 @@ func (v *ContinuousKline) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// continuousKlineRequired holds the required keys of ContinuousKline, in the order of their bits in
+// decodeJSON.
+var continuousKlineRequired = [16]string{"t", "T", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ContinuousKline) MarshalJSON() ([]byte, error) {
@@ -616,30 +770,49 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("usdm", "24hrMiniTicker", miniTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrMiniTicker" {
+				err = wire.NewEventError(v.EventType, miniTickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 3
 			v.LastPrice, err = d.Decimal()
 		case "o":
+			seen |= 1 << 4
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 5
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 6
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 7
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 8
 			v.QuoteVolume, err = d.Decimal()
 		case "ps":
 			if d.IsNull() {
@@ -665,6 +838,13 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// miniTickerEventRequired holds the required keys of MiniTickerEvent, in the order of their bits in
+// decodeJSON.
+var miniTickerEventRequired = [9]string{"e", "E", "s", "c", "o", "h", "l", "v", "q"}
+
+// miniTickerEventKinds are the values of "e" that MiniTickerEvent payloads may carry.
+var miniTickerEventKinds = []string{"24hrMiniTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MiniTickerEvent) MarshalJSON() ([]byte, error) {
@@ -735,50 +915,78 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ffff {
+				return wire.NewFieldError("usdm", "24hrTicker", tickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "24hrTicker" {
+				err = wire.NewEventError(v.EventType, tickerEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.PriceChange, err = d.Decimal()
 		case "P":
+			seen |= 1 << 4
 			v.PriceChangePercent, err = d.Decimal()
 		case "w":
+			seen |= 1 << 5
 			v.WeightedAvgPrice, err = d.Decimal()
 		case "c":
+			seen |= 1 << 6
 			v.LastPrice, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 7
 			v.LastQuantity, err = d.Decimal()
 		case "o":
+			seen |= 1 << 8
 			v.OpenPrice, err = d.Decimal()
 		case "h":
+			seen |= 1 << 9
 			v.HighPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 10
 			v.LowPrice, err = d.Decimal()
 		case "v":
+			seen |= 1 << 11
 			v.Volume, err = d.Decimal()
 		case "q":
+			seen |= 1 << 12
 			v.QuoteVolume, err = d.Decimal()
 		case "O":
+			seen |= 1 << 13
 			x, xerr := d.Int()
 			v.OpenTime, err = wire.Millis(x), xerr
 		case "C":
+			seen |= 1 << 14
 			x, xerr := d.Int()
 			v.CloseTime, err = wire.Millis(x), xerr
 		case "F":
+			seen |= 1 << 15
 			v.FirstTradeID, err = d.Int()
 		case "L":
+			seen |= 1 << 16
 			v.LastTradeID, err = d.Int()
 		case "n":
+			seen |= 1 << 17
 			v.TradeCount, err = d.Int()
 		case "ps":
 			if d.IsNull() {
@@ -804,6 +1012,13 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tickerEventRequired holds the required keys of TickerEvent, in the order of their bits in
+// decodeJSON.
+var tickerEventRequired = [18]string{"e", "E", "s", "p", "P", "w", "c", "Q", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n"}
+
+// tickerEventKinds are the values of "e" that TickerEvent payloads may carry.
+var tickerEventKinds = []string{"24hrTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TickerEvent) MarshalJSON() ([]byte, error) {
@@ -892,31 +1107,50 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("usdm", "bookTicker", bookTickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "bookTicker" {
+				err = wire.NewEventError(v.EventType, bookTickerEventKinds)
+			}
 		case "u":
+			seen |= 1 << 1
 			v.UpdateID, err = d.Int()
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 3
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 4
 			v.Symbol, err = d.String()
 		case "b":
+			seen |= 1 << 5
 			v.BestBidPrice, err = d.Decimal()
 		case "B":
+			seen |= 1 << 6
 			v.BestBidQuantity, err = d.Decimal()
 		case "a":
+			seen |= 1 << 7
 			v.BestAskPrice, err = d.Decimal()
 		case "A":
+			seen |= 1 << 8
 			v.BestAskQuantity, err = d.Decimal()
 		case "ps":
 			if d.IsNull() {
@@ -942,6 +1176,13 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// bookTickerEventRequired holds the required keys of BookTickerEvent, in the order of their bits in
+// decodeJSON.
+var bookTickerEventRequired = [9]string{"e", "u", "E", "T", "s", "b", "B", "a", "A"}
+
+// bookTickerEventKinds are the values of "e" that BookTickerEvent payloads may carry.
+var bookTickerEventKinds = []string{"bookTicker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BookTickerEvent) MarshalJSON() ([]byte, error) {
@@ -1012,18 +1253,31 @@ func (v *ForceOrderEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("usdm", "forceOrder", forceOrderEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "forceOrder" {
+				err = wire.NewEventError(v.EventType, forceOrderEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "o":
+			seen |= 1 << 2
 			err = v.Order.decodeJSON(d)
 		case "ps":
 			if d.IsNull() {
@@ -1049,6 +1303,13 @@ func (v *ForceOrderEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// forceOrderEventRequired holds the required keys of ForceOrderEvent, in the order of their bits in
+// decodeJSON.
+var forceOrderEventRequired = [3]string{"e", "E", "o"}
+
+// forceOrderEventKinds are the values of "e" that ForceOrderEvent payloads may carry.
+var forceOrderEventKinds = []string{"forceOrder"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ForceOrderEvent) MarshalJSON() ([]byte, error) {
@@ -1107,33 +1368,51 @@ func (v *ForceOrder) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("usdm", "ForceOrder", forceOrderRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "S":
+			seen |= 1 << 1
 			v.Side, err = d.String()
 		case "o":
+			seen |= 1 << 2
 			v.OrderType, err = d.String()
 		case "f":
+			seen |= 1 << 3
 			v.TimeInForce, err = d.String()
 		case "q":
+			seen |= 1 << 4
 			v.OriginalQuantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 5
 			v.Price, err = d.Decimal()
 		case "ap":
+			seen |= 1 << 6
 			v.AveragePrice, err = d.Decimal()
 		case "X":
+			seen |= 1 << 7
 			v.OrderStatus, err = d.String()
 		case "l":
+			seen |= 1 << 8
 			v.LastFilledQuantity, err = d.Decimal()
 		case "z":
+			seen |= 1 << 9
 			v.FilledQuantity, err = d.Decimal()
 		case "T":
+			seen |= 1 << 10
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		default:
@@ -1144,6 +1423,10 @@ func (v *ForceOrder) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// forceOrderRequired holds the required keys of ForceOrder, in the order of their bits in
+// decodeJSON.
+var forceOrderRequired = [11]string{"s", "S", "o", "f", "q", "p", "ap", "X", "l", "z", "T"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ForceOrder) MarshalJSON() ([]byte, error) {
@@ -1205,31 +1488,50 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("usdm", "depthUpdate", depthUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "depthUpdate" {
+				err = wire.NewEventError(v.EventType, depthUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "U":
+			seen |= 1 << 4
 			v.FirstUpdateID, err = d.Int()
 		case "u":
+			seen |= 1 << 5
 			v.FinalUpdateID, err = d.Int()
 		case "pu":
+			seen |= 1 << 6
 			v.PrevFinalUpdateID, err = d.Int()
 		case "b":
+			seen |= 1 << 7
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "a":
+			seen |= 1 << 8
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		case "ps":
 			if d.IsNull() {
@@ -1255,6 +1557,13 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// depthUpdateEventRequired holds the required keys of DepthUpdateEvent, in the order of their bits
+// in decodeJSON.
+var depthUpdateEventRequired = [9]string{"e", "E", "T", "s", "U", "u", "pu", "b", "a"}
+
+// depthUpdateEventKinds are the values of "e" that DepthUpdateEvent payloads may carry.
+var depthUpdateEventKinds = []string{"depthUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v DepthUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1389,24 +1698,40 @@ func (v *CompositeIndexEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3f {
+				return wire.NewFieldError("usdm", "compositeIndex", compositeIndexEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "compositeIndex" {
+				err = wire.NewEventError(v.EventType, compositeIndexEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "p":
+			seen |= 1 << 3
 			v.Price, err = d.Decimal()
 		case "C":
+			seen |= 1 << 4
 			v.Category, err = d.String()
 		case "c":
+			seen |= 1 << 5
 			v.Components, err = wire.DecodeArray(d, v.Components[:0], (*CompositeIndexComponent).decodeJSON)
 		default:
 			err = d.Skip()
@@ -1416,6 +1741,13 @@ func (v *CompositeIndexEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// compositeIndexEventRequired holds the required keys of CompositeIndexEvent, in the order of their
+// bits in decodeJSON.
+var compositeIndexEventRequired = [6]string{"e", "E", "s", "p", "C", "c"}
+
+// compositeIndexEventKinds are the values of "e" that CompositeIndexEvent payloads may carry.
+var compositeIndexEventKinds = []string{"compositeIndex"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v CompositeIndexEvent) MarshalJSON() ([]byte, error) {
@@ -1471,21 +1803,33 @@ func (v *CompositeIndexComponent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("usdm", "CompositeIndexComponent", compositeIndexComponentRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "b":
+			seen |= 1 << 0
 			v.BaseAsset, err = d.String()
 		case "q":
+			seen |= 1 << 1
 			v.QuoteAsset, err = d.String()
 		case "w":
+			seen |= 1 << 2
 			v.WeightQuantity, err = d.Decimal()
 		case "W":
+			seen |= 1 << 3
 			v.WeightPercent, err = d.Decimal()
 		case "i":
+			seen |= 1 << 4
 			v.IndexPrice, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1495,6 +1839,10 @@ func (v *CompositeIndexComponent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// compositeIndexComponentRequired holds the required keys of CompositeIndexComponent, in the order
+// of their bits in decodeJSON.
+var compositeIndexComponentRequired = [5]string{"b", "q", "w", "W", "i"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v CompositeIndexComponent) MarshalJSON() ([]byte, error) {
@@ -1541,31 +1889,49 @@ func (v *ContractInfoEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("usdm", "contractInfo", contractInfoEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "contractInfo" {
+				err = wire.NewEventError(v.EventType, contractInfoEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 3
 			v.Pair, err = d.String()
 		case "ct":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.ContractType, err = ContractKind(x), xerr
 		case "dt":
+			seen |= 1 << 5
 			x, xerr := d.Int()
 			v.DeliveryTime, err = wire.Millis(x), xerr
 		case "ot":
+			seen |= 1 << 6
 			x, xerr := d.Int()
 			v.OnboardTime, err = wire.Millis(x), xerr
 		case "cs":
+			seen |= 1 << 7
 			v.ContractStatus, err = d.String()
 		case "bks":
 			v.Brackets, err = wire.DecodeArray(d, v.Brackets[:0], (*NotionalBracket).decodeJSON)
@@ -1585,6 +1951,13 @@ func (v *ContractInfoEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// contractInfoEventRequired holds the required keys of ContractInfoEvent, in the order of their
+// bits in decodeJSON.
+var contractInfoEventRequired = [8]string{"e", "E", "s", "ps", "ct", "dt", "ot", "cs"}
+
+// contractInfoEventKinds are the values of "e" that ContractInfoEvent payloads may carry.
+var contractInfoEventKinds = []string{"contractInfo"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ContractInfoEvent) MarshalJSON() ([]byte, error) {
@@ -1656,25 +2029,39 @@ func (v *NotionalBracket) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7f {
+				return wire.NewFieldError("usdm", "NotionalBracket", notionalBracketRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "bs":
+			seen |= 1 << 0
 			v.Bracket, err = d.Int()
 		case "bnf":
+			seen |= 1 << 1
 			v.NotionalFloor, err = d.DecimalNumber()
 		case "bnc":
+			seen |= 1 << 2
 			v.NotionalCap, err = d.DecimalNumber()
 		case "mmr":
+			seen |= 1 << 3
 			v.MaintenanceMarginRatio, err = d.DecimalNumber()
 		case "cf":
+			seen |= 1 << 4
 			v.CumulativeAmount, err = d.DecimalNumber()
 		case "mi":
+			seen |= 1 << 5
 			v.MinLeverage, err = d.Int()
 		case "ma":
+			seen |= 1 << 6
 			v.MaxLeverage, err = d.Int()
 		default:
 			err = d.Skip()
@@ -1684,6 +2071,10 @@ func (v *NotionalBracket) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// notionalBracketRequired holds the required keys of NotionalBracket, in the order of their bits in
+// decodeJSON.
+var notionalBracketRequired = [7]string{"bs", "bnf", "bnc", "mmr", "cf", "mi", "ma"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v NotionalBracket) MarshalJSON() ([]byte, error) {
@@ -1734,36 +2125,58 @@ func (v *AssetIndexEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xfff {
+				return wire.NewFieldError("usdm", "assetIndexUpdate", assetIndexEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "assetIndexUpdate" {
+				err = wire.NewEventError(v.EventType, assetIndexEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 2
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 3
 			v.IndexPrice, err = d.Decimal()
 		case "b":
+			seen |= 1 << 4
 			v.BidBuffer, err = d.Decimal()
 		case "a":
+			seen |= 1 << 5
 			v.AskBuffer, err = d.Decimal()
 		case "B":
+			seen |= 1 << 6
 			v.BidRate, err = d.Decimal()
 		case "A":
+			seen |= 1 << 7
 			v.AskRate, err = d.Decimal()
 		case "q":
+			seen |= 1 << 8
 			v.AutoExchangeBidBuffer, err = d.Decimal()
 		case "g":
+			seen |= 1 << 9
 			v.AutoExchangeAskBuffer, err = d.Decimal()
 		case "Q":
+			seen |= 1 << 10
 			v.AutoExchangeBidRate, err = d.Decimal()
 		case "G":
+			seen |= 1 << 11
 			v.AutoExchangeAskRate, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1773,6 +2186,13 @@ func (v *AssetIndexEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// assetIndexEventRequired holds the required keys of AssetIndexEvent, in the order of their bits in
+// decodeJSON.
+var assetIndexEventRequired = [12]string{"e", "E", "s", "i", "b", "a", "B", "A", "q", "g", "Q", "G"}
+
+// assetIndexEventKinds are the values of "e" that AssetIndexEvent payloads may carry.
+var assetIndexEventKinds = []string{"assetIndexUpdate"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AssetIndexEvent) MarshalJSON() ([]byte, error) {
@@ -1833,24 +2253,36 @@ func (v *TradingSessionEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("usdm", "TradingSessionEvent", tradingSessionEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "t":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.SessionStartTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 3
 			x, xerr := d.Int()
 			v.SessionEndTime, err = wire.Millis(x), xerr
 		case "S":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.SessionType, err = TradingSessionType(x), xerr
 		default:
@@ -1861,6 +2293,10 @@ func (v *TradingSessionEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tradingSessionEventRequired holds the required keys of TradingSessionEvent, in the order of their
+// bits in decodeJSON.
+var tradingSessionEventRequired = [5]string{"e", "E", "t", "T", "S"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TradingSessionEvent) MarshalJSON() ([]byte, error) {
@@ -1907,21 +2343,35 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "ACCOUNT_UPDATE", accountUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ACCOUNT_UPDATE" {
+				err = wire.NewEventError(v.EventType, accountUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "a":
+			seen |= 1 << 3
 			err = v.Update.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -1931,6 +2381,13 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountUpdateEventRequired holds the required keys of AccountUpdateEvent, in the order of their
+// bits in decodeJSON.
+var accountUpdateEventRequired = [4]string{"e", "E", "T", "a"}
+
+// accountUpdateEventKinds are the values of "e" that AccountUpdateEvent payloads may carry.
+var accountUpdateEventKinds = []string{"ACCOUNT_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1975,15 +2432,24 @@ func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("usdm", "AccountUpdate", accountUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "m":
+			seen |= 1 << 0
 			v.Reason, err = d.String()
 		case "B":
+			seen |= 1 << 1
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*Balance).decodeJSON)
 		case "P":
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
@@ -1995,6 +2461,10 @@ func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountUpdateRequired holds the required keys of AccountUpdate, in the order of their bits in
+// decodeJSON.
+var accountUpdateRequired = [2]string{"m", "B"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountUpdate) MarshalJSON() ([]byte, error) {
@@ -2052,19 +2522,30 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "Balance", balanceRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "a":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "wb":
+			seen |= 1 << 1
 			v.WalletBalance, err = d.Decimal()
 		case "cw":
+			seen |= 1 << 2
 			v.CrossWalletBalance, err = d.Decimal()
 		case "bc":
+			seen |= 1 << 3
 			v.BalanceChange, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -2074,6 +2555,9 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// balanceRequired holds the required keys of Balance, in the order of their bits in decodeJSON.
+var balanceRequired = [4]string{"a", "wb", "cw", "bc"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Balance) MarshalJSON() ([]byte, error) {
@@ -2118,29 +2602,45 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ff {
+				return wire.NewFieldError("usdm", "Position", positionRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "pa":
+			seen |= 1 << 1
 			v.PositionAmount, err = d.Decimal()
 		case "ep":
+			seen |= 1 << 2
 			v.EntryPrice, err = d.Decimal()
 		case "bep":
+			seen |= 1 << 3
 			v.BreakEvenPrice, err = d.Decimal()
 		case "cr":
+			seen |= 1 << 4
 			v.AccumulatedRealized, err = d.Decimal()
 		case "up":
+			seen |= 1 << 5
 			v.UnrealizedPnl, err = d.Decimal()
 		case "mt":
+			seen |= 1 << 6
 			v.MarginType, err = d.String()
 		case "iw":
+			seen |= 1 << 7
 			v.IsolatedWallet, err = d.Decimal()
 		case "ps":
+			seen |= 1 << 8
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		default:
@@ -2151,6 +2651,9 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// positionRequired holds the required keys of Position, in the order of their bits in decodeJSON.
+var positionRequired = [9]string{"s", "pa", "ep", "bep", "cr", "up", "mt", "iw", "ps"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Position) MarshalJSON() ([]byte, error) {
@@ -2205,15 +2708,27 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("usdm", "MARGIN_CALL", marginCallEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "MARGIN_CALL" {
+				err = wire.NewEventError(v.EventType, marginCallEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "cw":
@@ -2225,6 +2740,7 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 				v.CrossWalletBalance = p
 			}
 		case "p":
+			seen |= 1 << 2
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*MarginCallPosition).decodeJSON)
 		default:
 			err = d.Skip()
@@ -2234,6 +2750,13 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// marginCallEventRequired holds the required keys of MarginCallEvent, in the order of their bits in
+// decodeJSON.
+var marginCallEventRequired = [3]string{"e", "E", "p"}
+
+// marginCallEventKinds are the values of "e" that MarginCallEvent payloads may carry.
+var marginCallEventKinds = []string{"MARGIN_CALL"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarginCallEvent) MarshalJSON() ([]byte, error) {
@@ -2291,28 +2814,43 @@ func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("usdm", "MarginCallPosition", marginCallPositionRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "ps":
+			seen |= 1 << 1
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "pa":
+			seen |= 1 << 2
 			v.PositionAmount, err = d.Decimal()
 		case "mt":
+			seen |= 1 << 3
 			v.MarginType, err = d.String()
 		case "iw":
+			seen |= 1 << 4
 			v.IsolatedWallet, err = d.Decimal()
 		case "mp":
+			seen |= 1 << 5
 			v.MarkPrice, err = d.Decimal()
 		case "up":
+			seen |= 1 << 6
 			v.UnrealizedPnl, err = d.Decimal()
 		case "mm":
+			seen |= 1 << 7
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -2322,6 +2860,10 @@ func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// marginCallPositionRequired holds the required keys of MarginCallPosition, in the order of their
+// bits in decodeJSON.
+var marginCallPositionRequired = [8]string{"s", "ps", "pa", "mt", "iw", "mp", "up", "mm"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarginCallPosition) MarshalJSON() ([]byte, error) {
@@ -2374,21 +2916,35 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "ORDER_TRADE_UPDATE", orderTradeUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ORDER_TRADE_UPDATE" {
+				err = wire.NewEventError(v.EventType, orderTradeUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "o":
+			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -2398,6 +2954,13 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderTradeUpdateEventRequired holds the required keys of OrderTradeUpdateEvent, in the order of
+// their bits in decodeJSON.
+var orderTradeUpdateEventRequired = [4]string{"e", "E", "T", "o"}
+
+// orderTradeUpdateEventKinds are the values of "e" that OrderTradeUpdateEvent payloads may carry.
+var orderTradeUpdateEventKinds = []string{"ORDER_TRADE_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderTradeUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -2442,40 +3005,59 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffffffff {
+				return wire.NewFieldError("usdm", "OrderUpdate", orderUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "c":
+			seen |= 1 << 1
 			v.ClientOrderID, err = d.String()
 		case "S":
+			seen |= 1 << 2
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "o":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.OrderType, err = OrderType(x), xerr
 		case "f":
+			seen |= 1 << 4
 			x, xerr := d.String()
 			v.TimeInForce, err = TimeInForce(x), xerr
 		case "q":
+			seen |= 1 << 5
 			v.OriginalQuantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 6
 			v.OriginalPrice, err = d.Decimal()
 		case "ap":
+			seen |= 1 << 7
 			v.AveragePrice, err = d.Decimal()
 		case "sp":
+			seen |= 1 << 8
 			v.StopPrice, err = d.Decimal()
 		case "x":
+			seen |= 1 << 9
 			x, xerr := d.String()
 			v.ExecutionType, err = ExecutionType(x), xerr
 		case "X":
+			seen |= 1 << 10
 			x, xerr := d.String()
 			v.OrderStatus, err = OrderStatus(x), xerr
 		case "i":
+			seen |= 1 << 11
 			v.OrderID, err = d.Int()
 		case "M":
 			if d.IsNull() {
@@ -2486,10 +3068,13 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.ModifyID = p
 			}
 		case "l":
+			seen |= 1 << 12
 			v.LastFilledQuantity, err = d.Decimal()
 		case "z":
+			seen |= 1 << 13
 			v.FilledQuantity, err = d.Decimal()
 		case "L":
+			seen |= 1 << 14
 			v.LastFilledPrice, err = d.Decimal()
 		case "N":
 			if d.IsNull() {
@@ -2508,27 +3093,37 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.Commission = p
 			}
 		case "T":
+			seen |= 1 << 15
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "t":
+			seen |= 1 << 16
 			v.TradeID, err = d.Int()
 		case "b":
+			seen |= 1 << 17
 			v.BidsNotional, err = d.Decimal()
 		case "a":
+			seen |= 1 << 18
 			v.AsksNotional, err = d.Decimal()
 		case "m":
+			seen |= 1 << 19
 			v.IsMaker, err = d.Bool()
 		case "R":
+			seen |= 1 << 20
 			v.IsReduceOnly, err = d.Bool()
 		case "wt":
+			seen |= 1 << 21
 			v.WorkingType, err = d.String()
 		case "ot":
+			seen |= 1 << 22
 			x, xerr := d.String()
 			v.OriginalOrderType, err = OrderType(x), xerr
 		case "ps":
+			seen |= 1 << 23
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "cp":
+			seen |= 1 << 24
 			v.IsCloseAll, err = d.Bool()
 		case "AP":
 			if d.IsNull() {
@@ -2547,21 +3142,29 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.CallbackRate = p
 			}
 		case "pP":
+			seen |= 1 << 25
 			v.PriceProtect, err = d.Bool()
 		case "si":
+			seen |= 1 << 26
 			v.IgnoreSi, err = d.Int()
 		case "ss":
+			seen |= 1 << 27
 			v.IgnoreSs, err = d.Int()
 		case "rp":
+			seen |= 1 << 28
 			v.RealizedProfit, err = d.Decimal()
 		case "V":
+			seen |= 1 << 29
 			v.SelfTradePreventionMode, err = d.String()
 		case "pm":
+			seen |= 1 << 30
 			v.PriceMatch, err = d.String()
 		case "gtd":
+			seen |= 1 << 31
 			x, xerr := d.Int()
 			v.GoodTillDate, err = wire.Millis(x), xerr
 		case "er":
+			seen |= 1 << 32
 			v.ExpiryReason, err = d.String()
 		default:
 			err = d.Skip()
@@ -2571,6 +3174,10 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderUpdateRequired holds the required keys of OrderUpdate, in the order of their bits in
+// decodeJSON.
+var orderUpdateRequired = [33]string{"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "T", "t", "b", "a", "m", "R", "wt", "ot", "ps", "cp", "pP", "si", "ss", "rp", "V", "pm", "gtd", "er"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderUpdate) MarshalJSON() ([]byte, error) {
@@ -2713,40 +3320,63 @@ func (v *TradeLiteEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1fff {
+				return wire.NewFieldError("usdm", "TRADE_LITE", tradeLiteEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "TRADE_LITE" {
+				err = wire.NewEventError(v.EventType, tradeLiteEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "q":
+			seen |= 1 << 4
 			v.OriginalQuantity, err = d.Decimal()
 		case "p":
+			seen |= 1 << 5
 			v.OriginalPrice, err = d.Decimal()
 		case "m":
+			seen |= 1 << 6
 			v.IsMaker, err = d.Bool()
 		case "c":
+			seen |= 1 << 7
 			v.ClientOrderID, err = d.String()
 		case "S":
+			seen |= 1 << 8
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "L":
+			seen |= 1 << 9
 			v.LastFilledPrice, err = d.Decimal()
 		case "l":
+			seen |= 1 << 10
 			v.LastFilledQuantity, err = d.Decimal()
 		case "t":
+			seen |= 1 << 11
 			v.TradeID, err = d.Int()
 		case "i":
+			seen |= 1 << 12
 			v.OrderID, err = d.Int()
 		default:
 			err = d.Skip()
@@ -2756,6 +3386,13 @@ func (v *TradeLiteEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tradeLiteEventRequired holds the required keys of TradeLiteEvent, in the order of their bits in
+// decodeJSON.
+var tradeLiteEventRequired = [13]string{"e", "E", "T", "s", "q", "p", "m", "c", "S", "L", "l", "t", "i"}
+
+// tradeLiteEventKinds are the values of "e" that TradeLiteEvent payloads may carry.
+var tradeLiteEventKinds = []string{"TRADE_LITE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TradeLiteEvent) MarshalJSON() ([]byte, error) {
@@ -2818,18 +3455,31 @@ func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("usdm", "ACCOUNT_CONFIG_UPDATE", accountConfigUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ACCOUNT_CONFIG_UPDATE" {
+				err = wire.NewEventError(v.EventType, accountConfigUpdateEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "ac":
@@ -2856,6 +3506,14 @@ func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountConfigUpdateEventRequired holds the required keys of AccountConfigUpdateEvent, in the
+// order of their bits in decodeJSON.
+var accountConfigUpdateEventRequired = [3]string{"e", "E", "T"}
+
+// accountConfigUpdateEventKinds are the values of "e" that AccountConfigUpdateEvent payloads may
+// carry.
+var accountConfigUpdateEventKinds = []string{"ACCOUNT_CONFIG_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountConfigUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -2914,15 +3572,24 @@ func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3 {
+				return wire.NewFieldError("usdm", "SymbolConfig", symbolConfigRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "l":
+			seen |= 1 << 1
 			v.Leverage, err = d.Int()
 		default:
 			err = d.Skip()
@@ -2932,6 +3599,10 @@ func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// symbolConfigRequired holds the required keys of SymbolConfig, in the order of their bits in
+// decodeJSON.
+var symbolConfigRequired = [2]string{"s", "l"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v SymbolConfig) MarshalJSON() ([]byte, error) {
@@ -2972,13 +3643,21 @@ func (v *AccountConfig) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1 {
+				return wire.NewFieldError("usdm", "AccountConfig", accountConfigRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "j":
+			seen |= 1 << 0
 			v.MultiAssetsMode, err = d.Bool()
 		default:
 			err = d.Skip()
@@ -2988,6 +3667,10 @@ func (v *AccountConfig) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountConfigRequired holds the required keys of AccountConfig, in the order of their bits in
+// decodeJSON.
+var accountConfigRequired = [1]string{"j"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountConfig) MarshalJSON() ([]byte, error) {
@@ -3026,21 +3709,35 @@ func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "STRATEGY_UPDATE", strategyUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "STRATEGY_UPDATE" {
+				err = wire.NewEventError(v.EventType, strategyUpdateEventKinds)
+			}
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "su":
+			seen |= 1 << 3
 			err = v.Strategy.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -3050,6 +3747,13 @@ func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// strategyUpdateEventRequired holds the required keys of StrategyUpdateEvent, in the order of their
+// bits in decodeJSON.
+var strategyUpdateEventRequired = [4]string{"e", "T", "E", "su"}
+
+// strategyUpdateEventKinds are the values of "e" that StrategyUpdateEvent payloads may carry.
+var strategyUpdateEventKinds = []string{"STRATEGY_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v StrategyUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -3094,24 +3798,37 @@ func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3f {
+				return wire.NewFieldError("usdm", "StrategyUpdate", strategyUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "si":
+			seen |= 1 << 0
 			v.StrategyID, err = d.Int()
 		case "st":
+			seen |= 1 << 1
 			v.StrategyType, err = d.String()
 		case "ss":
+			seen |= 1 << 2
 			v.StrategyStatus, err = d.String()
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "ut":
+			seen |= 1 << 4
 			x, xerr := d.Int()
 			v.UpdateTime, err = wire.Millis(x), xerr
 		case "c":
+			seen |= 1 << 5
 			v.OpCode, err = d.Int()
 		default:
 			err = d.Skip()
@@ -3121,6 +3838,10 @@ func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// strategyUpdateRequired holds the required keys of StrategyUpdate, in the order of their bits in
+// decodeJSON.
+var strategyUpdateRequired = [6]string{"si", "st", "ss", "s", "ut", "c"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v StrategyUpdate) MarshalJSON() ([]byte, error) {
@@ -3169,21 +3890,35 @@ func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "GRID_UPDATE", gridUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "GRID_UPDATE" {
+				err = wire.NewEventError(v.EventType, gridUpdateEventKinds)
+			}
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "gu":
+			seen |= 1 << 3
 			err = v.Grid.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -3193,6 +3928,13 @@ func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// gridUpdateEventRequired holds the required keys of GridUpdateEvent, in the order of their bits in
+// decodeJSON.
+var gridUpdateEventRequired = [4]string{"e", "T", "E", "gu"}
+
+// gridUpdateEventKinds are the values of "e" that GridUpdateEvent payloads may carry.
+var gridUpdateEventKinds = []string{"GRID_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v GridUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -3237,31 +3979,48 @@ func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("usdm", "GridUpdate", gridUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "si":
+			seen |= 1 << 0
 			v.StrategyID, err = d.Int()
 		case "st":
+			seen |= 1 << 1
 			v.StrategyType, err = d.String()
 		case "ss":
+			seen |= 1 << 2
 			v.StrategyStatus, err = d.String()
 		case "s":
+			seen |= 1 << 3
 			v.Symbol, err = d.String()
 		case "r":
+			seen |= 1 << 4
 			v.RealizedPnl, err = d.Decimal()
 		case "up":
+			seen |= 1 << 5
 			v.UnmatchedAveragePrice, err = d.Decimal()
 		case "uq":
+			seen |= 1 << 6
 			v.UnmatchedQuantity, err = d.Decimal()
 		case "uf":
+			seen |= 1 << 7
 			v.UnmatchedFee, err = d.Decimal()
 		case "mp":
+			seen |= 1 << 8
 			v.MatchedPnl, err = d.Decimal()
 		case "ut":
+			seen |= 1 << 9
 			x, xerr := d.Int()
 			v.UpdateTime, err = wire.Millis(x), xerr
 		default:
@@ -3272,6 +4031,10 @@ func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// gridUpdateRequired holds the required keys of GridUpdate, in the order of their bits in
+// decodeJSON.
+var gridUpdateRequired = [10]string{"si", "st", "ss", "s", "r", "up", "uq", "uf", "mp", "ut"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v GridUpdate) MarshalJSON() ([]byte, error) {
@@ -3328,21 +4091,35 @@ func (v *ConditionalOrderTriggerRejectEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "CONDITIONAL_ORDER_TRIGGER_REJECT", conditionalOrderTriggerRejectEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "CONDITIONAL_ORDER_TRIGGER_REJECT" {
+				err = wire.NewEventError(v.EventType, conditionalOrderTriggerRejectEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "T":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "or":
+			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -3352,6 +4129,14 @@ func (v *ConditionalOrderTriggerRejectEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// conditionalOrderTriggerRejectEventRequired holds the required keys of
+// ConditionalOrderTriggerRejectEvent, in the order of their bits in decodeJSON.
+var conditionalOrderTriggerRejectEventRequired = [4]string{"e", "E", "T", "or"}
+
+// conditionalOrderTriggerRejectEventKinds are the values of "e" that
+// ConditionalOrderTriggerRejectEvent payloads may carry.
+var conditionalOrderTriggerRejectEventKinds = []string{"CONDITIONAL_ORDER_TRIGGER_REJECT"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ConditionalOrderTriggerRejectEvent) MarshalJSON() ([]byte, error) {
@@ -3396,17 +4181,27 @@ func (v *TriggerReject) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("usdm", "TriggerReject", triggerRejectRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "s":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "i":
+			seen |= 1 << 1
 			v.OrderID, err = d.Int()
 		case "r":
+			seen |= 1 << 2
 			v.Reason, err = d.String()
 		default:
 			err = d.Skip()
@@ -3416,6 +4211,10 @@ func (v *TriggerReject) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// triggerRejectRequired holds the required keys of TriggerReject, in the order of their bits in
+// decodeJSON.
+var triggerRejectRequired = [3]string{"s", "i", "r"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TriggerReject) MarshalJSON() ([]byte, error) {
@@ -3458,21 +4257,35 @@ func (v *AlgoUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("usdm", "ALGO_UPDATE", algoUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "ALGO_UPDATE" {
+				err = wire.NewEventError(v.EventType, algoUpdateEventKinds)
+			}
 		case "T":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		case "E":
+			seen |= 1 << 2
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "o":
+			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -3482,6 +4295,13 @@ func (v *AlgoUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// algoUpdateEventRequired holds the required keys of AlgoUpdateEvent, in the order of their bits in
+// decodeJSON.
+var algoUpdateEventRequired = [4]string{"e", "T", "E", "o"}
+
+// algoUpdateEventKinds are the values of "e" that AlgoUpdateEvent payloads may carry.
+var algoUpdateEventKinds = []string{"ALGO_UPDATE"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AlgoUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -3526,67 +4346,99 @@ func (v *AlgoOrder) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1ffffff {
+				return wire.NewFieldError("usdm", "AlgoOrder", algoOrderRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "caid":
+			seen |= 1 << 0
 			v.ClientAlgoID, err = d.String()
 		case "aid":
+			seen |= 1 << 1
 			v.AlgoID, err = d.Int()
 		case "at":
+			seen |= 1 << 2
 			v.AlgoType, err = d.String()
 		case "o":
+			seen |= 1 << 3
 			x, xerr := d.String()
 			v.OrderType, err = OrderType(x), xerr
 		case "s":
+			seen |= 1 << 4
 			v.Symbol, err = d.String()
 		case "S":
+			seen |= 1 << 5
 			x, xerr := d.String()
 			v.Side, err = Side(x), xerr
 		case "ps":
+			seen |= 1 << 6
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "f":
+			seen |= 1 << 7
 			x, xerr := d.String()
 			v.TimeInForce, err = TimeInForce(x), xerr
 		case "q":
+			seen |= 1 << 8
 			v.Quantity, err = d.Decimal()
 		case "X":
+			seen |= 1 << 9
 			v.AlgoStatus, err = d.String()
 		case "ai":
+			seen |= 1 << 10
 			v.MatchingOrderID, err = d.String()
 		case "ap":
+			seen |= 1 << 11
 			v.AveragePrice, err = d.Decimal()
 		case "aq":
+			seen |= 1 << 12
 			v.ExecutedQuantity, err = d.Decimal()
 		case "act":
+			seen |= 1 << 13
 			v.ActualOrderType, err = d.String()
 		case "tp":
+			seen |= 1 << 14
 			v.TriggerPrice, err = d.Decimal()
 		case "p":
+			seen |= 1 << 15
 			v.Price, err = d.Decimal()
 		case "V":
+			seen |= 1 << 16
 			v.SelfTradePreventionMode, err = d.String()
 		case "wt":
+			seen |= 1 << 17
 			v.WorkingType, err = d.String()
 		case "pm":
+			seen |= 1 << 18
 			v.PriceMatch, err = d.String()
 		case "cp":
+			seen |= 1 << 19
 			v.IsCloseAll, err = d.Bool()
 		case "pP":
+			seen |= 1 << 20
 			v.PriceProtect, err = d.Bool()
 		case "R":
+			seen |= 1 << 21
 			v.IsReduceOnly, err = d.Bool()
 		case "tt":
+			seen |= 1 << 22
 			x, xerr := d.Int()
 			v.TriggerTime, err = wire.Millis(x), xerr
 		case "gtd":
+			seen |= 1 << 23
 			x, xerr := d.Int()
 			v.GoodTillDate, err = wire.Millis(x), xerr
 		case "rm":
+			seen |= 1 << 24
 			v.FailureReason, err = d.String()
 		default:
 			err = d.Skip()
@@ -3596,6 +4448,9 @@ func (v *AlgoOrder) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// algoOrderRequired holds the required keys of AlgoOrder, in the order of their bits in decodeJSON.
+var algoOrderRequired = [25]string{"caid", "aid", "at", "o", "s", "S", "ps", "f", "q", "X", "ai", "ap", "aq", "act", "tp", "p", "V", "wt", "pm", "cp", "pP", "R", "tt", "gtd", "rm"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AlgoOrder) MarshalJSON() ([]byte, error) {
@@ -3682,18 +4537,31 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("usdm", "listenKeyExpired", listenKeyExpiredEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "e":
+			seen |= 1 << 0
 			v.EventType, err = d.String()
+			if err == nil && v.EventType != "listenKeyExpired" {
+				err = wire.NewEventError(v.EventType, listenKeyExpiredEventKinds)
+			}
 		case "E":
+			seen |= 1 << 1
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		case "listenKey":
+			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
 			err = d.Skip()
@@ -3703,6 +4571,13 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// listenKeyExpiredEventRequired holds the required keys of ListenKeyExpiredEvent, in the order of
+// their bits in decodeJSON.
+var listenKeyExpiredEventRequired = [3]string{"e", "E", "listenKey"}
+
+// listenKeyExpiredEventKinds are the values of "e" that ListenKeyExpiredEvent payloads may carry.
+var listenKeyExpiredEventKinds = []string{"listenKeyExpired"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v ListenKeyExpiredEvent) MarshalJSON() ([]byte, error) {

@@ -2,7 +2,10 @@
 
 package zdex
 
-import "github.com/marketwire/marketwire/wire"
+import (
+	"github.com/marketwire/marketwire/wire"
+	"math/bits"
+)
 
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
@@ -74,27 +77,42 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xff {
+				return wire.NewFieldError("zdex", "TickerEvent", tickerEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "symbol":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "lastPrice":
+			seen |= 1 << 1
 			v.LastPrice, err = d.Decimal()
 		case "priceChange":
+			seen |= 1 << 2
 			v.PriceChange, err = d.Decimal()
 		case "priceChangePercent":
+			seen |= 1 << 3
 			v.PriceChangePercent, err = d.Decimal()
 		case "highPrice":
+			seen |= 1 << 4
 			v.HighPrice, err = d.Decimal()
 		case "lowPrice":
+			seen |= 1 << 5
 			v.LowPrice, err = d.Decimal()
 		case "volume":
+			seen |= 1 << 6
 			v.Volume, err = d.Decimal()
 		case "quoteVolume":
+			seen |= 1 << 7
 			v.QuoteVolume, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -104,6 +122,10 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tickerEventRequired holds the required keys of TickerEvent, in the order of their bits in
+// decodeJSON.
+var tickerEventRequired = [8]string{"symbol", "lastPrice", "priceChange", "priceChangePercent", "highPrice", "lowPrice", "volume", "quoteVolume"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TickerEvent) MarshalJSON() ([]byte, error) {
@@ -159,17 +181,27 @@ func (v *OrderBookEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("zdex", "OrderBookEvent", orderBookEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "lastUpdateId":
+			seen |= 1 << 0
 			v.LastUpdateID, err = d.Int()
 		case "bids":
+			seen |= 1 << 1
 			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
 		case "asks":
+			seen |= 1 << 2
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
 			err = d.Skip()
@@ -179,6 +211,10 @@ func (v *OrderBookEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderBookEventRequired holds the required keys of OrderBookEvent, in the order of their bits in
+// decodeJSON.
+var orderBookEventRequired = [3]string{"lastUpdateId", "bids", "asks"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderBookEvent) MarshalJSON() ([]byte, error) {
@@ -235,22 +271,34 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("zdex", "TradeEvent", tradeEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "id":
+			seen |= 1 << 0
 			v.TradeID, err = d.Int()
 		case "price":
+			seen |= 1 << 1
 			v.Price, err = d.Decimal()
 		case "qty":
+			seen |= 1 << 2
 			v.Quantity, err = d.Decimal()
 		case "time":
+			seen |= 1 << 3
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		case "isBuyerMaker":
+			seen |= 1 << 4
 			v.IsBuyerMaker, err = d.Bool()
 		default:
 			err = d.Skip()
@@ -260,6 +308,10 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// tradeEventRequired holds the required keys of TradeEvent, in the order of their bits in
+// decodeJSON.
+var tradeEventRequired = [5]string{"id", "price", "qty", "time", "isBuyerMaker"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v TradeEvent) MarshalJSON() ([]byte, error) {
@@ -438,21 +490,33 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("zdex", "MarkPriceEvent", markPriceEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "symbol":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "markPrice":
+			seen |= 1 << 1
 			v.MarkPrice, err = d.Decimal()
 		case "indexPrice":
+			seen |= 1 << 2
 			v.IndexPrice, err = d.Decimal()
 		case "fundingRate":
+			seen |= 1 << 3
 			v.FundingRate, err = d.Decimal()
 		case "nextFundingTime":
+			seen |= 1 << 4
 			x, xerr := d.Int()
 			v.NextFundingTime, err = wire.Millis(x), xerr
 		default:
@@ -463,6 +527,10 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// markPriceEventRequired holds the required keys of MarkPriceEvent, in the order of their bits in
+// decodeJSON.
+var markPriceEventRequired = [5]string{"symbol", "markPrice", "indexPrice", "fundingRate", "nextFundingTime"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v MarkPriceEvent) MarshalJSON() ([]byte, error) {
@@ -513,17 +581,27 @@ func (v *AccountStateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("zdex", "AccountStateEvent", accountStateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "balances":
+			seen |= 1 << 0
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*AccountBalance).decodeJSON)
 		case "openOrders":
+			seen |= 1 << 1
 			v.OpenOrders, err = wire.DecodeArray(d, v.OpenOrders[:0], (*OpenOrder).decodeJSON)
 		case "positions":
+			seen |= 1 << 2
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
 		default:
 			err = d.Skip()
@@ -533,6 +611,10 @@ func (v *AccountStateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountStateEventRequired holds the required keys of AccountStateEvent, in the order of their
+// bits in decodeJSON.
+var accountStateEventRequired = [3]string{"balances", "openOrders", "positions"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountStateEvent) MarshalJSON() ([]byte, error) {
@@ -596,21 +678,33 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("zdex", "AccountBalance", accountBalanceRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "asset":
+			seen |= 1 << 0
 			v.Asset, err = d.String()
 		case "walletBalance":
+			seen |= 1 << 1
 			v.WalletBalance, err = d.Decimal()
 		case "unrealizedProfit":
+			seen |= 1 << 2
 			v.UnrealizedProfit, err = d.Decimal()
 		case "marginBalance":
+			seen |= 1 << 3
 			v.MarginBalance, err = d.Decimal()
 		case "availableBalance":
+			seen |= 1 << 4
 			v.AvailableBalance, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -620,6 +714,10 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// accountBalanceRequired holds the required keys of AccountBalance, in the order of their bits in
+// decodeJSON.
+var accountBalanceRequired = [5]string{"asset", "walletBalance", "unrealizedProfit", "marginBalance", "availableBalance"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v AccountBalance) MarshalJSON() ([]byte, error) {
@@ -666,31 +764,48 @@ func (v *OpenOrder) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("zdex", "OpenOrder", openOrderRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "orderId":
+			seen |= 1 << 0
 			v.OrderID, err = d.Int()
 		case "symbol":
+			seen |= 1 << 1
 			v.Symbol, err = d.String()
 		case "status":
+			seen |= 1 << 2
 			v.Status, err = d.String()
 		case "price":
+			seen |= 1 << 3
 			v.Price, err = d.Decimal()
 		case "origQty":
+			seen |= 1 << 4
 			v.OriginalQuantity, err = d.Decimal()
 		case "executedQty":
+			seen |= 1 << 5
 			v.ExecutedQuantity, err = d.Decimal()
 		case "type":
+			seen |= 1 << 6
 			v.OrderType, err = d.String()
 		case "side":
+			seen |= 1 << 7
 			v.Side, err = d.String()
 		case "positionSide":
+			seen |= 1 << 8
 			v.PositionSide, err = d.String()
 		case "time":
+			seen |= 1 << 9
 			x, xerr := d.Int()
 			v.Time, err = wire.Millis(x), xerr
 		default:
@@ -701,6 +816,9 @@ func (v *OpenOrder) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// openOrderRequired holds the required keys of OpenOrder, in the order of their bits in decodeJSON.
+var openOrderRequired = [10]string{"orderId", "symbol", "status", "price", "origQty", "executedQty", "type", "side", "positionSide", "time"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OpenOrder) MarshalJSON() ([]byte, error) {
@@ -757,33 +875,51 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7ff {
+				return wire.NewFieldError("zdex", "Position", positionRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "symbol":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "quantity":
+			seen |= 1 << 1
 			v.Quantity, err = d.Decimal()
 		case "avgEntryPrice":
+			seen |= 1 << 2
 			v.AverageEntryPrice, err = d.Decimal()
 		case "markPrice":
+			seen |= 1 << 3
 			v.MarkPrice, err = d.Decimal()
 		case "liquidationPrice":
+			seen |= 1 << 4
 			v.LiquidationPrice, err = d.Decimal()
 		case "unrealizedPnl":
+			seen |= 1 << 5
 			v.UnrealizedPnl, err = d.Decimal()
 		case "realizedPnl":
+			seen |= 1 << 6
 			v.RealizedPnl, err = d.Decimal()
 		case "fundingFee":
+			seen |= 1 << 7
 			v.FundingFee, err = d.Decimal()
 		case "initialMargin":
+			seen |= 1 << 8
 			v.InitialMargin, err = d.Decimal()
 		case "leverage":
+			seen |= 1 << 9
 			v.Leverage, err = d.Int()
 		case "marginMode":
+			seen |= 1 << 10
 			v.MarginMode, err = d.String()
 		default:
 			err = d.Skip()
@@ -793,6 +929,9 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// positionRequired holds the required keys of Position, in the order of their bits in decodeJSON.
+var positionRequired = [11]string{"symbol", "quantity", "avgEntryPrice", "markPrice", "liquidationPrice", "unrealizedPnl", "realizedPnl", "fundingFee", "initialMargin", "leverage", "marginMode"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v Position) MarshalJSON() ([]byte, error) {
@@ -851,13 +990,21 @@ func (v *OrderNewEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1 {
+				return wire.NewFieldError("zdex", "order_new", orderNewEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "order":
+			seen |= 1 << 0
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -867,6 +1014,10 @@ func (v *OrderNewEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderNewEventRequired holds the required keys of OrderNewEvent, in the order of their bits in
+// decodeJSON.
+var orderNewEventRequired = [1]string{"order"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderNewEvent) MarshalJSON() ([]byte, error) {
@@ -905,13 +1056,21 @@ func (v *OrderCanceledEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1 {
+				return wire.NewFieldError("zdex", "order_canceled", orderCanceledEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "order":
+			seen |= 1 << 0
 			err = v.Order.decodeJSON(d)
 		default:
 			err = d.Skip()
@@ -921,6 +1080,10 @@ func (v *OrderCanceledEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderCanceledEventRequired holds the required keys of OrderCanceledEvent, in the order of their
+// bits in decodeJSON.
+var orderCanceledEventRequired = [1]string{"order"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderCanceledEvent) MarshalJSON() ([]byte, error) {
@@ -959,17 +1122,27 @@ func (v *OrderRef) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("zdex", "OrderRef", orderRefRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "orderId":
+			seen |= 1 << 0
 			v.OrderID, err = d.Int()
 		case "symbol":
+			seen |= 1 << 1
 			v.Symbol, err = d.String()
 		case "status":
+			seen |= 1 << 2
 			v.Status, err = d.String()
 		default:
 			err = d.Skip()
@@ -979,6 +1152,9 @@ func (v *OrderRef) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderRefRequired holds the required keys of OrderRef, in the order of their bits in decodeJSON.
+var orderRefRequired = [3]string{"orderId", "symbol", "status"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderRef) MarshalJSON() ([]byte, error) {
@@ -1021,19 +1197,30 @@ func (v *OrderUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0xf {
+				return wire.NewFieldError("zdex", "order_update", orderUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "orderId":
+			seen |= 1 << 0
 			v.OrderID, err = d.String()
 		case "symbol":
+			seen |= 1 << 1
 			v.Symbol, err = d.String()
 		case "oldStatus":
+			seen |= 1 << 2
 			v.OldStatus, err = d.String()
 		case "newStatus":
+			seen |= 1 << 3
 			v.NewStatus, err = d.String()
 		default:
 			err = d.Skip()
@@ -1043,6 +1230,10 @@ func (v *OrderUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// orderUpdateEventRequired holds the required keys of OrderUpdateEvent, in the order of their bits
+// in decodeJSON.
+var orderUpdateEventRequired = [4]string{"orderId", "symbol", "oldStatus", "newStatus"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1087,17 +1278,27 @@ func (v *PositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x7 {
+				return wire.NewFieldError("zdex", "position_update", positionUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "symbol":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "positionId":
+			seen |= 1 << 1
 			v.PositionID, err = d.String()
 		case "quantity":
+			seen |= 1 << 2
 			v.Quantity, err = d.Decimal()
 		case "avgEntryPrice":
 			if d.IsNull() {
@@ -1219,6 +1420,10 @@ func (v *PositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// positionUpdateEventRequired holds the required keys of PositionUpdateEvent, in the order of their
+// bits in decodeJSON.
+var positionUpdateEventRequired = [3]string{"symbol", "positionId", "quantity"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v PositionUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1373,21 +1578,33 @@ func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x1f {
+				return wire.NewFieldError("zdex", "balance_update", balanceUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "type":
+			seen |= 1 << 0
 			v.WalletType, err = d.String()
 		case "symbol":
+			seen |= 1 << 1
 			v.Asset, err = d.String()
 		case "free":
+			seen |= 1 << 2
 			v.Free, err = d.Decimal()
 		case "locked":
+			seen |= 1 << 3
 			v.Locked, err = d.Decimal()
 		case "total":
+			seen |= 1 << 4
 			v.Total, err = d.Decimal()
 		default:
 			err = d.Skip()
@@ -1397,6 +1614,10 @@ func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// balanceUpdateEventRequired holds the required keys of BalanceUpdateEvent, in the order of their
+// bits in decodeJSON.
+var balanceUpdateEventRequired = [5]string{"type", "symbol", "free", "locked", "total"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v BalanceUpdateEvent) MarshalJSON() ([]byte, error) {
@@ -1443,31 +1664,48 @@ func (v *FuturesAccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 	if err := d.ObjectStart(); err != nil {
 		return err
 	}
+	var seen uint64
 	for {
 		key, ok, err := d.NextKey()
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if seen != 0x3ff {
+				return wire.NewFieldError("zdex", "futures_account_update", futuresAccountUpdateEventRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
+			}
+			return nil
 		}
 		switch key {
 		case "symbol":
+			seen |= 1 << 0
 			v.Symbol, err = d.String()
 		case "availableBalance":
+			seen |= 1 << 1
 			v.AvailableBalance, err = d.DecimalNumber()
 		case "maintenanceMargin":
+			seen |= 1 << 2
 			v.MaintenanceMargin, err = d.DecimalNumber()
 		case "marginBalance":
+			seen |= 1 << 3
 			v.MarginBalance, err = d.DecimalNumber()
 		case "balance":
+			seen |= 1 << 4
 			v.Balance, err = d.DecimalNumber()
 		case "accountEquity":
+			seen |= 1 << 5
 			v.AccountEquity, err = d.DecimalNumber()
 		case "unrealizedPnL":
+			seen |= 1 << 6
 			v.UnrealizedPnl, err = d.DecimalNumber()
 		case "walletMode":
+			seen |= 1 << 7
 			v.WalletMode, err = d.String()
 		case "marginCallRate":
+			seen |= 1 << 8
 			v.MarginCallRate, err = d.Int()
 		case "marginRatio":
+			seen |= 1 << 9
 			v.MarginRatio, err = d.DecimalNumber()
 		default:
 			err = d.Skip()
@@ -1477,6 +1715,10 @@ func (v *FuturesAccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 		}
 	}
 }
+
+// futuresAccountUpdateEventRequired holds the required keys of FuturesAccountUpdateEvent, in the
+// order of their bits in decodeJSON.
+var futuresAccountUpdateEventRequired = [10]string{"symbol", "availableBalance", "maintenanceMargin", "marginBalance", "balance", "accountEquity", "unrealizedPnL", "walletMode", "marginCallRate", "marginRatio"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v FuturesAccountUpdateEvent) MarshalJSON() ([]byte, error) {

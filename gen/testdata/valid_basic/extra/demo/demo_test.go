@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -86,5 +87,25 @@ func TestNilHandler(t *testing.T) {
 	_, err = Subscribe(context.Background(), nil, BookParams{Symbol: "ABC"}, nil)
 	if err == nil || err.Error() != "demo: Subscribe: nil handler" {
 		t.Fatalf("Subscribe: %v", err)
+	}
+}
+
+func TestChecks(t *testing.T) {
+	_, err := Decode("abc@book", []byte(`{"e":"book","E":1}`))
+	if err == nil || err.Error() != `demo: decode book field "U": missing` || !errors.Is(err, wire.ErrMissing) {
+		t.Fatalf("missing key: %v", err)
+	}
+	_, err = Decode("abc@book", []byte(`{"e":"book","E":1,"U":1,"u":1,"pu":0,"st":{},"S":"BUY","b":[],"r":null,"old":false}`))
+	if err == nil || err.Error() != `demo: decode book field "st.t": missing` {
+		t.Fatalf("missing nested key: %v", err)
+	}
+	_, err = Decode("abc@book", []byte(`{"e":"fill","q":"1"}`))
+	var ee *wire.EventError
+	if !errors.As(err, &ee) || ee.Got != "fill" || err.Error() != `demo: decode book field "e": event "fill", want "book"` {
+		t.Fatalf("another event: %v", err)
+	}
+	// Optional keys (i, x) may be absent; a nullable one (r) must be there.
+	if _, err := Decode("abc@book", []byte(`{"e":"book","E":1,"U":1,"u":1,"pu":0,"st":{"t":1},"S":"BUY","b":[],"old":false}`)); err == nil || err.Error() != `demo: decode book field "r": missing` {
+		t.Fatalf("nullable key: %v", err)
 	}
 }
