@@ -377,8 +377,10 @@ func TestPingsAnswered(t *testing.T) {
 
 func TestControlRateLimit(t *testing.T) {
 	m := testMarket()
-	const n, per = 5, 100 * time.Millisecond
-	s := startSim(t, m, sim.WithMessageLimit(n, per), sim.WithPing(50*time.Millisecond, time.Second))
+	// A window long enough that scheduling delays on a loaded machine (the
+	// race detector, parallel packages) do not bunch writes across it.
+	const n, per = 5, 300 * time.Millisecond
+	s := startSim(t, m, sim.WithMessageLimit(n, per), sim.WithPing(150*time.Millisecond, 2*time.Second))
 	// One frame of slack: on a loaded machine the client's writes can reach
 	// the server bunched by more than the limiter's 10 % margin.
 	c, rec := dial(t, m, s, runtime.WithControlRate(n-1, per+per/10))

@@ -106,7 +106,7 @@ func TestUnsubscribeStopsHandlerCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Blast(name, seqPayloads(name, 1, 500))
-	eventually(t, 5*time.Second, func() bool { return calls.Load() == 1 }, "handler not called")
+	eventually(t, 5*time.Second, func() bool { return calls.Load() == 1 && c.Stats().Frames >= 501 }, "handler not called or frames missing")
 	go func() { time.Sleep(20 * time.Millisecond); close(slow) }()
 	if err := sub.Unsubscribe(ctx(t)); err != nil {
 		t.Fatal(err)
@@ -218,7 +218,8 @@ func TestQueueBytesBound(t *testing.T) {
 	eventually(t, 5*time.Second, func() bool { return c.Stats().Frames >= 201 }, "frames %d", c.Stats().Frames)
 	close(release)
 	eventually(t, 5*time.Second, func() bool { return int(sub.Dropped())+len(col.get(name)) == 200 }, "lost events")
-	if got := len(col.get(name)); got > 12 {
+	// At most 10 queued, and 10 more taken by the handler's goroutine with the blocked one.
+	if got := len(col.get(name)); got > 21 {
 		t.Fatalf("%d events queued within 300 bytes of ~30-byte payloads", got)
 	}
 }

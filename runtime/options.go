@@ -363,7 +363,10 @@ func WithQueueBytes(n int) SubscribeOption {
 	}
 }
 
-// WithQueueSize sets the subscription's queue capacity (default 1024).
+// WithQueueSize sets the subscription's queue capacity (default 1024). The
+// subscription's goroutine takes everything queued at once and hands it to
+// the handler one event at a time, so up to this many more events can be
+// taken and waiting for their turn.
 func WithQueueSize(n int) SubscribeOption {
 	return func(o *subOptions) error {
 		if n <= 0 {

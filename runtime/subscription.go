@@ -26,9 +26,13 @@ type Subscription struct {
 	mu       sync.Mutex
 	buf      []queued // ring
 	head, n  int
-	bytes    int // payload bytes queued
+	bytes    int  // payload bytes queued
+	waiting  bool // the subscription goroutine waits for notEmpty
+	full     bool // the reader waits for notFull (Block)
 	notEmpty chan struct{}
 	notFull  chan struct{}
+	batch    []queued // the events taken from the queue, being handled (subscription goroutine only)
+	ended    atomic.Bool
 
 	dropped    atomic.Uint64
 	unreported atomic.Uint64
@@ -126,24 +130,17 @@ func (s *Subscription) end(err error) bool {
 	first := false
 	s.stopOnce.Do(func() {
 		s.err = err
+		s.ended.Store(true)
 		close(s.stopped)
 		first = true
 	})
 	return first
 }
 
-func (s *Subscription) isStopped() bool {
-	select {
-	case <-s.stopped:
-		return true
-	default:
-		return false
-	}
-}
-
 // push queues one decoded event of a payload of size bytes, applying the
 // overflow policy when the queue holds its most events or bytes. It runs on
-// a reader goroutine.
+// a reader goroutine. It wakes the subscription goroutine only when that
+// waits for an event, so a busy subscription costs no wake-up per event.
 func (s *Subscription) push(v any, size int) {
 	s.mu.Lock()
 	for s.n == len(s.buf) || s.n > 0 && s.bytes+size > s.maxBytes {
@@ -163,6 +160,7 @@ func (s *Subscription) push(v any, size int) {
 			s.end(ErrSlowConsumer)
 			return
 		case Block:
+			s.full = true
 			s.mu.Unlock()
 			select {
 			case <-s.notFull:
@@ -172,15 +170,19 @@ func (s *Subscription) push(v any, size int) {
 			s.mu.Lock()
 		}
 	}
-	if s.isStopped() {
+	if s.ended.Load() {
 		s.mu.Unlock()
 		return
 	}
 	s.buf[(s.head+s.n)%len(s.buf)] = queued{v, size}
 	s.n++
 	s.bytes += size
+	wake := s.waiting
+	s.waiting = false
 	s.mu.Unlock()
-	dispatch.Signal(s.notEmpty)
+	if wake {
+		dispatch.Signal(s.notEmpty)
+	}
 }
 
 func (s *Subscription) drop(n int) {
@@ -188,29 +190,31 @@ func (s *Subscription) drop(n int) {
 	s.unreported.Add(uint64(n))
 }
 
-// pop returns the next event, or false once the subscription has ended; the
-// events still queued then are dropped and counted.
-func (s *Subscription) pop() (any, bool) {
+// take moves every queued event into s.batch, waiting for one if the queue
+// is empty; it returns false once the subscription has ended.
+func (s *Subscription) take() bool {
 	for {
+		if s.ended.Load() {
+			return false
+		}
 		s.mu.Lock()
-		if s.isStopped() {
-			n := s.n
-			clear(s.buf)
-			s.n, s.bytes = 0, 0
-			s.mu.Unlock()
-			s.drop(n)
-			return nil, false
-		}
 		if s.n > 0 {
-			q := s.buf[s.head]
-			s.buf[s.head] = queued{}
-			s.head = (s.head + 1) % len(s.buf)
-			s.n--
-			s.bytes -= q.size
+			s.batch = s.batch[:0]
+			for i := 0; i < s.n; i++ {
+				j := (s.head + i) % len(s.buf)
+				s.batch = append(s.batch, s.buf[j])
+				s.buf[j] = queued{}
+			}
+			s.head, s.n, s.bytes = 0, 0, 0
+			full := s.full
+			s.full = false
 			s.mu.Unlock()
-			dispatch.Signal(s.notFull)
-			return q.v, true
+			if full {
+				dispatch.Signal(s.notFull)
+			}
+			return true
 		}
+		s.waiting = true
 		s.mu.Unlock()
 		s.reportDrops(true)
 		select {
@@ -221,22 +225,33 @@ func (s *Subscription) pop() (any, bool) {
 }
 
 // run is the subscription's goroutine: it calls the handler for each event.
+// When the subscription ends, the events not handled yet are dropped and
+// counted.
 func (s *Subscription) run() {
 	defer close(s.done)
 	s.gid.Store(goid())
 	s.lastReport = time.Now()
-	for {
-		v, ok := s.pop()
-		if !ok {
-			break
-		}
-		if perr := s.call(v); perr != nil {
-			s.sock.conn.stats.panics.Add(1)
-			s.sock.emit(Event{Kind: EventPanic, Stream: s.stream.Name, Subscription: s, Err: perr})
-			s.end(perr)
+	for s.take() {
+		for i, q := range s.batch {
+			if s.ended.Load() {
+				s.drop(len(s.batch) - i)
+				break
+			}
+			s.batch[i] = queued{}
+			if perr := s.call(q.v); perr != nil {
+				s.sock.conn.stats.panics.Add(1)
+				s.sock.emit(Event{Kind: EventPanic, Stream: s.stream.Name, Subscription: s, Err: perr})
+				s.end(perr)
+			}
 		}
 		s.reportDrops(false)
 	}
+	s.mu.Lock()
+	n := s.n
+	clear(s.buf)
+	s.n, s.bytes = 0, 0
+	s.mu.Unlock()
+	s.drop(n)
 	s.reportDrops(true)
 	var perr *PanicError
 	if errors.Is(s.err, ErrSlowConsumer) || errors.As(s.err, &perr) {
