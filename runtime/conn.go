@@ -131,7 +131,7 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 	c.reports = newReports(o.dropReport, c.events.Emit)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if len(m.Routes) == 0 && !o.raw {
-		if _, err := c.socketFor(ctx, "", ""); err != nil {
+		if _, err := c.socketFor(ctx, "", "", nil); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -230,8 +230,10 @@ func (c *Conn) checkRoute(route string) error {
 
 // socketFor returns the socket for a route (and, in raw mode, a stream),
 // opening it if needed. This is the one place that decides which socket
-// carries a stream.
-func (c *Conn) socketFor(ctx context.Context, route, stream string) (*socket, error) {
+// carries a stream. first, if not nil, is called on a new socket before it
+// connects: a raw socket registers its stream there, so that the frames the
+// server sends right after the handshake find it.
+func (c *Conn) socketFor(ctx context.Context, route, stream string, first func(*socket)) (*socket, error) {
 	key, path, limit := route, c.market.Dialect.Path, c.market.Limits.StreamsPerConnection
 	if c.opts.raw {
 		key, limit = route+" "+stream, 1
@@ -264,6 +266,9 @@ func (c *Conn) socketFor(ctx context.Context, route, stream string) (*socket, er
 	}
 	c.sockets[key] = s
 	c.mu.Unlock()
+	if first != nil {
+		first(s)
+	}
 
 	err := s.start(ctx)
 	if err != nil {
@@ -333,11 +338,21 @@ func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts 
 		}
 	}
 	for {
-		s, err := c.socketFor(ctx, st.Route, st.Name)
+		var sub *Subscription
+		var early func(*socket)
+		if c.opts.raw {
+			early = func(s *socket) {
+				sub = newSubscription(s, st, handle, so)
+				s.register(sub)
+			}
+		}
+		s, err := c.socketFor(ctx, st.Route, st.Name, early)
 		if err != nil {
 			return nil, err
 		}
-		sub := newSubscription(s, st, handle, so)
+		if sub == nil || sub.sock != s {
+			sub = newSubscription(s, st, handle, so)
+		}
 		if !c.startSub(sub) {
 			return nil, ErrClosed
 		}
@@ -453,7 +468,7 @@ func (c *Conn) Call(ctx context.Context, route, method string, params ...any) (j
 	if err := c.checkRoute(route); err != nil {
 		return nil, err
 	}
-	s, err := c.socketFor(ctx, route, "")
+	s, err := c.socketFor(ctx, route, "", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,6 +132,17 @@ func (s *socket) publish() {
 	s.table.Store(&t)
 }
 
+// register puts sub in the registry of a new raw socket, before it
+// connects; the URL names the stream, so it needs no confirmation.
+func (s *socket) register(sub *Subscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := &entry{stream: &sub.stream, subs: []*Subscription{sub}, acked: make(chan struct{})}
+	e.ack(nil)
+	s.reg[sub.stream.Name] = e
+	s.publish()
+}
+
 // add registers sub and waits until the server confirmed its stream.
 func (s *socket) add(ctx context.Context, sub *Subscription) error {
 	name := sub.stream.Name
@@ -138,6 +150,10 @@ func (s *socket) add(ctx context.Context, sub *Subscription) error {
 	if s.closed {
 		s.mu.Unlock()
 		return errSocketGone
+	}
+	if e := s.reg[name]; e != nil && slices.Contains(e.subs, sub) {
+		s.mu.Unlock() // registered before the socket connected
+		return nil
 	}
 	e := s.reg[name]
 	if e == nil {
