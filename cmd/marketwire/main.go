@@ -1,0 +1,113 @@
+// Command marketwire lists and tails the streams of every market
+// marketwire knows, from the generated registry: every stream of the schema
+// works, with no code here that names one.
+//
+//	marketwire streams [market]
+//	marketwire tail [-market M] [-json] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...
+//	marketwire sim [-market M] [-addr A] [flags of mwsim]
+//
+// Streams are wire names, such as btcusdt@aggTrade, btcusdt@kline_1m or,
+// on ZDEX, ticker:BTCUSDT. tail connects to an embedded simulator of the
+// market unless -live (the market's production endpoint) or
+// -endpoint (an endpoint named in the schema, such as testnet, or a URL
+// such as a replay's) is given. Lifecycle events (reconnects, drops, gaps)
+// are printed to stderr on lines starting with "#".
+//
+// Exit status: 0 on success, 2 for bad input (an unknown market or stream,
+// a bad parameter or flag), with one line on stderr, and 1 for a failure
+// while running.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// commands are the subcommands, in the order the usage lists them.
+var commands = []string{"streams", "tail", "sim"}
+
+var synopsis = map[string]string{
+	"streams": "streams [market]",
+	"tail":    "tail [-market M] [-json] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...",
+	"sim":     "sim [-market M] [-addr A] [flags of mwsim]",
+}
+
+var runners = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"streams": streamsCmd,
+	"tail":    tailCmd,
+	"sim":     simCmd,
+}
+
+// run runs the subcommand args name and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
+		fmt.Fprintln(stderr, "usage:")
+		for _, name := range commands {
+			fmt.Fprintln(stderr, "  marketwire", synopsis[name])
+		}
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := runners[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "marketwire: unknown command %q (want streams, tail or sim)\n", args[0])
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	var bad badInput
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &bad):
+		fmt.Fprintf(stderr, "marketwire %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "marketwire %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// badInput is an error in what the user gave: exit status 2.
+type badInput struct{ error }
+
+// bad returns a badInput error.
+func bad(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
+
+// parseFlags parses args with fs, allowing flags after the positional
+// arguments, and returns the positional ones. -h prints the usage and
+// returns flag.ErrHelp; other flag errors are bad input.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(stderr, "usage: marketwire", synopsis[fs.Name()])
+				fs.SetOutput(stderr)
+				fs.PrintDefaults()
+				return nil, err
+			}
+			return nil, badInput{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
