@@ -1,21 +1,34 @@
-// Command marketwire lists and tails the streams of every market
-// marketwire knows, from the generated registry: every stream of the schema
-// works, with no code here that names one.
+// Command marketwire lists, tails, records and replays the streams of every
+// market marketwire knows, from the generated registry: every stream of the
+// schema works, with no code here that names one.
 //
 //	marketwire streams [market]
 //	marketwire tail [-market M] [-json] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...
+//	marketwire record -o FILE [-market M] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...
+//	marketwire replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...
 //	marketwire sim [-market M] [-addr A] [flags of mwsim]
 //
 // Streams are wire names, such as btcusdt@aggTrade, btcusdt@kline_1m or,
-// on ZDEX, ticker:BTCUSDT. tail connects to an embedded simulator of the
-// market unless -live (the market's production endpoint) or
+// on ZDEX, ticker:BTCUSDT. tail and record connect to an embedded simulator
+// of the market unless -live (the market's production endpoint) or
 // -endpoint (an endpoint named in the schema, such as testnet, or a URL
 // such as a replay's) is given. Lifecycle events (reconnects, drops, gaps)
 // are printed to stderr on lines starting with "#".
 //
+// record writes the raw frames in the format of package record, one
+// compressed block at least every second, so that a killed recorder loses
+// at most its last second; it shows a status line on a terminal and a
+// summary otherwise. replay serves recordings through the market's
+// simulator, so that any program connects to it as to the exchange: it
+// starts once a client has subscribed to every recorded stream (or a
+// second after the first subscription), keeps the recorded intervals
+// divided by -speed, and keeps serving after the end unless -loop plays it
+// again. record.Play feeds a recording to the generated decoders without a
+// socket, for backtests.
+//
 // Exit status: 0 on success, 2 for bad input (an unknown market or stream,
-// a bad parameter or flag), with one line on stderr, and 1 for a failure
-// while running.
+// a bad parameter or flag, a file that cannot be read or written), with
+// one line on stderr, and 1 for a failure while running.
 package main
 
 import (
@@ -37,17 +50,21 @@ func main() {
 }
 
 // commands are the subcommands, in the order the usage lists them.
-var commands = []string{"streams", "tail", "sim"}
+var commands = []string{"streams", "tail", "record", "replay", "sim"}
 
 var synopsis = map[string]string{
 	"streams": "streams [market]",
 	"tail":    "tail [-market M] [-json] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...",
+	"record":  "record -o FILE [-market M] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...",
+	"replay":  "replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...",
 	"sim":     "sim [-market M] [-addr A] [flags of mwsim]",
 }
 
 var runners = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"streams": streamsCmd,
 	"tail":    tailCmd,
+	"record":  recordCmd,
+	"replay":  replayCmd,
 	"sim":     simCmd,
 }
 
@@ -65,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := runners[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "marketwire: unknown command %q (want streams, tail or sim)\n", args[0])
+		fmt.Fprintf(stderr, "marketwire: unknown command %q (want streams, tail, record, replay or sim)\n", args[0])
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
