@@ -2,7 +2,7 @@
 GO ?= go
 SCHEMA := schema/streams.yaml
 
-.PHONY: generate verify-generated test check bench demo demo-dex demo-zdex
+.PHONY: generate verify-generated test check bench demo demo-dex demo-zdex demo-tail
 
 ## generate: regenerate generated/ from the schema
 generate:
@@ -32,6 +32,10 @@ demo-dex:
 ## demo-zdex: a few seconds of typed ZDEX ticker, book and account events from its simulator
 demo-zdex:
 	$(GO) run ./examples/zdex -for 5s
+
+## demo-tail: a few seconds of marketwire tail (typed lines from the embedded simulator)
+demo-tail:
+	$(GO) run ./cmd/marketwire tail -for 5s btcusdt@aggTrade btcusdt@bookTicker
 
 ## bench: decode benchmarks (next to goccy/go-json and encoding/json) and end to end against a pre-serialized feed (bench/: next to a bare read, gorilla+goccy; latency; 1,000 streams)
 bench:
