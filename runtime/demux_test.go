@@ -235,10 +235,10 @@ func BenchmarkScanPath(b *testing.B) {
 	}
 }
 
-// BenchmarkScanAggTrade measures finding the routing key and data span of
-// a combined-stream aggTrade frame.
-func BenchmarkScanAggTrade(b *testing.B) {
-	frameBytes := []byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1672515782136,"s":"BTCUSDT","a":12345,"p":"16800.01000000","q":"0.01200000","f":100,"l":105,"T":1672515782136,"m":true,"M":true}}`)
+// BenchmarkScanTrade measures finding the routing key and data span of
+// a combined-stream trade frame.
+func BenchmarkScanTrade(b *testing.B) {
+	frameBytes := []byte(`{"stream":"btcusdt@trades","data":{"e":"tradeAgg","E":1672515782136,"s":"BTCUSDT","a":12345,"p":"16800.01000000","q":"0.01200000","f":100,"l":105,"T":1672515782136,"m":true,"M":true}}`)
 	g := mustCompile(b, &idDialect)
 	var key []byte
 	b.ReportAllocs()

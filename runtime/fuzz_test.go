@@ -10,7 +10,7 @@ import (
 // encoding/json accepts, and keeps members that are sub-slices of the frame.
 func FuzzScan(f *testing.F) {
 	for _, s := range []string{
-		`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","a":1}}`,
+		`{"stream":"btcusdt@trades","data":{"e":"trade","a":1}}`,
 		`{"result":null,"id":7}`,
 		`{"error":{"code":2,"msg":"Invalid request"},"id":3}`,
 		`{"topic":"trades","data":[{"s":"BNB_BTC"}]}`,

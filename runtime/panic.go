@@ -9,7 +9,7 @@ import (
 // PanicError is a panic recovered from a handler: a Subscription's handler
 // or an OnEvent handler. See EventPanic and WithCrashOnPanic.
 type PanicError struct {
-	Where string // which handler, e.g. "handler of stream btcusdt@aggTrade"
+	Where string // which handler, e.g. "handler of stream btcusdt@trades"
 	Value any    // the value passed to panic
 	Stack []byte // the panicking goroutine's stack
 }

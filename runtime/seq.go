@@ -10,7 +10,7 @@ const (
 	SeqNone SeqKind = iota
 	// SeqConsecutive: ids grow by exactly one from event to event, so an
 	// event whose First is not the previous Last + 1 follows a gap (trade
-	// ids, aggregate trade ids, spot diff-depth U and u).
+	// ids, aggregate trade ids, diff-depth U and u on some venues).
 	SeqConsecutive
 	// SeqLinked: each event names the Last of its predecessor in Prev, so an
 	// event whose Prev is not the previous Last follows a gap (futures

@@ -14,9 +14,12 @@ import (
 type BookConfig struct {
 	Symbol  string // stream symbol, lowercase, e.g. "btcusdt"
 	Futures bool   // USDⓈ-M/COIN-M payload layout; false is spot
-	Seed    uint64 // random seed; equal seeds give equal books
-	Mid     int64  // starting mid price in ticks of 0.01 (default 3_000_000 = 30000.00)
-	Levels  int    // price levels per side (default 20)
+	// Pair adds COIN-M's pair (ps, the symbol before its "_", e.g. BTCUSD)
+	// to depth and book-ticker payloads.
+	Pair   bool
+	Seed   uint64 // random seed; equal seeds give equal books
+	Mid    int64  // starting mid price in ticks of 0.01 (default 3_000_000 = 30000.00)
+	Levels int    // price levels per side (default 20)
 	// Unpaced publishes every stream at every tick. By default each stream
 	// keeps its exchange update speed (e.g. @depth every 1000 ms on spot,
 	// 250 ms on futures; @100ms every 100 ms); real-time streams publish at
@@ -336,6 +339,9 @@ func (f *bookFeed) bookTicker(now time.Time) []byte {
 		w.num("u", b.updateID)
 	}
 	w.str("s", b.sym).str("b", price(bid)).str("B", qty(b.bids[bid])).str("a", price(ask)).str("A", qty(b.asks[ask]))
+	if b.cfg.Pair {
+		w.str("ps", b.pair())
+	}
 	return w.close()
 }
 
@@ -367,7 +373,11 @@ func (f *bookFeed) depthHeader(now time.Time) *jsonWriter {
 	if b.cfg.Futures {
 		w.num("T", now.UnixMilli())
 	}
-	w.str("s", b.sym).num("U", f.lastU+1).num("u", b.updateID)
+	w.str("s", b.sym)
+	if b.cfg.Pair {
+		w.str("ps", b.pair())
+	}
+	w.num("U", f.lastU+1).num("u", b.updateID)
 	if b.cfg.Futures {
 		w.num("pu", f.lastU)
 	}
@@ -390,6 +400,12 @@ func (f *bookFeed) partial(now time.Time) []byte {
 	w := newJSON()
 	w.num("lastUpdateId", b.updateID).levels("bids", b.bids, true, n).levels("asks", b.asks, false, n)
 	return w.close()
+}
+
+// pair is the COIN-M pair of the book's symbol: BTCUSD for BTCUSD_PERP.
+func (b *Book) pair() string {
+	p, _, _ := strings.Cut(b.sym, "_")
+	return p
 }
 
 // Format helpers.

@@ -26,7 +26,7 @@ func Server(market string, seed uint64, opts ...sim.Option) (*sim.Server, error)
 	}
 	sources := sim.Sources{examples}
 	if m.Info.Venue == "binance" && market != "options" {
-		sources = sim.Sources{&books{futures: market != "spot", seed: seed, m: map[string]*sim.Book{}}, examples}
+		sources = sim.Sources{&books{futures: market != "spot", pair: market == "coinm", seed: seed, m: map[string]*sim.Book{}}, examples}
 	}
 	all := []sim.Option{
 		sim.WithValid(func(stream string) bool {
@@ -55,6 +55,7 @@ func startMid(sym string) int64 {
 // books makes one sim.Book per symbol, on first use.
 type books struct {
 	futures bool
+	pair    bool
 	seed    uint64
 	mu      sync.Mutex
 	m       map[string]*sim.Book
@@ -70,7 +71,7 @@ func (b *books) Open(stream string) (sim.Feed, error) {
 	b.mu.Lock()
 	book, ok := b.m[sym]
 	if !ok {
-		book = sim.NewBook(sim.BookConfig{Symbol: sym, Futures: b.futures, Seed: b.seed + uint64(len(b.m)), Mid: startMid(sym)})
+		book = sim.NewBook(sim.BookConfig{Symbol: sym, Futures: b.futures, Pair: b.pair, Seed: b.seed + uint64(len(b.m)), Mid: startMid(sym)})
 		b.m[sym] = book
 	}
 	b.mu.Unlock()

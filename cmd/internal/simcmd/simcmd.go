@@ -161,7 +161,7 @@ func binance(m *runtime.Market, symbols string, seed uint64, interval, ping time
 	var books []*sim.Book
 	var src sim.Sources
 	for i, sym := range strings.Split(symbols, ",") {
-		b := sim.NewBook(sim.BookConfig{Symbol: strings.ToLower(strings.TrimSpace(sym)), Futures: futures, Seed: seed + uint64(i), Unpaced: unpaced})
+		b := sim.NewBook(sim.BookConfig{Symbol: strings.ToLower(strings.TrimSpace(sym)), Futures: futures, Pair: m == &coinm.Market, Seed: seed + uint64(i), Unpaced: unpaced})
 		books = append(books, b)
 		src = append(src, b)
 	}
