@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -362,23 +361,34 @@ func (c *feedConn) stream(n int) error {
 // pace writes n frames at rate frames per second: frame j is due at
 // start + j/rate. Each write carries the frames due by then (one, unless the
 // feed fell behind) and stamps[j] is when frame j's write began, in
-// nanoseconds since epoch. The feed waits for the next frame by spinning on
-// the clock with runtime.Gosched (sleeps here last a millisecond or more), so
-// it keeps one core busy. It returns the number of writes.
+// nanoseconds since epoch. It returns the number of writes.
+//
+// Waiting for the next frame: time.Sleep lasts a millisecond or more when
+// the process is otherwise idle, and spinning (with or without
+// runtime.Gosched) holds one of the two cores and delays the reader's
+// wake-ups by milliseconds. So at frame intervals of 50 µs and more the
+// feed sleeps in nanosleep on a thread of its own, with the thread's timer
+// slack at 1 ns (see sleeper); at shorter intervals it yields its P with
+// time.Sleep(1µs), which returns at the scheduler's next timer check and
+// writes whatever is due by then (a few frames a write; frames/write shows
+// it). A pace that locked its thread leaves it locked: the thread ends with
+// the calling goroutine.
 func (c *feedConn) pace(n int, rate float64, epoch time.Time, stamps []int64) (writes int, err error) {
 	fr := c.f.fr
 	k := fr.k()
 	interval := float64(time.Second) / rate
+	var sleep func(time.Duration)
+	if interval >= float64(50*time.Microsecond) {
+		sleep = sleeper()
+	} else {
+		sleep = func(time.Duration) { time.Sleep(time.Microsecond) }
+	}
 	start := time.Since(epoch)
 	for j := 0; j < n; {
 		now := time.Since(epoch)
 		due := int(float64(now-start)/interval) + 1 // frames due by now
 		if due <= j {
-			if wait := start + time.Duration(float64(j)*interval) - now; wait > 2*time.Millisecond {
-				time.Sleep(wait - time.Millisecond)
-			} else {
-				runtime.Gosched()
-			}
+			sleep(start + time.Duration(float64(j)*interval) - now)
 			continue
 		}
 		m := min(due, n) - j
