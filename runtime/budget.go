@@ -35,6 +35,7 @@ func budgetFor(base string, n int, per time.Duration) *budget {
 	if u, err := url.Parse(base); err == nil {
 		host = u.Host
 	}
+	per = per * (100 + limiterMargin) / 100 // as for control messages: jitter cannot squeeze in one more
 	budgetsMu.Lock()
 	defer budgetsMu.Unlock()
 	b := budgets[host]

@@ -299,3 +299,30 @@ func TestQuietSocketProbed(t *testing.T) {
 		t.Fatalf("half-open socket noticed after %v: %v", d, e)
 	}
 }
+
+// Reconnects stay within the connection budget, so the server never refuses
+// an attempt, however often the connection drops.
+func TestConnectionBudgetKept(t *testing.T) {
+	m := testMarket()
+	const n, per = 4, time.Second
+	s := startSim(t, m, sim.WithConnectionBudget(n, per))
+	c, rec := dial(t, m, s, runtime.WithConnectionBudget(n, per),
+		runtime.WithBackoff(runtime.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Factor: 2, Jitter: 0.1}))
+	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < 8; i++ {
+		k := rec.count(runtime.EventResubscribed)
+		s.DropConnections()
+		eventually(t, 5*time.Second, func() bool { return rec.count(runtime.EventResubscribed) > k }, "no reconnect after drop %d", i+1)
+	}
+	v := s.Violations()
+	if v.ConnectionAttempts != 0 || v.MaxAttemptsPerWindow > n {
+		t.Fatalf("budget broken: %+v", v)
+	}
+	// 9 connections at 4 per second take at least two seconds.
+	if d := time.Since(start); d < 1500*time.Millisecond {
+		t.Fatalf("9 connections in %v with a budget of %d per %v", d, n, per)
+	}
+}
