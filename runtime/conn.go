@@ -85,8 +85,10 @@ type Conn struct {
 
 // Dial prepares a connection to market m. Without routes (and without
 // WithRawStreams) it opens the market's single socket now and returns its
-// error; a market with routes opens each route's socket on the first
-// Subscribe that needs it.
+// error, so an unreachable endpoint fails here; a market with routes opens
+// each route's socket on the first Subscribe that needs it, unless
+// WithDialRoutes names routes to open now. ctx bounds only this call:
+// cancelling it later ends nothing; Close does.
 func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 	if m == nil {
 		return nil, errors.New("runtime: Dial: nil Market")
@@ -130,8 +132,16 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 	c.events = dispatch.New(c.wrapHandlers(o.handlers))
 	c.reports = newReports(o.dropReport, c.events.Emit)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	first := o.dialRoutes
 	if len(m.Routes) == 0 && !o.raw {
-		if _, err := c.socketFor(ctx, "", "", nil); err != nil {
+		first = []string{""}
+	}
+	for _, r := range first {
+		err := c.checkRoute(r)
+		if err == nil {
+			_, err = c.socketFor(ctx, r, "", nil)
+		}
+		if err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -308,25 +318,39 @@ func (s *socket) start(ctx context.Context) error {
 
 // Subscribe subscribes to one stream and calls handle with each decoded
 // event, in order, on the subscription's own goroutine. It returns once the
-// exchange has confirmed the subscription; its error is the call's own
-// (bad route, too many streams, *ServerError, ctx). Concurrent Subscribe
-// calls on one socket may share one subscribe message, and then one server
-// error. Subscribing to a stream that is already subscribed adds a second
-// handler without a new request.
+// exchange has confirmed the subscription. ctx bounds only this call (the
+// socket's opening and the confirmation): cancelling it later ends nothing;
+// Unsubscribe or Close end the stream. Every error is a *SubscribeError
+// naming the stream, wrapping the cause (bad route, ErrTooManyStreams, a
+// *ServerError, ErrClosed, ctx.Err()). Concurrent Subscribe calls on one
+// socket may share one subscribe message; if the server refuses it, it is
+// split until each refused stream fails alone. Subscribing to a stream that
+// is already subscribed adds a second handler without a new request.
 func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts ...SubscribeOption) (*Subscription, error) {
+	sub, err := c.subscribe(ctx, st, handle, opts)
+	if err != nil {
+		return nil, &SubscribeError{Stream: st.Name, Err: err}
+	}
+	return sub, nil
+}
+
+func (c *Conn) subscribe(ctx context.Context, st Stream, handle func(any), opts []SubscribeOption) (*Subscription, error) {
 	switch {
 	case st.Name == "":
-		return nil, errors.New("runtime: Subscribe: the stream has no name")
+		return nil, errors.New("the stream has no name")
 	case st.Decode == nil:
-		return nil, fmt.Errorf("runtime: subscribe %s: the stream has no decoder", st.Name)
+		return nil, errors.New("the stream has no decoder")
 	case handle == nil:
-		return nil, fmt.Errorf("runtime: subscribe %s: nil handler", st.Name)
+		return nil, errors.New("nil handler")
 	}
 	if err := c.checkRoute(st.Route); err != nil {
 		return nil, err
 	}
 	if st.Auth && (c.opts.token == "" || c.market.Dialect.Auth == "") {
-		return nil, fmt.Errorf("runtime: subscribe %s: %w", st.Name, ErrAuthRequired)
+		return nil, ErrAuthRequired
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing is sent
 	}
 	so := subOptions{policy: DropOldest, size: DefaultQueueSize, bytes: DefaultQueueBytes}
 	for _, opt := range opts {
@@ -362,7 +386,7 @@ func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts 
 		}
 		sub.end(err)
 		if !errors.Is(err, errSocketGone) {
-			return nil, fmt.Errorf("runtime: subscribe %s: %w", st.Name, err)
+			return nil, err
 		}
 	}
 }

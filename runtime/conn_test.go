@@ -590,3 +590,40 @@ func TestDataNotLastMember(t *testing.T) {
 		t.Fatalf("got %v, events %v", got, rec)
 	}
 }
+
+// Dial and Subscribe: ctx bounds the call only; an unreachable endpoint
+// fails Dial (at once for a market without routes, with WithDialRoutes for
+// one with routes); errors name the stream once.
+func TestContextAndDialSemantics(t *testing.T) {
+	for _, m := range []*runtime.Market{testMarket(), routedMarket()} {
+		var opts []runtime.Option
+		if len(m.Routes) > 0 {
+			opts = append(opts, runtime.WithDialRoutes("public"))
+		}
+		if _, err := runtime.Dial(ctx(t), m, append(opts, runtime.WithURL("ws://127.0.0.1:1"))...); err == nil {
+			t.Fatalf("%s: Dial to a closed port succeeded", m.Name)
+		}
+	}
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	cctx, cancel := context.WithCancel(context.Background())
+	col := newCollector()
+	if _, err := c.Subscribe(cctx, stream("btcusdt@prices"), col.handle); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	n := len(col.get("btcusdt@prices"))
+	col.waitLen(t, "btcusdt@prices", n+3) // the stream outlives the ctx of its Subscribe
+	_, err := c.Subscribe(cctx, stream("ethusdt@prices"), col.handle)
+	var se *runtime.SubscribeError
+	if !errors.As(err, &se) || se.Stream != "ethusdt@prices" || !errors.Is(err, context.Canceled) ||
+		err.Error() != "runtime: subscribe ethusdt@prices: context canceled" {
+		t.Fatalf("Subscribe with a cancelled ctx: %v", err)
+	}
+	c.Close()
+	_, err = c.Subscribe(ctx(t), stream("bnbusdt@prices"), col.handle)
+	if !errors.Is(err, runtime.ErrClosed) || err.Error() != "runtime: subscribe bnbusdt@prices: connection closed" {
+		t.Fatalf("Subscribe after Close: %v", err)
+	}
+}

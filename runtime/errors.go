@@ -99,3 +99,17 @@ func (c *Conn) redactError(e *ServerError) error {
 	e.Msg = c.redact(e.Msg)
 	return e
 }
+
+// SubscribeError is the error of Conn.Subscribe: the stream and the cause.
+type SubscribeError struct {
+	Stream string
+	Err    error
+}
+
+// Error names the stream and the cause, with one "runtime:" prefix.
+func (e *SubscribeError) Error() string {
+	return "runtime: subscribe " + e.Stream + ": " + strings.TrimPrefix(e.Err.Error(), "runtime: ")
+}
+
+// Unwrap returns the cause.
+func (e *SubscribeError) Unwrap() error { return e.Err }

@@ -69,6 +69,7 @@ type options struct {
 	attemptWindow    time.Duration
 	stableAfter      time.Duration
 	crashOnPanic     bool
+	dialRoutes       []string
 }
 
 func defaultOptions(m *Market) options {
@@ -280,6 +281,19 @@ func WithConnectionBudget(n int, per time.Duration) Option {
 // failures before it, so a failing connection never reconnects in a loop.
 func WithStableAfter(d time.Duration) Option {
 	return positive("WithStableAfter", d, func(o *options) { o.stableAfter = d })
+}
+
+// WithDialRoutes makes Dial open the sockets of these routes at once and
+// return their errors, for a market with routes whose sockets are otherwise
+// opened on first use (see Dial).
+func WithDialRoutes(routes ...string) Option {
+	return func(o *options) error {
+		if o.raw {
+			return fmt.Errorf("runtime: WithDialRoutes: %w", ErrRawMode)
+		}
+		o.dialRoutes = append(o.dialRoutes, routes...)
+		return nil
+	}
 }
 
 // WithCrashOnPanic lets a panic in a handler (a subscription's or an
