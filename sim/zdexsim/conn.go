@@ -18,8 +18,12 @@ import (
 type conn struct {
 	srv *Server
 	id  int
-	ws  *websocket.Conn
 	out chan []byte
+
+	// ws is set by attach once the handshake is done, before the reader
+	// and writer start (they use it without wsMu).
+	wsMu sync.Mutex
+	ws   *websocket.Conn
 
 	// Guarded by srv.mu.
 	streams  map[string]bool
@@ -34,11 +38,10 @@ type conn struct {
 	closeOnce sync.Once
 }
 
-func newConn(s *Server, id int, ws *websocket.Conn) *conn {
+func newConn(s *Server, id int) *conn {
 	c := &conn{
 		srv:     s,
 		id:      id,
-		ws:      ws,
 		out:     make(chan []byte, s.outBuffer),
 		streams: map[string]bool{},
 		closed:  make(chan struct{}),
@@ -55,10 +58,29 @@ func (c *conn) close(reason string) bool {
 	c.closeOnce.Do(func() {
 		c.reason = reason
 		close(c.closed)
-		c.ws.Close()
+		c.wsMu.Lock()
+		ws := c.ws
+		c.wsMu.Unlock()
+		if ws != nil { // else attach closes it
+			ws.Close()
+		}
 		done = true
 	})
 	return done
+}
+
+// attach gives c its websocket once the handshake is done. Call it before
+// starting the reader and writer. If c was closed meanwhile, the websocket
+// is closed at once (close could not).
+func (c *conn) attach(ws *websocket.Conn) {
+	c.wsMu.Lock()
+	c.ws = ws
+	c.wsMu.Unlock()
+	select {
+	case <-c.closed:
+		ws.Close()
+	default:
+	}
 }
 
 // send queues one frame without blocking; a full queue closes the

@@ -158,11 +158,14 @@ func New(opts ...Option) *Server {
 		accountEvery: 60 * time.Second,
 		idle:         60 * time.Second,
 		outBuffer:    4096,
-		upgrader:     websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
-		conns:        map[*conn]bool{},
-		subs:         map[string]map[*conn]bool{},
-		feeds:        map[string]sim.Feed{},
-		stop:         make(chan struct{}),
+		upgrader: websocket.Upgrader{
+			CheckOrigin:      func(*http.Request) bool { return true },
+			HandshakeTimeout: 10 * time.Second, // bounds a handshake Close waits for
+		},
+		conns: map[*conn]bool{},
+		subs:  map[string]map[*conn]bool{},
+		feeds: map[string]sim.Feed{},
+		stop:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -227,27 +230,47 @@ func (s *Server) Close() {
 }
 
 // ServeHTTP accepts websocket connections on /ws.
+//
+// A connection is registered, and its welcome frame queued, before the
+// handshake completes: once a client's dial has returned, its connection
+// is in Conns and DropConnections, SendRaw and the other methods reach it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != Path {
 		http.NotFound(w, r)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader has answered
+	if !websocket.IsWebSocketUpgrade(r) {
+		_, _ = s.upgrader.Upgrade(w, r, nil) // answers 400 with the reason
+		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		ws.Close()
+		s.mu.Unlock()
+		http.Error(w, "server closed", http.StatusServiceUnavailable)
 		return
 	}
 	s.nextID++
-	c := newConn(s, s.nextID, ws)
+	c := newConn(s, s.nextID)
 	s.conns[c] = true
 	s.all = append(s.all, c)
 	c.send(welcomeFrame(s.symbols))
-	s.wg.Add(2)
+	s.wg.Add(1) // this handshake: Close waits for it
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil { // the upgrader has answered; the client has no connection
+		c.close("handshake failed")
+		s.forget(c)
+		s.mu.Lock()
+		s.all = slices.DeleteFunc(s.all, func(x *conn) bool { return x == c })
+		s.mu.Unlock()
+		return
+	}
+	// If c was closed meanwhile (DropConnections, Close), attach closes ws
+	// and the reader ends at once.
+	c.attach(ws)
+	s.wg.Add(2) // the handshake's count keeps the group above zero
 	go c.readLoop()
 	go c.writeLoop()
 }

@@ -199,7 +199,7 @@ func TestSubscribeData(t *testing.T) {
 			t.Fatalf("ack\n got %s\nwant %s", f.raw, want)
 		}
 	}
-	if got, want := s.Conns()[0].Streams, []string{"kline:ETHUSDT", "markprice:ETHUSDT", "orderbook:ETHUSDT", "ticker:ETHUSDT", "trades:ETHUSDT"}; !slices.Equal(got, want) {
+	if got, want := connAt(t, s, 0).Streams, []string{"kline:ETHUSDT", "markprice:ETHUSDT", "orderbook:ETHUSDT", "ticker:ETHUSDT", "trades:ETHUSDT"}; !slices.Equal(got, want) {
 		t.Errorf("streams %v, want %v", got, want)
 	}
 	begin := time.Now().Add(-time.Second).UnixMilli()
@@ -314,7 +314,7 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", tc.send, got, want)
 		}
 	}
-	ci := s.Conns()[0]
+	ci := connAt(t, s, 0)
 	if ci.Errors != 10 || ci.Authenticated || len(ci.Streams) != 0 || len(ci.Messages) != 10 {
 		t.Errorf("conn info %+v", ci)
 	}
@@ -328,7 +328,7 @@ func TestAuthWithoutToken(t *testing.T) {
 	if f := c.control(); f.Event != "error" || f.Message != "Invalid or expired token" {
 		t.Fatalf("got %s", f.raw)
 	}
-	if s.Conns()[0].Authenticated {
+	if connAt(t, s, 0).Authenticated {
 		t.Error("authenticated without a token")
 	}
 }
@@ -394,12 +394,11 @@ func TestAccount(t *testing.T) {
 		return len(kinds) == 7 && kinds["position_update"] >= 2 && states >= 1
 	})
 
-	ci := s.Conns()
-	if !ci[0].Authenticated || !slices.Equal(ci[0].Streams, []string{"account"}) {
-		t.Errorf("conn 1 %+v", ci[0])
+	if ci := connAt(t, s, 0); !ci.Authenticated || !slices.Equal(ci.Streams, []string{"account"}) {
+		t.Errorf("conn 1 %+v", ci)
 	}
-	if !ci[1].Authenticated || len(ci[1].Streams) != 0 {
-		t.Errorf("conn 2 %+v", ci[1])
+	if ci := connAt(t, s, 1); !ci.Authenticated || len(ci.Streams) != 0 {
+		t.Errorf("conn 2 %+v", ci)
 	}
 	// other got its authenticated reply and one state, then nothing.
 	if f := other.read(); f.Event != "authenticated" {
@@ -499,7 +498,7 @@ func TestUnsubscribe(t *testing.T) {
 	if trades == 0 {
 		t.Error("trades stopped too")
 	}
-	if got := s.Conns()[0].Streams; !slices.Equal(got, []string{"trades:BTCUSDT"}) {
+	if got := connAt(t, s, 0).Streams; !slices.Equal(got, []string{"trades:BTCUSDT"}) {
 		t.Errorf("streams %v", got)
 	}
 }
@@ -520,7 +519,7 @@ func TestPingAndIdleTimeout(t *testing.T) {
 			t.Fatalf("pong %s", f.raw)
 		}
 	}
-	if ci := s.Conns()[0]; !ci.Open || ci.Pings != 6 {
+	if ci := connAt(t, s, 0); !ci.Open || ci.Pings != 6 {
 		t.Fatalf("after pings: %+v", ci)
 	}
 	// Other messages are no heartbeat: the server closes the connection
@@ -541,10 +540,69 @@ func TestPingAndIdleTimeout(t *testing.T) {
 	waitClosed(t, s, 0, "idle timeout")
 }
 
+// connAt returns what the server says of its connection i, or ends the
+// test when it lists no such connection (rather than panicking, which
+// would skip every later test).
+func connAt(t *testing.T, s *zdexsim.Server, i int) zdexsim.ConnInfo {
+	t.Helper()
+	cs := s.Conns()
+	if i >= len(cs) {
+		t.Fatalf("the server lists %d connections, want connection %d", len(cs), i+1)
+	}
+	return cs[i]
+}
+
+// TestRegisteredAtDial: a connection is listed, and reached by SendRaw and
+// DropConnections, as soon as the client's dial returns, before the client
+// reads anything. (The server once registered it after the upgrade, which
+// can lag the client's end of the handshake.)
+func TestRegisteredAtDial(t *testing.T) {
+	s := start(t, zdexsim.WithPublishInterval(0))
+	const n = 50
+	for i := 0; i < n; i++ {
+		ws, _, err := websocket.DefaultDialer.Dial(s.URL(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		if got := len(s.Conns()); got != i+1 {
+			t.Fatalf("dial %d returned; the server lists %d connections", i+1, got)
+		}
+		if got := s.SendRaw([]byte(`{"n":1}`)); got != i+1 {
+			t.Fatalf("dial %d returned; SendRaw reached %d connections", i+1, got)
+		}
+	}
+	if got := s.DropConnections(); got != n {
+		t.Fatalf("DropConnections: %d, want %d", got, n)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(s.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if got := s.DropConnections(); got != 1 {
+		t.Fatalf("DropConnections right after a dial: %d, want 1", got)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		_, b, err := ws.ReadMessage()
+		if err == nil { // the welcome frame may have been written first
+			if !strings.Contains(string(b), `"event":"connected"`) {
+				t.Fatalf("frame %s after the drop", b)
+			}
+			continue
+		}
+		if isTimeout(err) {
+			t.Fatal("a connection dropped during its handshake stayed open")
+		}
+		break
+	}
+}
+
 func waitClosed(t *testing.T, s *zdexsim.Server, i int, reason string) {
 	t.Helper()
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if ci := s.Conns()[i]; !ci.Open {
+		if ci := connAt(t, s, i); !ci.Open {
 			if ci.Closed != reason {
 				t.Fatalf("conn %d closed: %q, want %q", i, ci.Closed, reason)
 			}
@@ -677,7 +735,7 @@ func TestTokenNeverShown(t *testing.T) {
 			t.Errorf("frame shows the token: %s", f)
 		}
 	}
-	ci := s.Conns()[0]
+	ci := connAt(t, s, 0)
 	want := []string{
 		`{"action":"auth","token":"<redacted>"}`,
 		`{"action":"ping"}`,
@@ -718,7 +776,7 @@ func TestClose(t *testing.T) {
 			break
 		}
 	}
-	if ci := s.Conns()[0]; ci.Open || ci.Closed != "server closed" {
+	if ci := connAt(t, s, 0); ci.Open || ci.Closed != "server closed" {
 		t.Errorf("conn info %+v", ci)
 	}
 }
