@@ -679,9 +679,9 @@ func TestFaults(t *testing.T) {
 			t.Errorf("dropped connection ended with %v, want an abrupt close", err)
 		}
 	}
-	for _, ci := range s.Conns()[:2] {
-		if ci.Open || ci.Closed != "dropped" {
-			t.Errorf("conn %d after DropConnections: %+v", ci.ID, ci)
+	for _, id := range []int{1, 2} {
+		if ci := info(s, id); ci.Open || ci.Closed != "dropped" {
+			t.Errorf("conn %d after DropConnections: %+v", id, ci)
 		}
 	}
 	if n := s.Publish("BNB_ETH@trades", []byte(payload)); n != 0 {
