@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/marketwire/marketwire/generated/markets"
@@ -27,8 +28,8 @@ type keyStream struct {
 	route string
 
 	mu  sync.Mutex
-	key string                // current listen key
-	sub *runtime.Subscription // its subscription
+	key string  // current listen key
+	cur *keySub // its subscription
 	// Signals for the supervisor, set by the decoder and the runtime's
 	// event handler.
 	expired map[string]bool // keys the exchange reported expired
@@ -38,6 +39,26 @@ type keyStream struct {
 	down    bool // the runtime reported the socket lost
 	attempt int  // reconnect attempts of the runtime
 	stopped chan struct{}
+}
+
+// keySub is the subscription of one listen key. The runtime queues its
+// events and calls its handler on a goroutine of its own, and discards what
+// is still queued when the subscription is unsubscribed; the counters let a
+// replacement wait until everything the key's subscription received has
+// been delivered before it unsubscribes it.
+type keySub struct {
+	sub *runtime.Subscription
+	// after is closed once the previous key's subscription has delivered
+	// everything it received (nil for the first key): this one delivers
+	// nothing before, so that events stay in order across a replacement.
+	after   <-chan struct{}
+	drained chan struct{} // closed when this key is retired and drained
+	opened  atomic.Bool   // after has been passed
+
+	decoded  atomic.Uint64 // payloads its decoder returned (reader goroutine)
+	handled  atomic.Uint64 // payloads its handler delivered
+	busy     atomic.Bool   // the handler is delivering one
+	progress chan struct{} // signalled after each delivery
 }
 
 func openKeyStream(ctx context.Context, s *Stream) (*keyStream, error) {
@@ -83,10 +104,10 @@ func openKeyStream(ctx context.Context, s *Stream) (*keyStream, error) {
 	conn, err := runtime.Dial(ctx, s.market, ropts...)
 	if err == nil {
 		k.conn = conn
-		var sub *runtime.Subscription
-		sub, err = k.subscribe(ctx, key)
+		var ks *keySub
+		ks, err = k.subscribe(ctx, key, nil)
 		if err == nil {
-			k.key, k.sub = key, sub
+			k.key, k.cur = key, ks
 			s.spawn(k.run)
 			return k, nil
 		}
@@ -116,9 +137,14 @@ func pick(eps []runtime.Endpoint, name, what string) (string, error) {
 }
 
 // subscribe subscribes one listen key as a stream. Its decoder watches for
-// listenKeyExpired of that key.
-func (k *keyStream) subscribe(ctx context.Context, key string) (*runtime.Subscription, error) {
+// listenKeyExpired of that key. Its handler delivers nothing before prev, the
+// key it replaces, is drained (retire).
+func (k *keyStream) subscribe(ctx context.Context, key string, prev *keySub) (*keySub, error) {
 	s := k.s
+	ks := &keySub{drained: make(chan struct{}), progress: make(chan struct{}, 1)}
+	if prev != nil {
+		ks.after = prev.drained
+	}
 	decode := func(data []byte) (any, error) {
 		v, err := s.decode(data)
 		if err != nil {
@@ -133,15 +159,103 @@ func (k *keyStream) subscribe(ctx context.Context, key string) (*runtime.Subscri
 			}
 			k.signal(func() { k.expired[which] = true })
 		}
+		ks.decoded.Add(1) // the runtime queues v next
 		return v, nil
 	}
+	handle := func(v any) {
+		if ks.after != nil && !ks.opened.Load() {
+			select {
+			case <-ks.after:
+				ks.opened.Store(true)
+			case <-s.ctx.Done():
+				return // Close discards what is queued
+			}
+		}
+		ks.busy.Store(true)
+		defer func() {
+			ks.busy.Store(false)
+			ks.handled.Add(1)
+			dispatch.Signal(ks.progress)
+		}()
+		s.deliver(v.(markets.Payload))
+	}
 	st := runtime.Stream{Name: key, Route: k.route, Decode: decode}
-	sub, err := k.conn.Subscribe(ctx, st, func(v any) { s.deliver(v.(markets.Payload)) },
+	sub, err := k.conn.Subscribe(ctx, st, handle,
 		runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(s.opts.queueSize))
 	if err != nil {
 		return nil, fmt.Errorf("userdata: subscribe user stream: %w", err)
 	}
-	return sub, nil
+	ks.sub = sub
+	return ks, nil
+}
+
+// retire ends the subscription of a replaced key without losing what it
+// received. The runtime discards what a subscription still has queued when
+// it is unsubscribed, so retire first waits until the handler has delivered
+// every payload the key's decoder returned (everything the exchange sent on
+// the key before the new key's subscription was confirmed, since one reader
+// reads both in order), then lets the new key deliver, then unsubscribes:
+// only what arrives on the dead key meanwhile can be discarded, and is
+// reported. It runs on a goroutine of its own, so that a slow handler does
+// not hold up keep-alives.
+func (k *keyStream) retire(old *keySub) {
+	s := k.s
+	if old.after != nil { // old has delivered nothing yet before its own predecessor is drained
+		select {
+		case <-old.after:
+		case <-s.ctx.Done():
+		}
+	}
+	k.drain(old)
+	close(old.drained)
+	dropped := old.sub.Dropped()
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.requestTimeout)
+	err := old.sub.Unsubscribe(ctx)
+	cancel()
+	if s.ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		s.emit(Event{Kind: EventError, Err: fmt.Errorf("userdata: unsubscribe the old listen key: %w", err)})
+	}
+	if n := old.sub.Dropped() - dropped; n > 0 {
+		s.emit(Event{Kind: EventError, Err: fmt.Errorf("userdata: %d events of the old listen key were dropped at its unsubscription", n)})
+	}
+}
+
+// drain waits until ks's handler has delivered as many payloads as its
+// decoder returned, checked again until no more arrive. It stops early when
+// the subscription has ended (nothing more will be delivered), when the
+// stream closes, and when the handler stays idle for the request timeout
+// short of the count: the runtime decodes some payloads it does not queue
+// (the copies a replacement socket reads during a hand-off).
+func (k *keyStream) drain(ks *keySub) {
+	s := k.s
+	idle := time.NewTimer(s.opts.requestTimeout)
+	defer idle.Stop()
+	last := ks.handled.Load()
+	for {
+		h := ks.handled.Load()
+		if h >= ks.decoded.Load() {
+			return
+		}
+		if h != last || ks.busy.Load() {
+			last = h
+			idle.Reset(s.opts.requestTimeout)
+		}
+		select {
+		case <-ks.progress:
+		case <-ks.sub.Done():
+			return
+		case <-s.ctx.Done():
+			return
+		case <-idle.C:
+			if !ks.busy.Load() && ks.handled.Load() == last {
+				return
+			}
+			idle.Reset(s.opts.requestTimeout)
+		}
+	}
 }
 
 // signal records something for the supervisor and wakes it.
@@ -170,7 +284,7 @@ func (k *keyStream) onRuntimeEvent(e runtime.Event) {
 		k.mu.Lock()
 		wasDown, attempt := k.down, k.attempt
 		k.down, k.attempt = false, 0
-		alive := k.sub != nil && k.sub.Err() == nil
+		alive := k.cur != nil && k.cur.sub.Err() == nil
 		k.mu.Unlock()
 		if !wasDown {
 			return // a planned replacement: no gap
@@ -184,7 +298,7 @@ func (k *keyStream) onRuntimeEvent(e runtime.Event) {
 		k.signal(func() { k.check = true })
 	case runtime.EventSubscriptionClosed:
 		k.mu.Lock()
-		cur := e.Subscription == k.sub
+		cur := k.cur != nil && e.Subscription == k.cur.sub
 		k.mu.Unlock()
 		if cur && !errors.Is(e.Err, runtime.ErrClosed) {
 			k.signal(func() { k.lost = true })
@@ -276,26 +390,22 @@ func (k *keyStream) replaceOnce(reason error) error {
 	}
 	s.red.addKey(key)
 	k.mu.Lock()
-	oldKey, oldSub := k.key, k.sub
+	oldKey, old := k.key, k.cur
 	k.mu.Unlock()
-	if key == oldKey && oldSub != nil && oldSub.Err() == nil {
+	if key == oldKey && old != nil && old.sub.Err() == nil {
 		// The exchange still knew the key: POST extended it.
 		s.emit(Event{Kind: EventKeepAlive})
 		return nil
 	}
-	sub, err := k.subscribe(s.ctx, key)
+	ks, err := k.subscribe(s.ctx, key, old)
 	if err != nil {
 		return err
 	}
 	k.mu.Lock()
-	k.key, k.sub = key, sub
+	k.key, k.cur = key, ks
 	k.mu.Unlock()
-	if oldSub != nil && oldSub != sub {
-		ctx, cancel := context.WithTimeout(s.ctx, s.opts.requestTimeout)
-		if err := oldSub.Unsubscribe(ctx); err != nil && s.ctx.Err() == nil {
-			s.emit(Event{Kind: EventError, Err: fmt.Errorf("userdata: unsubscribe the old listen key: %w", err)})
-		}
-		cancel()
+	if old != nil {
+		s.spawn(func() { k.retire(old) })
 	}
 	if key != oldKey {
 		s.emit(Event{Kind: EventKeyReplaced, Err: reason})

@@ -56,8 +56,9 @@ type Stream struct {
 //     user route (/private on USDⓈ-M and options), extended every KeepAlive
 //     and deleted by Close. When the exchange reports listenKeyExpired, or a
 //     keep-alive fails, a new key is created and subscribed before the old
-//     one is dropped, and the window is reported as EventKeyReplaced and
-//     EventGap.
+//     one is dropped, every event received on the old key is delivered
+//     before the first of the new one, and the window is reported as
+//     EventKeyReplaced and EventGap.
 //   - spot: the WebSocket API. With an Ed25519 key the session logs on
 //     (session.logon) and sends userDataStream.subscribe; otherwise, or with
 //     WithSessionLogon(false), it sends the signed

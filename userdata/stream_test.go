@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,6 +214,109 @@ func userEvent(market string) []byte {
 		return []byte(`{"e":"RISK_LEVEL_CHANGE","E":1587727187525,"s":"REDUCE_ONLY","mb":"1534.11708371","mm":"254789.11708371"}`)
 	}
 	return []byte(`{"e":"ACCOUNT_CONFIG_UPDATE","E":1611646737479,"T":1611646737476,"ac":{"s":"BTCUSD_PERP","l":25}}`)
+}
+
+// Events the old key's subscription received but had not yet handed to a
+// slow handler when the key is replaced are all delivered, before the new
+// key's events: the runtime discards what is still queued when a
+// subscription is unsubscribed, so the old key is drained first.
+func TestReplacedKeyIsDrainedInOrder(t *testing.T) {
+	srv := server(t, "usdm", []userapi.Account{hmacAccount()})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var got []markets.Payload
+	handle := func(p markets.Payload) {
+		mu.Lock()
+		got = append(got, p)
+		first := len(got) == 1
+		mu.Unlock()
+		if first { // the handler is slow: the events below queue up
+			close(entered)
+			<-release
+		}
+	}
+	r := newRecorder()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	st, err := userdata.Open(ctx, markets.All["usdm"].Info, userdata.NewHMAC(apiKey, secret), handle,
+		userdata.WithRESTURL(srv.URL()), userdata.WithStreamURL(srv.StreamURL()),
+		userdata.WithBackoff(fast), userdata.OnEvent(r.onEvent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	event := func(i int) []byte {
+		return []byte(fmt.Sprintf(`{"e":"ACCOUNT_CONFIG_UPDATE","E":1611646737479,"T":%d,"ac":{"s":"BTCUSDT","l":%d}}`, i, i))
+	}
+	srv.Push(apiKey, event(0))
+	select {
+	case <-entered:
+	case <-time.After(wait):
+		t.Fatal("no event")
+	}
+	const before, after = 10, 5
+	for i := 1; i < before; i++ {
+		srv.Push(apiKey, event(i))
+	}
+	old := srv.Expire(apiKey) // listenKeyExpired follows them on the old key
+	var key string
+	deadline := time.Now().Add(wait)
+	for {
+		if conns := srv.Streams().OpenConns(); len(conns) == 1 {
+			if key = srv.ListenKey(apiKey); key != "" && key != old && slices.Contains(conns[0].Streams, key) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new key was not subscribed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := 0; i < after; i++ {
+		if srv.Push(apiKey, event(100+i)) != 1 {
+			t.Fatal("push reached no connection")
+		}
+	}
+	// Let the new key's events reach the client while the handler is
+	// still busy with the first event.
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+
+	want := before + 1 + after
+	deadline = time.Now().Add(wait)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events, want %d; lifecycle %v", n, want, r.life)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	r.waitKind(t, userdata.EventKeyReplaced, 1)
+	mu.Lock()
+	defer mu.Unlock()
+	var order []string
+	for _, p := range got {
+		switch v := p.(type) {
+		case *usdm.AccountConfigUpdateEvent:
+			order = append(order, fmt.Sprint(int64(v.TransactionTime)))
+		case *usdm.ListenKeyExpiredEvent:
+			order = append(order, "expired")
+		default:
+			order = append(order, fmt.Sprintf("%T", p))
+		}
+	}
+	wantOrder := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "expired", "100", "101", "102", "103", "104"}
+	if !slices.Equal(order, wantOrder) {
+		t.Fatalf("events %v\nwant %v", order, wantOrder)
+	}
+	if n := r.count(userdata.EventError); n != 0 {
+		t.Errorf("errors: %v", r.life)
+	}
 }
 
 // Keep-alives are sent on schedule and keep a short-lived key alive.
