@@ -10,28 +10,32 @@ import (
 // valid key), PUT (extend) and DELETE (close) on the listen-key path. The
 // account is the one of the X-MBX-APIKEY header; no request names the key.
 func (s *Server) serveListenKey(w http.ResponseWriter, r *http.Request) {
-	rec := Request{API: "REST", Method: r.Method, Path: r.URL.Path}
-	answer := func(status int, v any) {
-		rec.Status = status
-		if e, ok := v.(*apiError); ok {
-			rec.Code = e.Code
-		}
-		s.record(rec)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
+	status, v := s.listenKeyAnswer(r)
+	rec := Request{API: "REST", Method: r.Method, Path: r.URL.Path, Status: status}
+	if e, ok := v.(*apiError); ok {
+		rec.Code = e.Code
 	}
+	s.record(rec)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// listenKeyAnswer does what a listen-key request asks and returns the
+// answer. It holds expiring, so that it never shows a key gone (or a new
+// key) before the listenKeyExpired of an expiry under way was queued.
+func (s *Server) listenKeyAnswer(r *http.Request) (int, any) {
 	apiKey := r.Header.Get("X-MBX-APIKEY")
 	if apiKey == "" {
-		answer(errNoAPIKey.Status, errNoAPIKey)
-		return
+		return errNoAPIKey.Status, errNoAPIKey
 	}
+	s.expiring.Lock()
+	defer s.expiring.Unlock()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	a := s.accounts[apiKey]
 	if a == nil {
-		s.mu.Unlock()
-		answer(errBadAPIKey.Status, errBadAPIKey)
-		return
+		return errBadAPIKey.Status, errBadAPIKey
 	}
 	options := s.name == "options"
 	switch r.Method {
@@ -42,31 +46,23 @@ func (s *Server) serveListenKey(w http.ResponseWriter, r *http.Request) {
 			s.issued[a.key] = true
 		}
 		key := s.extendLocked(a)
-		s.mu.Unlock()
 		if options {
-			answer(http.StatusOK, map[string]any{"listenKey": key, "expiration": time.Now().Add(s.validity).UnixMilli()})
-		} else {
-			answer(http.StatusOK, map[string]any{"listenKey": key})
+			return http.StatusOK, map[string]any{"listenKey": key, "expiration": time.Now().Add(s.validity).UnixMilli()}
 		}
+		return http.StatusOK, map[string]any{"listenKey": key}
 	case http.MethodPut:
 		if f := s.failNext; f != nil {
 			s.failNext = nil
-			s.mu.Unlock()
-			answer(f.Status, f)
-			return
+			return f.Status, f
 		}
 		if a.key == "" {
-			s.mu.Unlock()
-			answer(errNoKey.Status, errNoKey)
-			return
+			return errNoKey.Status, errNoKey
 		}
 		key := s.extendLocked(a)
-		s.mu.Unlock()
 		if options {
-			answer(http.StatusOK, map[string]any{})
-		} else {
-			answer(http.StatusOK, map[string]any{"listenKey": key})
+			return http.StatusOK, map[string]any{}
 		}
+		return http.StatusOK, map[string]any{"listenKey": key}
 	case http.MethodDelete:
 		if a.key != "" {
 			delete(s.keys, a.key)
@@ -76,12 +72,9 @@ func (s *Server) serveListenKey(w http.ResponseWriter, r *http.Request) {
 				a.timer = nil
 			}
 		}
-		s.mu.Unlock()
-		answer(http.StatusOK, map[string]any{})
-	default:
-		s.mu.Unlock()
-		answer(http.StatusMethodNotAllowed, &apiError{http.StatusMethodNotAllowed, -1000, "Method not allowed."})
+		return http.StatusOK, map[string]any{}
 	}
+	return http.StatusMethodNotAllowed, &apiError{http.StatusMethodNotAllowed, -1000, "Method not allowed."}
 }
 
 // extendLocked restarts the validity of a's key and returns it. Called with

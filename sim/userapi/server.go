@@ -98,6 +98,13 @@ type Server struct {
 	http    *http.Server
 	url     string
 
+	// expiring is held by an expiry from the key's invalidation until its
+	// listenKeyExpired is queued, and by every listen-key request, so that
+	// no answer shows the key gone before the event was queued on the
+	// key's connections. It is taken before mu, never while holding mu or
+	// the stream simulator's lock.
+	expiring sync.Mutex
+
 	mu         sync.Mutex
 	accounts   map[string]*account // by API key
 	keys       map[string]*account // valid listen key -> account
@@ -367,8 +374,11 @@ func PushableFixtures(market string) []generated.UserFixture {
 }
 
 // Expire expires the account's listen key now: the key becomes invalid
-// (keep-alive answers -1125, SUBSCRIBE is refused), then listenKeyExpired
-// is pushed on it. It returns the expired key, or "" when there was none.
+// (keep-alive answers -1125, SUBSCRIBE is refused, POST creates a new key),
+// then listenKeyExpired is pushed on it. No listen-key request is answered
+// in between: a client learns from REST that the key is gone only after the
+// event was queued on its connection. It returns the expired key, or ""
+// when there was none.
 func (s *Server) Expire(apiKey string) string { return s.invalidate(apiKey, true) }
 
 // Forget invalidates the account's listen key silently, as if the exchange
@@ -392,8 +402,11 @@ func (s *Server) invalidate(apiKey string, notify bool) string {
 }
 
 // expire invalidates key of a, if it is still its key, then optionally
-// pushes listenKeyExpired on it.
+// pushes listenKeyExpired on it, with listen-key requests held off until
+// then.
 func (s *Server) expire(a *account, key string, notify bool) {
+	s.expiring.Lock()
+	defer s.expiring.Unlock()
 	s.mu.Lock()
 	if a.key != key {
 		s.mu.Unlock()
