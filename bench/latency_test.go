@@ -217,7 +217,7 @@ func runLatency(tb testing.TB, p *payload, fr *frames, r latencyReceiver, rate f
 func BenchmarkLatency(b *testing.B) {
 	for _, name := range []string{"aggTrade", "depthUpdate20x20"} {
 		p := payloadNamed(name)
-		fr := p.frames(K)
+		var fr *frames // built on first use
 		for _, rate := range []int{10_000, 100_000} {
 			n := rate * 2
 			if rate >= 100_000 {
@@ -226,6 +226,9 @@ func BenchmarkLatency(b *testing.B) {
 			warm := rate / 10
 			for _, r := range latencyReceivers {
 				b.Run(fmt.Sprintf("%s/%dk/%s", name, rate/1000, r.name), func(b *testing.B) {
+					if fr == nil {
+						fr = p.frames(K)
+					}
 					res, err := runLatency(b, p, fr, r, float64(rate), n+warm, warm)
 					if err != nil {
 						b.Fatal(err)

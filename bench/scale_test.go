@@ -149,13 +149,16 @@ func runScale(tb testing.TB, syms []string, fr *frames, n int, m mode, timer fun
 func BenchmarkScale(b *testing.B) {
 	const k = 4000 // a multiple of both stream counts
 	syms := symbols(1000)
-	frs := map[int]*frames{1: scaleFrames(syms[:1], k), 1000: scaleFrames(syms, k)}
+	frs := map[int]*frames{} // built on first use
 	for _, m := range modes {
 		var one float64 // ns/op with one stream, 0 if it failed
 		for _, S := range []int{1, 1000} {
 			b.Run(fmt.Sprintf("aggTrade/%s/streams=%d", m.name, S), func(b *testing.B) {
 				if S == 1 {
 					one = 0
+				}
+				if frs[S] == nil {
+					frs[S] = scaleFrames(syms[:S], k)
 				}
 				b.ReportAllocs()
 				err := runScale(b, syms[:S], frs[S], b.N, m, func(on bool) {
