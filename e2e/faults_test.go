@@ -395,7 +395,7 @@ func TestFaults(t *testing.T) {
 		if attempts > 7 {
 			t.Fatalf("%d connection attempts in 3 s of 1008 closes", attempts)
 		}
-		waitFor(t, "recovery", func() bool { return len(r.srv.OpenConns()) == 1 && len(r.srv.OpenConns()[0].Streams) == 1 })
+		waitFor(t, "recovery", func() bool { open := r.srv.OpenConns(); return len(open) == 1 && len(open[0].Streams) == 1 })
 		r.more(btc, 20)
 		if v := r.srv.Violations(); v.ConnectionAttempts != 0 || v.Messages != 0 {
 			t.Fatalf("violations %+v", v)
