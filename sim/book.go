@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -18,7 +19,7 @@ type BookConfig struct {
 	// to depth and book-ticker payloads.
 	Pair   bool
 	Seed   uint64 // random seed; equal seeds give equal books
-	Mid    int64  // starting mid price in ticks of 0.01 (default 3_000_000 = 30000.00)
+	Mid    int64  // starting mid price in ticks of 0.01 (default StartMid(Symbol))
 	Levels int    // price levels per side (default 20)
 	// Unpaced publishes every stream at every tick. By default each stream
 	// keeps its exchange update speed (e.g. @depth every 1000 ms on spot,
@@ -68,10 +69,20 @@ type trade struct {
 
 const historyLimit = 1 << 14
 
+// StartMid is the starting mid price of a symbol, in ticks of 0.01:
+// between 1.00 and 60000.00, derived from the symbol alone (case does not
+// matter), so that every simulator (in-process or mwsim, any seed) starts
+// a symbol at the same price. BTCUSDT starts at 38080.48.
+func StartMid(symbol string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(symbol)))
+	return 100 + int64(h.Sum32()%6_000_000)
+}
+
 // NewBook returns a book model for cfg.
 func NewBook(cfg BookConfig) *Book {
 	if cfg.Mid <= 0 {
-		cfg.Mid = 3_000_000
+		cfg.Mid = StartMid(cfg.Symbol)
 	}
 	if cfg.Levels <= 0 {
 		cfg.Levels = 20
@@ -101,6 +112,7 @@ func (b *Book) step(now time.Time) {
 	b.last = now
 	b.mid += b.rng.Int64N(5) - 2
 	n := int64(b.cfg.Levels)
+	b.mid = max(b.mid, n+1) // every level keeps a positive price
 	b.side(true, b.mid-n, b.mid-1)
 	b.side(false, b.mid+1, b.mid+n)
 	if now.IsZero() {
@@ -156,6 +168,16 @@ func (b *Book) record(bid bool, price, qty int64) {
 	if len(b.changes) > historyLimit {
 		b.changes = slices.Clone(b.changes[len(b.changes)-historyLimit/2:])
 	}
+}
+
+// Mid returns the mid price in ticks of 0.01 at time now, stepping the
+// model to now as a stream's Next would: streams of other sources use it to
+// follow the same price as the book's trades, depth and klines.
+func (b *Book) Mid(now time.Time) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(now)
+	return b.mid
 }
 
 // Valid reports whether the book serves stream.
@@ -266,9 +288,10 @@ type bookFeed struct {
 	b         *Book
 	st        bookStream
 	lastSent  time.Time
-	lastU     int64 // u of the previous depth event
-	lastTrade int64 // id of the last trade seen
-	candle    *candle
+	lastU     int64     // u of the previous depth event
+	lastTrade int64     // id of the last trade seen
+	candle    *candle   // kline: the open candle
+	pending   []*candle // kline: closed candles not yet published, oldest first
 }
 
 func (f *bookFeed) Next(now time.Time) []byte {
@@ -276,10 +299,17 @@ func (f *bookFeed) Next(now time.Time) []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance(now)
-	if f.st.every > 0 && now.Sub(f.lastSent) < f.st.every {
-		if f.st.kind == "kline" {
-			f.ingest()
+	paced := f.st.every > 0 && now.Sub(f.lastSent) < f.st.every
+	if f.st.kind == "kline" {
+		// A candle that closed is published at once, the open one at the
+		// stream's update speed.
+		p := f.kline(now, paced)
+		if p != nil {
+			f.lastSent = now
 		}
+		return p
+	}
+	if paced {
 		return nil
 	}
 	var p []byte
@@ -292,8 +322,6 @@ func (f *bookFeed) Next(now time.Time) []byte {
 		p = f.diff(now)
 	case "partial":
 		p = f.partial(now)
-	case "kline":
-		p = f.kline(now)
 	}
 	if p != nil {
 		f.lastSent = now

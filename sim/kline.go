@@ -9,6 +9,19 @@ var klineIntervals = map[string]time.Duration{
 	"1d": 24 * time.Hour, "3d": 72 * time.Hour, "1w": 7 * 24 * time.Hour, "1M": 0,
 }
 
+// KlineWindow returns the open time and the close time (the last
+// millisecond) of the candle of interval iv (the exchange's names: 1s, 1m,
+// ..., 1d, 3d, 1w, 1M) that holds t, in UTC: candles open at multiples of
+// their interval since the Unix epoch, weeks on Monday, months on the 1st.
+// ok is false for an unknown interval.
+func KlineWindow(iv string, t time.Time) (open, close time.Time, ok bool) {
+	if _, ok := klineIntervals[iv]; !ok {
+		return time.Time{}, time.Time{}, false
+	}
+	open, close = klineWindow(iv, t)
+	return open, close, true
+}
+
 // klineWindow returns the open and close time of the candle holding t.
 func klineWindow(iv string, t time.Time) (time.Time, time.Time) {
 	t = t.UTC()
@@ -27,6 +40,11 @@ func klineWindow(iv string, t time.Time) (time.Time, time.Time) {
 	return start, start.Add(d - time.Millisecond)
 }
 
+// maxPendingCandles bounds the closed candles a kline feed holds back when
+// candles close faster than it publishes (an interval shorter than the
+// publish tick); the oldest are dropped beyond it.
+const maxPendingCandles = 64
+
 type candle struct {
 	start, end      time.Time
 	first, last     int64 // trade ids; -1 when no trade yet
@@ -38,30 +56,46 @@ type candle struct {
 	trades          int64
 }
 
-func (f *bookFeed) newCandle(t time.Time) *candle {
+// newCandle returns an empty candle of the window holding t, whose prices
+// are all p.
+func (f *bookFeed) newCandle(t time.Time, p int64) *candle {
 	start, end := klineWindow(f.st.interval, t)
-	p := f.b.mid
-	if n := len(f.b.trades); n > 0 {
-		p = f.b.trades[n-1].price
-	}
 	return &candle{start: start, end: end, first: -1, last: -1, open: p, high: p, low: p, close: p}
 }
 
-// ingest adds the trades since the last call to the current candle and
-// returns a candle that closed, if any.
-func (f *bookFeed) ingest() *candle {
-	var closed *candle
+// roll closes the current candle and opens the next window's, which starts
+// at the previous close price.
+func (f *bookFeed) roll() {
+	c := f.candle
+	f.pending = append(f.pending, c)
+	if len(f.pending) > maxPendingCandles {
+		f.pending = f.pending[len(f.pending)-maxPendingCandles:]
+	}
+	f.candle = f.newCandle(c.end.Add(time.Millisecond), c.close)
+}
+
+// ingest adds the trades since the last call to the candles, and closes
+// every candle whose window ended by now (those without trades too, as the
+// exchange does), queueing it in f.pending.
+func (f *bookFeed) ingest(now time.Time) {
+	if f.candle == nil {
+		p := f.b.mid
+		if n := len(f.b.trades); n > 0 {
+			p = f.b.trades[n-1].price
+		}
+		f.candle = f.newCandle(now, p)
+	}
 	for _, t := range f.b.trades {
 		if t.id <= f.lastTrade {
 			continue
 		}
 		f.lastTrade = t.id
-		if f.candle == nil {
-			f.candle = f.newCandle(t.time)
+		if t.time.Before(f.candle.start) { // traded before the feed opened
+			continue
 		}
-		if t.time.After(f.candle.end) {
-			closed = f.candle
-			f.candle = f.newCandle(t.time)
+		f.skipTo(t.time)
+		for t.time.After(f.candle.end) {
+			f.roll()
 		}
 		c := f.candle
 		if c.first < 0 {
@@ -77,22 +111,34 @@ func (f *bookFeed) ingest() *candle {
 		}
 		c.trades++
 	}
-	return closed
+	f.skipTo(now)
+	for now.After(f.candle.end) {
+		f.roll()
+	}
 }
 
-func (f *bookFeed) kline(now time.Time) []byte {
-	closed := f.ingest()
+// skipTo drops the windows before t that could not be published anyway
+// (more than maxPendingCandles of them), so that a long pause between two
+// calls does not close candles one by one.
+func (f *bookFeed) skipTo(t time.Time) {
+	d := klineIntervals[f.st.interval]
+	if d == 0 || t.Sub(f.candle.end) <= maxPendingCandles*d {
+		return
+	}
+	f.pending = f.pending[:0]
+	f.candle = f.newCandle(t.Add(-maxPendingCandles*d), f.candle.close)
+}
+
+// kline returns the next kline event: the oldest candle that closed and was
+// not yet published (x true), else, when paced is false, the current one.
+func (f *bookFeed) kline(now time.Time, paced bool) []byte {
+	f.ingest(now)
 	c, final := f.candle, false
-	if closed != nil {
-		c, final = closed, true
-	}
-	if c == nil {
-		f.candle = f.newCandle(now)
-		c = f.candle
-	}
-	if !final && now.After(c.end) { // the window passed without trades
-		c, final = f.candle, true
-		f.candle = f.newCandle(now)
+	if len(f.pending) > 0 {
+		c, final = f.pending[0], true
+		f.pending = f.pending[1:]
+	} else if paced {
+		return nil
 	}
 	k := newJSON()
 	k.num("t", c.start.UnixMilli()).num("T", c.end.UnixMilli()).str("s", f.b.sym).str("i", f.st.interval).
