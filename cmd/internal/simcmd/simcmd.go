@@ -1,7 +1,11 @@
 // Package simcmd is the simulator server behind the mwsim command and
 // "marketwire sim": one of marketwire's exchange simulators for any market,
 // with the HTTP admin API that injects faults (see cmd/mwsim for the flags
-// and endpoints).
+// and endpoints; GET /_sim/ lists the endpoints of the running simulator).
+//
+// The Binance markets are synth's simulator (Binance), which serves every
+// stream of the schema and starts each symbol at the same price as the
+// in-process simulators of the examples and of marketwire tail.
 package simcmd
 
 import (
@@ -20,17 +24,19 @@ import (
 	"time"
 
 	"github.com/marketwire/marketwire/generated/coinm"
+	mwmarkets "github.com/marketwire/marketwire/generated/markets"
 	"github.com/marketwire/marketwire/generated/options"
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/generated/usdm"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/sim"
 	"github.com/marketwire/marketwire/sim/dexsim"
+	"github.com/marketwire/marketwire/sim/synth"
 	"github.com/marketwire/marketwire/sim/zdexsim"
 )
 
-// markets are the Binance markets the order-book simulator can play; dex
-// and zdex have simulators of their own.
+// markets are the Binance markets, which synth's simulator plays; dex and
+// zdex have simulators of their own.
 var markets = map[string]*runtime.Market{
 	"spot":    &spot.Market,
 	"usdm":    &usdm.Market,
@@ -68,7 +74,7 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 	sort.Strings(names)
 	market := fs.String("market", "spot", "market to simulate: "+strings.Join(names, "|"))
 	addr := fs.String("addr", "127.0.0.1:9443", "listen address")
-	symbols := fs.String("symbols", "btcusdt,ethusdt", "comma-separated symbols: with an order-book model (Binance), listed (zdex); ignored by dex")
+	symbols := fs.String("symbols", "btcusdt,ethusdt", "comma-separated symbols: the only ones served (Binance, when given; by default every symbol is), listed (zdex); ignored by dex")
 	interval := fs.Duration("interval", 100*time.Millisecond, "publish tick")
 	unpaced := fs.Bool("unpaced", false, "Binance: publish every stream at every tick instead of its exchange update speed")
 	ping := fs.Duration("ping", 0, "Binance and dex: server ping interval (default: the market's)")
@@ -88,9 +94,13 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		return &UsageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 
-	mux := http.NewServeMux()
+	symbolsSet := false
+	fs.Visit(func(f *flag.Flag) { symbolsSet = symbolsSet || f.Name == "symbols" })
+
+	a := &adminAPI{mux: http.NewServeMux(), market: *market}
 	var s simulator
 	path := "" // of the base URL
+	shown := *symbols
 	switch *market {
 	case "dex":
 		opts := []dexsim.Option{dexsim.WithSeed(*seed), dexsim.WithPublishInterval(*interval)}
@@ -98,8 +108,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 			opts = append(opts, dexsim.WithPing(*ping, 0))
 		}
 		d := dexsim.New(opts...)
-		admin(mux, d.DropConnections, func() int { return d.SendRaw(dexMalformed) }, func() any { return d.Conns() })
-		s, path = d, "/api"
+		a.common(d.DropConnections, func() int { return d.SendRaw(dexMalformed) }, func() any { return d.Conns() })
+		s, path, shown = d, "/api", "any"
 	case "zdex":
 		var syms []string
 		for _, sym := range strings.Split(*symbols, ",") {
@@ -107,20 +117,31 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		}
 		z := zdexsim.New(zdexsim.WithSeed(*seed), zdexsim.WithPublishInterval(*interval), zdexsim.WithSymbols(syms...),
 			zdexsim.WithToken(*token), zdexsim.WithUnsolicited(*unsolicited))
-		admin(mux, z.DropConnections, func() int { return z.SendRaw(zdexMalformed) }, func() any { return z.Conns() })
+		a.common(z.DropConnections, func() int { return z.SendRaw(zdexMalformed) }, func() any { return z.Conns() })
 		s, path = z, zdexsim.Path
 		logger.Printf("%s: zdex account token %q (unsolicited pushes %v)", name, *token, *unsolicited)
 	default:
-		m, ok := markets[*market]
-		if !ok {
+		if _, ok := markets[*market]; !ok {
 			return &UsageError{fmt.Errorf("unknown market %q (want %s)", *market, strings.Join(names, ", "))}
 		}
-		b := binance(m, *symbols, *seed, *interval, *ping, *unpaced)
-		admin(mux, b.DropConnections, b.SendMalformed, func() any { return b.Conns() })
-		binanceAdmin(mux, b)
+		var only []string
+		if symbolsSet {
+			only = strings.Split(*symbols, ",")
+		} else {
+			shown = "any"
+		}
+		b, err := Binance(*market, Config{Seed: *seed, Interval: *interval, Ping: *ping, Unpaced: *unpaced, Symbols: only,
+			Logf: func(format string, args ...any) { logger.Printf(name+": "+format, args...) }})
+		if err != nil {
+			return err
+		}
+		a.common(b.DropConnections, b.SendMalformed, func() any { return b.Conns() })
+		a.binance(b)
 		s = b
 	}
 	defer s.Close()
+	a.index()
+	mux := a.mux
 	mux.Handle("/", s)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -139,7 +160,8 @@ func Run(ctx context.Context, name string, args []string, stderr io.Writer) erro
 		_ = srv.Shutdown(shut)
 	}()
 	host := ln.Addr().String()
-	logger.Printf("%s: %s market on ws://%s%s (symbols %s; admin on http://%s/_sim/)", name, *market, host, path, *symbols, host)
+	a.base = "ws://" + host + path
+	logger.Printf("%s: %s market on ws://%s%s (symbols %s; admin on http://%s/_sim/)", name, *market, host, path, shown, host)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -155,35 +177,52 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 // Unwrap returns the underlying error.
 func (e *UsageError) Unwrap() error { return e.Err }
 
-// binance returns the order-book simulator of a Binance market.
-func binance(m *runtime.Market, symbols string, seed uint64, interval, ping time.Duration, unpaced bool) *sim.Server {
-	futures := m != &spot.Market
-	var books []*sim.Book
-	var src sim.Sources
-	for i, sym := range strings.Split(symbols, ",") {
-		b := sim.NewBook(sim.BookConfig{Symbol: strings.ToLower(strings.TrimSpace(sym)), Futures: futures, Pair: m == &coinm.Market, Seed: seed + uint64(i), Unpaced: unpaced})
-		books = append(books, b)
-		src = append(src, b)
+// Config configures the simulator of a Binance market (Binance).
+type Config struct {
+	Seed     uint64
+	Interval time.Duration // publish tick; 0 means 100 ms
+	Ping     time.Duration // server ping interval; 0 means the market's
+	Unpaced  bool          // the order-book streams publish at every tick
+	// Symbols, when not empty, are the only symbols served (any case); a
+	// stream of another symbol is refused as invalid. Streams of every
+	// symbol (!miniTicker@arr, ...) are always served.
+	Symbols []string
+	Logf    func(format string, args ...any) // the simulator's notices; nil means log.Printf
+}
+
+// Binance returns the simulator of a Binance market (spot, usdm, coinm,
+// options): synth's server, which serves every stream of the schema, with
+// the same order-book model and starting prices (sim.StartMid) as the
+// embedded simulators of the examples and of marketwire tail, so that a
+// symbol has the same price in either.
+func Binance(market string, cfg Config) (*sim.Server, error) {
+	if _, ok := markets[market]; !ok {
+		return nil, fmt.Errorf("simcmd: %q is not a Binance market", market)
 	}
-	opts := []sim.Option{
-		sim.WithSource(src),
-		sim.WithPublishInterval(interval),
-		sim.WithValid(func(st string) bool {
-			for _, b := range books {
-				if b.Valid(st) {
-					return true
-				}
+	interval := cfg.Interval
+	if interval == 0 {
+		interval = 100 * time.Millisecond
+	}
+	opts := []sim.Option{sim.WithPublishInterval(interval)}
+	if cfg.Ping > 0 {
+		opts = append(opts, sim.WithPing(cfg.Ping, markets[market].Limits.PongDeadline))
+	}
+	if len(cfg.Symbols) > 0 {
+		only := map[string]bool{}
+		for _, sym := range cfg.Symbols {
+			only[strings.ToLower(strings.TrimSpace(sym))] = true
+		}
+		all := mwmarkets.All[market]
+		opts = append(opts, sim.WithValid(func(stream string) bool {
+			if _, err := all.ParseStream(stream); err != nil {
+				return false
 			}
-			return false
-		}),
+			sym, _, _ := strings.Cut(stream, "@")
+			base, _, _ := strings.Cut(sym, "_") // btcusdt_perpetual, btcusd_perp
+			return strings.HasPrefix(sym, "!") || only[sym] || only[base]
+		}))
 	}
-	if len(m.Routes) > 0 {
-		opts = append(opts, sim.WithRoute(books[0].Route))
-	}
-	if ping > 0 {
-		opts = append(opts, sim.WithPing(ping, m.Limits.PongDeadline))
-	}
-	return sim.New(m, opts...)
+	return synth.NewServer(market, synth.Config{Seed: cfg.Seed, Unpaced: cfg.Unpaced, Logf: cfg.Logf}, opts...)
 }
 
 func reply(w http.ResponseWriter, v any) {
@@ -191,22 +230,63 @@ func reply(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// admin registers the fault endpoints every simulator has.
-func admin(mux *http.ServeMux, drop, malformed func() int, conns func() any) {
+// adminAPI is the HTTP admin API: every endpoint is registered with its
+// description, which /_sim/ lists.
+type adminAPI struct {
+	mux       *http.ServeMux
+	market    string
+	base      string // the simulator's base URL, once listening
+	endpoints []endpoint
+}
+
+type endpoint struct {
+	Path string `json:"path"`
+	Doc  string `json:"doc"`
+}
+
+// handle registers one endpoint; usage is the path with its parameters as
+// shown in the list.
+func (a *adminAPI) handle(path, usage, doc string, h http.HandlerFunc) {
+	a.mux.HandleFunc(path, h)
+	a.endpoints = append(a.endpoints, endpoint{Path: usage, Doc: doc})
+}
+
+// index registers /_sim/, the list of endpoints: JSON when the client
+// accepts it (or ?format=json), else text.
+func (a *adminAPI) index() {
+	a.mux.HandleFunc("/_sim/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_sim/" {
+			http.Error(w, fmt.Sprintf("no admin endpoint %s; GET /_sim/ lists them", r.URL.Path), http.StatusNotFound)
+			return
+		}
+		if r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json") {
+			reply(w, map[string]any{"market": a.market, "url": a.base, "endpoints": a.endpoints})
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "%s simulator, streams on %s\nadmin endpoints (GET or POST):\n", a.market, a.base)
+		for _, e := range a.endpoints {
+			fmt.Fprintf(w, "  %-48s %s\n", e.Path, e.Doc)
+		}
+	})
+}
+
+// common registers the fault endpoints every simulator has.
+func (a *adminAPI) common(drop, malformed func() int, conns func() any) {
 	count := func(f func() int) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) { reply(w, map[string]int{"connections": f()}) }
 	}
-	mux.Handle("/_sim/drop", count(drop))
-	mux.Handle("/_sim/malformed", count(malformed))
-	mux.HandleFunc("/_sim/conns", func(w http.ResponseWriter, _ *http.Request) { reply(w, conns()) })
+	a.handle("/_sim/drop", "/_sim/drop", "close every connection abruptly", count(drop))
+	a.handle("/_sim/malformed", "/_sim/malformed", "send a malformed frame", count(malformed))
+	a.handle("/_sim/conns", "/_sim/conns", "list connections as JSON", func(w http.ResponseWriter, _ *http.Request) { reply(w, conns()) })
 }
 
-// binanceAdmin registers the fault endpoints only the Binance simulator has.
-func binanceAdmin(mux *http.ServeMux, s *sim.Server) {
-	mux.HandleFunc("/_sim/silence", func(w http.ResponseWriter, _ *http.Request) {
+// binance registers the fault endpoints only the Binance simulator has.
+func (a *adminAPI) binance(s *sim.Server) {
+	a.handle("/_sim/silence", "/_sim/silence", "stop answering, keep TCP open", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, map[string]int{"connections": s.Silence()})
 	})
-	mux.HandleFunc("/_sim/shutdown", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("/_sim/shutdown", "/_sim/shutdown?close=5s", "send serverShutdown, close later (close=now: right after it)", func(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("close"))
 		if err != nil {
 			d = 0
@@ -217,29 +297,29 @@ func binanceAdmin(mux *http.ServeMux, s *sim.Server) {
 		}
 		reply(w, map[string]int{"connections": s.SendServerShutdown(d)})
 	})
-	mux.HandleFunc("/_sim/nopong", func(w http.ResponseWriter, _ *http.Request) {
+	a.handle("/_sim/nopong", "/_sim/nopong", "stop answering client pings, keep publishing", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, map[string]int{"connections": s.NoPong()})
 	})
-	mux.HandleFunc("/_sim/oversized", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("/_sim/oversized", "/_sim/oversized?n=2000000", "send a frame of n bytes", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))
 		if err != nil || n < 0 {
 			n = 2 << 20
 		}
 		reply(w, map[string]int{"connections": s.SendOversized(n), "bytes": n})
 	})
-	mux.HandleFunc("/_sim/pingstorm", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("/_sim/pingstorm", "/_sim/pingstorm?n=100", "send n pings at once", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("n"))
 		if err != nil || n < 0 {
 			n = 100
 		}
 		reply(w, map[string]int{"connections": s.PingStorm(n), "pings": n})
 	})
-	mux.HandleFunc("/_sim/policyloop", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("/_sim/policyloop", "/_sim/policyloop?on=true", "close every connection with 1008 after it subscribes (on=false: stop)", func(w http.ResponseWriter, r *http.Request) {
 		on := r.URL.Query().Get("on") != "false"
 		s.ClosePolicyAfterSubscribe(on)
 		reply(w, map[string]bool{"on": on})
 	})
-	mux.HandleFunc("/_sim/rejectstream", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("/_sim/rejectstream", "/_sim/rejectstream?stream=s&code=2&msg=...", "reject every SUBSCRIBE naming s (off=1 lifts it)", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		code, err := strconv.Atoi(q.Get("code"))
 		if err != nil {
@@ -255,8 +335,8 @@ func binanceAdmin(mux *http.ServeMux, s *sim.Server) {
 		s.RejectStream(q.Get("stream"), code, msg)
 		reply(w, map[string]any{"stream": q.Get("stream"), "code": code, "msg": msg})
 	})
-	mux.HandleFunc("/_sim/violations", func(w http.ResponseWriter, _ *http.Request) { reply(w, s.Violations()) })
-	mux.HandleFunc("/_sim/reject", func(w http.ResponseWriter, r *http.Request) {
+	a.handle("/_sim/violations", "/_sim/violations", "limit violations as JSON", func(w http.ResponseWriter, _ *http.Request) { reply(w, s.Violations()) })
+	a.handle("/_sim/reject", "/_sim/reject?code=2&msg=...", "reject the next SUBSCRIBE", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("code"))
 		if err != nil {
 			code = 2
