@@ -1,4 +1,6 @@
-// Command account prints the typed user-data (account) events of one market.
+// Command account prints the typed user-data (account) events of one market
+// until it is interrupted (Ctrl-C or SIGTERM) or for the duration -for
+// gives.
 //
 //	go run ./examples/account                  # USDⓈ-M, against the embedded simulator
 //	go run ./examples/account -market spot     # spot, over the simulated WebSocket API
@@ -22,6 +24,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/marketwire/marketwire/generated/coinm"
@@ -38,7 +41,7 @@ var (
 	market   = flag.String("market", "usdm", "market: spot, usdm, coinm or options")
 	live     = flag.Bool("live", false, "connect to the real exchange with the key from the environment")
 	endpoint = flag.String("endpoint", "", "with -live, the market's endpoint name, e.g. testnet")
-	runFor   = flag.Duration("for", 5*time.Second, "how long to run; 0 runs until interrupted")
+	runFor   = flag.Duration("for", 0, "how long to run, e.g. 30s; 0 runs until interrupted (Ctrl-C or SIGTERM)")
 	every    = flag.Duration("every", 200*time.Millisecond, "simulator: how often to push an event")
 )
 
@@ -49,7 +52,7 @@ func main() {
 	if !ok || m.Info.UserStream == nil {
 		log.Fatalf("unknown market %q", *market)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *runFor > 0 {
 		var cancel context.CancelFunc
@@ -84,11 +87,16 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer st.Close()
 	if sim != nil {
 		go sim.run(ctx)
 	}
 	<-ctx.Done()
+	st.Close()
+	why := fmt.Sprintf("after -for %v", *runFor)
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		why = "interrupted"
+	}
+	log.Printf("stopped (%s); user stream closed", why)
 }
 
 // print prints one typed event.

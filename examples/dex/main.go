@@ -4,6 +4,9 @@
 // DEX's own protocol (topics instead of stream names, subscribe messages
 // that get no reply, keepAlive).
 //
+// Like every example it runs until interrupted (Ctrl-C or SIGTERM), or for
+// the duration -for gives (e.g. -for 5s).
+//
 //	go run ./examples/dex                                    # against the embedded DEX simulator
 //	go run ./examples/dex -symbol 100K-9BC_BNB -address tbnb1...
 //	go run ./examples/dex -live                              # the old endpoint: fails, see below

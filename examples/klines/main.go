@@ -1,6 +1,9 @@
 // Command klines prints the candles of one spot symbol as they update,
 // marking each candle when it closes.
 //
+// Like every example it runs until interrupted (Ctrl-C or SIGTERM), or for
+// the duration -for gives (e.g. -for 5s).
+//
 //	go run ./examples/klines -symbol ETHUSDT -interval 1s
 package main
 

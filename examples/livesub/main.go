@@ -1,6 +1,9 @@
 // Command livesub subscribes and unsubscribes while the connection runs:
 // every second it adds the next symbol's book ticker and drops the oldest,
 // and it prints what the server says is subscribed.
+//
+// Like every example it runs until interrupted (Ctrl-C or SIGTERM), or for
+// the duration -for gives (e.g. -for 5s).
 package main
 
 import (

@@ -1,5 +1,8 @@
 // Command topofbook keeps the best bid and ask of a few USDⓈ-M perpetuals
 // from their book tickers (the /public route) and redraws a small table.
+//
+// Like every example it runs until interrupted (Ctrl-C or SIGTERM), or for
+// the duration -for gives (e.g. -for 5s).
 package main
 
 import (

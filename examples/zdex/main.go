@@ -2,6 +2,9 @@
 // typed events of the authenticated account channel, then how many frames
 // the runtime dropped because nobody had subscribed to them.
 //
+// Like every example it runs until interrupted (Ctrl-C or SIGTERM), or for
+// the duration -for gives (e.g. -for 5s).
+//
 //	go run ./examples/zdex                        # against the embedded ZDEX simulator
 //	ZDEX_TOKEN=... go run ./examples/zdex -live   # the real venue, wss://api.zdex.world/ws
 //

@@ -1,7 +1,10 @@
-// Package connect gives the examples their common flags: by default they run
-// against marketwire's embedded simulator of the market (synth for the
-// Binance markets, dexsim for the Binance DEX, zdexsim for ZDEX); -live uses
-// the market's real production endpoint and -endpoint any other base URL.
+// Package connect gives the examples their common flags and lifetime: by
+// default they run against marketwire's embedded simulator of the market
+// (synth for the Binance markets, dexsim for the Binance DEX, zdexsim for
+// ZDEX); -live uses the market's real production endpoint and -endpoint any
+// other base URL. An example runs until it is interrupted (Ctrl-C, SIGINT,
+// or SIGTERM), or for the duration -for gives, then closes its connection
+// and its simulator, logs "stopped (...)" and exits with status 0.
 //
 // ZDEX's account channel needs a token. Against the simulator connect makes
 // a random one and gives it to both sides; with -live or -endpoint it takes
@@ -14,11 +17,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/marketwire/marketwire/generated/markets"
@@ -32,34 +37,87 @@ import (
 var (
 	live     = flag.Bool("live", false, "connect to the real exchange instead of the embedded simulator")
 	endpoint = flag.String("endpoint", "", "base URL to connect to (overrides -live), e.g. ws://127.0.0.1:9001")
-	runFor   = flag.Duration("for", 10*time.Second, "how long to run; 0 runs until interrupted")
-	token    *string // -token, registered by Main for zdex only
+	runFor   = flag.Duration("for", 0, "how long to run, e.g. 30s; 0 runs until interrupted (Ctrl-C or SIGTERM)")
+	token    *string // -token, registered by MainArgs for zdex only
 )
 
-// Main parses the flags (register an example's own flags before calling
-// it), connects to the market and calls run, then waits until -for has
-// passed or the program is interrupted, and closes everything.
-func Main(market string, run func(ctx context.Context, c *runtime.Conn) error) {
-	if market == "zdex" {
-		token = flag.String("token", "", "with -live or -endpoint, the account token (default $ZDEX_TOKEN); never printed")
-	}
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if *runFor > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *runFor)
-		defer cancel()
-	}
-	c, closeAll, err := dial(ctx, market)
-	if err != nil {
+// RunFunc subscribes what an example shows. It may return at once (the
+// subscriptions go on until the example stops) or block until ctx is done.
+type RunFunc func(ctx context.Context, c *runtime.Conn) error
+
+// Main runs an example: MainArgs with the command line, and exit status 1
+// on an error. Register an example's own flags before calling it (at
+// package level, so that tests of the example can parse them too).
+func Main(market string, run RunFunc) {
+	if err := MainArgs(market, os.Args[1:], run); err != nil {
 		log.Fatal(err)
 	}
-	defer closeAll()
-	if err := run(ctx, c); err != nil && ctx.Err() == nil {
-		log.Fatal(err) // deferred closes are skipped; the process ends anyway
+}
+
+// MainArgs parses args into the flags, connects to the market and calls
+// run, then waits until -for has passed or SIGINT or SIGTERM arrives, and
+// closes everything (see Run).
+func MainArgs(market string, args []string, run RunFunc) error {
+	if market == "zdex" && flag.Lookup("token") == nil {
+		token = flag.String("token", "", "with -live or -endpoint, the account token (default $ZDEX_TOKEN); never printed")
 	}
-	<-ctx.Done()
+	if err := flag.CommandLine.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The same signals, to name the one that stopped the example.
+	got := make(chan os.Signal, 1)
+	signal.Notify(got, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(got)
+	named, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-named.Done():
+			return
+		}
+		select {
+		case sig := <-got:
+			cancel(fmt.Errorf("%v", sig))
+		case <-time.After(100 * time.Millisecond):
+			cancel(context.Cause(ctx))
+		}
+	}()
+	return Run(named, market, run)
+}
+
+// Run connects to the market and calls run, then waits until ctx is done or
+// -for has passed, closes the connection and the simulator, and logs
+// "stopped (why); connection closed". It returns run's error, unless that
+// came from the stop itself.
+func Run(ctx context.Context, market string, run RunFunc) error {
+	runCtx := ctx
+	if *runFor > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, *runFor)
+		defer cancel()
+	}
+	c, closeAll, err := dial(runCtx, market)
+	if err != nil {
+		return err
+	}
+	if err := run(runCtx, c); err != nil && runCtx.Err() == nil {
+		closeAll()
+		return err
+	}
+	<-runCtx.Done()
+	closeAll()
+	why := fmt.Sprintf("after -for %v", *runFor)
+	if ctx.Err() != nil {
+		why = context.Cause(ctx).Error() // the signal: "terminated", "interrupt"
+		if errors.Is(context.Cause(ctx), context.Canceled) {
+			why = "interrupted"
+		}
+	}
+	log.Printf("stopped (%s); connection closed", why)
+	return nil
 }
 
 // dial connects to the market and returns the connection and a function that
