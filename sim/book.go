@@ -1,3 +1,21 @@
+// Package sim is marketwire's in-process exchange simulator of Binance's
+// stream protocol, for tests, examples and offline programs.
+//
+// A Server speaks the protocol as the exchange does: raw (/ws/<stream>) and
+// combined (/stream?streams=) connections under the market's routes, live
+// SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS and the property requests with
+// the exchange's replies and error texts, its message, stream and
+// connection limits, and server pings. Faults are triggered on demand:
+// DropConnections, Silence, NoPong, SendServerShutdown, RejectStream,
+// RejectNextSubscribe, ClosePolicyAfterSubscribe, SendMalformed, ...
+//
+// Payloads come from a Source: a Book (an order-book model of one symbol:
+// trades, book ticker, depth and klines that agree with each other),
+// Numbered (numbered events, for counting losses), Replay (fixed payloads),
+// or sim/synth, which serves every stream of the schema. To test a program
+// of your own, simtest starts synth's Server and dials it in one call;
+// sim/dexsim, sim/zdexsim and sim/userapi simulate the other venues and
+// the account side.
 package sim
 
 import (
