@@ -21,7 +21,12 @@ func ExampleStart() {
 	c := s.Dial(t)
 	trades := make(chan *spot.AggTradeEvent, 100)
 	_, err := spot.SubscribeAggTrade(context.Background(), c, spot.AggTradeParams{Symbol: "BTCUSDT"},
-		func(ev *spot.AggTradeEvent) { trades <- ev })
+		func(ev *spot.AggTradeEvent) {
+			select {
+			case trades <- ev:
+			default: // a handler must not block: Close waits for it
+			}
+		})
 	if err != nil {
 		t.Fatal(err)
 	}

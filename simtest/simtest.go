@@ -7,9 +7,14 @@
 //	func TestMyStrategy(t *testing.T) {
 //		s := simtest.Start(t, &spot.Market)
 //		c := s.Dial(t)
-//		trades := make(chan *spot.AggTradeEvent, 1)
+//		trades := make(chan *spot.AggTradeEvent, 100)
 //		_, err := spot.SubscribeAggTrade(context.Background(), c, spot.AggTradeParams{Symbol: "BTCUSDT"},
-//			func(ev *spot.AggTradeEvent) { trades <- ev })
+//			func(ev *spot.AggTradeEvent) {
+//				select {
+//				case trades <- ev:
+//				default: // a handler must not block: Close waits for it
+//				}
+//			})
 //		...
 //		s.Server.DropConnections() // the runtime reconnects and resubscribes
 //	}
