@@ -25,6 +25,11 @@ type Decoder struct {
 	s     string
 	i     int
 	first bool // an opening '{' or '[' was just consumed: no ',' expected
+
+	// Drift is where SkipUnknown counts the keys it skips (see
+	// DriftReport); nil counts nothing. Reset leaves it as it is. A
+	// generated UnmarshalJSON sets it to its type's scope.
+	Drift *DriftScope
 }
 
 // Reset copies b into a string, the one allocation of a decode, and starts
@@ -163,14 +168,15 @@ func TupleElem(d *Decoder) error {
 var errShortTuple = errors.New("array has too few elements")
 
 // TupleEnd skips any elements after a tuple's last field (the exchange may
-// append columns, as it may add object keys) and consumes the ']'.
+// append columns, as it may add object keys), counting each as an unknown
+// key (see SkipUnknown), and consumes the ']'.
 func TupleEnd(d *Decoder) error {
 	for {
 		ok, err := d.NextElem()
 		if err != nil || !ok {
 			return err
 		}
-		if err := d.Skip(); err != nil {
+		if err := d.SkipUnknown("", nil); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,16 @@
 // Decimals keep their wire text; they are never rounded through float64.
 // Malformed input makes a method return an error; it never panics.
 //
+// # Drift
+//
+// Generated decoders skip keys the schema does not know and dispatch
+// functions return event kinds it does not know as an [UnknownEvent]; both
+// are counted, with the payloads that lacked a required key or named
+// another event, in a process-wide report: [DriftReport]. A decoder
+// reaches it only from the branch of an unknown key and from its error
+// return, so a payload whose keys are all known pays one pointer store
+// (UnmarshalJSON setting [Decoder].Drift) and nothing else.
+//
 // # Encoding
 //
 // The Append functions write JSON values in the form the exchange uses, for
