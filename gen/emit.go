@@ -107,6 +107,8 @@ type emitter struct {
 	m      *MarketModel
 	pkg    string
 	schema string
+
+	sharedTypes map[*TypeModel]bool // see shared
 }
 
 func (e *emitter) newFile() *jen.File {

@@ -10,10 +10,15 @@ import (
 // json emits the decoders and encoders. Decoders walk the payload once with
 // wire.Decoder and match keys with an exact (case-sensitive) switch, so a
 // key that differs only in case can never land in the wrong field; unknown
-// keys are skipped. Encoders append the fields in schema order.
+// keys are skipped and counted in the drift report (wire.DriftReport): the
+// default branch of the switch, never taken while every key is known, is
+// the only place that counts. Encoders append the fields in schema order.
 func (e *emitter) json(f *jen.File) {
 	for _, t := range e.m.Types {
-		e.unmarshal(f, t.GoName, t.ErrName, jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Op("&").Id("d")))
+		scope := driftScope(t)
+		f.Add(doc(fmt.Sprintf("%s counts the drift (wire.DriftReport) of %s payloads and of the objects they hold.", scope, t.GoName)))
+		f.Var().Id(scope).Op("=").Qual(wirePkg, "DriftScope").Values(jen.Dict{jen.Id("Market"): jen.Lit(e.m.Name), jen.Id("Event"): jen.Lit(t.ErrName)})
+		e.unmarshal(f, t.GoName, scope, jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Op("&").Id("d")))
 		if t.Tuple {
 			e.decodeTuple(f, t)
 		} else {
@@ -31,7 +36,7 @@ func (e *emitter) json(f *jen.File) {
 		if t.Either {
 			decodeArray = "DecodeArrayOrOne"
 		}
-		e.unmarshal(f, t.ArrayName, t.ErrName, jen.List(jen.Op("*").Id("v"), jen.Err()).Op("=").Qual(wirePkg, decodeArray).Call(
+		e.unmarshal(f, t.ArrayName, driftScope(t), jen.List(jen.Op("*").Id("v"), jen.Err()).Op("=").Qual(wirePkg, decodeArray).Call(
 			jen.Op("&").Id("d"), jen.Parens(jen.Op("*").Id("v")).Index(jen.Empty(), jen.Lit(0)), jen.Parens(jen.Op("*").Id(t.GoName)).Dot("decodeJSON")))
 		e.marshal(f, t.ArrayName)
 		f.Add(doc("AppendJSON appends the wire JSON array to dst."))
@@ -42,18 +47,65 @@ func (e *emitter) json(f *jen.File) {
 }
 
 // unmarshal emits UnmarshalJSON around decode, a statement that sets err.
-func (e *emitter) unmarshal(f *jen.File, typ, errName string, decode jen.Code) {
+// The decoder counts drift in scope, the payload type's DriftScope; a
+// failure goes through its DecodeError, which counts a missing key or a
+// wrong event kind.
+func (e *emitter) unmarshal(f *jen.File, typ, scope string, decode jen.Code) {
 	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes the wire JSON of %s. Strings and decimals in v share one copy of data.", typ)))
 	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Var().Id("d").Qual(wirePkg, "Decoder"),
 		jen.Id("d").Dot("Reset").Call(jen.Id("data")),
+		jen.Id("d").Dot("Drift").Op("=").Op("&").Id(scope),
 		jen.Var().Err().Error(),
 		decode,
 		jen.If(jen.Err().Op("==").Nil()).Block(jen.Err().Op("=").Id("d").Dot("End").Call()),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.fieldError(errName, jen.Lit(""), jen.Err()))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id(scope).Dot("DecodeError").Call(jen.Lit(""), jen.Id("data"), jen.Err()))),
 		jen.Return(jen.Nil()),
 	)
 }
+
+// shared returns the types that some type holds at more than one path
+// (such as a price level under both "b" and "a"). An unknown key in a
+// type held at one path only is counted by the type's scope and the key
+// (wire.Decoder.SkipUnknown), the path worked out once; in a shared type
+// it has to be worked out each time.
+func (e *emitter) shared() map[*TypeModel]bool {
+	if e.sharedTypes != nil {
+		return e.sharedTypes
+	}
+	e.sharedTypes = map[*TypeModel]bool{}
+	type pair struct{ from, to *TypeModel }
+	memo := map[pair]int{}
+	var paths func(from, to *TypeModel) int // how many paths lead from a payload of from to objects of to
+	paths = func(from, to *TypeModel) int {
+		if n, ok := memo[pair{from, to}]; ok {
+			return n
+		}
+		memo[pair{from, to}] = 2 // a cycle: never when types are held by value
+		n := 0
+		for _, fd := range from.Fields {
+			if s := fd.Type.Struct; s != nil {
+				if s == to {
+					n++
+				}
+				n += paths(s, to)
+			}
+		}
+		memo[pair{from, to}] = n
+		return n
+	}
+	for _, from := range e.m.Types {
+		for _, to := range e.m.Types {
+			if paths(from, to) > 1 {
+				e.sharedTypes[to] = true
+			}
+		}
+	}
+	return e.sharedTypes
+}
+
+// driftScope is the name of the wire.DriftScope variable of t.
+func driftScope(t *TypeModel) string { return "driftOf" + t.GoName }
 
 // marshal emits MarshalJSON on top of AppendJSON.
 func (e *emitter) marshal(f *jen.File, typ string) {
@@ -115,8 +167,11 @@ func (e *emitter) decodeObject(f *jen.File, t *TypeModel) {
 		}
 		cases = append(cases, jen.Case(jen.Lit(fd.Key)).Block(body...))
 	}
-	cases = append(cases, jen.Default().Block(jen.Err().Op("=").Id("d").Dot("Skip").Call()))
-	end := []jen.Code{jen.Return(jen.Nil())}
+	in := jen.Op("&").Id(driftScope(t))
+	if e.shared()[t] {
+		in = jen.Nil()
+	}
+	cases = append(cases, jen.Default().Block(jen.Err().Op("=").Id("d").Dot("SkipUnknown").Call(jen.Id("key"), in)))
 	loop := []jen.Code{
 		jen.List(jen.Id("key"), jen.Id("ok"), jen.Err()).Op(":=").Id("d").Dot("NextKey").Call(),
 		jen.If(jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(jen.Err())),
@@ -131,7 +186,7 @@ func (e *emitter) decodeObject(f *jen.File, t *TypeModel) {
 			all = ^uint64(0)
 		}
 		body = append(body, jen.Var().Id("seen").Uint64())
-		end = []jen.Code{
+		end := []jen.Code{
 			jen.If(jen.Id("seen").Op("!=").Id(fmt.Sprintf("%#x", all))).Block(
 				jen.Return(e.fieldError(t.ErrName, jen.Id(keysVar).Index(jen.Qual("math/bits", "TrailingZeros64").Call(jen.Op("^").Id("seen"))), jen.Qual(wirePkg, "ErrMissing")))),
 			jen.Return(jen.Nil()),

@@ -47,10 +47,13 @@ func (e *emitter) dispatch(f *jen.File) {
 		for _, t := range g.Types {
 			cases = append(cases, jen.Case(jen.Lit(t.Event)).Block(jen.Id("v").Op("=").New(jen.Id(t.GoName))))
 		}
+		scope := "driftGroup" + g.GoName
+		f.Add(doc(fmt.Sprintf("%s counts the unknown event kinds of the %s group, and frames without its %q key (wire.DriftReport).", scope, g.Name, g.Key)))
+		f.Var().Id(scope).Op("=").Qual(wirePkg, "DriftScope").Values(jen.Dict{jen.Id("Market"): jen.Lit(e.m.Name), jen.Id("Event"): jen.Lit(g.Name)})
 		cases = append(cases, jen.Default().Block(jen.Return(
-			jen.Qual(wirePkg, "NewUnknownEvent").Call(jen.Id("kind"), jen.Id("payload")), jen.Nil())))
+			jen.Id(scope).Dot("NewUnknownEvent").Call(jen.Id("kind"), jen.Id("payload")), jen.Nil())))
 		fail := func(key string, err jen.Code) jen.Code {
-			return jen.Return(jen.Nil(), e.fieldError(g.Name, jen.Lit(key), err))
+			return jen.Return(jen.Nil(), jen.Id(scope).Dot("DecodeError").Call(jen.Lit(key), jen.Id("data"), err))
 		}
 		text := fmt.Sprintf("Decode%s decodes one event of the %s group (%s), choosing its type by the %q key", g.GoName, g.Name, strings.TrimSuffix(g.Doc, "."), g.Key)
 		body := []jen.Code{
@@ -78,7 +81,7 @@ func (e *emitter) dispatch(f *jen.File) {
 			jen.If(jen.Err().Op(":=").Id("v").Dot("UnmarshalJSON").Call(jen.Id("payload")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(jen.Id("v"), jen.Nil()),
 		)
-		f.Add(doc(text + ". A kind the schema does not know comes back as a *wire.UnknownEvent holding the raw payload, not as an error."))
+		f.Add(doc(text + ". A kind the schema does not know comes back as a *wire.UnknownEvent holding the raw payload, not as an error, and is counted in the drift report (wire.DriftReport)."))
 		f.Func().Id("Decode"+g.GoName).Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(body...)
 	}
 }

@@ -243,3 +243,35 @@ func TestDecodeAllocations(t *testing.T) {
 		}
 	}
 }
+
+// Payloads with one key the schema does not know: the decoders skip it and
+// record it in the drift report (wire.DriftReport).
+var (
+	aggTradeUnknownJSON = strings.TrimSuffix(aggTradeJSON, "}") + `,"X":42}`
+	klineUnknownJSON    = strings.TrimSuffix(klineJSON, "}}") + `,"X":"new"}}`
+)
+
+// BenchmarkDecodeUnknownKey decodes payloads with one unknown key, top
+// level (aggTrade) and nested (kline's k); BenchmarkDecode has the same
+// payloads without it.
+func BenchmarkDecodeUnknownKey(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		data string
+		v    interface{ UnmarshalJSON([]byte) error }
+	}{
+		{"aggTrade", aggTradeUnknownJSON, new(spot.AggTradeEvent)},
+		{"kline", klineUnknownJSON, new(spot.KlineEvent)},
+	} {
+		data := []byte(bc.data)
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := bc.v.UnmarshalJSON(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -7,18 +7,26 @@ import (
 	"math/bits"
 )
 
+// driftOfPriceLevel counts the drift (wire.DriftReport) of PriceLevel payloads and of the objects
+// they hold.
+var driftOfPriceLevel = wire.DriftScope{
+	Event:  "PriceLevel",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "PriceLevel", "", err)
+		return driftOfPriceLevel.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -57,18 +65,26 @@ func (v *PriceLevel) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfAggTradeEvent counts the drift (wire.DriftReport) of AggTradeEvent payloads and of the
+// objects they hold.
+var driftOfAggTradeEvent = wire.DriftScope{
+	Event:  "aggTrade",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAggTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "aggTrade", "", err)
+		return driftOfAggTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -134,7 +150,7 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAggTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "aggTrade", key, err)
@@ -192,18 +208,26 @@ func (v *AggTradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfIndexPriceEvent counts the drift (wire.DriftReport) of IndexPriceEvent payloads and of the
+// objects they hold.
+var driftOfIndexPriceEvent = wire.DriftScope{
+	Event:  "indexPriceUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfIndexPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "indexPriceUpdate", "", err)
+		return driftOfIndexPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -250,7 +274,7 @@ func (v *IndexPriceEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfIndexPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "indexPriceUpdate", key, err)
@@ -296,18 +320,26 @@ func (v *IndexPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarkPriceEvent counts the drift (wire.DriftReport) of MarkPriceEvent payloads and of the
+// objects they hold.
+var driftOfMarkPriceEvent = wire.DriftScope{
+	Event:  "markPriceUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "markPriceUpdate", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -367,7 +399,7 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarkPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "markPriceUpdate", key, err)
@@ -421,18 +453,26 @@ func (v *MarkPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKlineEvent counts the drift (wire.DriftReport) of KlineEvent payloads and of the objects
+// they hold.
+var driftOfKlineEvent = wire.DriftScope{
+	Event:  "kline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "kline", "", err)
+		return driftOfKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -479,7 +519,7 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "kline", key, err)
@@ -525,17 +565,24 @@ func (v *KlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKline counts the drift (wire.DriftReport) of Kline payloads and of the objects they hold.
+var driftOfKline = wire.DriftScope{
+	Event:  "Kline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "Kline", "", err)
+		return driftOfKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -612,7 +659,7 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "Kline", key, err)
@@ -672,18 +719,26 @@ func (v *Kline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfContinuousKlineEvent counts the drift (wire.DriftReport) of ContinuousKlineEvent payloads
+// and of the objects they hold.
+var driftOfContinuousKlineEvent = wire.DriftScope{
+	Event:  "continuous_kline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ContinuousKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContinuousKlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfContinuousKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "continuous_kline", "", err)
+		return driftOfContinuousKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -734,7 +789,7 @@ func (v *ContinuousKlineEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfContinuousKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "continuous_kline", key, err)
@@ -782,18 +837,26 @@ func (v *ContinuousKlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfContinuousKline counts the drift (wire.DriftReport) of ContinuousKline payloads and of the
+// objects they hold.
+var driftOfContinuousKline = wire.DriftScope{
+	Event:  "ContinuousKline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ContinuousKline. Strings and decimals in v share one copy
 // of data.
 func (v *ContinuousKline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfContinuousKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "ContinuousKline", "", err)
+		return driftOfContinuousKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -867,7 +930,7 @@ func (v *ContinuousKline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 15
 			v.Ignore, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfContinuousKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "ContinuousKline", key, err)
@@ -926,18 +989,26 @@ func (v *ContinuousKline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfIndexPriceKlineEvent counts the drift (wire.DriftReport) of IndexPriceKlineEvent payloads
+// and of the objects they hold.
+var driftOfIndexPriceKlineEvent = wire.DriftScope{
+	Event:  "indexPrice_kline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of IndexPriceKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *IndexPriceKlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfIndexPriceKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "indexPrice_kline", "", err)
+		return driftOfIndexPriceKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -984,7 +1055,7 @@ func (v *IndexPriceKlineEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfIndexPriceKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "indexPrice_kline", key, err)
@@ -1030,18 +1101,26 @@ func (v *IndexPriceKlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarkPriceKlineEvent counts the drift (wire.DriftReport) of MarkPriceKlineEvent payloads
+// and of the objects they hold.
+var driftOfMarkPriceKlineEvent = wire.DriftScope{
+	Event:  "markPrice_kline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *MarkPriceKlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "markPrice_kline", "", err)
+		return driftOfMarkPriceKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1088,7 +1167,7 @@ func (v *MarkPriceKlineEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarkPriceKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "markPrice_kline", key, err)
@@ -1134,18 +1213,26 @@ func (v *MarkPriceKlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPriceKline counts the drift (wire.DriftReport) of PriceKline payloads and of the objects
+// they hold.
+var driftOfPriceKline = wire.DriftScope{
+	Event:  "PriceKline",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceKline. Strings and decimals in v share one copy of
 // data.
 func (v *PriceKline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "PriceKline", "", err)
+		return driftOfPriceKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1222,7 +1309,7 @@ func (v *PriceKline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPriceKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "PriceKline", key, err)
@@ -1283,18 +1370,26 @@ func (v *PriceKline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMiniTickerEvent counts the drift (wire.DriftReport) of MiniTickerEvent payloads and of the
+// objects they hold.
+var driftOfMiniTickerEvent = wire.DriftScope{
+	Event:  "24hrMiniTicker",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "24hrMiniTicker", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1359,7 +1454,7 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMiniTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "24hrMiniTicker", key, err)
@@ -1417,18 +1512,26 @@ func (v *MiniTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTickerEvent counts the drift (wire.DriftReport) of TickerEvent payloads and of the objects
+// they hold.
+var driftOfTickerEvent = wire.DriftScope{
+	Event:  "24hrTicker",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1522,7 +1625,7 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "24hrTicker", key, err)
@@ -1598,18 +1701,26 @@ func (v *TickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBookTickerEvent counts the drift (wire.DriftReport) of BookTickerEvent payloads and of the
+// objects they hold.
+var driftOfBookTickerEvent = wire.DriftScope{
+	Event:  "bookTicker",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "bookTicker", "", err)
+		return driftOfBookTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1675,7 +1786,7 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBookTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "bookTicker", key, err)
@@ -1733,18 +1844,26 @@ func (v *BookTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfForceOrderEvent counts the drift (wire.DriftReport) of ForceOrderEvent payloads and of the
+// objects they hold.
+var driftOfForceOrderEvent = wire.DriftScope{
+	Event:  "forceOrder",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ForceOrderEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ForceOrderEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfForceOrderEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "forceOrder", "", err)
+		return driftOfForceOrderEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1788,7 +1907,7 @@ func (v *ForceOrderEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfForceOrderEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "forceOrder", key, err)
@@ -1832,18 +1951,26 @@ func (v *ForceOrderEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfForceOrder counts the drift (wire.DriftReport) of ForceOrder payloads and of the objects
+// they hold.
+var driftOfForceOrder = wire.DriftScope{
+	Event:  "ForceOrder",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ForceOrder. Strings and decimals in v share one copy of
 // data.
 func (v *ForceOrder) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfForceOrder
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "ForceOrder", "", err)
+		return driftOfForceOrder.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1904,7 +2031,7 @@ func (v *ForceOrder) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfForceOrder)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "ForceOrder", key, err)
@@ -1955,18 +2082,26 @@ func (v *ForceOrder) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfDepthUpdateEvent counts the drift (wire.DriftReport) of DepthUpdateEvent payloads and of
+// the objects they hold.
+var driftOfDepthUpdateEvent = wire.DriftScope{
+	Event:  "depthUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "depthUpdate", "", err)
+		return driftOfDepthUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2035,7 +2170,7 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfDepthUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "depthUpdate", key, err)
@@ -2107,18 +2242,26 @@ func (v *DepthUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfContractInfoEvent counts the drift (wire.DriftReport) of ContractInfoEvent payloads and of
+// the objects they hold.
+var driftOfContractInfoEvent = wire.DriftScope{
+	Event:  "contractInfo",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ContractInfoEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContractInfoEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfContractInfoEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "contractInfo", "", err)
+		return driftOfContractInfoEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2182,7 +2325,7 @@ func (v *ContractInfoEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfContractInfoEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "contractInfo", key, err)
@@ -2247,18 +2390,26 @@ func (v *ContractInfoEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfNotionalBracket counts the drift (wire.DriftReport) of NotionalBracket payloads and of the
+// objects they hold.
+var driftOfNotionalBracket = wire.DriftScope{
+	Event:  "NotionalBracket",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of NotionalBracket. Strings and decimals in v share one copy
 // of data.
 func (v *NotionalBracket) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfNotionalBracket
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "NotionalBracket", "", err)
+		return driftOfNotionalBracket.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2302,7 +2453,7 @@ func (v *NotionalBracket) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 6
 			v.MaxLeverage, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfNotionalBracket)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "NotionalBracket", key, err)
@@ -2343,18 +2494,26 @@ func (v *NotionalBracket) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountUpdateEvent counts the drift (wire.DriftReport) of AccountUpdateEvent payloads and
+// of the objects they hold.
+var driftOfAccountUpdateEvent = wire.DriftScope{
+	Event:  "ACCOUNT_UPDATE",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "ACCOUNT_UPDATE", "", err)
+		return driftOfAccountUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2397,7 +2556,7 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			err = v.Update.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "ACCOUNT_UPDATE", key, err)
@@ -2437,18 +2596,26 @@ func (v *AccountUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountUpdate counts the drift (wire.DriftReport) of AccountUpdate payloads and of the
+// objects they hold.
+var driftOfAccountUpdate = wire.DriftScope{
+	Event:  "AccountUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "AccountUpdate", "", err)
+		return driftOfAccountUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2479,7 +2646,7 @@ func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
 		case "P":
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "AccountUpdate", key, err)
@@ -2528,17 +2695,25 @@ func (v *AccountUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBalance counts the drift (wire.DriftReport) of Balance payloads and of the objects they
+// hold.
+var driftOfBalance = wire.DriftScope{
+	Event:  "Balance",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBalance
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "Balance", "", err)
+		return driftOfBalance.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2573,7 +2748,7 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.BalanceChange, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBalance)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "Balance", key, err)
@@ -2607,18 +2782,26 @@ func (v *Balance) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPosition counts the drift (wire.DriftReport) of Position payloads and of the objects they
+// hold.
+var driftOfPosition = wire.DriftScope{
+	Event:  "Position",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "Position", "", err)
+		return driftOfPosition.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2669,7 +2852,7 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPosition)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "Position", key, err)
@@ -2713,18 +2896,26 @@ func (v *Position) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarginCallEvent counts the drift (wire.DriftReport) of MarginCallEvent payloads and of the
+// objects they hold.
+var driftOfMarginCallEvent = wire.DriftScope{
+	Event:  "MARGIN_CALL",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarginCallEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "MARGIN_CALL", "", err)
+		return driftOfMarginCallEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2771,7 +2962,7 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*MarginCallPosition).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarginCallEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "MARGIN_CALL", key, err)
@@ -2824,18 +3015,26 @@ func (v *MarginCallEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarginCallPosition counts the drift (wire.DriftReport) of MarginCallPosition payloads and
+// of the objects they hold.
+var driftOfMarginCallPosition = wire.DriftScope{
+	Event:  "MarginCallPosition",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
 // copy of data.
 func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarginCallPosition
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "MarginCallPosition", "", err)
+		return driftOfMarginCallPosition.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2883,7 +3082,7 @@ func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 7
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarginCallPosition)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "MarginCallPosition", key, err)
@@ -2926,18 +3125,26 @@ func (v *MarginCallPosition) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderTradeUpdateEvent counts the drift (wire.DriftReport) of OrderTradeUpdateEvent
+// payloads and of the objects they hold.
+var driftOfOrderTradeUpdateEvent = wire.DriftScope{
+	Event:  "ORDER_TRADE_UPDATE",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderTradeUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "ORDER_TRADE_UPDATE", "", err)
+		return driftOfOrderTradeUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2980,7 +3187,7 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderTradeUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "ORDER_TRADE_UPDATE", key, err)
@@ -3020,18 +3227,26 @@ func (v *OrderTradeUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderUpdate counts the drift (wire.DriftReport) of OrderUpdate payloads and of the objects
+// they hold.
+var driftOfOrderUpdate = wire.DriftScope{
+	Event:  "OrderUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "OrderUpdate", "", err)
+		return driftOfOrderUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3195,7 +3410,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 30
 			v.ExpiryReason, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "OrderUpdate", key, err)
@@ -3324,18 +3539,26 @@ func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountConfigUpdateEvent counts the drift (wire.DriftReport) of AccountConfigUpdateEvent
+// payloads and of the objects they hold.
+var driftOfAccountConfigUpdateEvent = wire.DriftScope{
+	Event:  "ACCOUNT_CONFIG_UPDATE",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountConfigUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "ACCOUNT_CONFIG_UPDATE", "", err)
+		return driftOfAccountConfigUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3375,7 +3598,7 @@ func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.SymbolConfig.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountConfigUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "ACCOUNT_CONFIG_UPDATE", key, err)
@@ -3414,18 +3637,26 @@ func (v *AccountConfigUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfSymbolConfig counts the drift (wire.DriftReport) of SymbolConfig payloads and of the
+// objects they hold.
+var driftOfSymbolConfig = wire.DriftScope{
+	Event:  "SymbolConfig",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
 // data.
 func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfSymbolConfig
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "SymbolConfig", "", err)
+		return driftOfSymbolConfig.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3454,7 +3685,7 @@ func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 1
 			v.Leverage, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfSymbolConfig)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "SymbolConfig", key, err)
@@ -3485,18 +3716,26 @@ func (v *SymbolConfig) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfStrategyUpdateEvent counts the drift (wire.DriftReport) of StrategyUpdateEvent payloads
+// and of the objects they hold.
+var driftOfStrategyUpdateEvent = wire.DriftScope{
+	Event:  "STRATEGY_UPDATE",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfStrategyUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "STRATEGY_UPDATE", "", err)
+		return driftOfStrategyUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3536,7 +3775,7 @@ func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Strategy.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfStrategyUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "STRATEGY_UPDATE", key, err)
@@ -3574,18 +3813,26 @@ func (v *StrategyUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfStrategyUpdate counts the drift (wire.DriftReport) of StrategyUpdate payloads and of the
+// objects they hold.
+var driftOfStrategyUpdate = wire.DriftScope{
+	Event:  "StrategyUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
 // of data.
 func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfStrategyUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "StrategyUpdate", "", err)
+		return driftOfStrategyUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3627,7 +3874,7 @@ func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 5
 			v.OpCode, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfStrategyUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "StrategyUpdate", key, err)
@@ -3666,18 +3913,26 @@ func (v *StrategyUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfGridUpdateEvent counts the drift (wire.DriftReport) of GridUpdateEvent payloads and of the
+// objects they hold.
+var driftOfGridUpdateEvent = wire.DriftScope{
+	Event:  "GRID_UPDATE",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfGridUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "GRID_UPDATE", "", err)
+		return driftOfGridUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3717,7 +3972,7 @@ func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Grid.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfGridUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "GRID_UPDATE", key, err)
@@ -3755,18 +4010,26 @@ func (v *GridUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfGridUpdate counts the drift (wire.DriftReport) of GridUpdate payloads and of the objects
+// they hold.
+var driftOfGridUpdate = wire.DriftScope{
+	Event:  "GridUpdate",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *GridUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfGridUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "GridUpdate", "", err)
+		return driftOfGridUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3820,7 +4083,7 @@ func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.UpdateTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfGridUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "GridUpdate", key, err)
@@ -3867,18 +4130,26 @@ func (v *GridUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfListenKeyExpiredEvent counts the drift (wire.DriftReport) of ListenKeyExpiredEvent
+// payloads and of the objects they hold.
+var driftOfListenKeyExpiredEvent = wire.DriftScope{
+	Event:  "listenKeyExpired",
+	Market: "coinm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "listenKeyExpired", "", err)
+		return driftOfListenKeyExpiredEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3914,7 +4185,7 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfListenKeyExpiredEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("coinm", "listenKeyExpired", key, err)
@@ -3955,13 +4226,14 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "markPriceUpdate", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3989,13 +4261,14 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "24hrMiniTicker", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4023,13 +4296,14 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("coinm", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }

@@ -7,18 +7,26 @@ import (
 	"math/bits"
 )
 
+// driftOfPriceLevel counts the drift (wire.DriftReport) of PriceLevel payloads and of the objects
+// they hold.
+var driftOfPriceLevel = wire.DriftScope{
+	Event:  "PriceLevel",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "PriceLevel", "", err)
+		return driftOfPriceLevel.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -57,18 +65,26 @@ func (v *PriceLevel) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfAccountEvent counts the drift (wire.DriftReport) of AccountEvent payloads and of the
+// objects they hold.
+var driftOfAccountEvent = wire.DriftScope{
+	Event:  "outboundAccountInfo",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AccountEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "outboundAccountInfo", "", err)
+		return driftOfAccountEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -103,7 +119,7 @@ func (v *AccountEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*AccountBalance).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "outboundAccountInfo", key, err)
@@ -146,18 +162,26 @@ func (v *AccountEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountBalance counts the drift (wire.DriftReport) of AccountBalance payloads and of the
+// objects they hold.
+var driftOfAccountBalance = wire.DriftScope{
+	Event:  "AccountBalance",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountBalance
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "AccountBalance", "", err)
+		return driftOfAccountBalance.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -192,7 +216,7 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.Locked, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountBalance)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "AccountBalance", key, err)
@@ -227,18 +251,26 @@ func (v *AccountBalance) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTransferEvent counts the drift (wire.DriftReport) of TransferEvent payloads and of the
+// objects they hold.
+var driftOfTransferEvent = wire.DriftScope{
+	Event:  "outboundTransferInfo",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of TransferEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TransferEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTransferEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "outboundTransferInfo", "", err)
+		return driftOfTransferEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -287,7 +319,7 @@ func (v *TransferEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.Outputs, err = wire.DecodeArray(d, v.Outputs[:0], (*TransferOutput).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTransferEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "outboundTransferInfo", key, err)
@@ -342,18 +374,26 @@ func (v *TransferEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTransferOutput counts the drift (wire.DriftReport) of TransferOutput payloads and of the
+// objects they hold.
+var driftOfTransferOutput = wire.DriftScope{
+	Event:  "TransferOutput",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of TransferOutput. Strings and decimals in v share one copy
 // of data.
 func (v *TransferOutput) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTransferOutput
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "TransferOutput", "", err)
+		return driftOfTransferOutput.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -382,7 +422,7 @@ func (v *TransferOutput) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 1
 			v.Coins, err = wire.DecodeArray(d, v.Coins[:0], (*Coin).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTransferOutput)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "TransferOutput", key, err)
@@ -420,17 +460,24 @@ func (v *TransferOutput) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfCoin counts the drift (wire.DriftReport) of Coin payloads and of the objects they hold.
+var driftOfCoin = wire.DriftScope{
+	Event:  "Coin",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of Coin. Strings and decimals in v share one copy of data.
 func (v *Coin) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfCoin
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "Coin", "", err)
+		return driftOfCoin.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -459,7 +506,7 @@ func (v *Coin) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 1
 			v.Amount, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfCoin)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "Coin", key, err)
@@ -489,18 +536,26 @@ func (v *Coin) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfExecutionReportEvent counts the drift (wire.DriftReport) of ExecutionReportEvent payloads
+// and of the objects they hold.
+var driftOfExecutionReportEvent = wire.DriftScope{
+	Event:  "executionReport",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfExecutionReportEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "executionReport", "", err)
+		return driftOfExecutionReportEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -582,7 +637,7 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.OrderCreationTime, err = wire.Nanos(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfExecutionReportEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "executionReport", key, err)
@@ -648,18 +703,26 @@ func (v *ExecutionReportEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTradeEvent counts the drift (wire.DriftReport) of TradeEvent payloads and of the objects
+// they hold.
+var driftOfTradeEvent = wire.DriftScope{
+	Event:  "trade",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "trade", "", err)
+		return driftOfTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -727,7 +790,7 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 				v.TickerType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "trade", key, err)
@@ -787,18 +850,26 @@ func (v *TradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfDepthUpdateEvent counts the drift (wire.DriftReport) of DepthUpdateEvent payloads and of
+// the objects they hold.
+var driftOfDepthUpdateEvent = wire.DriftScope{
+	Event:  "depthUpdate",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "depthUpdate", "", err)
+		return driftOfDepthUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -843,7 +914,7 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfDepthUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "depthUpdate", key, err)
@@ -897,18 +968,26 @@ func (v *DepthUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfDepthSnapshotEvent counts the drift (wire.DriftReport) of DepthSnapshotEvent payloads and
+// of the objects they hold.
+var driftOfDepthSnapshotEvent = wire.DriftScope{
+	Event:  "DepthSnapshotEvent",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of DepthSnapshotEvent. Strings and decimals in v share one
 // copy of data.
 func (v *DepthSnapshotEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfDepthSnapshotEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "DepthSnapshotEvent", "", err)
+		return driftOfDepthSnapshotEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -946,7 +1025,7 @@ func (v *DepthSnapshotEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfDepthSnapshotEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "DepthSnapshotEvent", key, err)
@@ -995,18 +1074,26 @@ func (v *DepthSnapshotEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKlineEvent counts the drift (wire.DriftReport) of KlineEvent payloads and of the objects
+// they hold.
+var driftOfKlineEvent = wire.DriftScope{
+	Event:  "kline",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "kline", "", err)
+		return driftOfKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1045,7 +1132,7 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "kline", key, err)
@@ -1083,17 +1170,24 @@ func (v *KlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKline counts the drift (wire.DriftReport) of Kline payloads and of the objects they hold.
+var driftOfKline = wire.DriftScope{
+	Event:  "Kline",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "Kline", "", err)
+		return driftOfKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1161,7 +1255,7 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 13
 			v.QuoteVolume, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "Kline", key, err)
@@ -1215,18 +1309,26 @@ func (v *Kline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTickerEvent counts the drift (wire.DriftReport) of TickerEvent payloads and of the objects
+// they hold.
+var driftOfTickerEvent = wire.DriftScope{
+	Event:  "24hrTicker",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1324,7 +1426,7 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 22
 			v.TradeCount, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "24hrTicker", key, err)
@@ -1400,18 +1502,26 @@ func (v *TickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMiniTickerEvent counts the drift (wire.DriftReport) of MiniTickerEvent payloads and of the
+// objects they hold.
+var driftOfMiniTickerEvent = wire.DriftScope{
+	Event:  "MiniTickerEvent",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "MiniTickerEvent", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1465,7 +1575,7 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 8
 			v.QuoteVolume, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMiniTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "MiniTickerEvent", key, err)
@@ -1513,18 +1623,26 @@ func (v *MiniTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBlockHeightEvent counts the drift (wire.DriftReport) of BlockHeightEvent payloads and of
+// the objects they hold.
+var driftOfBlockHeightEvent = wire.DriftScope{
+	Event:  "BlockHeightEvent",
+	Market: "dex",
+}
+
 // UnmarshalJSON decodes the wire JSON of BlockHeightEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BlockHeightEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBlockHeightEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "BlockHeightEvent", "", err)
+		return driftOfBlockHeightEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1550,7 +1668,7 @@ func (v *BlockHeightEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 0
 			v.Height, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBlockHeightEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("dex", "BlockHeightEvent", key, err)
@@ -1584,13 +1702,14 @@ func (v *BlockHeightEvent) AppendJSON(dst []byte) []byte {
 func (v *AccountEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountEvent
 	var err error
 	*v, err = wire.DecodeArrayOrOne(&d, (*v)[:0], (*AccountEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "outboundAccountInfo", "", err)
+		return driftOfAccountEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1618,13 +1737,14 @@ func (v *AccountEvents) AppendJSON(dst []byte) []byte {
 func (v *ExecutionReportEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfExecutionReportEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*ExecutionReportEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "executionReport", "", err)
+		return driftOfExecutionReportEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1652,13 +1772,14 @@ func (v *ExecutionReportEvents) AppendJSON(dst []byte) []byte {
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TradeEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "trade", "", err)
+		return driftOfTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1686,13 +1807,14 @@ func (v *TradeEvents) AppendJSON(dst []byte) []byte {
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1720,13 +1842,14 @@ func (v *TickerEvents) AppendJSON(dst []byte) []byte {
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("dex", "MiniTickerEvent", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }

@@ -7,18 +7,26 @@ import (
 	"math/bits"
 )
 
+// driftOfTradeEvent counts the drift (wire.DriftReport) of TradeEvent payloads and of the objects
+// they hold.
+var driftOfTradeEvent = wire.DriftScope{
+	Event:  "trade",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "trade", "", err)
+		return driftOfTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -76,7 +84,7 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 9
 			v.IsBuyerMaker, err = d.Bool()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "trade", key, err)
@@ -126,18 +134,26 @@ func (v *TradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTickerEvent counts the drift (wire.DriftReport) of TickerEvent payloads and of the objects
+// they hold.
+var driftOfTickerEvent = wire.DriftScope{
+	Event:  "24hrTicker",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -220,7 +236,7 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 17
 			v.TradeCount, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "24hrTicker", key, err)
@@ -286,18 +302,26 @@ func (v *TickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBookTickerEvent counts the drift (wire.DriftReport) of BookTickerEvent payloads and of the
+// objects they hold.
+var driftOfBookTickerEvent = wire.DriftScope{
+	Event:  "bookTicker",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "bookTicker", "", err)
+		return driftOfBookTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -352,7 +376,7 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBookTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "bookTicker", key, err)
@@ -400,18 +424,26 @@ func (v *BookTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfDepthUpdateEvent counts the drift (wire.DriftReport) of DepthUpdateEvent payloads and of
+// the objects they hold.
+var driftOfDepthUpdateEvent = wire.DriftScope{
+	Event:  "depthUpdate",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "depthUpdate", "", err)
+		return driftOfDepthUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -469,7 +501,7 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 8
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfDepthUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "depthUpdate", key, err)
@@ -531,18 +563,26 @@ func (v *DepthUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPriceLevel counts the drift (wire.DriftReport) of PriceLevel payloads and of the objects
+// they hold.
+var driftOfPriceLevel = wire.DriftScope{
+	Event:  "PriceLevel",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "PriceLevel", "", err)
+		return driftOfPriceLevel.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -581,18 +621,26 @@ func (v *PriceLevel) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfKlineEvent counts the drift (wire.DriftReport) of KlineEvent payloads and of the objects
+// they hold.
+var driftOfKlineEvent = wire.DriftScope{
+	Event:  "kline",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "kline", "", err)
+		return driftOfKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -631,7 +679,7 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "kline", key, err)
@@ -669,17 +717,24 @@ func (v *KlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKline counts the drift (wire.DriftReport) of Kline payloads and of the objects they hold.
+var driftOfKline = wire.DriftScope{
+	Event:  "Kline",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "Kline", "", err)
+		return driftOfKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -753,7 +808,7 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 15
 			v.TakerQuoteVolume, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "Kline", key, err)
@@ -811,18 +866,26 @@ func (v *Kline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarkPriceEvent counts the drift (wire.DriftReport) of MarkPriceEvent payloads and of the
+// objects they hold.
+var driftOfMarkPriceEvent = wire.DriftScope{
+	Event:  "markPrice",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "markPrice", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -909,7 +972,7 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 19
 			v.Vega, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarkPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "markPrice", key, err)
@@ -979,18 +1042,26 @@ func (v *MarkPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOpenInterestEvent counts the drift (wire.DriftReport) of OpenInterestEvent payloads and of
+// the objects they hold.
+var driftOfOpenInterestEvent = wire.DriftScope{
+	Event:  "openInterest",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of OpenInterestEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OpenInterestEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOpenInterestEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "openInterest", "", err)
+		return driftOfOpenInterestEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1032,7 +1103,7 @@ func (v *OpenInterestEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.OpenInterestValue, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOpenInterestEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "openInterest", key, err)
@@ -1072,18 +1143,26 @@ func (v *OpenInterestEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfNewSymbolEvent counts the drift (wire.DriftReport) of NewSymbolEvent payloads and of the
+// objects they hold.
+var driftOfNewSymbolEvent = wire.DriftScope{
+	Event:  "optionSymbol",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of NewSymbolEvent. Strings and decimals in v share one copy
 // of data.
 func (v *NewSymbolEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfNewSymbolEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "optionSymbol", "", err)
+		return driftOfNewSymbolEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1145,7 +1224,7 @@ func (v *NewSymbolEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 10
 			v.ContractStatus, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfNewSymbolEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "optionSymbol", key, err)
@@ -1197,18 +1276,26 @@ func (v *NewSymbolEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfIndexPriceEvent counts the drift (wire.DriftReport) of IndexPriceEvent payloads and of the
+// objects they hold.
+var driftOfIndexPriceEvent = wire.DriftScope{
+	Event:  "indexPrice",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfIndexPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "indexPrice", "", err)
+		return driftOfIndexPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1247,7 +1334,7 @@ func (v *IndexPriceEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.IndexPrice, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfIndexPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "indexPrice", key, err)
@@ -1285,18 +1372,26 @@ func (v *IndexPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountUpdateEvent counts the drift (wire.DriftReport) of AccountUpdateEvent payloads and
+// of the objects they hold.
+var driftOfAccountUpdateEvent = wire.DriftScope{
+	Event:  "ACCOUNT_UPDATE",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "ACCOUNT_UPDATE", "", err)
+		return driftOfAccountUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1354,7 +1449,7 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 9
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "ACCOUNT_UPDATE", key, err)
@@ -1404,18 +1499,26 @@ func (v *AccountUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBalancePositionUpdateEvent counts the drift (wire.DriftReport) of
+// BalancePositionUpdateEvent payloads and of the objects they hold.
+var driftOfBalancePositionUpdateEvent = wire.DriftScope{
+	Event:  "BALANCE_POSITION_UPDATE",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of BalancePositionUpdateEvent. Strings and decimals in v
 // share one copy of data.
 func (v *BalancePositionUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBalancePositionUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "BALANCE_POSITION_UPDATE", "", err)
+		return driftOfBalancePositionUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1464,7 +1567,7 @@ func (v *BalancePositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 5
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBalancePositionUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "BALANCE_POSITION_UPDATE", key, err)
@@ -1521,17 +1624,25 @@ func (v *BalancePositionUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBalance counts the drift (wire.DriftReport) of Balance payloads and of the objects they
+// hold.
+var driftOfBalance = wire.DriftScope{
+	Event:  "Balance",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBalance
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "Balance", "", err)
+		return driftOfBalance.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1563,7 +1674,7 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.BalanceChange, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBalance)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "Balance", key, err)
@@ -1595,18 +1706,26 @@ func (v *Balance) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPosition counts the drift (wire.DriftReport) of Position payloads and of the objects they
+// hold.
+var driftOfPosition = wire.DriftScope{
+	Event:  "Position",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "Position", "", err)
+		return driftOfPosition.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1641,7 +1760,7 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.AverageEntryPrice, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPosition)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "Position", key, err)
@@ -1675,18 +1794,26 @@ func (v *Position) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfGreekUpdateEvent counts the drift (wire.DriftReport) of GreekUpdateEvent payloads and of
+// the objects they hold.
+var driftOfGreekUpdateEvent = wire.DriftScope{
+	Event:  "GREEK_UPDATE",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of GreekUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GreekUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfGreekUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "GREEK_UPDATE", "", err)
+		return driftOfGreekUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1726,7 +1853,7 @@ func (v *GreekUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.Greeks, err = wire.DecodeArray(d, v.Greeks[:0], (*UnderlyingGreeks).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfGreekUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "GREEK_UPDATE", key, err)
@@ -1771,18 +1898,26 @@ func (v *GreekUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfUnderlyingGreeks counts the drift (wire.DriftReport) of UnderlyingGreeks payloads and of
+// the objects they hold.
+var driftOfUnderlyingGreeks = wire.DriftScope{
+	Event:  "UnderlyingGreeks",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of UnderlyingGreeks. Strings and decimals in v share one copy
 // of data.
 func (v *UnderlyingGreeks) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfUnderlyingGreeks
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "UnderlyingGreeks", "", err)
+		return driftOfUnderlyingGreeks.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1820,7 +1955,7 @@ func (v *UnderlyingGreeks) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.Vega, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfUnderlyingGreeks)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "UnderlyingGreeks", key, err)
@@ -1857,18 +1992,26 @@ func (v *UnderlyingGreeks) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderTradeUpdateEvent counts the drift (wire.DriftReport) of OrderTradeUpdateEvent
+// payloads and of the objects they hold.
+var driftOfOrderTradeUpdateEvent = wire.DriftScope{
+	Event:  "ORDER_TRADE_UPDATE",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderTradeUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "ORDER_TRADE_UPDATE", "", err)
+		return driftOfOrderTradeUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1908,7 +2051,7 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderTradeUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "ORDER_TRADE_UPDATE", key, err)
@@ -1946,18 +2089,26 @@ func (v *OrderTradeUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderUpdate counts the drift (wire.DriftReport) of OrderUpdate payloads and of the objects
+// they hold.
+var driftOfOrderUpdate = wire.DriftScope{
+	Event:  "OrderUpdate",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "OrderUpdate", "", err)
+		return driftOfOrderUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2060,7 +2211,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 24
 			v.SelfTradePreventionMode, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "OrderUpdate", key, err)
@@ -2137,18 +2288,26 @@ func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfRiskLevelChangeEvent counts the drift (wire.DriftReport) of RiskLevelChangeEvent payloads
+// and of the objects they hold.
+var driftOfRiskLevelChangeEvent = wire.DriftScope{
+	Event:  "RISK_LEVEL_CHANGE",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of RiskLevelChangeEvent. Strings and decimals in v share one
 // copy of data.
 func (v *RiskLevelChangeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfRiskLevelChangeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "RISK_LEVEL_CHANGE", "", err)
+		return driftOfRiskLevelChangeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2190,7 +2349,7 @@ func (v *RiskLevelChangeEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfRiskLevelChangeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "RISK_LEVEL_CHANGE", key, err)
@@ -2230,18 +2389,26 @@ func (v *RiskLevelChangeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfListenKeyExpiredEvent counts the drift (wire.DriftReport) of ListenKeyExpiredEvent
+// payloads and of the objects they hold.
+var driftOfListenKeyExpiredEvent = wire.DriftScope{
+	Event:  "listenKeyExpired",
+	Market: "options",
+}
+
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "listenKeyExpired", "", err)
+		return driftOfListenKeyExpiredEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2276,7 +2443,7 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfListenKeyExpiredEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("options", "listenKeyExpired", key, err)
@@ -2317,13 +2484,14 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "markPrice", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2351,13 +2519,14 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 func (v *OpenInterestEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOpenInterestEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*OpenInterestEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "openInterest", "", err)
+		return driftOfOpenInterestEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2385,13 +2554,14 @@ func (v *OpenInterestEvents) AppendJSON(dst []byte) []byte {
 func (v *IndexPriceEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfIndexPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*IndexPriceEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("options", "indexPrice", "", err)
+		return driftOfIndexPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }

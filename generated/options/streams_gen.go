@@ -727,18 +727,26 @@ func Decode(stream string, data []byte) (Payload, error) {
 	return v, nil
 }
 
+// driftGroupUser counts the unknown event kinds of the user group, and frames without its "e" key
+// (wire.DriftReport).
+var driftGroupUser = wire.DriftScope{
+	Event:  "user",
+	Market: "options",
+}
+
 // DecodeUser decodes one event of the user group (Account events of the options user-data stream
 // (private route, listenKey)), choosing its type by the "e" key. A kind the schema does not know
-// comes back as a *wire.UnknownEvent holding the raw payload, not as an error.
+// comes back as a *wire.UnknownEvent holding the raw payload, not as an error, and is counted in
+// the drift report (wire.DriftReport).
 func DecodeUser(data []byte) (Payload, error) {
 	kind, found, err := wire.LookupString(data, "e")
 	if err != nil {
-		return nil, wire.NewFieldError("options", "user", "e", err)
+		return nil, driftGroupUser.DecodeError("e", data, err)
 	}
 	payload := data
 	var v Payload
 	if !found {
-		return nil, wire.NewFieldError("options", "user", "e", wire.ErrMissing)
+		return nil, driftGroupUser.DecodeError("e", data, wire.ErrMissing)
 	} else {
 		switch kind {
 		case "ACCOUNT_UPDATE":
@@ -754,7 +762,7 @@ func DecodeUser(data []byte) (Payload, error) {
 		case "listenKeyExpired":
 			v = new(ListenKeyExpiredEvent)
 		default:
-			return wire.NewUnknownEvent(kind, payload), nil
+			return driftGroupUser.NewUnknownEvent(kind, payload), nil
 		}
 	}
 	if err := v.UnmarshalJSON(payload); err != nil {

@@ -7,18 +7,26 @@ import (
 	"math/bits"
 )
 
+// driftOfPriceLevel counts the drift (wire.DriftReport) of PriceLevel payloads and of the objects
+// they hold.
+var driftOfPriceLevel = wire.DriftScope{
+	Event:  "PriceLevel",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "PriceLevel", "", err)
+		return driftOfPriceLevel.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -57,18 +65,26 @@ func (v *PriceLevel) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfReferencePriceEvent counts the drift (wire.DriftReport) of ReferencePriceEvent payloads
+// and of the objects they hold.
+var driftOfReferencePriceEvent = wire.DriftScope{
+	Event:  "referencePrice",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ReferencePriceEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ReferencePriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfReferencePriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "referencePrice", "", err)
+		return driftOfReferencePriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -113,7 +129,7 @@ func (v *ReferencePriceEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.EngineTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfReferencePriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "referencePrice", key, err)
@@ -155,18 +171,26 @@ func (v *ReferencePriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAggTradeEvent counts the drift (wire.DriftReport) of AggTradeEvent payloads and of the
+// objects they hold.
+var driftOfAggTradeEvent = wire.DriftScope{
+	Event:  "aggTrade",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAggTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "aggTrade", "", err)
+		return driftOfAggTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -227,7 +251,7 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 10
 			v.Ignore, err = d.Bool()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAggTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "aggTrade", key, err)
@@ -279,18 +303,26 @@ func (v *AggTradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTradeEvent counts the drift (wire.DriftReport) of TradeEvent payloads and of the objects
+// they hold.
+var driftOfTradeEvent = wire.DriftScope{
+	Event:  "trade",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "trade", "", err)
+		return driftOfTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -345,7 +377,7 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 8
 			v.Ignore, err = d.Bool()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "trade", key, err)
@@ -393,18 +425,26 @@ func (v *TradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBlockTradeEvent counts the drift (wire.DriftReport) of BlockTradeEvent payloads and of the
+// objects they hold.
+var driftOfBlockTradeEvent = wire.DriftScope{
+	Event:  "blockTrade",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of BlockTradeEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BlockTradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBlockTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "blockTrade", "", err)
+		return driftOfBlockTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -456,7 +496,7 @@ func (v *BlockTradeEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 7
 			v.IsBuyerMaker, err = d.Bool()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBlockTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "blockTrade", key, err)
@@ -502,18 +542,26 @@ func (v *BlockTradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKlineEvent counts the drift (wire.DriftReport) of KlineEvent payloads and of the objects
+// they hold.
+var driftOfKlineEvent = wire.DriftScope{
+	Event:  "kline",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "kline", "", err)
+		return driftOfKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -552,7 +600,7 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "kline", key, err)
@@ -590,17 +638,24 @@ func (v *KlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKline counts the drift (wire.DriftReport) of Kline payloads and of the objects they hold.
+var driftOfKline = wire.DriftScope{
+	Event:  "Kline",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "Kline", "", err)
+		return driftOfKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -677,7 +732,7 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "Kline", key, err)
@@ -737,18 +792,26 @@ func (v *Kline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMiniTickerEvent counts the drift (wire.DriftReport) of MiniTickerEvent payloads and of the
+// objects they hold.
+var driftOfMiniTickerEvent = wire.DriftScope{
+	Event:  "24hrMiniTicker",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "24hrMiniTicker", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -802,7 +865,7 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 8
 			v.QuoteVolume, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMiniTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "24hrMiniTicker", key, err)
@@ -850,18 +913,26 @@ func (v *MiniTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTickerEvent counts the drift (wire.DriftReport) of TickerEvent payloads and of the objects
+// they hold.
+var driftOfTickerEvent = wire.DriftScope{
+	Event:  "24hrTicker",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -959,7 +1030,7 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 22
 			v.TradeCount, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "24hrTicker", key, err)
@@ -1035,18 +1106,26 @@ func (v *TickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfWindowTickerEvent counts the drift (wire.DriftReport) of WindowTickerEvent payloads and of
+// the objects they hold.
+var driftOfWindowTickerEvent = wire.DriftScope{
+	Event:  "WindowTickerEvent",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of WindowTickerEvent. Strings and decimals in v share one
 // copy of data.
 func (v *WindowTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfWindowTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "WindowTickerEvent", "", err)
+		return driftOfWindowTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1126,7 +1205,7 @@ func (v *WindowTickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 16
 			v.TradeCount, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfWindowTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "WindowTickerEvent", key, err)
@@ -1190,18 +1269,26 @@ func (v *WindowTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBookTickerEvent counts the drift (wire.DriftReport) of BookTickerEvent payloads and of the
+// objects they hold.
+var driftOfBookTickerEvent = wire.DriftScope{
+	Event:  "BookTickerEvent",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "BookTickerEvent", "", err)
+		return driftOfBookTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1242,7 +1329,7 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 5
 			v.BestAskQuantity, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBookTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "BookTickerEvent", key, err)
@@ -1281,18 +1368,26 @@ func (v *BookTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAvgPriceEvent counts the drift (wire.DriftReport) of AvgPriceEvent payloads and of the
+// objects they hold.
+var driftOfAvgPriceEvent = wire.DriftScope{
+	Event:  "avgPrice",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of AvgPriceEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AvgPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAvgPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "avgPrice", "", err)
+		return driftOfAvgPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1338,7 +1433,7 @@ func (v *AvgPriceEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.LastTradeTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAvgPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "avgPrice", key, err)
@@ -1380,18 +1475,26 @@ func (v *AvgPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPartialDepthEvent counts the drift (wire.DriftReport) of PartialDepthEvent payloads and of
+// the objects they hold.
+var driftOfPartialDepthEvent = wire.DriftScope{
+	Event:  "PartialDepthEvent",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of PartialDepthEvent. Strings and decimals in v share one
 // copy of data.
 func (v *PartialDepthEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPartialDepthEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "PartialDepthEvent", "", err)
+		return driftOfPartialDepthEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1426,7 +1529,7 @@ func (v *PartialDepthEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPartialDepthEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "PartialDepthEvent", key, err)
@@ -1473,18 +1576,26 @@ func (v *PartialDepthEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfDepthUpdateEvent counts the drift (wire.DriftReport) of DepthUpdateEvent payloads and of
+// the objects they hold.
+var driftOfDepthUpdateEvent = wire.DriftScope{
+	Event:  "depthUpdate",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "depthUpdate", "", err)
+		return driftOfDepthUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1535,7 +1646,7 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 6
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfDepthUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "depthUpdate", key, err)
@@ -1593,18 +1704,26 @@ func (v *DepthUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfServerShutdownEvent counts the drift (wire.DriftReport) of ServerShutdownEvent payloads
+// and of the objects they hold.
+var driftOfServerShutdownEvent = wire.DriftScope{
+	Event:  "serverShutdown",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ServerShutdownEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ServerShutdownEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfServerShutdownEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "serverShutdown", "", err)
+		return driftOfServerShutdownEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1637,7 +1756,7 @@ func (v *ServerShutdownEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfServerShutdownEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "serverShutdown", key, err)
@@ -1671,18 +1790,26 @@ func (v *ServerShutdownEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOutboundAccountPositionEvent counts the drift (wire.DriftReport) of
+// OutboundAccountPositionEvent payloads and of the objects they hold.
+var driftOfOutboundAccountPositionEvent = wire.DriftScope{
+	Event:  "outboundAccountPosition",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of OutboundAccountPositionEvent. Strings and decimals in v
 // share one copy of data.
 func (v *OutboundAccountPositionEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOutboundAccountPositionEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "outboundAccountPosition", "", err)
+		return driftOfOutboundAccountPositionEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1722,7 +1849,7 @@ func (v *OutboundAccountPositionEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.Balances, err = wire.DecodeArray(d, v.Balances[:0], (*AccountBalance).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOutboundAccountPositionEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "outboundAccountPosition", key, err)
@@ -1768,18 +1895,26 @@ func (v *OutboundAccountPositionEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountBalance counts the drift (wire.DriftReport) of AccountBalance payloads and of the
+// objects they hold.
+var driftOfAccountBalance = wire.DriftScope{
+	Event:  "AccountBalance",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountBalance
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "AccountBalance", "", err)
+		return driftOfAccountBalance.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1811,7 +1946,7 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Locked, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountBalance)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "AccountBalance", key, err)
@@ -1844,18 +1979,26 @@ func (v *AccountBalance) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBalanceUpdateEvent counts the drift (wire.DriftReport) of BalanceUpdateEvent payloads and
+// of the objects they hold.
+var driftOfBalanceUpdateEvent = wire.DriftScope{
+	Event:  "balanceUpdate",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of BalanceUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *BalanceUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBalanceUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "balanceUpdate", "", err)
+		return driftOfBalanceUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1898,7 +2041,7 @@ func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.ClearTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBalanceUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "balanceUpdate", key, err)
@@ -1938,18 +2081,26 @@ func (v *BalanceUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfExecutionReportEvent counts the drift (wire.DriftReport) of ExecutionReportEvent payloads
+// and of the objects they hold.
+var driftOfExecutionReportEvent = wire.DriftScope{
+	Event:  "executionReport",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfExecutionReportEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "executionReport", "", err)
+		return driftOfExecutionReportEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2274,7 +2425,7 @@ func (v *ExecutionReportEvent) decodeJSON(d *wire.Decoder) error {
 				v.ExpiryReason = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfExecutionReportEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "executionReport", key, err)
@@ -2558,18 +2709,26 @@ func (v *ExecutionReportEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfListStatusEvent counts the drift (wire.DriftReport) of ListStatusEvent payloads and of the
+// objects they hold.
+var driftOfListStatusEvent = wire.DriftScope{
+	Event:  "listStatus",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ListStatusEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ListStatusEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfListStatusEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "listStatus", "", err)
+		return driftOfListStatusEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2630,7 +2789,7 @@ func (v *ListStatusEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 10
 			v.Orders, err = wire.DecodeArray(d, v.Orders[:0], (*ListStatusOrder).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfListStatusEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "listStatus", key, err)
@@ -2689,18 +2848,26 @@ func (v *ListStatusEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfListStatusOrder counts the drift (wire.DriftReport) of ListStatusOrder payloads and of the
+// objects they hold.
+var driftOfListStatusOrder = wire.DriftScope{
+	Event:  "ListStatusOrder",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ListStatusOrder. Strings and decimals in v share one copy
 // of data.
 func (v *ListStatusOrder) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfListStatusOrder
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "ListStatusOrder", "", err)
+		return driftOfListStatusOrder.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2732,7 +2899,7 @@ func (v *ListStatusOrder) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.ClientOrderID, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfListStatusOrder)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "ListStatusOrder", key, err)
@@ -2765,18 +2932,26 @@ func (v *ListStatusOrder) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfExternalLockUpdateEvent counts the drift (wire.DriftReport) of ExternalLockUpdateEvent
+// payloads and of the objects they hold.
+var driftOfExternalLockUpdateEvent = wire.DriftScope{
+	Event:  "externalLockUpdate",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ExternalLockUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *ExternalLockUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfExternalLockUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "externalLockUpdate", "", err)
+		return driftOfExternalLockUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2819,7 +2994,7 @@ func (v *ExternalLockUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.TransactionTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfExternalLockUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "externalLockUpdate", key, err)
@@ -2860,18 +3035,26 @@ func (v *ExternalLockUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfEventStreamTerminatedEvent counts the drift (wire.DriftReport) of
+// EventStreamTerminatedEvent payloads and of the objects they hold.
+var driftOfEventStreamTerminatedEvent = wire.DriftScope{
+	Event:  "eventStreamTerminated",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of EventStreamTerminatedEvent. Strings and decimals in v
 // share one copy of data.
 func (v *EventStreamTerminatedEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfEventStreamTerminatedEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "eventStreamTerminated", "", err)
+		return driftOfEventStreamTerminatedEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2904,7 +3087,7 @@ func (v *EventStreamTerminatedEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.EventTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfEventStreamTerminatedEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "eventStreamTerminated", key, err)
@@ -2939,18 +3122,26 @@ func (v *EventStreamTerminatedEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfListenKeyExpiredEvent counts the drift (wire.DriftReport) of ListenKeyExpiredEvent
+// payloads and of the objects they hold.
+var driftOfListenKeyExpiredEvent = wire.DriftScope{
+	Event:  "listenKeyExpired",
+	Market: "spot",
+}
+
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "listenKeyExpired", "", err)
+		return driftOfListenKeyExpiredEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2986,7 +3177,7 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfListenKeyExpiredEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("spot", "listenKeyExpired", key, err)
@@ -3027,13 +3218,14 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "24hrMiniTicker", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3061,13 +3253,14 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 func (v *WindowTickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfWindowTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*WindowTickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("spot", "WindowTickerEvent", "", err)
+		return driftOfWindowTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }

@@ -7,18 +7,26 @@ import (
 	"math/bits"
 )
 
+// driftOfAggTradeEvent counts the drift (wire.DriftReport) of AggTradeEvent payloads and of the
+// objects they hold.
+var driftOfAggTradeEvent = wire.DriftScope{
+	Event:  "aggTrade",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAggTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "aggTrade", "", err)
+		return driftOfAggTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -87,7 +95,7 @@ func (v *AggTradeEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAggTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "aggTrade", key, err)
@@ -147,18 +155,26 @@ func (v *AggTradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarkPriceEvent counts the drift (wire.DriftReport) of MarkPriceEvent payloads and of the
+// objects they hold.
+var driftOfMarkPriceEvent = wire.DriftScope{
+	Event:  "markPriceUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "markPriceUpdate", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -221,7 +237,7 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarkPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "markPriceUpdate", key, err)
@@ -277,18 +293,26 @@ func (v *MarkPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKlineEvent counts the drift (wire.DriftReport) of KlineEvent payloads and of the objects
+// they hold.
+var driftOfKlineEvent = wire.DriftScope{
+	Event:  "kline",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "kline", "", err)
+		return driftOfKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -327,7 +351,7 @@ func (v *KlineEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Kline.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "kline", key, err)
@@ -365,17 +389,24 @@ func (v *KlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKline counts the drift (wire.DriftReport) of Kline payloads and of the objects they hold.
+var driftOfKline = wire.DriftScope{
+	Event:  "Kline",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "Kline", "", err)
+		return driftOfKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -452,7 +483,7 @@ func (v *Kline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 16
 			v.Ignore, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "Kline", key, err)
@@ -512,18 +543,26 @@ func (v *Kline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfContinuousKlineEvent counts the drift (wire.DriftReport) of ContinuousKlineEvent payloads
+// and of the objects they hold.
+var driftOfContinuousKlineEvent = wire.DriftScope{
+	Event:  "continuous_kline",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ContinuousKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContinuousKlineEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfContinuousKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "continuous_kline", "", err)
+		return driftOfContinuousKlineEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -566,7 +605,7 @@ func (v *ContinuousKlineEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			err = v.Kline.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfContinuousKlineEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "continuous_kline", key, err)
@@ -606,18 +645,26 @@ func (v *ContinuousKlineEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfContinuousKline counts the drift (wire.DriftReport) of ContinuousKline payloads and of the
+// objects they hold.
+var driftOfContinuousKline = wire.DriftScope{
+	Event:  "ContinuousKline",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ContinuousKline. Strings and decimals in v share one copy
 // of data.
 func (v *ContinuousKline) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfContinuousKline
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "ContinuousKline", "", err)
+		return driftOfContinuousKline.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -691,7 +738,7 @@ func (v *ContinuousKline) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 15
 			v.Ignore, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfContinuousKline)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "ContinuousKline", key, err)
@@ -750,18 +797,26 @@ func (v *ContinuousKline) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMiniTickerEvent counts the drift (wire.DriftReport) of MiniTickerEvent payloads and of the
+// objects they hold.
+var driftOfMiniTickerEvent = wire.DriftScope{
+	Event:  "24hrMiniTicker",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "24hrMiniTicker", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -831,7 +886,7 @@ func (v *MiniTickerEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMiniTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "24hrMiniTicker", key, err)
@@ -895,18 +950,26 @@ func (v *MiniTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTickerEvent counts the drift (wire.DriftReport) of TickerEvent payloads and of the objects
+// they hold.
+var driftOfTickerEvent = wire.DriftScope{
+	Event:  "24hrTicker",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1005,7 +1068,7 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "24hrTicker", key, err)
@@ -1087,18 +1150,26 @@ func (v *TickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBookTickerEvent counts the drift (wire.DriftReport) of BookTickerEvent payloads and of the
+// objects they hold.
+var driftOfBookTickerEvent = wire.DriftScope{
+	Event:  "bookTicker",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "bookTicker", "", err)
+		return driftOfBookTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1169,7 +1240,7 @@ func (v *BookTickerEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBookTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "bookTicker", key, err)
@@ -1233,18 +1304,26 @@ func (v *BookTickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfForceOrderEvent counts the drift (wire.DriftReport) of ForceOrderEvent payloads and of the
+// objects they hold.
+var driftOfForceOrderEvent = wire.DriftScope{
+	Event:  "forceOrder",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ForceOrderEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ForceOrderEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfForceOrderEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "forceOrder", "", err)
+		return driftOfForceOrderEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1296,7 +1375,7 @@ func (v *ForceOrderEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfForceOrderEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "forceOrder", key, err)
@@ -1348,18 +1427,26 @@ func (v *ForceOrderEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfForceOrder counts the drift (wire.DriftReport) of ForceOrder payloads and of the objects
+// they hold.
+var driftOfForceOrder = wire.DriftScope{
+	Event:  "ForceOrder",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ForceOrder. Strings and decimals in v share one copy of
 // data.
 func (v *ForceOrder) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfForceOrder
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "ForceOrder", "", err)
+		return driftOfForceOrder.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1416,7 +1503,7 @@ func (v *ForceOrder) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.TradeTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfForceOrder)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "ForceOrder", key, err)
@@ -1465,18 +1552,26 @@ func (v *ForceOrder) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfDepthUpdateEvent counts the drift (wire.DriftReport) of DepthUpdateEvent payloads and of
+// the objects they hold.
+var driftOfDepthUpdateEvent = wire.DriftScope{
+	Event:  "depthUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "depthUpdate", "", err)
+		return driftOfDepthUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1550,7 +1645,7 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfDepthUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "depthUpdate", key, err)
@@ -1628,18 +1723,26 @@ func (v *DepthUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPriceLevel counts the drift (wire.DriftReport) of PriceLevel payloads and of the objects
+// they hold.
+var driftOfPriceLevel = wire.DriftScope{
+	Event:  "PriceLevel",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "PriceLevel", "", err)
+		return driftOfPriceLevel.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1678,18 +1781,26 @@ func (v *PriceLevel) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfCompositeIndexEvent counts the drift (wire.DriftReport) of CompositeIndexEvent payloads
+// and of the objects they hold.
+var driftOfCompositeIndexEvent = wire.DriftScope{
+	Event:  "compositeIndex",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of CompositeIndexEvent. Strings and decimals in v share one
 // copy of data.
 func (v *CompositeIndexEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfCompositeIndexEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "compositeIndex", "", err)
+		return driftOfCompositeIndexEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1734,7 +1845,7 @@ func (v *CompositeIndexEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 5
 			v.Components, err = wire.DecodeArray(d, v.Components[:0], (*CompositeIndexComponent).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfCompositeIndexEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "compositeIndex", key, err)
@@ -1783,18 +1894,26 @@ func (v *CompositeIndexEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfCompositeIndexComponent counts the drift (wire.DriftReport) of CompositeIndexComponent
+// payloads and of the objects they hold.
+var driftOfCompositeIndexComponent = wire.DriftScope{
+	Event:  "CompositeIndexComponent",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of CompositeIndexComponent. Strings and decimals in v share
 // one copy of data.
 func (v *CompositeIndexComponent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfCompositeIndexComponent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "CompositeIndexComponent", "", err)
+		return driftOfCompositeIndexComponent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1832,7 +1951,7 @@ func (v *CompositeIndexComponent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.IndexPrice, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfCompositeIndexComponent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "CompositeIndexComponent", key, err)
@@ -1869,18 +1988,26 @@ func (v *CompositeIndexComponent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfContractInfoEvent counts the drift (wire.DriftReport) of ContractInfoEvent payloads and of
+// the objects they hold.
+var driftOfContractInfoEvent = wire.DriftScope{
+	Event:  "contractInfo",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ContractInfoEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContractInfoEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfContractInfoEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "contractInfo", "", err)
+		return driftOfContractInfoEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1944,7 +2071,7 @@ func (v *ContractInfoEvent) decodeJSON(d *wire.Decoder) error {
 				v.SymbolType = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfContractInfoEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "contractInfo", key, err)
@@ -2009,18 +2136,26 @@ func (v *ContractInfoEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfNotionalBracket counts the drift (wire.DriftReport) of NotionalBracket payloads and of the
+// objects they hold.
+var driftOfNotionalBracket = wire.DriftScope{
+	Event:  "NotionalBracket",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of NotionalBracket. Strings and decimals in v share one copy
 // of data.
 func (v *NotionalBracket) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfNotionalBracket
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "NotionalBracket", "", err)
+		return driftOfNotionalBracket.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2064,7 +2199,7 @@ func (v *NotionalBracket) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 6
 			v.MaxLeverage, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfNotionalBracket)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "NotionalBracket", key, err)
@@ -2105,18 +2240,26 @@ func (v *NotionalBracket) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAssetIndexEvent counts the drift (wire.DriftReport) of AssetIndexEvent payloads and of the
+// objects they hold.
+var driftOfAssetIndexEvent = wire.DriftScope{
+	Event:  "assetIndexUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AssetIndexEvent. Strings and decimals in v share one copy
 // of data.
 func (v *AssetIndexEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAssetIndexEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "assetIndexUpdate", "", err)
+		return driftOfAssetIndexEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2179,7 +2322,7 @@ func (v *AssetIndexEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 11
 			v.AutoExchangeAskRate, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAssetIndexEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "assetIndexUpdate", key, err)
@@ -2233,18 +2376,26 @@ func (v *AssetIndexEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTradingSessionEvent counts the drift (wire.DriftReport) of TradingSessionEvent payloads
+// and of the objects they hold.
+var driftOfTradingSessionEvent = wire.DriftScope{
+	Event:  "TradingSessionEvent",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of TradingSessionEvent. Strings and decimals in v share one
 // copy of data.
 func (v *TradingSessionEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradingSessionEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "TradingSessionEvent", "", err)
+		return driftOfTradingSessionEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2286,7 +2437,7 @@ func (v *TradingSessionEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.String()
 			v.SessionType, err = TradingSessionType(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTradingSessionEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "TradingSessionEvent", key, err)
@@ -2323,18 +2474,26 @@ func (v *TradingSessionEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountUpdateEvent counts the drift (wire.DriftReport) of AccountUpdateEvent payloads and
+// of the objects they hold.
+var driftOfAccountUpdateEvent = wire.DriftScope{
+	Event:  "ACCOUNT_UPDATE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "ACCOUNT_UPDATE", "", err)
+		return driftOfAccountUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2374,7 +2533,7 @@ func (v *AccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Update.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "ACCOUNT_UPDATE", key, err)
@@ -2412,18 +2571,26 @@ func (v *AccountUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountUpdate counts the drift (wire.DriftReport) of AccountUpdate payloads and of the
+// objects they hold.
+var driftOfAccountUpdate = wire.DriftScope{
+	Event:  "AccountUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "AccountUpdate", "", err)
+		return driftOfAccountUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2454,7 +2621,7 @@ func (v *AccountUpdate) decodeJSON(d *wire.Decoder) error {
 		case "P":
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "AccountUpdate", key, err)
@@ -2503,17 +2670,25 @@ func (v *AccountUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBalance counts the drift (wire.DriftReport) of Balance payloads and of the objects they
+// hold.
+var driftOfBalance = wire.DriftScope{
+	Event:  "Balance",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBalance
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "Balance", "", err)
+		return driftOfBalance.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2548,7 +2723,7 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.BalanceChange, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBalance)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "Balance", key, err)
@@ -2582,18 +2757,26 @@ func (v *Balance) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPosition counts the drift (wire.DriftReport) of Position payloads and of the objects they
+// hold.
+var driftOfPosition = wire.DriftScope{
+	Event:  "Position",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "Position", "", err)
+		return driftOfPosition.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2644,7 +2827,7 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPosition)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "Position", key, err)
@@ -2688,18 +2871,26 @@ func (v *Position) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarginCallEvent counts the drift (wire.DriftReport) of MarginCallEvent payloads and of the
+// objects they hold.
+var driftOfMarginCallEvent = wire.DriftScope{
+	Event:  "MARGIN_CALL",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarginCallEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "MARGIN_CALL", "", err)
+		return driftOfMarginCallEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2743,7 +2934,7 @@ func (v *MarginCallEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*MarginCallPosition).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarginCallEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "MARGIN_CALL", key, err)
@@ -2794,18 +2985,26 @@ func (v *MarginCallEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfMarginCallPosition counts the drift (wire.DriftReport) of MarginCallPosition payloads and
+// of the objects they hold.
+var driftOfMarginCallPosition = wire.DriftScope{
+	Event:  "MarginCallPosition",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
 // copy of data.
 func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarginCallPosition
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "MarginCallPosition", "", err)
+		return driftOfMarginCallPosition.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2853,7 +3052,7 @@ func (v *MarginCallPosition) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 7
 			v.MaintenanceMargin, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarginCallPosition)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "MarginCallPosition", key, err)
@@ -2896,18 +3095,26 @@ func (v *MarginCallPosition) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderTradeUpdateEvent counts the drift (wire.DriftReport) of OrderTradeUpdateEvent
+// payloads and of the objects they hold.
+var driftOfOrderTradeUpdateEvent = wire.DriftScope{
+	Event:  "ORDER_TRADE_UPDATE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderTradeUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "ORDER_TRADE_UPDATE", "", err)
+		return driftOfOrderTradeUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -2947,7 +3154,7 @@ func (v *OrderTradeUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderTradeUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "ORDER_TRADE_UPDATE", key, err)
@@ -2985,18 +3192,26 @@ func (v *OrderTradeUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderUpdate counts the drift (wire.DriftReport) of OrderUpdate payloads and of the objects
+// they hold.
+var driftOfOrderUpdate = wire.DriftScope{
+	Event:  "OrderUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "OrderUpdate", "", err)
+		return driftOfOrderUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3167,7 +3382,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 32
 			v.ExpiryReason, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "OrderUpdate", key, err)
@@ -3300,18 +3515,26 @@ func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTradeLiteEvent counts the drift (wire.DriftReport) of TradeLiteEvent payloads and of the
+// objects they hold.
+var driftOfTradeLiteEvent = wire.DriftScope{
+	Event:  "TRADE_LITE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of TradeLiteEvent. Strings and decimals in v share one copy
 // of data.
 func (v *TradeLiteEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeLiteEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "TRADE_LITE", "", err)
+		return driftOfTradeLiteEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3379,7 +3602,7 @@ func (v *TradeLiteEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 12
 			v.OrderID, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTradeLiteEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "TRADE_LITE", key, err)
@@ -3435,18 +3658,26 @@ func (v *TradeLiteEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountConfigUpdateEvent counts the drift (wire.DriftReport) of AccountConfigUpdateEvent
+// payloads and of the objects they hold.
+var driftOfAccountConfigUpdateEvent = wire.DriftScope{
+	Event:  "ACCOUNT_CONFIG_UPDATE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountConfigUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "ACCOUNT_CONFIG_UPDATE", "", err)
+		return driftOfAccountConfigUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3499,7 +3730,7 @@ func (v *AccountConfigUpdateEvent) decodeJSON(d *wire.Decoder) error {
 				v.AccountConfig = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountConfigUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "ACCOUNT_CONFIG_UPDATE", key, err)
@@ -3552,18 +3783,26 @@ func (v *AccountConfigUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfSymbolConfig counts the drift (wire.DriftReport) of SymbolConfig payloads and of the
+// objects they hold.
+var driftOfSymbolConfig = wire.DriftScope{
+	Event:  "SymbolConfig",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
 // data.
 func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfSymbolConfig
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "SymbolConfig", "", err)
+		return driftOfSymbolConfig.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3592,7 +3831,7 @@ func (v *SymbolConfig) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 1
 			v.Leverage, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfSymbolConfig)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "SymbolConfig", key, err)
@@ -3623,18 +3862,26 @@ func (v *SymbolConfig) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountConfig counts the drift (wire.DriftReport) of AccountConfig payloads and of the
+// objects they hold.
+var driftOfAccountConfig = wire.DriftScope{
+	Event:  "AccountConfig",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountConfig. Strings and decimals in v share one copy of
 // data.
 func (v *AccountConfig) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountConfig
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "AccountConfig", "", err)
+		return driftOfAccountConfig.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3660,7 +3907,7 @@ func (v *AccountConfig) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 0
 			v.MultiAssetsMode, err = d.Bool()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountConfig)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "AccountConfig", key, err)
@@ -3689,18 +3936,26 @@ func (v *AccountConfig) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfStrategyUpdateEvent counts the drift (wire.DriftReport) of StrategyUpdateEvent payloads
+// and of the objects they hold.
+var driftOfStrategyUpdateEvent = wire.DriftScope{
+	Event:  "STRATEGY_UPDATE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfStrategyUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "STRATEGY_UPDATE", "", err)
+		return driftOfStrategyUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3740,7 +3995,7 @@ func (v *StrategyUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Strategy.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfStrategyUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "STRATEGY_UPDATE", key, err)
@@ -3778,18 +4033,26 @@ func (v *StrategyUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfStrategyUpdate counts the drift (wire.DriftReport) of StrategyUpdate payloads and of the
+// objects they hold.
+var driftOfStrategyUpdate = wire.DriftScope{
+	Event:  "StrategyUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
 // of data.
 func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfStrategyUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "StrategyUpdate", "", err)
+		return driftOfStrategyUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3831,7 +4094,7 @@ func (v *StrategyUpdate) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 5
 			v.OpCode, err = d.Int()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfStrategyUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "StrategyUpdate", key, err)
@@ -3870,18 +4133,26 @@ func (v *StrategyUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfGridUpdateEvent counts the drift (wire.DriftReport) of GridUpdateEvent payloads and of the
+// objects they hold.
+var driftOfGridUpdateEvent = wire.DriftScope{
+	Event:  "GRID_UPDATE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfGridUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "GRID_UPDATE", "", err)
+		return driftOfGridUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -3921,7 +4192,7 @@ func (v *GridUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Grid.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfGridUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "GRID_UPDATE", key, err)
@@ -3959,18 +4230,26 @@ func (v *GridUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfGridUpdate counts the drift (wire.DriftReport) of GridUpdate payloads and of the objects
+// they hold.
+var driftOfGridUpdate = wire.DriftScope{
+	Event:  "GridUpdate",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *GridUpdate) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfGridUpdate
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "GridUpdate", "", err)
+		return driftOfGridUpdate.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4024,7 +4303,7 @@ func (v *GridUpdate) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.UpdateTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfGridUpdate)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "GridUpdate", key, err)
@@ -4071,18 +4350,26 @@ func (v *GridUpdate) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfConditionalOrderTriggerRejectEvent counts the drift (wire.DriftReport) of
+// ConditionalOrderTriggerRejectEvent payloads and of the objects they hold.
+var driftOfConditionalOrderTriggerRejectEvent = wire.DriftScope{
+	Event:  "CONDITIONAL_ORDER_TRIGGER_REJECT",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ConditionalOrderTriggerRejectEvent. Strings and decimals
 // in v share one copy of data.
 func (v *ConditionalOrderTriggerRejectEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfConditionalOrderTriggerRejectEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "CONDITIONAL_ORDER_TRIGGER_REJECT", "", err)
+		return driftOfConditionalOrderTriggerRejectEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4122,7 +4409,7 @@ func (v *ConditionalOrderTriggerRejectEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfConditionalOrderTriggerRejectEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "CONDITIONAL_ORDER_TRIGGER_REJECT", key, err)
@@ -4161,18 +4448,26 @@ func (v *ConditionalOrderTriggerRejectEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTriggerReject counts the drift (wire.DriftReport) of TriggerReject payloads and of the
+// objects they hold.
+var driftOfTriggerReject = wire.DriftScope{
+	Event:  "TriggerReject",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of TriggerReject. Strings and decimals in v share one copy of
 // data.
 func (v *TriggerReject) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTriggerReject
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "TriggerReject", "", err)
+		return driftOfTriggerReject.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4204,7 +4499,7 @@ func (v *TriggerReject) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Reason, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTriggerReject)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "TriggerReject", key, err)
@@ -4237,18 +4532,26 @@ func (v *TriggerReject) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAlgoUpdateEvent counts the drift (wire.DriftReport) of AlgoUpdateEvent payloads and of the
+// objects they hold.
+var driftOfAlgoUpdateEvent = wire.DriftScope{
+	Event:  "ALGO_UPDATE",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AlgoUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *AlgoUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAlgoUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "ALGO_UPDATE", "", err)
+		return driftOfAlgoUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4288,7 +4591,7 @@ func (v *AlgoUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAlgoUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "ALGO_UPDATE", key, err)
@@ -4326,18 +4629,26 @@ func (v *AlgoUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAlgoOrder counts the drift (wire.DriftReport) of AlgoOrder payloads and of the objects
+// they hold.
+var driftOfAlgoOrder = wire.DriftScope{
+	Event:  "AlgoOrder",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of AlgoOrder. Strings and decimals in v share one copy of
 // data.
 func (v *AlgoOrder) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAlgoOrder
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "AlgoOrder", "", err)
+		return driftOfAlgoOrder.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4441,7 +4752,7 @@ func (v *AlgoOrder) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 24
 			v.FailureReason, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAlgoOrder)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "AlgoOrder", key, err)
@@ -4517,18 +4828,26 @@ func (v *AlgoOrder) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfListenKeyExpiredEvent counts the drift (wire.DriftReport) of ListenKeyExpiredEvent
+// payloads and of the objects they hold.
+var driftOfListenKeyExpiredEvent = wire.DriftScope{
+	Event:  "listenKeyExpired",
+	Market: "usdm",
+}
+
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "listenKeyExpired", "", err)
+		return driftOfListenKeyExpiredEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4564,7 +4883,7 @@ func (v *ListenKeyExpiredEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.ListenKey, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfListenKeyExpiredEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("usdm", "listenKeyExpired", key, err)
@@ -4605,13 +4924,14 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "markPriceUpdate", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4639,13 +4959,14 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "24hrMiniTicker", "", err)
+		return driftOfMiniTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4673,13 +4994,14 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "24hrTicker", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -4707,13 +5029,14 @@ func (v *TickerEvents) AppendJSON(dst []byte) []byte {
 func (v *AssetIndexEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAssetIndexEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*AssetIndexEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("usdm", "assetIndexUpdate", "", err)
+		return driftOfAssetIndexEvent.DecodeError("", data, err)
 	}
 	return nil
 }

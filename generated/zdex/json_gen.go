@@ -7,18 +7,26 @@ import (
 	"math/bits"
 )
 
+// driftOfPriceLevel counts the drift (wire.DriftReport) of PriceLevel payloads and of the objects
+// they hold.
+var driftOfPriceLevel = wire.DriftScope{
+	Event:  "PriceLevel",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "PriceLevel", "", err)
+		return driftOfPriceLevel.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -57,18 +65,26 @@ func (v *PriceLevel) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfTickerEvent counts the drift (wire.DriftReport) of TickerEvent payloads and of the objects
+// they hold.
+var driftOfTickerEvent = wire.DriftScope{
+	Event:  "TickerEvent",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "TickerEvent", "", err)
+		return driftOfTickerEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -115,7 +131,7 @@ func (v *TickerEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 7
 			v.QuoteVolume, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTickerEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "TickerEvent", key, err)
@@ -158,18 +174,26 @@ func (v *TickerEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderBookEvent counts the drift (wire.DriftReport) of OrderBookEvent payloads and of the
+// objects they hold.
+var driftOfOrderBookEvent = wire.DriftScope{
+	Event:  "OrderBookEvent",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderBookEvent. Strings and decimals in v share one copy
 // of data.
 func (v *OrderBookEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderBookEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "OrderBookEvent", "", err)
+		return driftOfOrderBookEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -204,7 +228,7 @@ func (v *OrderBookEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderBookEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "OrderBookEvent", key, err)
@@ -251,18 +275,26 @@ func (v *OrderBookEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfTradeEvent counts the drift (wire.DriftReport) of TradeEvent payloads and of the objects
+// they hold.
+var driftOfTradeEvent = wire.DriftScope{
+	Event:  "TradeEvent",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "TradeEvent", "", err)
+		return driftOfTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -301,7 +333,7 @@ func (v *TradeEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.IsBuyerMaker, err = d.Bool()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfTradeEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "TradeEvent", key, err)
@@ -338,18 +370,26 @@ func (v *TradeEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfKlineRow counts the drift (wire.DriftReport) of KlineRow payloads and of the objects they
+// hold.
+var driftOfKlineRow = wire.DriftScope{
+	Event:  "KlineRow",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of KlineRow. Strings and decimals in v share one copy of
 // data.
 func (v *KlineRow) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineRow
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "KlineRow", "", err)
+		return driftOfKlineRow.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -470,18 +510,26 @@ func (v *KlineRow) AppendJSON(dst []byte) []byte {
 	return append(dst, ']')
 }
 
+// driftOfMarkPriceEvent counts the drift (wire.DriftReport) of MarkPriceEvent payloads and of the
+// objects they hold.
+var driftOfMarkPriceEvent = wire.DriftScope{
+	Event:  "MarkPriceEvent",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "MarkPriceEvent", "", err)
+		return driftOfMarkPriceEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -520,7 +568,7 @@ func (v *MarkPriceEvent) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.NextFundingTime, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfMarkPriceEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "MarkPriceEvent", key, err)
@@ -557,18 +605,26 @@ func (v *MarkPriceEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountStateEvent counts the drift (wire.DriftReport) of AccountStateEvent payloads and of
+// the objects they hold.
+var driftOfAccountStateEvent = wire.DriftScope{
+	Event:  "AccountStateEvent",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountStateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountStateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountStateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "AccountStateEvent", "", err)
+		return driftOfAccountStateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -604,7 +660,7 @@ func (v *AccountStateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Positions, err = wire.DecodeArray(d, v.Positions[:0], (*Position).decodeJSON)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountStateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "AccountStateEvent", key, err)
@@ -658,18 +714,26 @@ func (v *AccountStateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfAccountBalance counts the drift (wire.DriftReport) of AccountBalance payloads and of the
+// objects they hold.
+var driftOfAccountBalance = wire.DriftScope{
+	Event:  "AccountBalance",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfAccountBalance
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "AccountBalance", "", err)
+		return driftOfAccountBalance.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -707,7 +771,7 @@ func (v *AccountBalance) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.AvailableBalance, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfAccountBalance)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "AccountBalance", key, err)
@@ -744,18 +808,26 @@ func (v *AccountBalance) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOpenOrder counts the drift (wire.DriftReport) of OpenOrder payloads and of the objects
+// they hold.
+var driftOfOpenOrder = wire.DriftScope{
+	Event:  "OpenOrder",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of OpenOrder. Strings and decimals in v share one copy of
 // data.
 func (v *OpenOrder) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOpenOrder
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "OpenOrder", "", err)
+		return driftOfOpenOrder.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -809,7 +881,7 @@ func (v *OpenOrder) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.Int()
 			v.Time, err = wire.Millis(x), xerr
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOpenOrder)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "OpenOrder", key, err)
@@ -855,18 +927,26 @@ func (v *OpenOrder) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPosition counts the drift (wire.DriftReport) of Position payloads and of the objects they
+// hold.
+var driftOfPosition = wire.DriftScope{
+	Event:  "Position",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "Position", "", err)
+		return driftOfPosition.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -922,7 +1002,7 @@ func (v *Position) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 10
 			v.MarginMode, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPosition)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "Position", key, err)
@@ -970,18 +1050,26 @@ func (v *Position) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderNewEvent counts the drift (wire.DriftReport) of OrderNewEvent payloads and of the
+// objects they hold.
+var driftOfOrderNewEvent = wire.DriftScope{
+	Event:  "order_new",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderNewEvent. Strings and decimals in v share one copy of
 // data.
 func (v *OrderNewEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderNewEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "order_new", "", err)
+		return driftOfOrderNewEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1007,7 +1095,7 @@ func (v *OrderNewEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 0
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderNewEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "order_new", key, err)
@@ -1036,18 +1124,26 @@ func (v *OrderNewEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderCanceledEvent counts the drift (wire.DriftReport) of OrderCanceledEvent payloads and
+// of the objects they hold.
+var driftOfOrderCanceledEvent = wire.DriftScope{
+	Event:  "order_canceled",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderCanceledEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderCanceledEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderCanceledEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "order_canceled", "", err)
+		return driftOfOrderCanceledEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1073,7 +1169,7 @@ func (v *OrderCanceledEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 0
 			err = v.Order.decodeJSON(d)
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderCanceledEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "order_canceled", key, err)
@@ -1102,18 +1198,26 @@ func (v *OrderCanceledEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderRef counts the drift (wire.DriftReport) of OrderRef payloads and of the objects they
+// hold.
+var driftOfOrderRef = wire.DriftScope{
+	Event:  "OrderRef",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderRef. Strings and decimals in v share one copy of
 // data.
 func (v *OrderRef) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderRef
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "OrderRef", "", err)
+		return driftOfOrderRef.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1145,7 +1249,7 @@ func (v *OrderRef) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 2
 			v.Status, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderRef)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "OrderRef", key, err)
@@ -1177,18 +1281,26 @@ func (v *OrderRef) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfOrderUpdateEvent counts the drift (wire.DriftReport) of OrderUpdateEvent payloads and of
+// the objects they hold.
+var driftOfOrderUpdateEvent = wire.DriftScope{
+	Event:  "order_update",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of OrderUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *OrderUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfOrderUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "order_update", "", err)
+		return driftOfOrderUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1223,7 +1335,7 @@ func (v *OrderUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 3
 			v.NewStatus, err = d.String()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfOrderUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "order_update", key, err)
@@ -1258,18 +1370,26 @@ func (v *OrderUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfPositionUpdateEvent counts the drift (wire.DriftReport) of PositionUpdateEvent payloads
+// and of the objects they hold.
+var driftOfPositionUpdateEvent = wire.DriftScope{
+	Event:  "position_update",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of PositionUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *PositionUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfPositionUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "position_update", "", err)
+		return driftOfPositionUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1413,7 +1533,7 @@ func (v *PositionUpdateEvent) decodeJSON(d *wire.Decoder) error {
 				v.Closed = p
 			}
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfPositionUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "position_update", key, err)
@@ -1558,18 +1678,26 @@ func (v *PositionUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfBalanceUpdateEvent counts the drift (wire.DriftReport) of BalanceUpdateEvent payloads and
+// of the objects they hold.
+var driftOfBalanceUpdateEvent = wire.DriftScope{
+	Event:  "balance_update",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of BalanceUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *BalanceUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfBalanceUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "balance_update", "", err)
+		return driftOfBalanceUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1607,7 +1735,7 @@ func (v *BalanceUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 4
 			v.Total, err = d.Decimal()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfBalanceUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "balance_update", key, err)
@@ -1644,18 +1772,26 @@ func (v *BalanceUpdateEvent) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// driftOfFuturesAccountUpdateEvent counts the drift (wire.DriftReport) of FuturesAccountUpdateEvent
+// payloads and of the objects they hold.
+var driftOfFuturesAccountUpdateEvent = wire.DriftScope{
+	Event:  "futures_account_update",
+	Market: "zdex",
+}
+
 // UnmarshalJSON decodes the wire JSON of FuturesAccountUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *FuturesAccountUpdateEvent) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfFuturesAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "futures_account_update", "", err)
+		return driftOfFuturesAccountUpdateEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1708,7 +1844,7 @@ func (v *FuturesAccountUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			seen |= 1 << 9
 			v.MarginRatio, err = d.DecimalNumber()
 		default:
-			err = d.Skip()
+			err = d.SkipUnknown(key, &driftOfFuturesAccountUpdateEvent)
 		}
 		if err != nil {
 			return wire.NewFieldError("zdex", "futures_account_update", key, err)
@@ -1760,13 +1896,14 @@ func (v *FuturesAccountUpdateEvent) AppendJSON(dst []byte) []byte {
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfTradeEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TradeEvent).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "TradeEvent", "", err)
+		return driftOfTradeEvent.DecodeError("", data, err)
 	}
 	return nil
 }
@@ -1794,13 +1931,14 @@ func (v *TradeEvents) AppendJSON(dst []byte) []byte {
 func (v *KlineRows) UnmarshalJSON(data []byte) error {
 	var d wire.Decoder
 	d.Reset(data)
+	d.Drift = &driftOfKlineRow
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*KlineRow).decodeJSON)
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
-		return wire.NewFieldError("zdex", "KlineRow", "", err)
+		return driftOfKlineRow.DecodeError("", data, err)
 	}
 	return nil
 }

@@ -447,24 +447,31 @@ func Decode(stream string, data []byte) (Payload, error) {
 	return v, nil
 }
 
+// driftGroupAccount counts the unknown event kinds of the account group, and frames without its
+// "event" key (wire.DriftReport).
+var driftGroupAccount = wire.DriftScope{
+	Event:  "account",
+	Market: "zdex",
+}
+
 // DecodeAccount decodes one event of the account group (Frames of the account channel: the kind in
 // event and the payload in data; a frame without event is the full state. Undocumented kinds
 // (notification, deposit_update, withdraw_update, transfer_update) come back as unknown events),
 // choosing its type by the "event" key and decoding the value of "data"; a frame without it is a
 // AccountStateEvent. A kind the schema does not know comes back as a *wire.UnknownEvent holding the
-// raw payload, not as an error.
+// raw payload, not as an error, and is counted in the drift report (wire.DriftReport).
 func DecodeAccount(data []byte) (Payload, error) {
 	kind, found, err := wire.LookupString(data, "event")
 	if err != nil {
-		return nil, wire.NewFieldError("zdex", "account", "event", err)
+		return nil, driftGroupAccount.DecodeError("event", data, err)
 	}
 	payload := data
 	inner, ok, err := wire.LookupRaw(data, "data")
 	if err != nil {
-		return nil, wire.NewFieldError("zdex", "account", "data", err)
+		return nil, driftGroupAccount.DecodeError("data", data, err)
 	}
 	if !ok {
-		return nil, wire.NewFieldError("zdex", "account", "data", wire.ErrMissing)
+		return nil, driftGroupAccount.DecodeError("data", data, wire.ErrMissing)
 	}
 	payload = inner
 	var v Payload
@@ -485,7 +492,7 @@ func DecodeAccount(data []byte) (Payload, error) {
 		case "futures_account_update":
 			v = new(FuturesAccountUpdateEvent)
 		default:
-			return wire.NewUnknownEvent(kind, payload), nil
+			return driftGroupAccount.NewUnknownEvent(kind, payload), nil
 		}
 	}
 	if err := v.UnmarshalJSON(payload); err != nil {
