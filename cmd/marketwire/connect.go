@@ -174,6 +174,16 @@ func (l *eventLog) printf(format string, args ...any) {
 	fmt.Fprintf(l.w, format+"\n", args...)
 }
 
+// printLines prints lines together, with nothing between them.
+func (l *eventLog) printLines(lines []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.clear()
+	for _, s := range lines {
+		fmt.Fprintln(l.w, s)
+	}
+}
+
 // setStatus replaces the status line.
 func (l *eventLog) setStatus(s string) {
 	l.mu.Lock()

@@ -3,8 +3,8 @@
 // schema works, with no code here that names one.
 //
 //	marketwire streams [market]
-//	marketwire tail [-market M] [-json] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...
-//	marketwire record -o FILE [-market M] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...
+//	marketwire tail [-market M] [-json] [-drift] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...
+//	marketwire record -o FILE [-market M] [-drift=false] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...
 //	marketwire replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...
 //	marketwire sim [-market M] [-addr A] [flags of mwsim]
 //
@@ -25,6 +25,17 @@
 // divided by -speed, and keeps serving after the end unless -loop plays it
 // again. record.Play feeds a recording to the generated decoders without a
 // socket, for backtests.
+//
+// The drift report (package wire's DriftReport) counts what the exchange
+// sent that the schema does not describe: keys the decoders skipped (by
+// stream and nesting path, such as k.X), user-data event kinds they did
+// not know, required keys a payload lacked and payloads of another event
+// kind, each with a sample. tail -drift prints it on stderr when it ends
+// ("drift: none" if empty) and every minute while it runs; record decodes
+// every frame it writes (unless -drift=false) and prints it after its
+// summary when it is not empty. Its lines read
+//
+//	drift: spot aggTrade: unknown key "X" (12 times, e.g. 42)
 //
 // Exit status: 0 on success, 2 for bad input (an unknown market or stream,
 // a bad parameter or flag, a file that cannot be read or written), with
@@ -54,8 +65,8 @@ var commands = []string{"streams", "tail", "record", "replay", "sim"}
 
 var synopsis = map[string]string{
 	"streams": "streams [market]",
-	"tail":    "tail [-market M] [-json] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...",
-	"record":  "record -o FILE [-market M] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...",
+	"tail":    "tail [-market M] [-json] [-drift] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...",
+	"record":  "record -o FILE [-market M] [-drift=false] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...",
 	"replay":  "replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...",
 	"sim":     "sim [-market M] [-addr A] [flags of mwsim]",
 }

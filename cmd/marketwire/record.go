@@ -29,6 +29,7 @@ func recordCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	rotEvery := fs.Duration("rotate-every", 0, "start a new file after this long (0: never)")
 	limit := fs.Int("n", 0, "stop after this many frames (0: no limit)")
 	runFor := fs.Duration("for", 0, "stop after this long (0: until interrupted)")
+	checkDrift := fs.Bool("drift", true, "decode every frame with its stream's decoder too, and print the drift report after the summary: keys and event kinds the schema does not know, required keys missing")
 	names, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -69,10 +70,19 @@ func recordCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var subs []*runtime.Subscription
 	for _, p := range src.streams {
 		st := runtimeStream(p)
+		typed, dialect := st, &src.cat.m.Info.Dialect
 		name := st.Name
 		st.Whole, st.Seq = true, nil // the frame as received, envelope included
 		st.Decode = func(b []byte) (any, error) {
-			return record.Frame{Time: time.Now(), Stream: name, Data: bytes.Clone(b)}, nil
+			f := record.Frame{Time: time.Now(), Stream: name, Data: bytes.Clone(b)}
+			if *checkDrift {
+				// Decoded only to count drift; a frame that does not
+				// decode is recorded all the same.
+				if in, err := record.Payload(dialect, typed, b); err == nil {
+					typed.Decode(in)
+				}
+			}
+			return f, nil
 		}
 		sub, err := c.Subscribe(ctx, st, func(v any) {
 			k := frames.Add(1)
@@ -140,6 +150,9 @@ loop:
 		werr = err
 	}
 	log.printf("%s", status(true))
+	if *checkDrift {
+		printDrift(log, false) // nothing when there is no drift
+	}
 	return werr
 }
 

@@ -19,6 +19,7 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fs.Bool("json", false, "print JSON lines {\"stream\":...,\"data\":...}, re-encoded by the generated encoders")
 	limit := fs.Int("n", 0, "stop after this many events (0: no limit)")
 	runFor := fs.Duration("for", 0, "stop after this long (0: until interrupted)")
+	showDrift := fs.Bool("drift", false, "print the drift report on stderr at the end and every minute: keys and event kinds the schema does not know, required keys missing")
 	names, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -38,7 +39,17 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	stopDrift := func() {}
+	if *showDrift {
+		stopDrift = watchDrift(ctx, log)
+	}
+	defer func() {
+		closeAll() // no decoding after this
+		if *showDrift {
+			stopDrift()
+			printDrift(log, true)
+		}
+	}()
 
 	var mu sync.Mutex // one line at a time, and the count
 	var buf []byte
