@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"math/bits"
 	"math/big"
 	"strconv"
 )
@@ -161,19 +162,13 @@ func scanNumber(s string, i int) int {
 	case c == '0':
 		i++
 	case '1' <= c && c <= '9':
-		i++
-		for i < n && isDigit(s[i]) {
-			i++
-		}
+		i = digits(s, i+1)
 	default:
 		return -1
 	}
 	if i < n && s[i] == '.' {
-		i++
-		j := i
-		for i < n && isDigit(s[i]) {
-			i++
-		}
+		j := i + 1
+		i = digits(s, j)
 		if i == j {
 			return -1
 		}
@@ -195,6 +190,28 @@ func scanNumber(s string, i int) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// digits returns the offset of the first byte at or after s[i] that is not
+// an ASCII digit, or len(s). It tests eight bytes at a time: in each byte,
+// x-0x30 sets the high bit when the byte is below '0' (or 0xB0 and up), and
+// x+0x46 sets it when the byte is above '9' (and below 0xBA). A borrow or
+// carry only disturbs the bytes above the first non-digit, so the lowest
+// flagged byte is exact.
+func digits(s string, i int) int {
+	for i+8 <= len(s) {
+		t := s[i : i+8]
+		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if m := ((x - 0x3030303030303030) | (x + 0x4646464646464646)) & 0x8080808080808080; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
 
 // decParts is a validated decimal text split into its pieces.
 type decParts struct {

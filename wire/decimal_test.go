@@ -255,3 +255,26 @@ func bigExponent(s string) bool {
 	e := strings.TrimLeft(s[i+1:], "+-0")
 	return len(e) > 4
 }
+
+// TestDigits checks the eight-bytes-at-a-time digit scan against a byte
+// loop for every byte value at every position of a 12-byte run.
+func TestDigits(t *testing.T) {
+	naive := func(s string, i int) int {
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	run := []byte("123456789012")
+	for pos := range run {
+		for c := 0; c < 256; c++ {
+			b := append([]byte(nil), run...)
+			b[pos] = byte(c)
+			for start := 0; start <= 4; start++ {
+				if got, want := digits(string(b), start), naive(string(b), start); got != want {
+					t.Fatalf("digits(%q, %d) = %d, want %d", b, start, got, want)
+				}
+			}
+		}
+	}
+}

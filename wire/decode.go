@@ -53,6 +53,9 @@ func (d *Decoder) Offset() int { return d.i }
 // peek skips whitespace and returns the next byte, or 0 at the end.
 func (d *Decoder) peek() byte {
 	s, i := d.s, d.i
+	if i < len(s) && s[i] > ' ' { // compact JSON: no whitespace to skip
+		return s[i]
+	}
 	for i < len(s) && space[s[i]] {
 		i++
 	}
@@ -81,6 +84,18 @@ func (d *Decoder) ObjectStart() error {
 // the quotes; escape sequences are not decoded. ok is false, with the
 // closing '}' consumed, when the object has no more keys.
 func (d *Decoder) NextKey() (key string, ok bool, err error) {
+	s := d.s
+	if i := d.i; i+1 < len(s) && s[i] == ',' && s[i+1] == '"' && !d.first { // compact `,"key":`
+		start := i + 2
+		end := start
+		for end < len(s) && strSafe[s[end]] {
+			end++
+		}
+		if end+1 < len(s) && s[end] == '"' && s[end+1] == ':' {
+			d.i = end + 2
+			return s[start:end], true, nil
+		}
+	}
 	c := d.peek()
 	if c == '}' {
 		d.i++
@@ -98,7 +113,6 @@ func (d *Decoder) NextKey() (key string, ok bool, err error) {
 	if c != '"' {
 		return "", false, d.syntaxErr(d.i, "expected string for object key")
 	}
-	s := d.s
 	start := d.i + 1
 	end := start
 	for end < len(s) && strSafe[s[end]] {
@@ -136,6 +150,10 @@ func (d *Decoder) ArrayStart() error {
 // ',' before it. ok is false, with the closing ']' consumed, when the array
 // has no more elements.
 func (d *Decoder) NextElem() (ok bool, err error) {
+	if i := d.i; !d.first && i+1 < len(d.s) && d.s[i] == ',' && d.s[i+1] > ' ' { // compact ",<value>"
+		d.i = i + 1
+		return true, nil
+	}
 	c := d.peek()
 	if c == ']' {
 		d.i++
