@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -14,9 +13,6 @@ import (
 // options: every one must be delivered (issue 10: no drops when the handler
 // keeps up on average).
 func TestBurst(t *testing.T) {
-	if os.Getenv("MW_BURST") != "1" {
-		t.Skip("the runtime drops part of a burst with default options (issue 10); set MW_BURST=1 to run")
-	}
 	const n = 200_000
 	p := payloadNamed("aggTrade")
 	fr := p.frames(K)

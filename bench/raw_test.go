@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -16,9 +15,6 @@ import (
 // dial must receive every frame, the first included: the subscription has
 // to be routable before the socket's first read (issue 10, part 3).
 func TestRawDials(t *testing.T) {
-	if os.Getenv("MW_RAW") != "1" {
-		t.Skip("raw mode loses the frames that arrive before the subscription is registered (issue 10); set MW_RAW=1 to run")
-	}
 	const dials, perDial = 200, 50
 	p := payloadNamed("aggTrade")
 	fr := p.rawFrames(perDial)

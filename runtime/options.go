@@ -14,8 +14,12 @@ const (
 	// the margin covers new or larger markets.
 	DefaultReadLimit = 16 << 20
 	// DefaultQueueSize is the number of decoded events a subscription buffers
-	// before its overflow policy applies.
-	DefaultQueueSize = 1024
+	// before its overflow policy applies. The queue starts small and grows
+	// when needed; DefaultQueueBytes usually bounds it first. It is large
+	// so that a handler that keeps up on average loses nothing while its
+	// goroutine waits for a core (a garbage collection, a busy machine):
+	// at a million events per second it covers a pause of 65 ms.
+	DefaultQueueSize = 65536
 	// DefaultQueueBytes is the payload bytes a subscription buffers before its
 	// overflow policy applies, whatever the number of events.
 	DefaultQueueBytes = 16 << 20
@@ -377,7 +381,7 @@ func WithQueueBytes(n int) SubscribeOption {
 	}
 }
 
-// WithQueueSize sets the subscription's queue capacity (default 1024). The
+// WithQueueSize sets the subscription's queue capacity (default 65,536). The
 // subscription's goroutine takes everything queued at once and hands it to
 // the handler one event at a time, so up to this many more events can be
 // taken and waiting for their turn.

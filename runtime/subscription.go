@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ type Subscription struct {
 	handle   func(any)
 	sock     *socket
 	policy   OverflowPolicy
+	maxLen   int // the queue's capacity in events; buf grows up to it
 	maxBytes int
 	crash    bool // let handler panics crash the program
 
@@ -58,9 +60,10 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 		handle:   handle,
 		sock:     s,
 		policy:   o.policy,
+		maxLen:   o.size,
 		maxBytes: o.bytes,
 		crash:    s.conn.opts.crashOnPanic,
-		buf:      make([]queued, o.size),
+		buf:      make([]queued, min(o.size, initialQueue)),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
@@ -143,7 +146,29 @@ func (s *Subscription) end(err error) bool {
 // waits for an event, so a busy subscription costs no wake-up per event.
 func (s *Subscription) push(v any, size int) {
 	s.mu.Lock()
+	yields := 0
+	if s.n == len(s.buf) && len(s.buf) < s.maxLen {
+		s.grow()
+	}
 	for s.n == len(s.buf) || s.n > 0 && s.bytes+size > s.maxBytes {
+		if yields < maxYields && s.policy != Block {
+			// Full: before applying the policy, give the subscription
+			// goroutine a few chances to run. On a busy machine it is often
+			// waiting for a core rather than slow, and it drains the whole
+			// queue at once; a handler that really lags still loses events
+			// after these few yields (microseconds), so it cannot stall the
+			// reader.
+			yields++
+			wake := s.waiting
+			s.waiting = false
+			s.mu.Unlock()
+			if wake {
+				dispatch.Signal(s.notEmpty)
+			}
+			goruntime.Gosched()
+			s.mu.Lock()
+			continue
+		}
 		switch s.policy {
 		case DropOldest:
 			s.bytes -= s.buf[s.head].size
@@ -184,6 +209,23 @@ func (s *Subscription) push(v any, size int) {
 		dispatch.Signal(s.notEmpty)
 	}
 }
+
+// initialQueue is the number of events a new subscription's ring holds; it
+// doubles when full, up to the queue's capacity, and stays at its largest.
+const initialQueue = 64
+
+// grow doubles the ring, up to maxLen. Called with s.mu held.
+func (s *Subscription) grow() {
+	buf := make([]queued, min(2*len(s.buf), s.maxLen))
+	for i := 0; i < s.n; i++ {
+		buf[i] = s.buf[(s.head+i)%len(s.buf)]
+	}
+	s.buf, s.head = buf, 0
+}
+
+// maxYields is how many times push yields the processor to a full queue's
+// subscription goroutine before it applies the overflow policy.
+const maxYields = 16
 
 func (s *Subscription) drop(n int) {
 	s.dropped.Add(uint64(n))
