@@ -2,8 +2,8 @@ package wire
 
 import (
 	"errors"
-	"math/bits"
 	"math/big"
+	"math/bits"
 	"strconv"
 )
 
