@@ -507,17 +507,43 @@ func (d *Decoder) skipArray(depth int) error {
 	}
 }
 
-// countElems counts the elements of the array whose '[' was just consumed,
-// leaving the decoder somewhere inside it; a syntax error stops the count.
+// countElems estimates the elements of the array whose '[' was just
+// consumed, without moving the decoder: it counts the commas outside strings
+// and nested values up to the array's closing bracket. It does not validate
+// (the decoding pass that follows does), so on bad input the count is only a
+// capacity hint.
 func (d *Decoder) countElems() int {
-	n := 0
-	for {
-		ok, err := d.NextElem()
-		if err != nil || !ok || d.Skip() != nil {
-			return n
+	s := d.s
+	n, depth, some := 0, 0, false
+	for i := d.i; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				if some {
+					n++
+				}
+				return n
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				n++
+			}
 		}
-		n++
+		if c > ' ' && c != ']' {
+			some = true
+		}
 	}
+	return n
 }
 
 // End checks that only whitespace is left.
@@ -548,7 +574,6 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 		// A fresh slice: count the elements first (skipping is cheap) so
 		// that it is allocated once, at its final size, instead of growing.
 		dst = make([]T, 0, sub.countElems())
-		*sub = *d
 	}
 	var err error
 	for {

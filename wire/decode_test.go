@@ -898,3 +898,35 @@ func TestTuple(t *testing.T) {
 		}
 	}
 }
+
+// TestCountElems checks the capacity hint DecodeArray takes for a fresh
+// slice: commas inside strings and nested values do not count.
+func TestCountElems(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{`[]`, 0},
+		{`[ ]`, 0},
+		{`[1]`, 1},
+		{`[1,2,3]`, 3},
+		{` [ "a,b" , "c]" ]`, 2},
+		{`["x\",]",{"a":[1,2],"b":"}"},[[],[1,[2,3]]]]`, 3},
+		{`[["0.1","2"],["0.3","4"]] trailing`, 2},
+	} {
+		var d Decoder
+		d.ResetString(tc.in)
+		if err := d.ArrayStart(); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.countElems(); got != tc.want {
+			t.Errorf("countElems(%s) = %d, want %d", tc.in, got, tc.want)
+		}
+		var out []Raw
+		d.ResetString(tc.in)
+		out, err := DecodeArray(&d, out, func(v *Raw, d *Decoder) (err error) { *v, err = d.Raw(); return })
+		if err != nil || len(out) != tc.want || cap(out) != tc.want {
+			t.Errorf("DecodeArray(%s): %d elements, cap %d, %v; want %d", tc.in, len(out), cap(out), err, tc.want)
+		}
+	}
+}
