@@ -46,15 +46,24 @@ func (e *emitter) json(f *jen.File) {
 	}
 }
 
-// unmarshal emits UnmarshalJSON around decode, a statement that sets err.
+// unmarshal emits UnmarshalJSON around decode, a statement that sets err,
+// by way of unmarshalJSON, which the stream decoders call without the copy.
 // The decoder counts drift in scope, the payload type's DriftScope; a
 // failure goes through its DecodeError, which counts a missing key or a
 // wrong event kind.
 func (e *emitter) unmarshal(f *jen.File, typ, scope string, decode jen.Code) {
 	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes the wire JSON of %s. Strings and decimals in v share one copy of data.", typ)))
 	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+		jen.Return(jen.Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.False())),
+	)
+	f.Add(doc("unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of a copy of it (see wire.Decoder.ResetShared)."))
+	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("unmarshalJSON").Params(jen.Id("data").Index().Byte(), jen.Id("shared").Bool()).Error().Block(
 		jen.Var().Id("d").Qual(wirePkg, "Decoder"),
-		jen.Id("d").Dot("Reset").Call(jen.Id("data")),
+		jen.If(jen.Id("shared")).Block(
+			jen.Id("d").Dot("ResetShared").Call(jen.Id("data")),
+		).Else().Block(
+			jen.Id("d").Dot("Reset").Call(jen.Id("data")),
+		),
 		jen.Id("d").Dot("Drift").Op("=").Op("&").Id(scope),
 		jen.Var().Err().Error(),
 		decode,

@@ -81,10 +81,10 @@ func decoderFunc(f *jen.File, s *StreamModel, name string) {
 		return
 	}
 	typ := s.PayloadGoType()
-	f.Add(doc(fmt.Sprintf("%s is the runtime.Decoder of %s payloads.", name, typ)))
+	f.Add(doc(fmt.Sprintf("%s is the runtime.Decoder of %s payloads. Strings and decimals alias data, which the runtime never modifies.", name, typ)))
 	f.Func().Id(name).Params(jen.Id("data").Index().Byte()).Params(jen.Any(), jen.Error()).Block(
 		jen.Id("v").Op(":=").New(jen.Id(typ)),
-		jen.If(jen.Err().Op(":=").Id("v").Dot("UnmarshalJSON").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.If(jen.Err().Op(":=").Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.True()), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
 }

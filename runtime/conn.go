@@ -15,7 +15,9 @@ import (
 
 // Decoder turns one message payload (the Dialect's data member of a frame,
 // or the whole frame for a Whole stream) into a typed value. It runs on the
-// connection's reader goroutine; data is only valid during the call.
+// connection's reader goroutine. data is never modified after the call, so
+// the value may alias it (the generated decoders' strings and decimals do);
+// the runtime reads each frame into memory of its own for this.
 type Decoder func(data []byte) (any, error)
 
 // Stream is one stream to subscribe to. The generated packages build it

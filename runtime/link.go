@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -306,17 +305,17 @@ func (l *link) writeClose() {
 	_ = l.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 }
 
-// maxKeptBuffer is the largest read buffer a link keeps between frames.
+// maxKeptBuffer is the largest arena chunk a link keeps writing frames into.
 const maxKeptBuffer = 1 << 20
 
 func (l *link) readLoop() {
 	defer close(l.readerEnd)
-	var buf bytes.Buffer
+	var a arena
 	for {
 		_, r, err := l.ws.NextReader()
+		var b []byte
 		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(r)
+			b, err = a.read(r)
 		}
 		if err != nil {
 			var ne net.Error
@@ -327,9 +326,9 @@ func (l *link) readLoop() {
 			return
 		}
 		l.reads.Add(1)
-		l.handleFrame(buf.Bytes())
-		if buf.Cap() > maxKeptBuffer {
-			buf = bytes.Buffer{} // do not keep the memory of one large frame
+		l.handleFrame(b)
+		if cap(a.buf) > maxKeptBuffer {
+			a = arena{} // do not keep filling the chunk of one large frame
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth is the deepest nesting Skip accepts, the same limit as
@@ -36,6 +37,15 @@ type Decoder struct {
 // reading at its beginning. Returned strings share this copy.
 func (d *Decoder) Reset(b []byte) {
 	d.s = string(b)
+	d.i = 0
+	d.first = false
+}
+
+// ResetShared starts reading b without copying it: returned strings alias
+// b, so b must never be modified afterwards, for as long as any of them is
+// in use. The runtime reads frames into write-once memory for this.
+func (d *Decoder) ResetShared(b []byte) {
+	d.s = unsafe.String(unsafe.SliceData(b), len(b))
 	d.i = 0
 	d.first = false
 }

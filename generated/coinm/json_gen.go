@@ -17,8 +17,18 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
@@ -75,8 +85,18 @@ var driftOfAggTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAggTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -218,8 +238,18 @@ var driftOfIndexPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfIndexPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -330,8 +360,18 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -463,8 +503,18 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -573,8 +623,18 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -729,8 +789,18 @@ var driftOfContinuousKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContinuousKlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfContinuousKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -847,8 +917,18 @@ var driftOfContinuousKline = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKline. Strings and decimals in v share one copy
 // of data.
 func (v *ContinuousKline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfContinuousKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -999,8 +1079,18 @@ var driftOfIndexPriceKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of IndexPriceKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *IndexPriceKlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *IndexPriceKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfIndexPriceKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1111,8 +1201,18 @@ var driftOfMarkPriceKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *MarkPriceKlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1223,8 +1323,18 @@ var driftOfPriceKline = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceKline. Strings and decimals in v share one copy of
 // data.
 func (v *PriceKline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceKline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -1380,8 +1490,18 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1522,8 +1642,18 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1711,8 +1841,18 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1854,8 +1994,18 @@ var driftOfForceOrderEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrderEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ForceOrderEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfForceOrderEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1961,8 +2111,18 @@ var driftOfForceOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrder. Strings and decimals in v share one copy of
 // data.
 func (v *ForceOrder) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ForceOrder) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfForceOrder
 	var err error
 	err = v.decodeJSON(&d)
@@ -2092,8 +2252,18 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2252,8 +2422,18 @@ var driftOfContractInfoEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContractInfoEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContractInfoEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfContractInfoEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2400,8 +2580,18 @@ var driftOfNotionalBracket = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of NotionalBracket. Strings and decimals in v share one copy
 // of data.
 func (v *NotionalBracket) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfNotionalBracket
 	var err error
 	err = v.decodeJSON(&d)
@@ -2504,8 +2694,18 @@ var driftOfAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2606,8 +2806,18 @@ var driftOfAccountUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -2704,8 +2914,18 @@ var driftOfBalance = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBalance
 	var err error
 	err = v.decodeJSON(&d)
@@ -2792,8 +3012,18 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
@@ -2906,8 +3136,18 @@ var driftOfMarginCallEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarginCallEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3025,8 +3265,18 @@ var driftOfMarginCallPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
 // copy of data.
 func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarginCallPosition
 	var err error
 	err = v.decodeJSON(&d)
@@ -3135,8 +3385,18 @@ var driftOfOrderTradeUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderTradeUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3237,8 +3497,18 @@ var driftOfOrderUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -3549,8 +3819,18 @@ var driftOfAccountConfigUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountConfigUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3647,8 +3927,18 @@ var driftOfSymbolConfig = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
 // data.
 func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfSymbolConfig
 	var err error
 	err = v.decodeJSON(&d)
@@ -3726,8 +4016,18 @@ var driftOfStrategyUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfStrategyUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3823,8 +4123,18 @@ var driftOfStrategyUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
 // of data.
 func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfStrategyUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -3923,8 +4233,18 @@ var driftOfGridUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfGridUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4020,8 +4340,18 @@ var driftOfGridUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *GridUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *GridUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfGridUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -4140,8 +4470,18 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4224,8 +4564,18 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
@@ -4259,8 +4609,18 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
@@ -4294,8 +4654,18 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TickerEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)

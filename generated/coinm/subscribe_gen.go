@@ -148,10 +148,11 @@ func seqContractInfoEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
-// decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
+// decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -183,10 +184,11 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 	}, opts...)
 }
 
-// decodeIndexPriceEvent is the runtime.Decoder of IndexPriceEvent payloads.
+// decodeIndexPriceEvent is the runtime.Decoder of IndexPriceEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeIndexPriceEvent(data []byte) (any, error) {
 	v := new(IndexPriceEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -221,10 +223,11 @@ func SubscribeIndexPrice(ctx context.Context, c *runtime.Conn, p IndexPriceParam
 	}, opts...)
 }
 
-// decodeMarkPriceEvent is the runtime.Decoder of MarkPriceEvent payloads.
+// decodeMarkPriceEvent is the runtime.Decoder of MarkPriceEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMarkPriceEvent(data []byte) (any, error) {
 	v := new(MarkPriceEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -259,10 +262,11 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 	}, opts...)
 }
 
-// decodeMarkPriceEvents is the runtime.Decoder of MarkPriceEvents payloads.
+// decodeMarkPriceEvents is the runtime.Decoder of MarkPriceEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMarkPriceEvents(data []byte) (any, error) {
 	v := new(MarkPriceEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -297,10 +301,11 @@ func SubscribePairMarkPrices(ctx context.Context, c *runtime.Conn, p PairMarkPri
 	}, opts...)
 }
 
-// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads.
+// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -335,10 +340,11 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	}, opts...)
 }
 
-// decodeContinuousKlineEvent is the runtime.Decoder of ContinuousKlineEvent payloads.
+// decodeContinuousKlineEvent is the runtime.Decoder of ContinuousKlineEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeContinuousKlineEvent(data []byte) (any, error) {
 	v := new(ContinuousKlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -375,10 +381,11 @@ func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p Continuous
 	}, opts...)
 }
 
-// decodeIndexPriceKlineEvent is the runtime.Decoder of IndexPriceKlineEvent payloads.
+// decodeIndexPriceKlineEvent is the runtime.Decoder of IndexPriceKlineEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeIndexPriceKlineEvent(data []byte) (any, error) {
 	v := new(IndexPriceKlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -414,10 +421,11 @@ func SubscribeIndexPriceKline(ctx context.Context, c *runtime.Conn, p IndexPrice
 	}, opts...)
 }
 
-// decodeMarkPriceKlineEvent is the runtime.Decoder of MarkPriceKlineEvent payloads.
+// decodeMarkPriceKlineEvent is the runtime.Decoder of MarkPriceKlineEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeMarkPriceKlineEvent(data []byte) (any, error) {
 	v := new(MarkPriceKlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -453,10 +461,11 @@ func SubscribeMarkPriceKline(ctx context.Context, c *runtime.Conn, p MarkPriceKl
 	}, opts...)
 }
 
-// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads.
+// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -488,10 +497,11 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	}, opts...)
 }
 
-// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads.
+// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -522,10 +532,11 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	}, opts...)
 }
 
-// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
+// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -557,10 +568,11 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	}, opts...)
 }
 
-// decodeTickerEvents is the runtime.Decoder of TickerEvents payloads.
+// decodeTickerEvents is the runtime.Decoder of TickerEvents payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvents(data []byte) (any, error) {
 	v := new(TickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -591,10 +603,11 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 	}, opts...)
 }
 
-// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads.
+// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -651,10 +664,11 @@ func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTick
 	}, opts...)
 }
 
-// decodeForceOrderEvent is the runtime.Decoder of ForceOrderEvent payloads.
+// decodeForceOrderEvent is the runtime.Decoder of ForceOrderEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeForceOrderEvent(data []byte) (any, error) {
 	v := new(ForceOrderEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -711,10 +725,11 @@ func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrd
 	}, opts...)
 }
 
-// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads.
+// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -779,10 +794,11 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 	}, opts...)
 }
 
-// decodeContractInfoEvent is the runtime.Decoder of ContractInfoEvent payloads.
+// decodeContractInfoEvent is the runtime.Decoder of ContractInfoEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeContractInfoEvent(data []byte) (any, error) {
 	v := new(ContractInfoEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -17,8 +17,18 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
@@ -75,8 +85,18 @@ var driftOfAccountEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AccountEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -172,8 +192,18 @@ var driftOfAccountBalance = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountBalance
 	var err error
 	err = v.decodeJSON(&d)
@@ -261,8 +291,18 @@ var driftOfTransferEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TransferEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TransferEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TransferEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTransferEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -384,8 +424,18 @@ var driftOfTransferOutput = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TransferOutput. Strings and decimals in v share one copy
 // of data.
 func (v *TransferOutput) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TransferOutput) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTransferOutput
 	var err error
 	err = v.decodeJSON(&d)
@@ -468,8 +518,18 @@ var driftOfCoin = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Coin. Strings and decimals in v share one copy of data.
 func (v *Coin) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Coin) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfCoin
 	var err error
 	err = v.decodeJSON(&d)
@@ -546,8 +606,18 @@ var driftOfExecutionReportEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ExecutionReportEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfExecutionReportEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -713,8 +783,18 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -860,8 +940,18 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -978,8 +1068,18 @@ var driftOfDepthSnapshotEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthSnapshotEvent. Strings and decimals in v share one
 // copy of data.
 func (v *DepthSnapshotEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *DepthSnapshotEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfDepthSnapshotEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1084,8 +1184,18 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1178,8 +1288,18 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -1319,8 +1439,18 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1512,8 +1642,18 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1633,8 +1773,18 @@ var driftOfBlockHeightEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BlockHeightEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BlockHeightEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BlockHeightEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBlockHeightEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1700,8 +1850,18 @@ func (v *BlockHeightEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of AccountEvents. Strings and decimals in v share one copy of
 // data.
 func (v *AccountEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountEvent
 	var err error
 	*v, err = wire.DecodeArrayOrOne(&d, (*v)[:0], (*AccountEvent).decodeJSON)
@@ -1735,8 +1895,18 @@ func (v *AccountEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvents. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ExecutionReportEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfExecutionReportEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*ExecutionReportEvent).decodeJSON)
@@ -1770,8 +1940,18 @@ func (v *ExecutionReportEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TradeEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TradeEvent).decodeJSON)
@@ -1805,8 +1985,18 @@ func (v *TradeEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TickerEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
@@ -1840,8 +2030,18 @@ func (v *TickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)

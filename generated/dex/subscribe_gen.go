@@ -141,10 +141,11 @@ func seqBlockHeightEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.Height, Last: e.Height}
 }
 
-// decodeAccountEvents is the runtime.Decoder of AccountEvents payloads.
+// decodeAccountEvents is the runtime.Decoder of AccountEvents payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeAccountEvents(data []byte) (any, error) {
 	v := new(AccountEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -180,10 +181,11 @@ func SubscribeAccounts(ctx context.Context, c *runtime.Conn, p AccountsParams, f
 	}, opts...)
 }
 
-// decodeExecutionReportEvents is the runtime.Decoder of ExecutionReportEvents payloads.
+// decodeExecutionReportEvents is the runtime.Decoder of ExecutionReportEvents payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeExecutionReportEvents(data []byte) (any, error) {
 	v := new(ExecutionReportEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -219,10 +221,11 @@ func SubscribeOrders(ctx context.Context, c *runtime.Conn, p OrdersParams, fn fu
 	}, opts...)
 }
 
-// decodeTransferEvent is the runtime.Decoder of TransferEvent payloads.
+// decodeTransferEvent is the runtime.Decoder of TransferEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTransferEvent(data []byte) (any, error) {
 	v := new(TransferEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -258,10 +261,11 @@ func SubscribeTransfers(ctx context.Context, c *runtime.Conn, p TransfersParams,
 	}, opts...)
 }
 
-// decodeTradeEvents is the runtime.Decoder of TradeEvents payloads.
+// decodeTradeEvents is the runtime.Decoder of TradeEvents payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTradeEvents(data []byte) (any, error) {
 	v := new(TradeEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -297,10 +301,11 @@ func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn fu
 	}, opts...)
 }
 
-// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads.
+// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -336,10 +341,11 @@ func SubscribeMarketDiff(ctx context.Context, c *runtime.Conn, p MarketDiffParam
 	}, opts...)
 }
 
-// decodeDepthSnapshotEvent is the runtime.Decoder of DepthSnapshotEvent payloads.
+// decodeDepthSnapshotEvent is the runtime.Decoder of DepthSnapshotEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeDepthSnapshotEvent(data []byte) (any, error) {
 	v := new(DepthSnapshotEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -385,10 +391,11 @@ func SubscribeMarketDepth(ctx context.Context, c *runtime.Conn, p MarketDepthPar
 	}, opts...)
 }
 
-// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads.
+// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -425,10 +432,11 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	}, opts...)
 }
 
-// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
+// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -464,10 +472,11 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	}, opts...)
 }
 
-// decodeTickerEvents is the runtime.Decoder of TickerEvents payloads.
+// decodeTickerEvents is the runtime.Decoder of TickerEvents payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvents(data []byte) (any, error) {
 	v := new(TickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -503,10 +512,11 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 	}, opts...)
 }
 
-// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads.
+// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -542,10 +552,11 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	}, opts...)
 }
 
-// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads.
+// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -581,10 +592,11 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	}, opts...)
 }
 
-// decodeBlockHeightEvent is the runtime.Decoder of BlockHeightEvent payloads.
+// decodeBlockHeightEvent is the runtime.Decoder of BlockHeightEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeBlockHeightEvent(data []byte) (any, error) {
 	v := new(BlockHeightEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -17,8 +17,18 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -144,8 +154,18 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -312,8 +332,18 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -434,8 +464,18 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -573,8 +613,18 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
@@ -631,8 +681,18 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -725,8 +785,18 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -876,8 +946,18 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1052,8 +1132,18 @@ var driftOfOpenInterestEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OpenInterestEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OpenInterestEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OpenInterestEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOpenInterestEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1153,8 +1243,18 @@ var driftOfNewSymbolEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of NewSymbolEvent. Strings and decimals in v share one copy
 // of data.
 func (v *NewSymbolEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *NewSymbolEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfNewSymbolEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1286,8 +1386,18 @@ var driftOfIndexPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfIndexPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1382,8 +1492,18 @@ var driftOfAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1509,8 +1629,18 @@ var driftOfBalancePositionUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BalancePositionUpdateEvent. Strings and decimals in v
 // share one copy of data.
 func (v *BalancePositionUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BalancePositionUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBalancePositionUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1633,8 +1763,18 @@ var driftOfBalance = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBalance
 	var err error
 	err = v.decodeJSON(&d)
@@ -1716,8 +1856,18 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
@@ -1804,8 +1954,18 @@ var driftOfGreekUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GreekUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GreekUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *GreekUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfGreekUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1908,8 +2068,18 @@ var driftOfUnderlyingGreeks = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of UnderlyingGreeks. Strings and decimals in v share one copy
 // of data.
 func (v *UnderlyingGreeks) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *UnderlyingGreeks) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfUnderlyingGreeks
 	var err error
 	err = v.decodeJSON(&d)
@@ -2002,8 +2172,18 @@ var driftOfOrderTradeUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderTradeUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2099,8 +2279,18 @@ var driftOfOrderUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -2298,8 +2488,18 @@ var driftOfRiskLevelChangeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of RiskLevelChangeEvent. Strings and decimals in v share one
 // copy of data.
 func (v *RiskLevelChangeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *RiskLevelChangeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfRiskLevelChangeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2399,8 +2599,18 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2482,8 +2692,18 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
@@ -2517,8 +2737,18 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of OpenInterestEvents. Strings and decimals in v share one
 // copy of data.
 func (v *OpenInterestEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OpenInterestEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOpenInterestEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*OpenInterestEvent).decodeJSON)
@@ -2552,8 +2782,18 @@ func (v *OpenInterestEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *IndexPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfIndexPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*IndexPriceEvent).decodeJSON)

@@ -100,10 +100,11 @@ func seqIndexPriceEvents(v any) runtime.Seq {
 	return seq
 }
 
-// decodeTradeEvent is the runtime.Decoder of TradeEvent payloads.
+// decodeTradeEvent is the runtime.Decoder of TradeEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeTradeEvent(data []byte) (any, error) {
 	v := new(TradeEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -136,10 +137,11 @@ func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func
 	}, opts...)
 }
 
-// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
+// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -175,10 +177,11 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	}, opts...)
 }
 
-// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads.
+// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -211,10 +214,11 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 	}, opts...)
 }
 
-// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads.
+// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -281,10 +285,11 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 	}, opts...)
 }
 
-// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads.
+// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -320,10 +325,11 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	}, opts...)
 }
 
-// decodeMarkPriceEvents is the runtime.Decoder of MarkPriceEvents payloads.
+// decodeMarkPriceEvents is the runtime.Decoder of MarkPriceEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMarkPriceEvents(data []byte) (any, error) {
 	v := new(MarkPriceEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -356,10 +362,11 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 	}, opts...)
 }
 
-// decodeOpenInterestEvents is the runtime.Decoder of OpenInterestEvents payloads.
+// decodeOpenInterestEvents is the runtime.Decoder of OpenInterestEvents payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeOpenInterestEvents(data []byte) (any, error) {
 	v := new(OpenInterestEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -396,10 +403,11 @@ func SubscribeOpenInterest(ctx context.Context, c *runtime.Conn, p OpenInterestP
 	}, opts...)
 }
 
-// decodeNewSymbolEvent is the runtime.Decoder of NewSymbolEvent payloads.
+// decodeNewSymbolEvent is the runtime.Decoder of NewSymbolEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeNewSymbolEvent(data []byte) (any, error) {
 	v := new(NewSymbolEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -431,10 +439,11 @@ func SubscribeNewSymbol(ctx context.Context, c *runtime.Conn, p NewSymbolParams,
 	}, opts...)
 }
 
-// decodeIndexPriceEvents is the runtime.Decoder of IndexPriceEvents payloads.
+// decodeIndexPriceEvents is the runtime.Decoder of IndexPriceEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeIndexPriceEvents(data []byte) (any, error) {
 	v := new(IndexPriceEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil

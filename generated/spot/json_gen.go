@@ -17,8 +17,18 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
@@ -75,8 +85,18 @@ var driftOfReferencePriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ReferencePriceEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ReferencePriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ReferencePriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfReferencePriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -181,8 +201,18 @@ var driftOfAggTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAggTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -313,8 +343,18 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -435,8 +475,18 @@ var driftOfBlockTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BlockTradeEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BlockTradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BlockTradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBlockTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -552,8 +602,18 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -646,8 +706,18 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -802,8 +872,18 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -923,8 +1003,18 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1116,8 +1206,18 @@ var driftOfWindowTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of WindowTickerEvent. Strings and decimals in v share one
 // copy of data.
 func (v *WindowTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *WindowTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfWindowTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1279,8 +1379,18 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1378,8 +1488,18 @@ var driftOfAvgPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AvgPriceEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AvgPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AvgPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAvgPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1485,8 +1605,18 @@ var driftOfPartialDepthEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PartialDepthEvent. Strings and decimals in v share one
 // copy of data.
 func (v *PartialDepthEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PartialDepthEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPartialDepthEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1586,8 +1716,18 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1714,8 +1854,18 @@ var driftOfServerShutdownEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ServerShutdownEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ServerShutdownEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ServerShutdownEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfServerShutdownEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1800,8 +1950,18 @@ var driftOfOutboundAccountPositionEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OutboundAccountPositionEvent. Strings and decimals in v
 // share one copy of data.
 func (v *OutboundAccountPositionEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OutboundAccountPositionEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOutboundAccountPositionEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1905,8 +2065,18 @@ var driftOfAccountBalance = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountBalance
 	var err error
 	err = v.decodeJSON(&d)
@@ -1989,8 +2159,18 @@ var driftOfBalanceUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BalanceUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *BalanceUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BalanceUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBalanceUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2091,8 +2271,18 @@ var driftOfExecutionReportEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ExecutionReportEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfExecutionReportEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2719,8 +2909,18 @@ var driftOfListStatusEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListStatusEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ListStatusEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ListStatusEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfListStatusEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2858,8 +3058,18 @@ var driftOfListStatusOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListStatusOrder. Strings and decimals in v share one copy
 // of data.
 func (v *ListStatusOrder) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ListStatusOrder) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfListStatusOrder
 	var err error
 	err = v.decodeJSON(&d)
@@ -2942,8 +3152,18 @@ var driftOfExternalLockUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ExternalLockUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *ExternalLockUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ExternalLockUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfExternalLockUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3045,8 +3265,18 @@ var driftOfEventStreamTerminatedEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of EventStreamTerminatedEvent. Strings and decimals in v
 // share one copy of data.
 func (v *EventStreamTerminatedEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *EventStreamTerminatedEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfEventStreamTerminatedEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3132,8 +3362,18 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3216,8 +3456,18 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
@@ -3251,8 +3501,18 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of WindowTickerEvents. Strings and decimals in v share one
 // copy of data.
 func (v *WindowTickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *WindowTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfWindowTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*WindowTickerEvent).decodeJSON)

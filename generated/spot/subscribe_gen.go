@@ -119,10 +119,11 @@ func seqDepthUpdateEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.FirstUpdateID, Last: e.FinalUpdateID}
 }
 
-// decodeReferencePriceEvent is the runtime.Decoder of ReferencePriceEvent payloads.
+// decodeReferencePriceEvent is the runtime.Decoder of ReferencePriceEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeReferencePriceEvent(data []byte) (any, error) {
 	v := new(ReferencePriceEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -154,10 +155,11 @@ func SubscribeReferencePrice(ctx context.Context, c *runtime.Conn, p ReferencePr
 	}, opts...)
 }
 
-// decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
+// decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -189,10 +191,11 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 	}, opts...)
 }
 
-// decodeTradeEvent is the runtime.Decoder of TradeEvent payloads.
+// decodeTradeEvent is the runtime.Decoder of TradeEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeTradeEvent(data []byte) (any, error) {
 	v := new(TradeEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -224,10 +227,11 @@ func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func
 	}, opts...)
 }
 
-// decodeBlockTradeEvent is the runtime.Decoder of BlockTradeEvent payloads.
+// decodeBlockTradeEvent is the runtime.Decoder of BlockTradeEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeBlockTradeEvent(data []byte) (any, error) {
 	v := new(BlockTradeEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -259,10 +263,11 @@ func SubscribeBlockTrade(ctx context.Context, c *runtime.Conn, p BlockTradeParam
 	}, opts...)
 }
 
-// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads.
+// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -331,10 +336,11 @@ func SubscribeKlineTimezone(ctx context.Context, c *runtime.Conn, p KlineTimezon
 	}, opts...)
 }
 
-// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads.
+// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -366,10 +372,11 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	}, opts...)
 }
 
-// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads.
+// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -400,10 +407,11 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	}, opts...)
 }
 
-// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
+// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -435,10 +443,11 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	}, opts...)
 }
 
-// decodeWindowTickerEvent is the runtime.Decoder of WindowTickerEvent payloads.
+// decodeWindowTickerEvent is the runtime.Decoder of WindowTickerEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeWindowTickerEvent(data []byte) (any, error) {
 	v := new(WindowTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -473,10 +482,11 @@ func SubscribeWindowTicker(ctx context.Context, c *runtime.Conn, p WindowTickerP
 	}, opts...)
 }
 
-// decodeWindowTickerEvents is the runtime.Decoder of WindowTickerEvents payloads.
+// decodeWindowTickerEvents is the runtime.Decoder of WindowTickerEvents payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeWindowTickerEvents(data []byte) (any, error) {
 	v := new(WindowTickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -508,10 +518,11 @@ func SubscribeAllWindowTickers(ctx context.Context, c *runtime.Conn, p AllWindow
 	}, opts...)
 }
 
-// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads.
+// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -543,10 +554,11 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 	}, opts...)
 }
 
-// decodeAvgPriceEvent is the runtime.Decoder of AvgPriceEvent payloads.
+// decodeAvgPriceEvent is the runtime.Decoder of AvgPriceEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeAvgPriceEvent(data []byte) (any, error) {
 	v := new(AvgPriceEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -578,10 +590,11 @@ func SubscribeAvgPrice(ctx context.Context, c *runtime.Conn, p AvgPriceParams, f
 	}, opts...)
 }
 
-// decodePartialDepthEvent is the runtime.Decoder of PartialDepthEvent payloads.
+// decodePartialDepthEvent is the runtime.Decoder of PartialDepthEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodePartialDepthEvent(data []byte) (any, error) {
 	v := new(PartialDepthEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -617,10 +630,11 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 	}, opts...)
 }
 
-// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads.
+// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil

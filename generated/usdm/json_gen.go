@@ -17,8 +17,18 @@ var driftOfAggTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAggTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -165,8 +175,18 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -303,8 +323,18 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -397,8 +427,18 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -553,8 +593,18 @@ var driftOfContinuousKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContinuousKlineEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfContinuousKlineEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -655,8 +705,18 @@ var driftOfContinuousKline = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKline. Strings and decimals in v share one copy
 // of data.
 func (v *ContinuousKline) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfContinuousKline
 	var err error
 	err = v.decodeJSON(&d)
@@ -807,8 +867,18 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -960,8 +1030,18 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1160,8 +1240,18 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBookTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1314,8 +1404,18 @@ var driftOfForceOrderEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrderEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ForceOrderEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfForceOrderEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1437,8 +1537,18 @@ var driftOfForceOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrder. Strings and decimals in v share one copy of
 // data.
 func (v *ForceOrder) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ForceOrder) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfForceOrder
 	var err error
 	err = v.decodeJSON(&d)
@@ -1562,8 +1672,18 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfDepthUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1733,8 +1853,18 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
@@ -1791,8 +1921,18 @@ var driftOfCompositeIndexEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of CompositeIndexEvent. Strings and decimals in v share one
 // copy of data.
 func (v *CompositeIndexEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *CompositeIndexEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfCompositeIndexEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1904,8 +2044,18 @@ var driftOfCompositeIndexComponent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of CompositeIndexComponent. Strings and decimals in v share
 // one copy of data.
 func (v *CompositeIndexComponent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *CompositeIndexComponent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfCompositeIndexComponent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1998,8 +2148,18 @@ var driftOfContractInfoEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContractInfoEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContractInfoEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfContractInfoEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2146,8 +2306,18 @@ var driftOfNotionalBracket = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of NotionalBracket. Strings and decimals in v share one copy
 // of data.
 func (v *NotionalBracket) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfNotionalBracket
 	var err error
 	err = v.decodeJSON(&d)
@@ -2250,8 +2420,18 @@ var driftOfAssetIndexEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AssetIndexEvent. Strings and decimals in v share one copy
 // of data.
 func (v *AssetIndexEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AssetIndexEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAssetIndexEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2386,8 +2566,18 @@ var driftOfTradingSessionEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradingSessionEvent. Strings and decimals in v share one
 // copy of data.
 func (v *TradingSessionEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradingSessionEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradingSessionEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2484,8 +2674,18 @@ var driftOfAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2581,8 +2781,18 @@ var driftOfAccountUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -2679,8 +2889,18 @@ var driftOfBalance = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBalance
 	var err error
 	err = v.decodeJSON(&d)
@@ -2767,8 +2987,18 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
@@ -2881,8 +3111,18 @@ var driftOfMarginCallEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarginCallEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -2995,8 +3235,18 @@ var driftOfMarginCallPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
 // copy of data.
 func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarginCallPosition
 	var err error
 	err = v.decodeJSON(&d)
@@ -3105,8 +3355,18 @@ var driftOfOrderTradeUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderTradeUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3202,8 +3462,18 @@ var driftOfOrderUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -3525,8 +3795,18 @@ var driftOfTradeLiteEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeLiteEvent. Strings and decimals in v share one copy
 // of data.
 func (v *TradeLiteEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeLiteEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeLiteEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3668,8 +3948,18 @@ var driftOfAccountConfigUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountConfigUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -3793,8 +4083,18 @@ var driftOfSymbolConfig = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
 // data.
 func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfSymbolConfig
 	var err error
 	err = v.decodeJSON(&d)
@@ -3872,8 +4172,18 @@ var driftOfAccountConfig = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountConfig. Strings and decimals in v share one copy of
 // data.
 func (v *AccountConfig) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountConfig) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountConfig
 	var err error
 	err = v.decodeJSON(&d)
@@ -3946,8 +4256,18 @@ var driftOfStrategyUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfStrategyUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4043,8 +4363,18 @@ var driftOfStrategyUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
 // of data.
 func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfStrategyUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -4143,8 +4473,18 @@ var driftOfGridUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfGridUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4240,8 +4580,18 @@ var driftOfGridUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *GridUpdate) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *GridUpdate) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfGridUpdate
 	var err error
 	err = v.decodeJSON(&d)
@@ -4360,8 +4710,18 @@ var driftOfConditionalOrderTriggerRejectEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ConditionalOrderTriggerRejectEvent. Strings and decimals
 // in v share one copy of data.
 func (v *ConditionalOrderTriggerRejectEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ConditionalOrderTriggerRejectEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfConditionalOrderTriggerRejectEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4458,8 +4818,18 @@ var driftOfTriggerReject = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TriggerReject. Strings and decimals in v share one copy of
 // data.
 func (v *TriggerReject) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TriggerReject) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTriggerReject
 	var err error
 	err = v.decodeJSON(&d)
@@ -4542,8 +4912,18 @@ var driftOfAlgoUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AlgoUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *AlgoUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AlgoUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAlgoUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4639,8 +5019,18 @@ var driftOfAlgoOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AlgoOrder. Strings and decimals in v share one copy of
 // data.
 func (v *AlgoOrder) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AlgoOrder) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAlgoOrder
 	var err error
 	err = v.decodeJSON(&d)
@@ -4838,8 +5228,18 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfListenKeyExpiredEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -4922,8 +5322,18 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
@@ -4957,8 +5367,18 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMiniTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
@@ -4992,8 +5412,18 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TickerEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
@@ -5027,8 +5457,18 @@ func (v *TickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of AssetIndexEvents. Strings and decimals in v share one copy
 // of data.
 func (v *AssetIndexEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AssetIndexEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAssetIndexEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*AssetIndexEvent).decodeJSON)

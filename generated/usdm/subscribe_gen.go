@@ -166,10 +166,11 @@ func seqTradingSessionEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
-// decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads.
+// decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -202,10 +203,11 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 	}, opts...)
 }
 
-// decodeMarkPriceEvent is the runtime.Decoder of MarkPriceEvent payloads.
+// decodeMarkPriceEvent is the runtime.Decoder of MarkPriceEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMarkPriceEvent(data []byte) (any, error) {
 	v := new(MarkPriceEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -241,10 +243,11 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 	}, opts...)
 }
 
-// decodeMarkPriceEvents is the runtime.Decoder of MarkPriceEvents payloads.
+// decodeMarkPriceEvents is the runtime.Decoder of MarkPriceEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMarkPriceEvents(data []byte) (any, error) {
 	v := new(MarkPriceEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -277,10 +280,11 @@ func SubscribeAllMarkPrices(ctx context.Context, c *runtime.Conn, p AllMarkPrice
 	}, opts...)
 }
 
-// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads.
+// decodeKlineEvent is the runtime.Decoder of KlineEvent payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -316,10 +320,11 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	}, opts...)
 }
 
-// decodeContinuousKlineEvent is the runtime.Decoder of ContinuousKlineEvent payloads.
+// decodeContinuousKlineEvent is the runtime.Decoder of ContinuousKlineEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeContinuousKlineEvent(data []byte) (any, error) {
 	v := new(ContinuousKlineEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -357,10 +362,11 @@ func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p Continuous
 	}, opts...)
 }
 
-// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads.
+// decodeMiniTickerEvent is the runtime.Decoder of MiniTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -393,10 +399,11 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 	}, opts...)
 }
 
-// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads.
+// decodeMiniTickerEvents is the runtime.Decoder of MiniTickerEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -428,10 +435,11 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 	}, opts...)
 }
 
-// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
+// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -464,10 +472,11 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	}, opts...)
 }
 
-// decodeTickerEvents is the runtime.Decoder of TickerEvents payloads.
+// decodeTickerEvents is the runtime.Decoder of TickerEvents payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvents(data []byte) (any, error) {
 	v := new(TickerEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -499,10 +508,11 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 	}, opts...)
 }
 
-// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads.
+// decodeBookTickerEvent is the runtime.Decoder of BookTickerEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -561,10 +571,11 @@ func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTick
 	}, opts...)
 }
 
-// decodeForceOrderEvent is the runtime.Decoder of ForceOrderEvent payloads.
+// decodeForceOrderEvent is the runtime.Decoder of ForceOrderEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeForceOrderEvent(data []byte) (any, error) {
 	v := new(ForceOrderEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -623,10 +634,11 @@ func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrd
 	}, opts...)
 }
 
-// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads.
+// decodeDepthUpdateEvent is the runtime.Decoder of DepthUpdateEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -720,10 +732,11 @@ func SubscribeRPIDepth(ctx context.Context, c *runtime.Conn, p RPIDepthParams, f
 	}, opts...)
 }
 
-// decodeCompositeIndexEvent is the runtime.Decoder of CompositeIndexEvent payloads.
+// decodeCompositeIndexEvent is the runtime.Decoder of CompositeIndexEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeCompositeIndexEvent(data []byte) (any, error) {
 	v := new(CompositeIndexEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -756,10 +769,11 @@ func SubscribeCompositeIndex(ctx context.Context, c *runtime.Conn, p CompositeIn
 	}, opts...)
 }
 
-// decodeContractInfoEvent is the runtime.Decoder of ContractInfoEvent payloads.
+// decodeContractInfoEvent is the runtime.Decoder of ContractInfoEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeContractInfoEvent(data []byte) (any, error) {
 	v := new(ContractInfoEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -791,10 +805,11 @@ func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoP
 	}, opts...)
 }
 
-// decodeAssetIndexEvents is the runtime.Decoder of AssetIndexEvents payloads.
+// decodeAssetIndexEvents is the runtime.Decoder of AssetIndexEvents payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeAssetIndexEvents(data []byte) (any, error) {
 	v := new(AssetIndexEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -826,10 +841,11 @@ func SubscribeAllAssetIndexes(ctx context.Context, c *runtime.Conn, p AllAssetIn
 	}, opts...)
 }
 
-// decodeAssetIndexEvent is the runtime.Decoder of AssetIndexEvent payloads.
+// decodeAssetIndexEvent is the runtime.Decoder of AssetIndexEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeAssetIndexEvent(data []byte) (any, error) {
 	v := new(AssetIndexEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -862,10 +878,11 @@ func SubscribeAssetIndex(ctx context.Context, c *runtime.Conn, p AssetIndexParam
 	}, opts...)
 }
 
-// decodeTradingSessionEvent is the runtime.Decoder of TradingSessionEvent payloads.
+// decodeTradingSessionEvent is the runtime.Decoder of TradingSessionEvent payloads. Strings and
+// decimals alias data, which the runtime never modifies.
 func decodeTradingSessionEvent(data []byte) (any, error) {
 	v := new(TradingSessionEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil

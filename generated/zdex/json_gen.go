@@ -17,8 +17,18 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPriceLevel
 	var err error
 	err = v.decodeJSON(&d)
@@ -75,8 +85,18 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTickerEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -184,8 +204,18 @@ var driftOfOrderBookEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderBookEvent. Strings and decimals in v share one copy
 // of data.
 func (v *OrderBookEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderBookEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderBookEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -285,8 +315,18 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -380,8 +420,18 @@ var driftOfKlineRow = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineRow. Strings and decimals in v share one copy of
 // data.
 func (v *KlineRow) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineRow) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineRow
 	var err error
 	err = v.decodeJSON(&d)
@@ -520,8 +570,18 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfMarkPriceEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -615,8 +675,18 @@ var driftOfAccountStateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountStateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountStateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountStateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountStateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -724,8 +794,18 @@ var driftOfAccountBalance = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfAccountBalance
 	var err error
 	err = v.decodeJSON(&d)
@@ -818,8 +898,18 @@ var driftOfOpenOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OpenOrder. Strings and decimals in v share one copy of
 // data.
 func (v *OpenOrder) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OpenOrder) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOpenOrder
 	var err error
 	err = v.decodeJSON(&d)
@@ -937,8 +1027,18 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPosition
 	var err error
 	err = v.decodeJSON(&d)
@@ -1060,8 +1160,18 @@ var driftOfOrderNewEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderNewEvent. Strings and decimals in v share one copy of
 // data.
 func (v *OrderNewEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderNewEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderNewEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1134,8 +1244,18 @@ var driftOfOrderCanceledEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderCanceledEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderCanceledEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderCanceledEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderCanceledEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1208,8 +1328,18 @@ var driftOfOrderRef = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderRef. Strings and decimals in v share one copy of
 // data.
 func (v *OrderRef) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderRef) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderRef
 	var err error
 	err = v.decodeJSON(&d)
@@ -1291,8 +1421,18 @@ var driftOfOrderUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *OrderUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *OrderUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfOrderUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1380,8 +1520,18 @@ var driftOfPositionUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PositionUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *PositionUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *PositionUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfPositionUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1688,8 +1838,18 @@ var driftOfBalanceUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BalanceUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *BalanceUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *BalanceUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfBalanceUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1782,8 +1942,18 @@ var driftOfFuturesAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of FuturesAccountUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *FuturesAccountUpdateEvent) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *FuturesAccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfFuturesAccountUpdateEvent
 	var err error
 	err = v.decodeJSON(&d)
@@ -1894,8 +2064,18 @@ func (v *FuturesAccountUpdateEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TradeEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *TradeEvents) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfTradeEvent
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TradeEvent).decodeJSON)
@@ -1929,8 +2109,18 @@ func (v *TradeEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of KlineRows. Strings and decimals in v share one copy of
 // data.
 func (v *KlineRows) UnmarshalJSON(data []byte) error {
+	return v.unmarshalJSON(data, false)
+}
+
+// unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
+// a copy of it (see wire.Decoder.ResetShared).
+func (v *KlineRows) unmarshalJSON(data []byte, shared bool) error {
 	var d wire.Decoder
-	d.Reset(data)
+	if shared {
+		d.ResetShared(data)
+	} else {
+		d.Reset(data)
+	}
 	d.Drift = &driftOfKlineRow
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*KlineRow).decodeJSON)

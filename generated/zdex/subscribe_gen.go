@@ -50,10 +50,11 @@ func seqKlineRows(v any) runtime.Seq {
 	return seq
 }
 
-// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads.
+// decodeTickerEvent is the runtime.Decoder of TickerEvent payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -87,10 +88,11 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 	}, opts...)
 }
 
-// decodeOrderBookEvent is the runtime.Decoder of OrderBookEvent payloads.
+// decodeOrderBookEvent is the runtime.Decoder of OrderBookEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeOrderBookEvent(data []byte) (any, error) {
 	v := new(OrderBookEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -125,10 +127,11 @@ func SubscribeOrderBook(ctx context.Context, c *runtime.Conn, p OrderBookParams,
 	}, opts...)
 }
 
-// decodeTradeEvents is the runtime.Decoder of TradeEvents payloads.
+// decodeTradeEvents is the runtime.Decoder of TradeEvents payloads. Strings and decimals alias
+// data, which the runtime never modifies.
 func decodeTradeEvents(data []byte) (any, error) {
 	v := new(TradeEvents)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -163,10 +166,11 @@ func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn fu
 	}, opts...)
 }
 
-// decodeKlineRows is the runtime.Decoder of KlineRows payloads.
+// decodeKlineRows is the runtime.Decoder of KlineRows payloads. Strings and decimals alias data,
+// which the runtime never modifies.
 func decodeKlineRows(data []byte) (any, error) {
 	v := new(KlineRows)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -201,10 +205,11 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 	}, opts...)
 }
 
-// decodeMarkPriceEvent is the runtime.Decoder of MarkPriceEvent payloads.
+// decodeMarkPriceEvent is the runtime.Decoder of MarkPriceEvent payloads. Strings and decimals
+// alias data, which the runtime never modifies.
 func decodeMarkPriceEvent(data []byte) (any, error) {
 	v := new(MarkPriceEvent)
-	if err := v.UnmarshalJSON(data); err != nil {
+	if err := v.unmarshalJSON(data, true); err != nil {
 		return nil, err
 	}
 	return v, nil
