@@ -88,12 +88,24 @@
 //
 // # Bounded resources
 //
-// Every subscription queue is bounded in events (WithQueueSize) and bytes
-// (WithQueueBytes). Repeated errors of one kind (malformed frames, frames of
+// Every subscription queue is bounded in events (WithQueueSize, 65,536 by
+// default; the ring starts at 64 and grows when needed) and bytes
+// (WithQueueBytes, 16 MiB). When a queue is full the reader first yields
+// the processor to the subscription's goroutine a few times (it is often
+// waiting for a core, not slow, and drains the whole queue at once); only
+// then does the overflow policy apply. Repeated errors of one kind (malformed frames, frames of
 // unknown streams, payloads a decoder rejects) and a stream's gaps are
 // coalesced into one event per WithDropReportInterval, whose Count says how
-// many it stands for; Conn.Stats counts every one. A link does not keep the
-// read buffer of a frame larger than 1 MiB.
+// many it stands for; Conn.Stats counts every one.
+//
+// # Frame memory
+//
+// A link reads each frame into the free tail of a 16 KiB chunk that is never
+// written again, and the generated decoders let the strings and decimals of
+// an event alias it: no frame is copied. An event kept after its handler
+// returns stays valid; it keeps its chunk alive, so to keep one field of
+// many events for long, copy it (strings.Clone). After a frame larger than
+// 1 MiB the link starts a new chunk.
 //
 // # Concurrency
 //
