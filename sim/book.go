@@ -33,8 +33,9 @@ import (
 type BookConfig struct {
 	Symbol  string // stream symbol, lowercase, e.g. "btcusdt"
 	Futures bool   // USDⓈ-M/COIN-M payload layout; false is spot
-	// Pair adds COIN-M's pair (ps, the symbol before its "_", e.g. BTCUSD)
-	// to depth and book-ticker payloads.
+	// Pair makes the futures layout COIN-M's: its pair (ps, the symbol
+	// before its "_", e.g. BTCUSD) in depth and book-ticker payloads, and
+	// no nq in aggTrade.
 	Pair   bool
 	Seed   uint64 // random seed; equal seeds give equal books
 	Mid    int64  // starting mid price in ticks of 0.01 (default StartMid(Symbol))
@@ -361,7 +362,7 @@ func (f *bookFeed) trade(now time.Time) []byte {
 		return w.close()
 	}
 	w.num("a", t.agg).str("p", price(t.price)).str("q", qty(t.qty))
-	if b.cfg.Futures {
+	if b.cfg.Futures && !b.cfg.Pair { // nq, the quantity without RPI orders, is USDⓈ-M's only (streams-usdm.md §1; COIN-M's §1 has none)
 		w.str("nq", qty(t.qty))
 	}
 	w.num("f", t.id).num("l", t.id).num("T", t.time.UnixMilli()).bool("m", t.buyerIsMaker)

@@ -205,3 +205,33 @@ func TestBookKline(t *testing.T) {
 		t.Error("futures streams or routes wrong")
 	}
 }
+
+// TestAggTradeNQ: USDⓈ-M aggregate trades carry nq, COIN-M's (Pair) and
+// spot's do not, as the reference shows them.
+func TestAggTradeNQ(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  sim.BookConfig
+		want bool
+	}{
+		{"spot", sim.BookConfig{Symbol: "btcusdt"}, false},
+		{"usdm", sim.BookConfig{Symbol: "btcusdt", Futures: true}, true},
+		{"coinm", sim.BookConfig{Symbol: "btcusd_perp", Futures: true, Pair: true}, false},
+	} {
+		tc.cfg.Seed, tc.cfg.Unpaced = 3, true
+		f := open(t, sim.NewBook(tc.cfg), tc.cfg.Symbol+"@aggTrade")
+		now := time.Unix(1_700_000_000, 0)
+		var p []byte
+		for i := 0; p == nil && i < 100; i++ {
+			now = now.Add(10 * time.Millisecond)
+			p = f.Next(now)
+		}
+		if p == nil {
+			t.Fatalf("%s: no aggTrade in 100 ticks", tc.name)
+		}
+		m := decode[map[string]json.RawMessage](t, p)
+		if _, got := m["nq"]; got != tc.want {
+			t.Errorf("%s: nq present %v, want %v: %s", tc.name, got, tc.want, p)
+		}
+	}
+}
