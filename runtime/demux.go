@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -222,6 +223,9 @@ func elementOf(v []byte, seg string) ([]byte, error) {
 func (f *frame) scan(b []byte) error {
 	f.vals = [maxMembers][]byte{}
 	f.lazy = false
+	if f.scanEnvelope(b) {
+		return nil
+	}
 	data := f.g.names[f.g.data]
 	return members(b, f.keep, func(key []byte) bool {
 		if string(key) == data {
@@ -230,6 +234,49 @@ func (f *frame) scan(b []byte) error {
 		}
 		return false
 	})
+}
+
+// scanEnvelope is scan's fast path for the usual envelope, written without
+// whitespace: {"<member>":"<string>","<data>":<object or array>}, with no
+// escape in the first member. It keeps both members, taking the data span
+// up to the frame's closing brace as scan does (f.lazy), and reports false,
+// having kept nothing, for any other frame.
+func (f *frame) scanEnvelope(b []byte) bool {
+	if len(b) < 4 || b[0] != '{' || b[1] != '"' {
+		return false
+	}
+	k := bytes.IndexByte(b[2:], '"')
+	if k < 0 {
+		return false
+	}
+	key := b[2 : 2+k]
+	i := 2 + k + 1 // at the ':'
+	if i+1 >= len(b) || b[i] != ':' || b[i+1] != '"' {
+		return false
+	}
+	v := bytes.IndexByte(b[i+2:], '"')
+	if v < 0 {
+		return false
+	}
+	val := b[i+1 : i+2+v+1] // with its quotes
+	if bytes.IndexByte(key, '\\') >= 0 || bytes.IndexByte(val, '\\') >= 0 {
+		return false
+	}
+	i += 2 + v + 1 // at the ','
+	data := f.g.names[f.g.data]
+	start := i + len(data) + 4 // after `,"<data>":`
+	if start >= len(b) || b[i] != ',' || b[i+1] != '"' || string(b[i+2:i+2+len(data)]) != data ||
+		b[i+2+len(data)] != '"' || b[i+3+len(data)] != ':' || b[start] != '{' && b[start] != '[' {
+		return false
+	}
+	end := closesAfter(b, b[start]+2)
+	if end <= start {
+		return false
+	}
+	f.keep(key, val)
+	f.vals[f.g.data] = b[start:end]
+	f.lazy = true
+	return true
 }
 
 // scanFull is scan walking every member.

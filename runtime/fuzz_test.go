@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -17,6 +18,9 @@ func FuzzScan(f *testing.F) {
 		`{"event":"error","message":"bad"}`,
 		` { "stream" : "a" , "data" : [1,{"x":"\"}"}] } `,
 		`[1,2]`, `{"a":}`, `{"a":1`, `{"stream":"x","data":{"s":"y"}}x`,
+		`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","a":1}}`,
+		`{"stream":"a\"b","data":{"x":1}}`, `{"stream":"x","data":{"a":{}},"z":{}}`,
+		`{"stream":"x","data":[1,2]}`, `{"stream":"x","data":`, `{"stream":"x","dat":{}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -36,6 +40,15 @@ func FuzzScan(f *testing.F) {
 			for _, v := range fr.vals {
 				if len(v) > 0 && (cap(v) > cap(b) || len(v) > len(b)) {
 					t.Fatalf("member %q is not within the frame", v)
+				}
+			}
+			// A lazily taken data span that is a value of its own is the
+			// data member: the members kept are those of a full walk.
+			if full := (frame{g: g}); valid && fr.lazy && json.Valid(fr.vals[g.data]) && full.scanFull(b) == nil {
+				for i := range fr.vals {
+					if !bytes.Equal(fr.vals[i], full.vals[i]) {
+						t.Fatalf("member %s: scan kept %q, a full walk %q", g.names[i], fr.vals[i], full.vals[i])
+					}
 				}
 			}
 			fr.routeKey(nil)
