@@ -95,29 +95,23 @@ func (d *Decoder) ObjectStart() error {
 // closing '}' consumed, when the object has no more keys.
 func (d *Decoder) NextKey() (key string, ok bool, err error) {
 	s := d.s
-	if i := d.i; i+1 < len(s) && s[i] == ',' && s[i+1] == '"' && !d.first { // compact `,"key":`
-		start := i + 2
-		end := start
-		for end < len(s) && strSafe[s[end]] {
-			end++
-		}
-		if end+1 < len(s) && s[end] == '"' && s[end+1] == ':' {
-			d.i = end + 2
-			return s[start:end], true, nil
-		}
-	}
-	c := d.peek()
-	if c == '}' {
-		d.i++
-		d.first = false
-		return "", false, nil
-	}
-	if !d.first {
-		if c != ',' {
-			return "", false, d.syntaxErr(d.i, "expected ',' or '}' after object value")
-		}
-		d.i++
+	var c byte
+	if i := d.i; !d.first && i+1 < len(s) && s[i] == ',' && s[i+1] == '"' { // compact `,"key"`
+		d.i, c = i+1, '"'
+	} else {
 		c = d.peek()
+		if c == '}' {
+			d.i++
+			d.first = false
+			return "", false, nil
+		}
+		if !d.first {
+			if c != ',' {
+				return "", false, d.syntaxErr(d.i, "expected ',' or '}' after object value")
+			}
+			d.i++
+			c = d.peek()
+		}
 	}
 	d.first = false
 	if c != '"' {
@@ -581,8 +575,8 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	sub := subPool.Get().(*Decoder)
 	*sub = *d
 	if cap(dst) == 0 {
-		// A fresh slice: count the elements first (skipping is cheap) so
-		// that it is allocated once, at its final size, instead of growing.
+		// A fresh slice: count the elements first (countElems only looks
+		// for commas) so that it is allocated once, at its final size.
 		dst = make([]T, 0, sub.countElems())
 	}
 	var err error
