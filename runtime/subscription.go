@@ -31,6 +31,7 @@ type Subscription struct {
 	bytes    int  // payload bytes queued
 	waiting  bool // the subscription goroutine waits for notEmpty
 	full     bool // the reader waits for notFull (Block)
+	lagging  bool // the policy applied since the subscription goroutine last took the queue: push does not yield
 	notEmpty chan struct{}
 	notFull  chan struct{}
 	batch    []queued // the events taken from the queue, being handled (subscription goroutine only)
@@ -151,24 +152,21 @@ func (s *Subscription) push(v any, size int) {
 		s.grow()
 	}
 	for s.n == len(s.buf) || s.n > 0 && s.bytes+size > s.maxBytes {
-		if yields < maxYields && s.policy != Block {
+		if yields < maxYields && !s.lagging && s.policy != Block {
 			// Full: before applying the policy, give the subscription
 			// goroutine a few chances to run. On a busy machine it is often
 			// waiting for a core rather than slow, and it drains the whole
-			// queue at once; a handler that really lags still loses events
-			// after these few yields (microseconds), so it cannot stall the
-			// reader.
+			// queue at once. A handler that really lags loses events after
+			// these few yields (microseconds), and until it takes the queue
+			// again the reader does not yield for it: it cannot slow the
+			// reader down for the other subscriptions.
 			yields++
-			wake := s.waiting
-			s.waiting = false
-			s.mu.Unlock()
-			if wake {
-				dispatch.Signal(s.notEmpty)
-			}
+			s.unlockAndWake()
 			goruntime.Gosched()
 			s.mu.Lock()
 			continue
 		}
+		s.lagging = s.policy != Block
 		switch s.policy {
 		case DropOldest:
 			s.bytes -= s.buf[s.head].size
@@ -202,6 +200,12 @@ func (s *Subscription) push(v any, size int) {
 	s.buf[(s.head+s.n)%len(s.buf)] = queued{v, size}
 	s.n++
 	s.bytes += size
+	s.unlockAndWake()
+}
+
+// unlockAndWake releases s.mu and wakes the subscription goroutine if it
+// waits for an event.
+func (s *Subscription) unlockAndWake() {
 	wake := s.waiting
 	s.waiting = false
 	s.mu.Unlock()
@@ -249,7 +253,7 @@ func (s *Subscription) take() bool {
 			}
 			s.head, s.n, s.bytes = 0, 0, 0
 			full := s.full
-			s.full = false
+			s.full, s.lagging = false, false
 			s.mu.Unlock()
 			if full {
 				dispatch.Signal(s.notFull)
