@@ -58,6 +58,9 @@ var modes = []mode{
 	// default; it shows what the path costs while the default drops part of
 	// a full-speed feed.
 	{"marketwire-block", nil, []runtime.SubscribeOption{runtime.WithOverflow(runtime.Block)}},
+	// Borrow: the handler borrows each event (runtime.WithBorrow), which
+	// the runtime decodes a later event into once the handler returns.
+	{"marketwire-borrow", nil, []runtime.SubscribeOption{runtime.WithBorrow()}},
 }
 
 // receivers are the rows of BenchmarkFloor, in order: the bare read (the

@@ -54,10 +54,10 @@ func (e *emitter) json(f *jen.File) {
 func (e *emitter) unmarshal(f *jen.File, typ, scope string, decode jen.Code) {
 	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes the wire JSON of %s. Strings and decimals in v share one copy of data.", typ)))
 	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
-		jen.Return(jen.Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.False())),
+		jen.Return(jen.Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.False(), jen.Nil())),
 	)
-	f.Add(doc("unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of a copy of it (see wire.Decoder.ResetShared)."))
-	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("unmarshalJSON").Params(jen.Id("data").Index().Byte(), jen.Id("shared").Bool()).Error().Block(
+	f.Add(doc("unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their wire.Slab (see wire.Decoder.Slab)."))
+	f.Func().Params(jen.Id("v").Op("*").Id(typ)).Id("unmarshalJSON").Params(jen.Id("data").Index().Byte(), jen.Id("shared").Bool(), jen.Id("slab").Any()).Error().Block(
 		jen.Var().Id("d").Qual(wirePkg, "Decoder"),
 		jen.If(jen.Id("shared")).Block(
 			jen.Id("d").Dot("ResetShared").Call(jen.Id("data")),
@@ -65,6 +65,7 @@ func (e *emitter) unmarshal(f *jen.File, typ, scope string, decode jen.Code) {
 			jen.Id("d").Dot("Reset").Call(jen.Id("data")),
 		),
 		jen.Id("d").Dot("Drift").Op("=").Op("&").Id(scope),
+		jen.Id("d").Dot("Slab").Op("=").Id("slab"),
 		jen.Var().Err().Error(),
 		decode,
 		jen.If(jen.Err().Op("==").Nil()).Block(jen.Err().Op("=").Id("d").Dot("End").Call()),
@@ -253,6 +254,15 @@ func (e *emitter) decodeTuple(f *jen.File, t *TypeModel) {
 		jen.If(jen.Err().Op(":=").Id("d").Dot("ArrayStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Var().Err().Error(),
 	}
+	if decimalPair(t) {
+		// The compact ["price","qty"] of order books, read in one step.
+		body = append([]jen.Code{
+			jen.If(jen.List(jen.Id("a"), jen.Id("b"), jen.Id("ok")).Op(":=").Id("d").Dot("DecimalPair").Call(), jen.Id("ok")).Block(
+				jen.Id("v").Dot(t.Fields[0].GoName).Op(",").Id("v").Dot(t.Fields[1].GoName).Op("=").List(jen.Id("a"), jen.Id("b")),
+				jen.Return(jen.Nil()),
+			),
+		}, body...)
+	}
 	for i, fd := range t.Fields {
 		body = append(body,
 			jen.If(jen.Err().Op("=").Qual(wirePkg, "TupleElem").Call(jen.Id("d")), jen.Err().Op("==").Nil()).Block(
@@ -261,6 +271,20 @@ func (e *emitter) decodeTuple(f *jen.File, t *TypeModel) {
 	}
 	body = append(body, jen.Return(jen.Qual(wirePkg, "TupleEnd").Call(jen.Id("d"))))
 	f.Func().Params(jen.Id("v").Op("*").Id(t.GoName)).Id("decodeJSON").Params(jen.Id("d").Op("*").Qual(wirePkg, "Decoder")).Error().Block(body...).Line()
+}
+
+// decimalPair reports whether tuple t is two quoted decimals, which
+// wire.Decoder.DecimalPair reads.
+func decimalPair(t *TypeModel) bool {
+	if len(t.Fields) != 2 {
+		return false
+	}
+	for _, fd := range t.Fields {
+		if fd.Type.Slice || fd.Pointer || fd.Type.Enum != nil || fd.Type.Scalar != "decimal" || fd.Type.JSON == "number" {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeField returns statements that decode the next value into target and

@@ -84,9 +84,45 @@ func decoderFunc(f *jen.File, s *StreamModel, name string) {
 	f.Add(doc(fmt.Sprintf("%s is the runtime.Decoder of %s payloads. Strings and decimals alias data, which the runtime never modifies.", name, typ)))
 	f.Func().Id(name).Params(jen.Id("data").Index().Byte()).Params(jen.Any(), jen.Error()).Block(
 		jen.Id("v").Op(":=").New(jen.Id(typ)),
-		jen.If(jen.Err().Op(":=").Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.True()), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.If(jen.Err().Op(":=").Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.True(), jen.Nil()), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("v"), jen.Nil()),
 	)
+
+	// The stateful decoder a socket uses: values from a slab, slices of
+	// the payload's first slice type from another.
+	dt := lowerFirst(typ) + "Decoder"
+	fields := []jen.Code{jen.Id("values").Qual(wirePkg, "Slab").Types(jen.Id(typ))}
+	slab := jen.Nil()
+	if el := sliceElem(s); el != "" {
+		fields = append(fields, jen.Id("slices").Qual(wirePkg, "Slab").Types(jen.Id(el)))
+		slab = jen.Op("&").Id("x").Dot("slices")
+	}
+	f.Add(doc(fmt.Sprintf("%s is the runtime.StreamDecoder of %s payloads: it decodes as %s does, new values and their slices carved from slabs (see wire.Slab).", dt, typ, name)))
+	f.Type().Id(dt).Struct(fields...)
+	f.Add(doc("Decode implements runtime.StreamDecoder."))
+	f.Func().Params(jen.Id("x").Op("*").Id(dt)).Id("Decode").Params(jen.Id("data").Index().Byte(), jen.Id("reuse").Any()).Params(jen.Any(), jen.Error()).Block(
+		jen.List(jen.Id("v"), jen.Id("_")).Op(":=").Id("reuse").Assert(jen.Op("*").Id(typ)),
+		jen.If(jen.Id("v").Op("==").Nil()).Block(jen.Id("v").Op("=").Id("x").Dot("values").Dot("New").Call()),
+		jen.If(jen.Err().Op(":=").Id("v").Dot("unmarshalJSON").Call(jen.Id("data"), jen.True(), slab), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Id("v"), jen.Nil()),
+	)
+	f.Add(doc(fmt.Sprintf("new%sDecoder is the runtime.Stream NewDecoder of %s payloads.", typ, typ)))
+	f.Func().Id("new"+typ+"Decoder").Params().Qual(runtimePkg, "StreamDecoder").Block(jen.Return(jen.New(jen.Id(dt))))
+}
+
+// sliceElem returns the Go type of the elements of s's payload when it is an
+// array, else of its first field that is a slice of objects or tuples, or
+// "" when it has none.
+func sliceElem(s *StreamModel) string {
+	if s.Array {
+		return s.Payload.GoName
+	}
+	for _, fd := range s.Payload.Fields {
+		if fd.Type.Slice && fd.Type.Struct != nil {
+			return fd.Type.Struct.GoName
+		}
+	}
+	return ""
 }
 
 // streamMethod emits <Stream>Params.Stream.
@@ -95,6 +131,9 @@ func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec, seq string) {
 	dict := jen.Dict{
 		jen.Id("Name"):   jen.Id("p").Dot("StreamName").Call(),
 		jen.Id("Decode"): jen.Id(dec),
+	}
+	if s.Dispatch == nil {
+		dict[jen.Id("NewDecoder")] = jen.Id("new" + s.PayloadGoType() + "Decoder")
 	}
 	if seq != "" {
 		dict[jen.Id("Seq")] = jen.Id(seq)

@@ -20,6 +20,22 @@ import (
 // the runtime reads each frame into memory of its own for this.
 type Decoder func(data []byte) (any, error)
 
+// A StreamDecoder decodes the payloads of one stream on one socket. The
+// socket calls it from one goroutine at a time, so it may keep state
+// between calls, such as the slabs that the generated decoders carve new
+// values from. data is never modified after the call, as for Decoder.
+type StreamDecoder interface {
+	// Decode decodes data into a new value, or, when reuse is not nil, into
+	// reuse: a value it returned before that nobody uses any more (see
+	// WithBorrow).
+	Decode(data []byte, reuse any) (any, error)
+}
+
+// funcDecoder is the StreamDecoder of a Stream without NewDecoder.
+type funcDecoder Decoder
+
+func (d funcDecoder) Decode(data []byte, _ any) (any, error) { return d(data) }
+
 // Stream is one stream to subscribe to. The generated packages build it
 // (XParams.Stream) from the schema; every field but Name and Decode may be
 // empty.
@@ -31,6 +47,9 @@ type Stream struct {
 	Auth   bool              // the stream needs the login of WithAuthToken
 	Whole  bool              // Decode takes the whole frame, not its data member
 	Decode Decoder
+	// NewDecoder, if set, returns the decoder a socket uses for the stream
+	// instead of Decode; it must decode as Decode does.
+	NewDecoder func() StreamDecoder
 	// Seq reads the sequence key of a value Decode returned. It orders the
 	// stream's events across sockets (an exact hand-off when a socket is
 	// replaced) and reveals gaps (EventGap). nil means the stream has none.

@@ -96,7 +96,7 @@ func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) bool {
 		if r.e.stream.Whole {
 			in = b
 		}
-		v, err := r.e.stream.Decode(in)
+		v, err := r.decode(in, 0)
 		if err != nil {
 			if lazy && i == 0 && !r.e.stream.Whole {
 				return false
@@ -191,7 +191,7 @@ func (s *socket) move(h *handoff, r target) {
 		if st.seen(p.seq, p.in) {
 			continue
 		}
-		v, err := r.e.stream.Decode(p.in)
+		v, err := r.decode(p.in, 0)
 		if err != nil {
 			continue // it decoded when it arrived
 		}
@@ -235,12 +235,23 @@ func (s *socket) push(r target, v any, in []byte) {
 	for i, sub := range r.subs {
 		if i > 0 {
 			var err error
-			if v, err = r.e.stream.Decode(in); err != nil {
+			if v, err = r.decode(in, i); err != nil {
 				continue
 			}
 		}
 		sub.push(v, len(in))
 	}
+}
+
+// decode decodes in for r's subscription i: into an event it is done with
+// if it borrows its events (WithBorrow), else into a new one. Called with
+// s.dmu held.
+func (r target) decode(in []byte, i int) (any, error) {
+	var reuse any
+	if i < len(r.subs) {
+		reuse = r.subs[i].reuse()
+	}
+	return r.e.dec.Decode(in, reuse)
 }
 
 // deliver hands one data frame of link l to the streams of its key. cut is

@@ -107,6 +107,14 @@
 // many events for long, copy it (strings.Clone). After a frame larger than
 // 1 MiB the link starts a new chunk.
 //
+// The generated decoders (Stream.NewDecoder) carve new events, and their
+// slices such as price levels, from slabs of about 16 KiB, one allocation
+// per slab instead of one per event; a kept event keeps its slab alive in
+// the same way. With WithBorrow a handler borrows its events instead: each
+// is valid until the handler returns, after which a later event is decoded
+// into the same memory, and a warm subscription allocates nothing per
+// message.
+//
 // # Concurrency
 //
 // Per socket: one supervisor goroutine (reconnects and replacements) and, per

@@ -35,7 +35,9 @@ func newHandoffRig(t testing.TB) *handoffRig {
 	}
 	s := newSocket(c, "", "", 0)
 	r.sub = newSubscription(s, st, func(any) {}, subOptions{size: 1 << 16, bytes: 1 << 30})
-	s.reg["n"] = &entry{stream: &r.sub.stream, subs: []*Subscription{r.sub}, acked: make(chan struct{})}
+	e := newEntry(&r.sub.stream)
+	e.subs = []*Subscription{r.sub}
+	s.reg["n"] = e
 	s.publish()
 	r.s, r.old, r.new = s, &link{s: s}, &link{s: s}
 	return r

@@ -49,11 +49,22 @@ type socket struct {
 // entry is one stream in a socket's registry, shared by its subscriptions.
 type entry struct {
 	stream *Stream         // as the first subscription gave it
+	dec    StreamDecoder   // used with socket.dmu held
 	subs   []*Subscription // never modified in place: replaced on change
 	acked  chan struct{}   // closed on the first reply to its subscribe
 	ackErr error
 	once   sync.Once
 	seq    seqState // guarded by socket.dmu
+}
+
+func newEntry(st *Stream) *entry {
+	e := &entry{stream: st, acked: make(chan struct{})}
+	if st.NewDecoder != nil {
+		e.dec = st.NewDecoder()
+	} else {
+		e.dec = funcDecoder(st.Decode)
+	}
+	return e
 }
 
 func (e *entry) ack(err error) bool {
@@ -137,7 +148,8 @@ func (s *socket) publish() {
 func (s *socket) register(sub *Subscription) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := &entry{stream: &sub.stream, subs: []*Subscription{sub}, acked: make(chan struct{})}
+	e := newEntry(&sub.stream)
+	e.subs = []*Subscription{sub}
 	e.ack(nil)
 	s.reg[sub.stream.Name] = e
 	s.publish()
@@ -161,7 +173,7 @@ func (s *socket) add(ctx context.Context, sub *Subscription) error {
 			s.mu.Unlock()
 			return fmt.Errorf("%w: route %q already carries %d streams, the exchange's per-connection limit (spreading streams over several connections is not implemented yet)", ErrTooManyStreams, s.route, s.limit)
 		}
-		e = &entry{stream: &sub.stream, acked: make(chan struct{})}
+		e = newEntry(&sub.stream)
 		s.reg[name] = e
 		delete(s.tomb, name)
 	}

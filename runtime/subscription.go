@@ -24,6 +24,7 @@ type Subscription struct {
 	maxLen   int // the queue's capacity in events; buf grows up to it
 	maxBytes int
 	crash    bool // let handler panics crash the program
+	borrow   bool // WithBorrow: handled events are decoded into again
 
 	mu       sync.Mutex
 	buf      []queued // ring
@@ -35,6 +36,8 @@ type Subscription struct {
 	notEmpty chan struct{}
 	notFull  chan struct{}
 	batch    []queued // the events taken from the queue, being handled (subscription goroutine only)
+	free     []any    // WithBorrow: handled events, for spare
+	spare    []any    // WithBorrow: handled events to decode into (socket.dmu)
 	ended    atomic.Bool
 
 	dropped    atomic.Uint64
@@ -64,6 +67,7 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 		maxLen:   o.size,
 		maxBytes: o.bytes,
 		crash:    s.conn.opts.crashOnPanic,
+		borrow:   o.borrow,
 		buf:      make([]queued, min(o.size, initialQueue)),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
@@ -200,7 +204,25 @@ func (s *Subscription) push(v any, size int) {
 	s.buf[(s.head+s.n)%len(s.buf)] = queued{v, size}
 	s.n++
 	s.bytes += size
+	if len(s.free) > 0 {
+		s.spare = append(s.spare, s.free...)
+		clear(s.free)
+		s.free = s.free[:0]
+	}
 	s.unlockAndWake()
+}
+
+// reuse returns a handled event to decode into if s borrows its events,
+// else nil. Called with the socket's dmu held, like push.
+func (s *Subscription) reuse() any {
+	n := len(s.spare)
+	if n == 0 {
+		return nil
+	}
+	v := s.spare[n-1]
+	s.spare[n-1] = nil
+	s.spare = s.spare[:n-1]
+	return v
 }
 
 // unlockAndWake releases s.mu and wakes the subscription goroutine if it
@@ -244,6 +266,13 @@ func (s *Subscription) take() bool {
 			return false
 		}
 		s.mu.Lock()
+		if s.borrow {
+			for i, q := range s.batch {
+				s.free = append(s.free, q.v)
+				s.batch[i] = queued{}
+			}
+			s.batch = s.batch[:0]
+		}
 		if s.n > 0 {
 			s.batch = s.batch[:0]
 			for i := 0; i < s.n; i++ {
@@ -283,7 +312,9 @@ func (s *Subscription) run() {
 				s.drop(len(s.batch) - i)
 				break
 			}
-			s.batch[i] = queued{}
+			if !s.borrow {
+				s.batch[i] = queued{} // the handler may keep v: do not hold it
+			}
 			if perr := s.call(q.v); perr != nil {
 				s.sock.conn.stats.panics.Add(1)
 				s.sock.emit(Event{Kind: EventPanic, Stream: s.stream.Name, Subscription: s, Err: perr})

@@ -1,8 +1,10 @@
 package runtime_test
 
 import (
+	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,5 +181,94 @@ func TestTwoHandlersOneStream(t *testing.T) {
 	b.waitLen(t, name, k+3)
 	if ci := s.OpenConns()[0]; len(ci.Streams) != 1 || ci.Subs[name] != 1 {
 		t.Fatalf("server: %+v", ci)
+	}
+}
+
+// reuseDecoder is a runtime.StreamDecoder of seqEvents that counts the
+// values it allocates and those it decodes into again.
+type reuseDecoder struct{ news, reused *atomic.Int64 }
+
+func (d reuseDecoder) Decode(b []byte, reuse any) (any, error) {
+	ev, _ := reuse.(*seqEvent)
+	if ev == nil {
+		ev = new(seqEvent)
+		d.news.Add(1)
+	} else {
+		*ev = seqEvent{}
+		d.reused.Add(1)
+	}
+	if err := json.Unmarshal(b, ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// TestBorrow checks WithBorrow: a borrowing handler sees every event intact
+// and in order although events are decoded into memory it handled before,
+// while another subscription to the same stream owns its events and finds
+// them unchanged at the end.
+func TestBorrow(t *testing.T) {
+	const name, total = "btcusdt@prices", 5000
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	c, _ := dial(t, m, s)
+	var news, reused atomic.Int64
+	st := stream(name)
+	st.NewDecoder = func() runtime.StreamDecoder { return reuseDecoder{&news, &reused} }
+
+	borrowed := make(chan []int, 1)
+	var seqs []int
+	b, err := c.Subscribe(ctx(t), st, func(v any) {
+		ev := v.(*seqEvent)
+		if ev.S != name {
+			t.Errorf("borrowed event of stream %q", ev.S)
+		}
+		seqs = append(seqs, ev.Seq)
+		if len(seqs)%500 == 0 {
+			time.Sleep(5 * time.Millisecond) // let events queue up behind the handler
+		}
+		if len(seqs) == total {
+			borrowed <- seqs
+		}
+	}, runtime.WithBorrow(), runtime.WithOverflow(runtime.Block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := make(chan []*seqEvent, 1)
+	var kept []*seqEvent
+	o, err := c.Subscribe(ctx(t), st, func(v any) {
+		kept = append(kept, v.(*seqEvent))
+		if len(kept) == total {
+			owned <- kept
+		}
+	}, runtime.WithOverflow(runtime.Block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Blast(name, seqPayloads(name, 1, total))
+
+	select {
+	case got := <-borrowed:
+		checkConsecutive(t, name, got)
+		if got[0] != 1 {
+			t.Fatalf("the borrowing handler started at %d", got[0])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the borrowing handler got %d of %d events (dropped %d)", len(seqs), total, b.Dropped())
+	}
+	select {
+	case got := <-owned:
+		for i, ev := range got {
+			if ev.Seq != i+1 || ev.S != name {
+				t.Fatalf("kept event %d changed to %+v", i, *ev)
+			}
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the owning handler got %d of %d events (dropped %d)", len(kept), total, o.Dropped())
+	}
+	// The owning subscription needs a new event each time; the borrowing
+	// one only while its handler holds events back.
+	if r := reused.Load(); r < total/2 {
+		t.Fatalf("%d of %d borrowed events reused memory (%d allocated)", r, total, news.Load())
 	}
 }

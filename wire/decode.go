@@ -31,6 +31,11 @@ type Decoder struct {
 	// DriftReport); nil counts nothing. Reset leaves it as it is. A
 	// generated UnmarshalJSON sets it to its type's scope.
 	Drift *DriftScope
+
+	// Slab, when it holds a *Slab[T], is where DecodeArray takes the
+	// memory of a new []T; other slices are allocated one by one. Reset
+	// leaves it as it is.
+	Slab any
 }
 
 // Reset copies b into a string, the one allocation of a decode, and starts
@@ -173,6 +178,27 @@ func (d *Decoder) NextElem() (ok bool, err error) {
 	}
 	d.first = false
 	return true, nil
+}
+
+// DecimalPair reads a tuple of two quoted decimals written compactly, such
+// as the ["price","quantity"] levels of an order book, in one step. When
+// the next value is not of that form (whitespace, escapes, more elements,
+// bad text) it consumes nothing and ok is false: decode it the long way.
+func (d *Decoder) DecimalPair() (a, b Decimal, ok bool) {
+	s, i := d.s, d.i
+	if i+2 >= len(s) || s[i] != '[' || s[i+1] != '"' {
+		return Decimal{}, Decimal{}, false
+	}
+	e1 := scanNumber(s, i+2)
+	if e1 < 0 || e1+3 >= len(s) || s[e1] != '"' || s[e1+1] != ',' || s[e1+2] != '"' {
+		return Decimal{}, Decimal{}, false
+	}
+	e2 := scanNumber(s, e1+3)
+	if e2 < 0 || e2+1 >= len(s) || s[e2] != '"' || s[e2+1] != ']' {
+		return Decimal{}, Decimal{}, false
+	}
+	d.i, d.first = e2+2, false
+	return Decimal{s[i+2 : e1]}, Decimal{s[e1+3 : e2]}, true
 }
 
 // TupleElem moves to the next element of a tuple: a JSON array read as a
@@ -577,7 +603,11 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	if cap(dst) == 0 {
 		// A fresh slice: count the elements first (countElems only looks
 		// for commas) so that it is allocated once, at its final size.
-		dst = make([]T, 0, sub.countElems())
+		if slab, ok := d.Slab.(*Slab[T]); ok {
+			dst = slab.Take(sub.countElems())
+		} else {
+			dst = make([]T, 0, sub.countElems())
+		}
 	}
 	var err error
 	for {

@@ -17,12 +17,13 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -30,6 +31,7 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPriceLevel
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -41,6 +43,10 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	return nil
 }
 func (v *PriceLevel) decodeJSON(d *wire.Decoder) error {
+	if a, b, ok := d.DecimalPair(); ok {
+		v.Price, v.Quantity = a, b
+		return nil
+	}
 	*v = PriceLevel{}
 	if err := d.ArrayStart(); err != nil {
 		return err
@@ -85,12 +91,13 @@ var driftOfAggTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -98,6 +105,7 @@ func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAggTradeEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -238,12 +246,13 @@ var driftOfIndexPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -251,6 +260,7 @@ func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfIndexPriceEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -360,12 +370,13 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -373,6 +384,7 @@ func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -503,12 +515,13 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -516,6 +529,7 @@ func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -623,12 +637,13 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Kline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -636,6 +651,7 @@ func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -789,12 +805,13 @@ var driftOfContinuousKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContinuousKlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -802,6 +819,7 @@ func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfContinuousKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -917,12 +935,13 @@ var driftOfContinuousKline = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKline. Strings and decimals in v share one copy
 // of data.
 func (v *ContinuousKline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -930,6 +949,7 @@ func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfContinuousKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1079,12 +1099,13 @@ var driftOfIndexPriceKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of IndexPriceKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *IndexPriceKlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *IndexPriceKlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *IndexPriceKlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1092,6 +1113,7 @@ func (v *IndexPriceKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfIndexPriceKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1201,12 +1223,13 @@ var driftOfMarkPriceKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *MarkPriceKlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceKlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceKlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1214,6 +1237,7 @@ func (v *MarkPriceKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1323,12 +1347,13 @@ var driftOfPriceKline = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceKline. Strings and decimals in v share one copy of
 // data.
 func (v *PriceKline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PriceKline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PriceKline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1336,6 +1361,7 @@ func (v *PriceKline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPriceKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1490,12 +1516,13 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1503,6 +1530,7 @@ func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMiniTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1642,12 +1670,13 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1655,6 +1684,7 @@ func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1841,12 +1871,13 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1854,6 +1885,7 @@ func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBookTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1994,12 +2026,13 @@ var driftOfForceOrderEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrderEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ForceOrderEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2007,6 +2040,7 @@ func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfForceOrderEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2111,12 +2145,13 @@ var driftOfForceOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrder. Strings and decimals in v share one copy of
 // data.
 func (v *ForceOrder) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ForceOrder) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ForceOrder) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2124,6 +2159,7 @@ func (v *ForceOrder) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfForceOrder
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2252,12 +2288,13 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2265,6 +2302,7 @@ func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfDepthUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2422,12 +2460,13 @@ var driftOfContractInfoEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContractInfoEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContractInfoEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2435,6 +2474,7 @@ func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfContractInfoEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2580,12 +2620,13 @@ var driftOfNotionalBracket = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of NotionalBracket. Strings and decimals in v share one copy
 // of data.
 func (v *NotionalBracket) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2593,6 +2634,7 @@ func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfNotionalBracket
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2694,12 +2736,13 @@ var driftOfAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2707,6 +2750,7 @@ func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2806,12 +2850,13 @@ var driftOfAccountUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2819,6 +2864,7 @@ func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2914,12 +2960,13 @@ var driftOfBalance = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Balance) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2927,6 +2974,7 @@ func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBalance
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3012,12 +3060,13 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Position) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Position) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3025,6 +3074,7 @@ func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPosition
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3136,12 +3186,13 @@ var driftOfMarginCallEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3149,6 +3200,7 @@ func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarginCallEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3265,12 +3317,13 @@ var driftOfMarginCallPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
 // copy of data.
 func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3278,6 +3331,7 @@ func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarginCallPosition
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3385,12 +3439,13 @@ var driftOfOrderTradeUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3398,6 +3453,7 @@ func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderTradeUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3497,12 +3553,13 @@ var driftOfOrderUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3510,6 +3567,7 @@ func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3819,12 +3877,13 @@ var driftOfAccountConfigUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3832,6 +3891,7 @@ func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool) error
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountConfigUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3927,12 +3987,13 @@ var driftOfSymbolConfig = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
 // data.
 func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3940,6 +4001,7 @@ func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfSymbolConfig
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4016,12 +4078,13 @@ var driftOfStrategyUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4029,6 +4092,7 @@ func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfStrategyUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4123,12 +4187,13 @@ var driftOfStrategyUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
 // of data.
 func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4136,6 +4201,7 @@ func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfStrategyUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4233,12 +4299,13 @@ var driftOfGridUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4246,6 +4313,7 @@ func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfGridUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4340,12 +4408,13 @@ var driftOfGridUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *GridUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *GridUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *GridUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4353,6 +4422,7 @@ func (v *GridUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfGridUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4470,12 +4540,13 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4483,6 +4554,7 @@ func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfListenKeyExpiredEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4564,12 +4636,13 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4577,6 +4650,7 @@ func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
 	if err == nil {
@@ -4609,12 +4683,13 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4622,6 +4697,7 @@ func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMiniTickerEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {
@@ -4654,12 +4730,13 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TickerEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4667,6 +4744,7 @@ func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/wire"
 	"strings"
 )
 
@@ -152,20 +153,44 @@ func seqContractInfoEvent(v any) runtime.Seq {
 // data, which the runtime never modifies.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// aggTradeEventDecoder is the runtime.StreamDecoder of AggTradeEvent payloads: it decodes as
+// decodeAggTradeEvent does, new values and their slices carved from slabs (see wire.Slab).
+type aggTradeEventDecoder struct {
+	values wire.Slab[AggTradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *aggTradeEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AggTradeEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAggTradeEventDecoder is the runtime.Stream NewDecoder of AggTradeEvent payloads.
+func newAggTradeEventDecoder() runtime.StreamDecoder {
+	return new(aggTradeEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAggTradeEvent,
-		Name:   p.StreamName(),
-		Seq:    seqAggTradeEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeAggTradeEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newAggTradeEventDecoder,
+		Seq:        seqAggTradeEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -188,19 +213,43 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 // alias data, which the runtime never modifies.
 func decodeIndexPriceEvent(data []byte) (any, error) {
 	v := new(IndexPriceEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// indexPriceEventDecoder is the runtime.StreamDecoder of IndexPriceEvent payloads: it decodes as
+// decodeIndexPriceEvent does, new values and their slices carved from slabs (see wire.Slab).
+type indexPriceEventDecoder struct {
+	values wire.Slab[IndexPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *indexPriceEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*IndexPriceEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newIndexPriceEventDecoder is the runtime.Stream NewDecoder of IndexPriceEvent payloads.
+func newIndexPriceEventDecoder() runtime.StreamDecoder {
+	return new(indexPriceEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p IndexPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeIndexPriceEvent,
-		Name:   p.StreamName(),
-		Seq:    seqIndexPriceEvent,
+		Decode:     decodeIndexPriceEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newIndexPriceEventDecoder,
+		Seq:        seqIndexPriceEvent,
 		Vars: map[string]string{
 			"pair":  strings.ToLower(p.Pair),
 			"speed": string(p.Speed),
@@ -227,19 +276,43 @@ func SubscribeIndexPrice(ctx context.Context, c *runtime.Conn, p IndexPriceParam
 // alias data, which the runtime never modifies.
 func decodeMarkPriceEvent(data []byte) (any, error) {
 	v := new(MarkPriceEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceEventDecoder is the runtime.StreamDecoder of MarkPriceEvent payloads: it decodes as
+// decodeMarkPriceEvent does, new values and their slices carved from slabs (see wire.Slab).
+type markPriceEventDecoder struct {
+	values wire.Slab[MarkPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceEventDecoder is the runtime.Stream NewDecoder of MarkPriceEvent payloads.
+func newMarkPriceEventDecoder() runtime.StreamDecoder {
+	return new(markPriceEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceEvent,
-		Name:   p.StreamName(),
-		Seq:    seqMarkPriceEvent,
+		Decode:     decodeMarkPriceEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceEventDecoder,
+		Seq:        seqMarkPriceEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -266,19 +339,44 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 // alias data, which the runtime never modifies.
 func decodeMarkPriceEvents(data []byte) (any, error) {
 	v := new(MarkPriceEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceEventsDecoder is the runtime.StreamDecoder of MarkPriceEvents payloads: it decodes as
+// decodeMarkPriceEvents does, new values and their slices carved from slabs (see wire.Slab).
+type markPriceEventsDecoder struct {
+	values wire.Slab[MarkPriceEvents]
+	slices wire.Slab[MarkPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceEventsDecoder is the runtime.Stream NewDecoder of MarkPriceEvents payloads.
+func newMarkPriceEventsDecoder() runtime.StreamDecoder {
+	return new(markPriceEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p PairMarkPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceEvents,
-		Name:   p.StreamName(),
-		Seq:    seqMarkPriceEvents,
+		Decode:     decodeMarkPriceEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceEventsDecoder,
+		Seq:        seqMarkPriceEvents,
 		Vars: map[string]string{
 			"pair":  strings.ToLower(p.Pair),
 			"speed": string(p.Speed),
@@ -305,19 +403,43 @@ func SubscribePairMarkPrices(ctx context.Context, c *runtime.Conn, p PairMarkPri
 // which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// klineEventDecoder is the runtime.StreamDecoder of KlineEvent payloads: it decodes as
+// decodeKlineEvent does, new values and their slices carved from slabs (see wire.Slab).
+type klineEventDecoder struct {
+	values wire.Slab[KlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *klineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*KlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newKlineEventDecoder is the runtime.Stream NewDecoder of KlineEvent payloads.
+func newKlineEventDecoder() runtime.StreamDecoder {
+	return new(klineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Seq:    seqKlineEvent,
+		Decode:     decodeKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineEventDecoder,
+		Seq:        seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -344,19 +466,44 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 // decimals alias data, which the runtime never modifies.
 func decodeContinuousKlineEvent(data []byte) (any, error) {
 	v := new(ContinuousKlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// continuousKlineEventDecoder is the runtime.StreamDecoder of ContinuousKlineEvent payloads: it
+// decodes as decodeContinuousKlineEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type continuousKlineEventDecoder struct {
+	values wire.Slab[ContinuousKlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *continuousKlineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ContinuousKlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newContinuousKlineEventDecoder is the runtime.Stream NewDecoder of ContinuousKlineEvent payloads.
+func newContinuousKlineEventDecoder() runtime.StreamDecoder {
+	return new(continuousKlineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ContinuousKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeContinuousKlineEvent,
-		Name:   p.StreamName(),
-		Seq:    seqContinuousKlineEvent,
+		Decode:     decodeContinuousKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newContinuousKlineEventDecoder,
+		Seq:        seqContinuousKlineEvent,
 		Vars: map[string]string{
 			"contractType": string(p.ContractType),
 			"interval":     string(p.Interval),
@@ -385,19 +532,44 @@ func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p Continuous
 // decimals alias data, which the runtime never modifies.
 func decodeIndexPriceKlineEvent(data []byte) (any, error) {
 	v := new(IndexPriceKlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// indexPriceKlineEventDecoder is the runtime.StreamDecoder of IndexPriceKlineEvent payloads: it
+// decodes as decodeIndexPriceKlineEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type indexPriceKlineEventDecoder struct {
+	values wire.Slab[IndexPriceKlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *indexPriceKlineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*IndexPriceKlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newIndexPriceKlineEventDecoder is the runtime.Stream NewDecoder of IndexPriceKlineEvent payloads.
+func newIndexPriceKlineEventDecoder() runtime.StreamDecoder {
+	return new(indexPriceKlineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p IndexPriceKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeIndexPriceKlineEvent,
-		Name:   p.StreamName(),
-		Seq:    seqIndexPriceKlineEvent,
+		Decode:     decodeIndexPriceKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newIndexPriceKlineEventDecoder,
+		Seq:        seqIndexPriceKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"pair":     strings.ToLower(p.Pair),
@@ -425,19 +597,44 @@ func SubscribeIndexPriceKline(ctx context.Context, c *runtime.Conn, p IndexPrice
 // decimals alias data, which the runtime never modifies.
 func decodeMarkPriceKlineEvent(data []byte) (any, error) {
 	v := new(MarkPriceKlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceKlineEventDecoder is the runtime.StreamDecoder of MarkPriceKlineEvent payloads: it
+// decodes as decodeMarkPriceKlineEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type markPriceKlineEventDecoder struct {
+	values wire.Slab[MarkPriceKlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceKlineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceKlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceKlineEventDecoder is the runtime.Stream NewDecoder of MarkPriceKlineEvent payloads.
+func newMarkPriceKlineEventDecoder() runtime.StreamDecoder {
+	return new(markPriceKlineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MarkPriceKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceKlineEvent,
-		Name:   p.StreamName(),
-		Seq:    seqMarkPriceKlineEvent,
+		Decode:     decodeMarkPriceKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceKlineEventDecoder,
+		Seq:        seqMarkPriceKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -465,20 +662,44 @@ func SubscribeMarkPriceKline(ctx context.Context, c *runtime.Conn, p MarkPriceKl
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventDecoder is the runtime.StreamDecoder of MiniTickerEvent payloads: it decodes as
+// decodeMiniTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventDecoder struct {
+	values wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventDecoder is the runtime.Stream NewDecoder of MiniTickerEvent payloads.
+func newMiniTickerEventDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqMiniTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeMiniTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventDecoder,
+		Seq:        seqMiniTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -501,19 +722,44 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventsDecoder is the runtime.StreamDecoder of MiniTickerEvents payloads: it decodes as
+// decodeMiniTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventsDecoder struct {
+	values wire.Slab[MiniTickerEvents]
+	slices wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventsDecoder is the runtime.Stream NewDecoder of MiniTickerEvents payloads.
+func newMiniTickerEventsDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Name:   p.StreamName(),
-		Seq:    seqMiniTickerEvents,
+		Decode:     decodeMiniTickerEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventsDecoder,
+		Seq:        seqMiniTickerEvents,
 	}
 }
 
@@ -536,20 +782,44 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 // data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventDecoder is the runtime.StreamDecoder of TickerEvent payloads: it decodes as
+// decodeTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventDecoder struct {
+	values wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventDecoder is the runtime.Stream NewDecoder of TickerEvent payloads.
+func newTickerEventDecoder() runtime.StreamDecoder {
+	return new(tickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventDecoder,
+		Seq:        seqTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -572,19 +842,44 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 // data, which the runtime never modifies.
 func decodeTickerEvents(data []byte) (any, error) {
 	v := new(TickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventsDecoder is the runtime.StreamDecoder of TickerEvents payloads: it decodes as
+// decodeTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventsDecoder struct {
+	values wire.Slab[TickerEvents]
+	slices wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventsDecoder is the runtime.Stream NewDecoder of TickerEvents payloads.
+func newTickerEventsDecoder() runtime.StreamDecoder {
+	return new(tickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvents,
-		Name:   p.StreamName(),
-		Seq:    seqTickerEvents,
+		Decode:     decodeTickerEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventsDecoder,
+		Seq:        seqTickerEvents,
 	}
 }
 
@@ -607,20 +902,44 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 // alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// bookTickerEventDecoder is the runtime.StreamDecoder of BookTickerEvent payloads: it decodes as
+// decodeBookTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type bookTickerEventDecoder struct {
+	values wire.Slab[BookTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *bookTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*BookTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newBookTickerEventDecoder is the runtime.Stream NewDecoder of BookTickerEvent payloads.
+func newBookTickerEventDecoder() runtime.StreamDecoder {
+	return new(bookTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqBookTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeBookTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBookTickerEventDecoder,
+		Seq:        seqBookTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -643,9 +962,10 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 // decoder. It does not validate.
 func (p AllBookTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqBookTickerEventAllBookTickers,
+		Decode:     decodeBookTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBookTickerEventDecoder,
+		Seq:        seqBookTickerEventAllBookTickers,
 	}
 }
 
@@ -668,20 +988,44 @@ func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTick
 // alias data, which the runtime never modifies.
 func decodeForceOrderEvent(data []byte) (any, error) {
 	v := new(ForceOrderEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// forceOrderEventDecoder is the runtime.StreamDecoder of ForceOrderEvent payloads: it decodes as
+// decodeForceOrderEvent does, new values and their slices carved from slabs (see wire.Slab).
+type forceOrderEventDecoder struct {
+	values wire.Slab[ForceOrderEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *forceOrderEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ForceOrderEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newForceOrderEventDecoder is the runtime.Stream NewDecoder of ForceOrderEvent payloads.
+func newForceOrderEventDecoder() runtime.StreamDecoder {
+	return new(forceOrderEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ForceOrderParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Seq:    seqForceOrderEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeForceOrderEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newForceOrderEventDecoder,
+		Seq:        seqForceOrderEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -704,9 +1048,10 @@ func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParam
 // decoder. It does not validate.
 func (p AllForceOrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Seq:    seqForceOrderEvent,
+		Decode:     decodeForceOrderEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newForceOrderEventDecoder,
+		Seq:        seqForceOrderEvent,
 	}
 }
 
@@ -729,19 +1074,44 @@ func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrd
 // alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// depthUpdateEventDecoder is the runtime.StreamDecoder of DepthUpdateEvent payloads: it decodes as
+// decodeDepthUpdateEvent does, new values and their slices carved from slabs (see wire.Slab).
+type depthUpdateEventDecoder struct {
+	values wire.Slab[DepthUpdateEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *depthUpdateEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*DepthUpdateEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newDepthUpdateEventDecoder is the runtime.Stream NewDecoder of DepthUpdateEvent payloads.
+func newDepthUpdateEventDecoder() runtime.StreamDecoder {
+	return new(depthUpdateEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -769,9 +1139,10 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 // decoder. It does not validate.
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -798,19 +1169,44 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 // decimals alias data, which the runtime never modifies.
 func decodeContractInfoEvent(data []byte) (any, error) {
 	v := new(ContractInfoEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// contractInfoEventDecoder is the runtime.StreamDecoder of ContractInfoEvent payloads: it decodes
+// as decodeContractInfoEvent does, new values and their slices carved from slabs (see wire.Slab).
+type contractInfoEventDecoder struct {
+	values wire.Slab[ContractInfoEvent]
+	slices wire.Slab[NotionalBracket]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *contractInfoEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ContractInfoEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newContractInfoEventDecoder is the runtime.Stream NewDecoder of ContractInfoEvent payloads.
+func newContractInfoEventDecoder() runtime.StreamDecoder {
+	return new(contractInfoEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ContractInfoParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeContractInfoEvent,
-		Name:   p.StreamName(),
-		Seq:    seqContractInfoEvent,
+		Decode:     decodeContractInfoEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newContractInfoEventDecoder,
+		Seq:        seqContractInfoEvent,
 	}
 }
 

@@ -17,12 +17,13 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -30,6 +31,7 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPriceLevel
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -41,6 +43,10 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	return nil
 }
 func (v *PriceLevel) decodeJSON(d *wire.Decoder) error {
+	if a, b, ok := d.DecimalPair(); ok {
+		v.Price, v.Quantity = a, b
+		return nil
+	}
 	*v = PriceLevel{}
 	if err := d.ArrayStart(); err != nil {
 		return err
@@ -85,12 +91,13 @@ var driftOfAccountEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AccountEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -98,6 +105,7 @@ func (v *AccountEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -192,12 +200,13 @@ var driftOfAccountBalance = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountBalance) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -205,6 +214,7 @@ func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountBalance
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -291,12 +301,13 @@ var driftOfTransferEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TransferEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TransferEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TransferEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TransferEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -304,6 +315,7 @@ func (v *TransferEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTransferEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -424,12 +436,13 @@ var driftOfTransferOutput = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TransferOutput. Strings and decimals in v share one copy
 // of data.
 func (v *TransferOutput) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TransferOutput) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TransferOutput) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -437,6 +450,7 @@ func (v *TransferOutput) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTransferOutput
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -518,12 +532,13 @@ var driftOfCoin = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Coin. Strings and decimals in v share one copy of data.
 func (v *Coin) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Coin) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Coin) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -531,6 +546,7 @@ func (v *Coin) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfCoin
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -606,12 +622,13 @@ var driftOfExecutionReportEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ExecutionReportEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ExecutionReportEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -619,6 +636,7 @@ func (v *ExecutionReportEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfExecutionReportEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -783,12 +801,13 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -796,6 +815,7 @@ func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradeEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -940,12 +960,13 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -953,6 +974,7 @@ func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfDepthUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1068,12 +1090,13 @@ var driftOfDepthSnapshotEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthSnapshotEvent. Strings and decimals in v share one
 // copy of data.
 func (v *DepthSnapshotEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *DepthSnapshotEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *DepthSnapshotEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1081,6 +1104,7 @@ func (v *DepthSnapshotEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfDepthSnapshotEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1184,12 +1208,13 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1197,6 +1222,7 @@ func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1288,12 +1314,13 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Kline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1301,6 +1328,7 @@ func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1439,12 +1467,13 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1452,6 +1481,7 @@ func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1642,12 +1672,13 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1655,6 +1686,7 @@ func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMiniTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1773,12 +1805,13 @@ var driftOfBlockHeightEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BlockHeightEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BlockHeightEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *BlockHeightEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *BlockHeightEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1786,6 +1819,7 @@ func (v *BlockHeightEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBlockHeightEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1850,12 +1884,13 @@ func (v *BlockHeightEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of AccountEvents. Strings and decimals in v share one copy of
 // data.
 func (v *AccountEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1863,6 +1898,7 @@ func (v *AccountEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArrayOrOne(&d, (*v)[:0], (*AccountEvent).decodeJSON)
 	if err == nil {
@@ -1895,12 +1931,13 @@ func (v *AccountEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of ExecutionReportEvents. Strings and decimals in v share one
 // copy of data.
 func (v *ExecutionReportEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ExecutionReportEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ExecutionReportEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1908,6 +1945,7 @@ func (v *ExecutionReportEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfExecutionReportEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*ExecutionReportEvent).decodeJSON)
 	if err == nil {
@@ -1940,12 +1978,13 @@ func (v *ExecutionReportEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TradeEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradeEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradeEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1953,6 +1992,7 @@ func (v *TradeEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradeEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TradeEvent).decodeJSON)
 	if err == nil {
@@ -1985,12 +2025,13 @@ func (v *TradeEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TickerEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1998,6 +2039,7 @@ func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
 	if err == nil {
@@ -2030,12 +2072,13 @@ func (v *TickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2043,6 +2086,7 @@ func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMiniTickerEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {

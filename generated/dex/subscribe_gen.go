@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/wire"
 )
 
 // seqAccountEvents is the runtime.Stream Seq of AccountEvents: time, id "E"; the least first and
@@ -145,20 +146,45 @@ func seqBlockHeightEvent(v any) runtime.Seq {
 // data, which the runtime never modifies.
 func decodeAccountEvents(data []byte) (any, error) {
 	v := new(AccountEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// accountEventsDecoder is the runtime.StreamDecoder of AccountEvents payloads: it decodes as
+// decodeAccountEvents does, new values and their slices carved from slabs (see wire.Slab).
+type accountEventsDecoder struct {
+	values wire.Slab[AccountEvents]
+	slices wire.Slab[AccountEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *accountEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AccountEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAccountEventsDecoder is the runtime.Stream NewDecoder of AccountEvents payloads.
+func newAccountEventsDecoder() runtime.StreamDecoder {
+	return new(accountEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AccountsParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAccountEvents,
-		Key:    "accounts",
-		Name:   p.StreamName(),
-		Seq:    seqAccountEvents,
+		Decode:     decodeAccountEvents,
+		Key:        "accounts",
+		Name:       p.StreamName(),
+		NewDecoder: newAccountEventsDecoder,
+		Seq:        seqAccountEvents,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "accounts",
@@ -185,20 +211,47 @@ func SubscribeAccounts(ctx context.Context, c *runtime.Conn, p AccountsParams, f
 // decimals alias data, which the runtime never modifies.
 func decodeExecutionReportEvents(data []byte) (any, error) {
 	v := new(ExecutionReportEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// executionReportEventsDecoder is the runtime.StreamDecoder of ExecutionReportEvents payloads: it
+// decodes as decodeExecutionReportEvents does, new values and their slices carved from slabs (see
+// wire.Slab).
+type executionReportEventsDecoder struct {
+	values wire.Slab[ExecutionReportEvents]
+	slices wire.Slab[ExecutionReportEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *executionReportEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ExecutionReportEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newExecutionReportEventsDecoder is the runtime.Stream NewDecoder of ExecutionReportEvents
+// payloads.
+func newExecutionReportEventsDecoder() runtime.StreamDecoder {
+	return new(executionReportEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p OrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeExecutionReportEvents,
-		Key:    "orders",
-		Name:   p.StreamName(),
-		Seq:    seqExecutionReportEvents,
+		Decode:     decodeExecutionReportEvents,
+		Key:        "orders",
+		Name:       p.StreamName(),
+		NewDecoder: newExecutionReportEventsDecoder,
+		Seq:        seqExecutionReportEvents,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "orders",
@@ -225,20 +278,45 @@ func SubscribeOrders(ctx context.Context, c *runtime.Conn, p OrdersParams, fn fu
 // data, which the runtime never modifies.
 func decodeTransferEvent(data []byte) (any, error) {
 	v := new(TransferEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// transferEventDecoder is the runtime.StreamDecoder of TransferEvent payloads: it decodes as
+// decodeTransferEvent does, new values and their slices carved from slabs (see wire.Slab).
+type transferEventDecoder struct {
+	values wire.Slab[TransferEvent]
+	slices wire.Slab[TransferOutput]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *transferEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TransferEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTransferEventDecoder is the runtime.Stream NewDecoder of TransferEvent payloads.
+func newTransferEventDecoder() runtime.StreamDecoder {
+	return new(transferEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TransfersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTransferEvent,
-		Key:    "transfers",
-		Name:   p.StreamName(),
-		Seq:    seqTransferEvent,
+		Decode:     decodeTransferEvent,
+		Key:        "transfers",
+		Name:       p.StreamName(),
+		NewDecoder: newTransferEventDecoder,
+		Seq:        seqTransferEvent,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "transfers",
@@ -265,20 +343,45 @@ func SubscribeTransfers(ctx context.Context, c *runtime.Conn, p TransfersParams,
 // data, which the runtime never modifies.
 func decodeTradeEvents(data []byte) (any, error) {
 	v := new(TradeEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tradeEventsDecoder is the runtime.StreamDecoder of TradeEvents payloads: it decodes as
+// decodeTradeEvents does, new values and their slices carved from slabs (see wire.Slab).
+type tradeEventsDecoder struct {
+	values wire.Slab[TradeEvents]
+	slices wire.Slab[TradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tradeEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TradeEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTradeEventsDecoder is the runtime.Stream NewDecoder of TradeEvents payloads.
+func newTradeEventsDecoder() runtime.StreamDecoder {
+	return new(tradeEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TradesParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTradeEvents,
-		Key:    "trades:" + p.Symbol,
-		Name:   p.StreamName(),
-		Seq:    seqTradeEvents,
+		Decode:     decodeTradeEvents,
+		Key:        "trades:" + p.Symbol,
+		Name:       p.StreamName(),
+		NewDecoder: newTradeEventsDecoder,
+		Seq:        seqTradeEvents,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "trades",
@@ -305,20 +408,45 @@ func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn fu
 // alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// depthUpdateEventDecoder is the runtime.StreamDecoder of DepthUpdateEvent payloads: it decodes as
+// decodeDepthUpdateEvent does, new values and their slices carved from slabs (see wire.Slab).
+type depthUpdateEventDecoder struct {
+	values wire.Slab[DepthUpdateEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *depthUpdateEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*DepthUpdateEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newDepthUpdateEventDecoder is the runtime.Stream NewDecoder of DepthUpdateEvent payloads.
+func newDepthUpdateEventDecoder() runtime.StreamDecoder {
+	return new(depthUpdateEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MarketDiffParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Key:    "marketDiff:" + p.Symbol,
-		Name:   p.StreamName(),
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Key:        "marketDiff:" + p.Symbol,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "marketDiff",
@@ -345,10 +473,34 @@ func SubscribeMarketDiff(ctx context.Context, c *runtime.Conn, p MarketDiffParam
 // decimals alias data, which the runtime never modifies.
 func decodeDepthSnapshotEvent(data []byte) (any, error) {
 	v := new(DepthSnapshotEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// depthSnapshotEventDecoder is the runtime.StreamDecoder of DepthSnapshotEvent payloads: it decodes
+// as decodeDepthSnapshotEvent does, new values and their slices carved from slabs (see wire.Slab).
+type depthSnapshotEventDecoder struct {
+	values wire.Slab[DepthSnapshotEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *depthSnapshotEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*DepthSnapshotEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newDepthSnapshotEventDecoder is the runtime.Stream NewDecoder of DepthSnapshotEvent payloads.
+func newDepthSnapshotEventDecoder() runtime.StreamDecoder {
+	return new(depthSnapshotEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
@@ -364,10 +516,11 @@ func (p MarketDepthParams) Stream() runtime.Stream {
 		varTopic += string(p.Levels)
 	}
 	return runtime.Stream{
-		Decode: decodeDepthSnapshotEvent,
-		Key:    key,
-		Name:   p.StreamName(),
-		Seq:    seqDepthSnapshotEvent,
+		Decode:     decodeDepthSnapshotEvent,
+		Key:        key,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthSnapshotEventDecoder,
+		Seq:        seqDepthSnapshotEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"symbol": p.Symbol,
@@ -395,20 +548,44 @@ func SubscribeMarketDepth(ctx context.Context, c *runtime.Conn, p MarketDepthPar
 // which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// klineEventDecoder is the runtime.StreamDecoder of KlineEvent payloads: it decodes as
+// decodeKlineEvent does, new values and their slices carved from slabs (see wire.Slab).
+type klineEventDecoder struct {
+	values wire.Slab[KlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *klineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*KlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newKlineEventDecoder is the runtime.Stream NewDecoder of KlineEvent payloads.
+func newKlineEventDecoder() runtime.StreamDecoder {
+	return new(klineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeKlineEvent,
-		Key:    "kline_" + string(p.Interval) + ":" + p.Symbol,
-		Name:   p.StreamName(),
-		Seq:    seqKlineEvent,
+		Decode:     decodeKlineEvent,
+		Key:        "kline_" + string(p.Interval) + ":" + p.Symbol,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineEventDecoder,
+		Seq:        seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   p.Symbol,
@@ -436,20 +613,44 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 // data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventDecoder is the runtime.StreamDecoder of TickerEvent payloads: it decodes as
+// decodeTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventDecoder struct {
+	values wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventDecoder is the runtime.Stream NewDecoder of TickerEvent payloads.
+func newTickerEventDecoder() runtime.StreamDecoder {
+	return new(tickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvent,
-		Key:    "ticker:" + p.Symbol,
-		Name:   p.StreamName(),
-		Seq:    seqTickerEvent,
+		Decode:     decodeTickerEvent,
+		Key:        "ticker:" + p.Symbol,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventDecoder,
+		Seq:        seqTickerEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "ticker",
@@ -476,20 +677,45 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 // data, which the runtime never modifies.
 func decodeTickerEvents(data []byte) (any, error) {
 	v := new(TickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventsDecoder is the runtime.StreamDecoder of TickerEvents payloads: it decodes as
+// decodeTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventsDecoder struct {
+	values wire.Slab[TickerEvents]
+	slices wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventsDecoder is the runtime.Stream NewDecoder of TickerEvents payloads.
+func newTickerEventsDecoder() runtime.StreamDecoder {
+	return new(tickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvents,
-		Key:    "allTickers",
-		Name:   p.StreamName(),
-		Seq:    seqTickerEvents,
+		Decode:     decodeTickerEvents,
+		Key:        "allTickers",
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventsDecoder,
+		Seq:        seqTickerEvents,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "allTickers",
@@ -516,20 +742,44 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventDecoder is the runtime.StreamDecoder of MiniTickerEvent payloads: it decodes as
+// decodeMiniTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventDecoder struct {
+	values wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventDecoder is the runtime.Stream NewDecoder of MiniTickerEvent payloads.
+func newMiniTickerEventDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Key:    "miniTicker:" + p.Symbol,
-		Name:   p.StreamName(),
-		Seq:    seqMiniTickerEvent,
+		Decode:     decodeMiniTickerEvent,
+		Key:        "miniTicker:" + p.Symbol,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventDecoder,
+		Seq:        seqMiniTickerEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "miniTicker",
@@ -556,20 +806,45 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventsDecoder is the runtime.StreamDecoder of MiniTickerEvents payloads: it decodes as
+// decodeMiniTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventsDecoder struct {
+	values wire.Slab[MiniTickerEvents]
+	slices wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventsDecoder is the runtime.Stream NewDecoder of MiniTickerEvents payloads.
+func newMiniTickerEventsDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Key:    "allMiniTickers",
-		Name:   p.StreamName(),
-		Seq:    seqMiniTickerEvents,
+		Decode:     decodeMiniTickerEvents,
+		Key:        "allMiniTickers",
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventsDecoder,
+		Seq:        seqMiniTickerEvents,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "allMiniTickers",
@@ -596,20 +871,44 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 // alias data, which the runtime never modifies.
 func decodeBlockHeightEvent(data []byte) (any, error) {
 	v := new(BlockHeightEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// blockHeightEventDecoder is the runtime.StreamDecoder of BlockHeightEvent payloads: it decodes as
+// decodeBlockHeightEvent does, new values and their slices carved from slabs (see wire.Slab).
+type blockHeightEventDecoder struct {
+	values wire.Slab[BlockHeightEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *blockHeightEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*BlockHeightEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newBlockHeightEventDecoder is the runtime.Stream NewDecoder of BlockHeightEvent payloads.
+func newBlockHeightEventDecoder() runtime.StreamDecoder {
+	return new(blockHeightEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p BlockHeightParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBlockHeightEvent,
-		Key:    "blockheight",
-		Name:   p.StreamName(),
-		Seq:    seqBlockHeightEvent,
+		Decode:     decodeBlockHeightEvent,
+		Key:        "blockheight",
+		Name:       p.StreamName(),
+		NewDecoder: newBlockHeightEventDecoder,
+		Seq:        seqBlockHeightEvent,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "blockheight",

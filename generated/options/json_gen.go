@@ -17,12 +17,13 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -30,6 +31,7 @@ func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradeEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -154,12 +156,13 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -167,6 +170,7 @@ func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -332,12 +336,13 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -345,6 +350,7 @@ func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBookTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -464,12 +470,13 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -477,6 +484,7 @@ func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfDepthUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -613,12 +621,13 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -626,6 +635,7 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPriceLevel
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -637,6 +647,10 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	return nil
 }
 func (v *PriceLevel) decodeJSON(d *wire.Decoder) error {
+	if a, b, ok := d.DecimalPair(); ok {
+		v.Price, v.Quantity = a, b
+		return nil
+	}
 	*v = PriceLevel{}
 	if err := d.ArrayStart(); err != nil {
 		return err
@@ -681,12 +695,13 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -694,6 +709,7 @@ func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -785,12 +801,13 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Kline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -798,6 +815,7 @@ func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -946,12 +964,13 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -959,6 +978,7 @@ func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1132,12 +1152,13 @@ var driftOfOpenInterestEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OpenInterestEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OpenInterestEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OpenInterestEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OpenInterestEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1145,6 +1166,7 @@ func (v *OpenInterestEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOpenInterestEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1243,12 +1265,13 @@ var driftOfNewSymbolEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of NewSymbolEvent. Strings and decimals in v share one copy
 // of data.
 func (v *NewSymbolEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *NewSymbolEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *NewSymbolEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1256,6 +1279,7 @@ func (v *NewSymbolEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfNewSymbolEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1386,12 +1410,13 @@ var driftOfIndexPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1399,6 +1424,7 @@ func (v *IndexPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfIndexPriceEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1492,12 +1518,13 @@ var driftOfAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1505,6 +1532,7 @@ func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1629,12 +1657,13 @@ var driftOfBalancePositionUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BalancePositionUpdateEvent. Strings and decimals in v
 // share one copy of data.
 func (v *BalancePositionUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *BalancePositionUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *BalancePositionUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1642,6 +1671,7 @@ func (v *BalancePositionUpdateEvent) unmarshalJSON(data []byte, shared bool) err
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBalancePositionUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1763,12 +1793,13 @@ var driftOfBalance = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Balance) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1776,6 +1807,7 @@ func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBalance
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1856,12 +1888,13 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Position) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Position) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1869,6 +1902,7 @@ func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPosition
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1954,12 +1988,13 @@ var driftOfGreekUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GreekUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GreekUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *GreekUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *GreekUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1967,6 +2002,7 @@ func (v *GreekUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfGreekUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2068,12 +2104,13 @@ var driftOfUnderlyingGreeks = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of UnderlyingGreeks. Strings and decimals in v share one copy
 // of data.
 func (v *UnderlyingGreeks) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *UnderlyingGreeks) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *UnderlyingGreeks) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2081,6 +2118,7 @@ func (v *UnderlyingGreeks) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfUnderlyingGreeks
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2172,12 +2210,13 @@ var driftOfOrderTradeUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2185,6 +2224,7 @@ func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderTradeUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2279,12 +2319,13 @@ var driftOfOrderUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2292,6 +2333,7 @@ func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2488,12 +2530,13 @@ var driftOfRiskLevelChangeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of RiskLevelChangeEvent. Strings and decimals in v share one
 // copy of data.
 func (v *RiskLevelChangeEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *RiskLevelChangeEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *RiskLevelChangeEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2501,6 +2544,7 @@ func (v *RiskLevelChangeEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfRiskLevelChangeEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2599,12 +2643,13 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2612,6 +2657,7 @@ func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfListenKeyExpiredEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2692,12 +2738,13 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2705,6 +2752,7 @@ func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
 	if err == nil {
@@ -2737,12 +2785,13 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of OpenInterestEvents. Strings and decimals in v share one
 // copy of data.
 func (v *OpenInterestEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OpenInterestEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OpenInterestEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2750,6 +2799,7 @@ func (v *OpenInterestEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOpenInterestEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*OpenInterestEvent).decodeJSON)
 	if err == nil {
@@ -2782,12 +2832,13 @@ func (v *OpenInterestEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of IndexPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *IndexPriceEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *IndexPriceEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *IndexPriceEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2795,6 +2846,7 @@ func (v *IndexPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfIndexPriceEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*IndexPriceEvent).decodeJSON)
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/wire"
 	"strings"
 )
 
@@ -104,21 +105,45 @@ func seqIndexPriceEvents(v any) runtime.Seq {
 // which the runtime never modifies.
 func decodeTradeEvent(data []byte) (any, error) {
 	v := new(TradeEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tradeEventDecoder is the runtime.StreamDecoder of TradeEvent payloads: it decodes as
+// decodeTradeEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tradeEventDecoder struct {
+	values wire.Slab[TradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tradeEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TradeEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTradeEventDecoder is the runtime.Stream NewDecoder of TradeEvent payloads.
+func newTradeEventDecoder() runtime.StreamDecoder {
+	return new(tradeEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqTradeEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeTradeEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTradeEventDecoder,
+		Route:      "public",
+		Seq:        seqTradeEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -141,20 +166,44 @@ func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func
 // data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventDecoder is the runtime.StreamDecoder of TickerEvent payloads: it decodes as
+// decodeTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventDecoder struct {
+	values wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventDecoder is the runtime.Stream NewDecoder of TickerEvent payloads.
+func newTickerEventDecoder() runtime.StreamDecoder {
+	return new(tickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqTickerEvent,
+		Decode:     decodeTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventDecoder,
+		Route:      "public",
+		Seq:        seqTickerEvent,
 		Vars: map[string]string{
 			"expirationDate": p.ExpirationDate,
 			"symbol":         strings.ToLower(p.Symbol),
@@ -181,21 +230,45 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 // alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// bookTickerEventDecoder is the runtime.StreamDecoder of BookTickerEvent payloads: it decodes as
+// decodeBookTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type bookTickerEventDecoder struct {
+	values wire.Slab[BookTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *bookTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*BookTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newBookTickerEventDecoder is the runtime.Stream NewDecoder of BookTickerEvent payloads.
+func newBookTickerEventDecoder() runtime.StreamDecoder {
+	return new(bookTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqBookTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeBookTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBookTickerEventDecoder,
+		Route:      "public",
+		Seq:        seqBookTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -218,20 +291,45 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 // alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// depthUpdateEventDecoder is the runtime.StreamDecoder of DepthUpdateEvent payloads: it decodes as
+// decodeDepthUpdateEvent does, new values and their slices carved from slabs (see wire.Slab).
+type depthUpdateEventDecoder struct {
+	values wire.Slab[DepthUpdateEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *depthUpdateEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*DepthUpdateEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newDepthUpdateEventDecoder is the runtime.Stream NewDecoder of DepthUpdateEvent payloads.
+func newDepthUpdateEventDecoder() runtime.StreamDecoder {
+	return new(depthUpdateEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Route:      "public",
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -259,10 +357,11 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 // decoder. It does not validate.
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Route:      "public",
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -289,20 +388,44 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 // which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// klineEventDecoder is the runtime.StreamDecoder of KlineEvent payloads: it decodes as
+// decodeKlineEvent does, new values and their slices carved from slabs (see wire.Slab).
+type klineEventDecoder struct {
+	values wire.Slab[KlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *klineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*KlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newKlineEventDecoder is the runtime.Stream NewDecoder of KlineEvent payloads.
+func newKlineEventDecoder() runtime.StreamDecoder {
+	return new(klineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqKlineEvent,
+		Decode:     decodeKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineEventDecoder,
+		Route:      "market",
+		Seq:        seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -329,21 +452,46 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 // alias data, which the runtime never modifies.
 func decodeMarkPriceEvents(data []byte) (any, error) {
 	v := new(MarkPriceEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceEventsDecoder is the runtime.StreamDecoder of MarkPriceEvents payloads: it decodes as
+// decodeMarkPriceEvents does, new values and their slices carved from slabs (see wire.Slab).
+type markPriceEventsDecoder struct {
+	values wire.Slab[MarkPriceEvents]
+	slices wire.Slab[MarkPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceEventsDecoder is the runtime.Stream NewDecoder of MarkPriceEvents payloads.
+func newMarkPriceEventsDecoder() runtime.StreamDecoder {
+	return new(markPriceEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqMarkPriceEvents,
-		Vars:   map[string]string{"underlying": strings.ToLower(p.Underlying)},
+		Decode:     decodeMarkPriceEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceEventsDecoder,
+		Route:      "market",
+		Seq:        seqMarkPriceEvents,
+		Vars:       map[string]string{"underlying": strings.ToLower(p.Underlying)},
 	}
 }
 
@@ -366,20 +514,45 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 // decimals alias data, which the runtime never modifies.
 func decodeOpenInterestEvents(data []byte) (any, error) {
 	v := new(OpenInterestEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// openInterestEventsDecoder is the runtime.StreamDecoder of OpenInterestEvents payloads: it decodes
+// as decodeOpenInterestEvents does, new values and their slices carved from slabs (see wire.Slab).
+type openInterestEventsDecoder struct {
+	values wire.Slab[OpenInterestEvents]
+	slices wire.Slab[OpenInterestEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *openInterestEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*OpenInterestEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newOpenInterestEventsDecoder is the runtime.Stream NewDecoder of OpenInterestEvents payloads.
+func newOpenInterestEventsDecoder() runtime.StreamDecoder {
+	return new(openInterestEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p OpenInterestParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeOpenInterestEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqOpenInterestEvents,
+		Decode:     decodeOpenInterestEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newOpenInterestEventsDecoder,
+		Route:      "market",
+		Seq:        seqOpenInterestEvents,
 		Vars: map[string]string{
 			"expirationDate": p.ExpirationDate,
 			"underlying":     strings.ToLower(p.Underlying),
@@ -407,20 +580,44 @@ func SubscribeOpenInterest(ctx context.Context, c *runtime.Conn, p OpenInterestP
 // alias data, which the runtime never modifies.
 func decodeNewSymbolEvent(data []byte) (any, error) {
 	v := new(NewSymbolEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// newSymbolEventDecoder is the runtime.StreamDecoder of NewSymbolEvent payloads: it decodes as
+// decodeNewSymbolEvent does, new values and their slices carved from slabs (see wire.Slab).
+type newSymbolEventDecoder struct {
+	values wire.Slab[NewSymbolEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *newSymbolEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*NewSymbolEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newNewSymbolEventDecoder is the runtime.Stream NewDecoder of NewSymbolEvent payloads.
+func newNewSymbolEventDecoder() runtime.StreamDecoder {
+	return new(newSymbolEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p NewSymbolParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeNewSymbolEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqNewSymbolEvent,
+		Decode:     decodeNewSymbolEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newNewSymbolEventDecoder,
+		Route:      "market",
+		Seq:        seqNewSymbolEvent,
 	}
 }
 
@@ -443,20 +640,45 @@ func SubscribeNewSymbol(ctx context.Context, c *runtime.Conn, p NewSymbolParams,
 // alias data, which the runtime never modifies.
 func decodeIndexPriceEvents(data []byte) (any, error) {
 	v := new(IndexPriceEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// indexPriceEventsDecoder is the runtime.StreamDecoder of IndexPriceEvents payloads: it decodes as
+// decodeIndexPriceEvents does, new values and their slices carved from slabs (see wire.Slab).
+type indexPriceEventsDecoder struct {
+	values wire.Slab[IndexPriceEvents]
+	slices wire.Slab[IndexPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *indexPriceEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*IndexPriceEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newIndexPriceEventsDecoder is the runtime.Stream NewDecoder of IndexPriceEvents payloads.
+func newIndexPriceEventsDecoder() runtime.StreamDecoder {
+	return new(indexPriceEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p IndexPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeIndexPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqIndexPriceEvents,
+		Decode:     decodeIndexPriceEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newIndexPriceEventsDecoder,
+		Route:      "market",
+		Seq:        seqIndexPriceEvents,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/wire"
 	"strings"
 )
 
@@ -123,20 +124,45 @@ func seqDepthUpdateEvent(v any) runtime.Seq {
 // decimals alias data, which the runtime never modifies.
 func decodeReferencePriceEvent(data []byte) (any, error) {
 	v := new(ReferencePriceEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// referencePriceEventDecoder is the runtime.StreamDecoder of ReferencePriceEvent payloads: it
+// decodes as decodeReferencePriceEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type referencePriceEventDecoder struct {
+	values wire.Slab[ReferencePriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *referencePriceEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ReferencePriceEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newReferencePriceEventDecoder is the runtime.Stream NewDecoder of ReferencePriceEvent payloads.
+func newReferencePriceEventDecoder() runtime.StreamDecoder {
+	return new(referencePriceEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ReferencePriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeReferencePriceEvent,
-		Name:   p.StreamName(),
-		Seq:    seqReferencePriceEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeReferencePriceEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newReferencePriceEventDecoder,
+		Seq:        seqReferencePriceEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -159,20 +185,44 @@ func SubscribeReferencePrice(ctx context.Context, c *runtime.Conn, p ReferencePr
 // data, which the runtime never modifies.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// aggTradeEventDecoder is the runtime.StreamDecoder of AggTradeEvent payloads: it decodes as
+// decodeAggTradeEvent does, new values and their slices carved from slabs (see wire.Slab).
+type aggTradeEventDecoder struct {
+	values wire.Slab[AggTradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *aggTradeEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AggTradeEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAggTradeEventDecoder is the runtime.Stream NewDecoder of AggTradeEvent payloads.
+func newAggTradeEventDecoder() runtime.StreamDecoder {
+	return new(aggTradeEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAggTradeEvent,
-		Name:   p.StreamName(),
-		Seq:    seqAggTradeEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeAggTradeEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newAggTradeEventDecoder,
+		Seq:        seqAggTradeEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -195,20 +245,44 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 // which the runtime never modifies.
 func decodeTradeEvent(data []byte) (any, error) {
 	v := new(TradeEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tradeEventDecoder is the runtime.StreamDecoder of TradeEvent payloads: it decodes as
+// decodeTradeEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tradeEventDecoder struct {
+	values wire.Slab[TradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tradeEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TradeEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTradeEventDecoder is the runtime.Stream NewDecoder of TradeEvent payloads.
+func newTradeEventDecoder() runtime.StreamDecoder {
+	return new(tradeEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTradeEvent,
-		Name:   p.StreamName(),
-		Seq:    seqTradeEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeTradeEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTradeEventDecoder,
+		Seq:        seqTradeEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -231,20 +305,44 @@ func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func
 // alias data, which the runtime never modifies.
 func decodeBlockTradeEvent(data []byte) (any, error) {
 	v := new(BlockTradeEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// blockTradeEventDecoder is the runtime.StreamDecoder of BlockTradeEvent payloads: it decodes as
+// decodeBlockTradeEvent does, new values and their slices carved from slabs (see wire.Slab).
+type blockTradeEventDecoder struct {
+	values wire.Slab[BlockTradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *blockTradeEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*BlockTradeEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newBlockTradeEventDecoder is the runtime.Stream NewDecoder of BlockTradeEvent payloads.
+func newBlockTradeEventDecoder() runtime.StreamDecoder {
+	return new(blockTradeEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p BlockTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBlockTradeEvent,
-		Name:   p.StreamName(),
-		Seq:    seqBlockTradeEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeBlockTradeEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBlockTradeEventDecoder,
+		Seq:        seqBlockTradeEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -267,19 +365,43 @@ func SubscribeBlockTrade(ctx context.Context, c *runtime.Conn, p BlockTradeParam
 // which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// klineEventDecoder is the runtime.StreamDecoder of KlineEvent payloads: it decodes as
+// decodeKlineEvent does, new values and their slices carved from slabs (see wire.Slab).
+type klineEventDecoder struct {
+	values wire.Slab[KlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *klineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*KlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newKlineEventDecoder is the runtime.Stream NewDecoder of KlineEvent payloads.
+func newKlineEventDecoder() runtime.StreamDecoder {
+	return new(klineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Seq:    seqKlineEvent,
+		Decode:     decodeKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineEventDecoder,
+		Seq:        seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -310,9 +432,10 @@ func (p KlineTimezoneParams) Stream() runtime.Stream {
 		timezone = "+08:00"
 	}
 	return runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Seq:    seqKlineEvent,
+		Decode:     decodeKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineEventDecoder,
+		Seq:        seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -340,20 +463,44 @@ func SubscribeKlineTimezone(ctx context.Context, c *runtime.Conn, p KlineTimezon
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventDecoder is the runtime.StreamDecoder of MiniTickerEvent payloads: it decodes as
+// decodeMiniTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventDecoder struct {
+	values wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventDecoder is the runtime.Stream NewDecoder of MiniTickerEvent payloads.
+func newMiniTickerEventDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqMiniTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeMiniTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventDecoder,
+		Seq:        seqMiniTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -376,19 +523,44 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventsDecoder is the runtime.StreamDecoder of MiniTickerEvents payloads: it decodes as
+// decodeMiniTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventsDecoder struct {
+	values wire.Slab[MiniTickerEvents]
+	slices wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventsDecoder is the runtime.Stream NewDecoder of MiniTickerEvents payloads.
+func newMiniTickerEventsDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Name:   p.StreamName(),
-		Seq:    seqMiniTickerEvents,
+		Decode:     decodeMiniTickerEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventsDecoder,
+		Seq:        seqMiniTickerEvents,
 	}
 }
 
@@ -411,20 +583,44 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 // data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventDecoder is the runtime.StreamDecoder of TickerEvent payloads: it decodes as
+// decodeTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventDecoder struct {
+	values wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventDecoder is the runtime.Stream NewDecoder of TickerEvent payloads.
+func newTickerEventDecoder() runtime.StreamDecoder {
+	return new(tickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventDecoder,
+		Seq:        seqTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -447,19 +643,43 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 // decimals alias data, which the runtime never modifies.
 func decodeWindowTickerEvent(data []byte) (any, error) {
 	v := new(WindowTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// windowTickerEventDecoder is the runtime.StreamDecoder of WindowTickerEvent payloads: it decodes
+// as decodeWindowTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type windowTickerEventDecoder struct {
+	values wire.Slab[WindowTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *windowTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*WindowTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newWindowTickerEventDecoder is the runtime.Stream NewDecoder of WindowTickerEvent payloads.
+func newWindowTickerEventDecoder() runtime.StreamDecoder {
+	return new(windowTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p WindowTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeWindowTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqWindowTickerEvent,
+		Decode:     decodeWindowTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newWindowTickerEventDecoder,
+		Seq:        seqWindowTickerEvent,
 		Vars: map[string]string{
 			"symbol": strings.ToLower(p.Symbol),
 			"window": string(p.Window),
@@ -486,20 +706,45 @@ func SubscribeWindowTicker(ctx context.Context, c *runtime.Conn, p WindowTickerP
 // decimals alias data, which the runtime never modifies.
 func decodeWindowTickerEvents(data []byte) (any, error) {
 	v := new(WindowTickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// windowTickerEventsDecoder is the runtime.StreamDecoder of WindowTickerEvents payloads: it decodes
+// as decodeWindowTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type windowTickerEventsDecoder struct {
+	values wire.Slab[WindowTickerEvents]
+	slices wire.Slab[WindowTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *windowTickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*WindowTickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newWindowTickerEventsDecoder is the runtime.Stream NewDecoder of WindowTickerEvents payloads.
+func newWindowTickerEventsDecoder() runtime.StreamDecoder {
+	return new(windowTickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllWindowTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeWindowTickerEvents,
-		Name:   p.StreamName(),
-		Seq:    seqWindowTickerEvents,
-		Vars:   map[string]string{"window": string(p.Window)},
+		Decode:     decodeWindowTickerEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newWindowTickerEventsDecoder,
+		Seq:        seqWindowTickerEvents,
+		Vars:       map[string]string{"window": string(p.Window)},
 	}
 }
 
@@ -522,20 +767,44 @@ func SubscribeAllWindowTickers(ctx context.Context, c *runtime.Conn, p AllWindow
 // alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// bookTickerEventDecoder is the runtime.StreamDecoder of BookTickerEvent payloads: it decodes as
+// decodeBookTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type bookTickerEventDecoder struct {
+	values wire.Slab[BookTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *bookTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*BookTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newBookTickerEventDecoder is the runtime.Stream NewDecoder of BookTickerEvent payloads.
+func newBookTickerEventDecoder() runtime.StreamDecoder {
+	return new(bookTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Seq:    seqBookTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeBookTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBookTickerEventDecoder,
+		Seq:        seqBookTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -558,20 +827,44 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 // data, which the runtime never modifies.
 func decodeAvgPriceEvent(data []byte) (any, error) {
 	v := new(AvgPriceEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// avgPriceEventDecoder is the runtime.StreamDecoder of AvgPriceEvent payloads: it decodes as
+// decodeAvgPriceEvent does, new values and their slices carved from slabs (see wire.Slab).
+type avgPriceEventDecoder struct {
+	values wire.Slab[AvgPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *avgPriceEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AvgPriceEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAvgPriceEventDecoder is the runtime.Stream NewDecoder of AvgPriceEvent payloads.
+func newAvgPriceEventDecoder() runtime.StreamDecoder {
+	return new(avgPriceEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AvgPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAvgPriceEvent,
-		Name:   p.StreamName(),
-		Seq:    seqAvgPriceEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeAvgPriceEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newAvgPriceEventDecoder,
+		Seq:        seqAvgPriceEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -594,19 +887,44 @@ func SubscribeAvgPrice(ctx context.Context, c *runtime.Conn, p AvgPriceParams, f
 // decimals alias data, which the runtime never modifies.
 func decodePartialDepthEvent(data []byte) (any, error) {
 	v := new(PartialDepthEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// partialDepthEventDecoder is the runtime.StreamDecoder of PartialDepthEvent payloads: it decodes
+// as decodePartialDepthEvent does, new values and their slices carved from slabs (see wire.Slab).
+type partialDepthEventDecoder struct {
+	values wire.Slab[PartialDepthEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *partialDepthEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*PartialDepthEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newPartialDepthEventDecoder is the runtime.Stream NewDecoder of PartialDepthEvent payloads.
+func newPartialDepthEventDecoder() runtime.StreamDecoder {
+	return new(partialDepthEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodePartialDepthEvent,
-		Name:   p.StreamName(),
-		Seq:    seqPartialDepthEvent,
+		Decode:     decodePartialDepthEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newPartialDepthEventDecoder,
+		Seq:        seqPartialDepthEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -634,19 +952,44 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 // alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// depthUpdateEventDecoder is the runtime.StreamDecoder of DepthUpdateEvent payloads: it decodes as
+// decodeDepthUpdateEvent does, new values and their slices carved from slabs (see wire.Slab).
+type depthUpdateEventDecoder struct {
+	values wire.Slab[DepthUpdateEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *depthUpdateEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*DepthUpdateEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newDepthUpdateEventDecoder is the runtime.Stream NewDecoder of DepthUpdateEvent payloads.
+func newDepthUpdateEventDecoder() runtime.StreamDecoder {
+	return new(depthUpdateEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),

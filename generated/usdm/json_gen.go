@@ -17,12 +17,13 @@ var driftOfAggTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AggTradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *AggTradeEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -30,6 +31,7 @@ func (v *AggTradeEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAggTradeEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -175,12 +177,13 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -188,6 +191,7 @@ func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -323,12 +327,13 @@ var driftOfKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineEvent. Strings and decimals in v share one copy of
 // data.
 func (v *KlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *KlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -336,6 +341,7 @@ func (v *KlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -427,12 +433,13 @@ var driftOfKline = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Kline. Strings and decimals in v share one copy of data.
 func (v *Kline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Kline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -440,6 +447,7 @@ func (v *Kline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -593,12 +601,13 @@ var driftOfContinuousKlineEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKlineEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContinuousKlineEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -606,6 +615,7 @@ func (v *ContinuousKlineEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfContinuousKlineEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -705,12 +715,13 @@ var driftOfContinuousKline = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContinuousKline. Strings and decimals in v share one copy
 // of data.
 func (v *ContinuousKline) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -718,6 +729,7 @@ func (v *ContinuousKline) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfContinuousKline
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -867,12 +879,13 @@ var driftOfMiniTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -880,6 +893,7 @@ func (v *MiniTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMiniTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1030,12 +1044,13 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1043,6 +1058,7 @@ func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1240,12 +1256,13 @@ var driftOfBookTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BookTickerEvent. Strings and decimals in v share one copy
 // of data.
 func (v *BookTickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1253,6 +1270,7 @@ func (v *BookTickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBookTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1404,12 +1422,13 @@ var driftOfForceOrderEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrderEvent. Strings and decimals in v share one copy
 // of data.
 func (v *ForceOrderEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1417,6 +1436,7 @@ func (v *ForceOrderEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfForceOrderEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1537,12 +1557,13 @@ var driftOfForceOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ForceOrder. Strings and decimals in v share one copy of
 // data.
 func (v *ForceOrder) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ForceOrder) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ForceOrder) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1550,6 +1571,7 @@ func (v *ForceOrder) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfForceOrder
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1672,12 +1694,13 @@ var driftOfDepthUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of DepthUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *DepthUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1685,6 +1708,7 @@ func (v *DepthUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfDepthUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1853,12 +1877,13 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1866,6 +1891,7 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPriceLevel
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1877,6 +1903,10 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	return nil
 }
 func (v *PriceLevel) decodeJSON(d *wire.Decoder) error {
+	if a, b, ok := d.DecimalPair(); ok {
+		v.Price, v.Quantity = a, b
+		return nil
+	}
 	*v = PriceLevel{}
 	if err := d.ArrayStart(); err != nil {
 		return err
@@ -1921,12 +1951,13 @@ var driftOfCompositeIndexEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of CompositeIndexEvent. Strings and decimals in v share one
 // copy of data.
 func (v *CompositeIndexEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *CompositeIndexEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *CompositeIndexEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1934,6 +1965,7 @@ func (v *CompositeIndexEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfCompositeIndexEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2044,12 +2076,13 @@ var driftOfCompositeIndexComponent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of CompositeIndexComponent. Strings and decimals in v share
 // one copy of data.
 func (v *CompositeIndexComponent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *CompositeIndexComponent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *CompositeIndexComponent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2057,6 +2090,7 @@ func (v *CompositeIndexComponent) unmarshalJSON(data []byte, shared bool) error 
 		d.Reset(data)
 	}
 	d.Drift = &driftOfCompositeIndexComponent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2148,12 +2182,13 @@ var driftOfContractInfoEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ContractInfoEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ContractInfoEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2161,6 +2196,7 @@ func (v *ContractInfoEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfContractInfoEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2306,12 +2342,13 @@ var driftOfNotionalBracket = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of NotionalBracket. Strings and decimals in v share one copy
 // of data.
 func (v *NotionalBracket) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2319,6 +2356,7 @@ func (v *NotionalBracket) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfNotionalBracket
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2420,12 +2458,13 @@ var driftOfAssetIndexEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AssetIndexEvent. Strings and decimals in v share one copy
 // of data.
 func (v *AssetIndexEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AssetIndexEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AssetIndexEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2433,6 +2472,7 @@ func (v *AssetIndexEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAssetIndexEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2566,12 +2606,13 @@ var driftOfTradingSessionEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradingSessionEvent. Strings and decimals in v share one
 // copy of data.
 func (v *TradingSessionEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradingSessionEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradingSessionEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2579,6 +2620,7 @@ func (v *TradingSessionEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradingSessionEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2674,12 +2716,13 @@ var driftOfAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2687,6 +2730,7 @@ func (v *AccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2781,12 +2825,13 @@ var driftOfAccountUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *AccountUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2794,6 +2839,7 @@ func (v *AccountUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2889,12 +2935,13 @@ var driftOfBalance = wire.DriftScope{
 
 // UnmarshalJSON decodes the wire JSON of Balance. Strings and decimals in v share one copy of data.
 func (v *Balance) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Balance) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2902,6 +2949,7 @@ func (v *Balance) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBalance
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2987,12 +3035,13 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Position) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Position) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3000,6 +3049,7 @@ func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPosition
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3111,12 +3161,13 @@ var driftOfMarginCallEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarginCallEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3124,6 +3175,7 @@ func (v *MarginCallEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarginCallEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3235,12 +3287,13 @@ var driftOfMarginCallPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarginCallPosition. Strings and decimals in v share one
 // copy of data.
 func (v *MarginCallPosition) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3248,6 +3301,7 @@ func (v *MarginCallPosition) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarginCallPosition
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3355,12 +3409,13 @@ var driftOfOrderTradeUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderTradeUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderTradeUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3368,6 +3423,7 @@ func (v *OrderTradeUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderTradeUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3462,12 +3518,13 @@ var driftOfOrderUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *OrderUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3475,6 +3532,7 @@ func (v *OrderUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3795,12 +3853,13 @@ var driftOfTradeLiteEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeLiteEvent. Strings and decimals in v share one copy
 // of data.
 func (v *TradeLiteEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradeLiteEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradeLiteEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3808,6 +3867,7 @@ func (v *TradeLiteEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradeLiteEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -3948,12 +4008,13 @@ var driftOfAccountConfigUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountConfigUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *AccountConfigUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -3961,6 +4022,7 @@ func (v *AccountConfigUpdateEvent) unmarshalJSON(data []byte, shared bool) error
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountConfigUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4083,12 +4145,13 @@ var driftOfSymbolConfig = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of SymbolConfig. Strings and decimals in v share one copy of
 // data.
 func (v *SymbolConfig) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4096,6 +4159,7 @@ func (v *SymbolConfig) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfSymbolConfig
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4172,12 +4236,13 @@ var driftOfAccountConfig = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountConfig. Strings and decimals in v share one copy of
 // data.
 func (v *AccountConfig) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountConfig) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountConfig) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4185,6 +4250,7 @@ func (v *AccountConfig) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountConfig
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4256,12 +4322,13 @@ var driftOfStrategyUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *StrategyUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4269,6 +4336,7 @@ func (v *StrategyUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfStrategyUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4363,12 +4431,13 @@ var driftOfStrategyUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of StrategyUpdate. Strings and decimals in v share one copy
 // of data.
 func (v *StrategyUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4376,6 +4445,7 @@ func (v *StrategyUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfStrategyUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4473,12 +4543,13 @@ var driftOfGridUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *GridUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4486,6 +4557,7 @@ func (v *GridUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfGridUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4580,12 +4652,13 @@ var driftOfGridUpdate = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of GridUpdate. Strings and decimals in v share one copy of
 // data.
 func (v *GridUpdate) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *GridUpdate) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *GridUpdate) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4593,6 +4666,7 @@ func (v *GridUpdate) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfGridUpdate
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4710,12 +4784,13 @@ var driftOfConditionalOrderTriggerRejectEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ConditionalOrderTriggerRejectEvent. Strings and decimals
 // in v share one copy of data.
 func (v *ConditionalOrderTriggerRejectEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ConditionalOrderTriggerRejectEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ConditionalOrderTriggerRejectEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4723,6 +4798,7 @@ func (v *ConditionalOrderTriggerRejectEvent) unmarshalJSON(data []byte, shared b
 		d.Reset(data)
 	}
 	d.Drift = &driftOfConditionalOrderTriggerRejectEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4818,12 +4894,13 @@ var driftOfTriggerReject = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TriggerReject. Strings and decimals in v share one copy of
 // data.
 func (v *TriggerReject) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TriggerReject) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TriggerReject) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4831,6 +4908,7 @@ func (v *TriggerReject) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTriggerReject
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -4912,12 +4990,13 @@ var driftOfAlgoUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AlgoUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *AlgoUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AlgoUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AlgoUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -4925,6 +5004,7 @@ func (v *AlgoUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAlgoUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -5019,12 +5099,13 @@ var driftOfAlgoOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AlgoOrder. Strings and decimals in v share one copy of
 // data.
 func (v *AlgoOrder) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AlgoOrder) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AlgoOrder) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -5032,6 +5113,7 @@ func (v *AlgoOrder) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAlgoOrder
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -5228,12 +5310,13 @@ var driftOfListenKeyExpiredEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of ListenKeyExpiredEvent. Strings and decimals in v share one
 // copy of data.
 func (v *ListenKeyExpiredEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -5241,6 +5324,7 @@ func (v *ListenKeyExpiredEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfListenKeyExpiredEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -5322,12 +5406,13 @@ func (v *ListenKeyExpiredEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -5335,6 +5420,7 @@ func (v *MarkPriceEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MarkPriceEvent).decodeJSON)
 	if err == nil {
@@ -5367,12 +5453,13 @@ func (v *MarkPriceEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of MiniTickerEvents. Strings and decimals in v share one copy
 // of data.
 func (v *MiniTickerEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -5380,6 +5467,7 @@ func (v *MiniTickerEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMiniTickerEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*MiniTickerEvent).decodeJSON)
 	if err == nil {
@@ -5412,12 +5500,13 @@ func (v *MiniTickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TickerEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -5425,6 +5514,7 @@ func (v *TickerEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TickerEvent).decodeJSON)
 	if err == nil {
@@ -5457,12 +5547,13 @@ func (v *TickerEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of AssetIndexEvents. Strings and decimals in v share one copy
 // of data.
 func (v *AssetIndexEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AssetIndexEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AssetIndexEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -5470,6 +5561,7 @@ func (v *AssetIndexEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAssetIndexEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*AssetIndexEvent).decodeJSON)
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/wire"
 	"strings"
 )
 
@@ -170,21 +171,45 @@ func seqTradingSessionEvent(v any) runtime.Seq {
 // data, which the runtime never modifies.
 func decodeAggTradeEvent(data []byte) (any, error) {
 	v := new(AggTradeEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// aggTradeEventDecoder is the runtime.StreamDecoder of AggTradeEvent payloads: it decodes as
+// decodeAggTradeEvent does, new values and their slices carved from slabs (see wire.Slab).
+type aggTradeEventDecoder struct {
+	values wire.Slab[AggTradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *aggTradeEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AggTradeEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAggTradeEventDecoder is the runtime.Stream NewDecoder of AggTradeEvent payloads.
+func newAggTradeEventDecoder() runtime.StreamDecoder {
+	return new(aggTradeEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAggTradeEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqAggTradeEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeAggTradeEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newAggTradeEventDecoder,
+		Route:      "market",
+		Seq:        seqAggTradeEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -207,20 +232,44 @@ func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, f
 // alias data, which the runtime never modifies.
 func decodeMarkPriceEvent(data []byte) (any, error) {
 	v := new(MarkPriceEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceEventDecoder is the runtime.StreamDecoder of MarkPriceEvent payloads: it decodes as
+// decodeMarkPriceEvent does, new values and their slices carved from slabs (see wire.Slab).
+type markPriceEventDecoder struct {
+	values wire.Slab[MarkPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceEventDecoder is the runtime.Stream NewDecoder of MarkPriceEvent payloads.
+func newMarkPriceEventDecoder() runtime.StreamDecoder {
+	return new(markPriceEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqMarkPriceEvent,
+		Decode:     decodeMarkPriceEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceEventDecoder,
+		Route:      "market",
+		Seq:        seqMarkPriceEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -247,21 +296,46 @@ func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams,
 // alias data, which the runtime never modifies.
 func decodeMarkPriceEvents(data []byte) (any, error) {
 	v := new(MarkPriceEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceEventsDecoder is the runtime.StreamDecoder of MarkPriceEvents payloads: it decodes as
+// decodeMarkPriceEvents does, new values and their slices carved from slabs (see wire.Slab).
+type markPriceEventsDecoder struct {
+	values wire.Slab[MarkPriceEvents]
+	slices wire.Slab[MarkPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceEventsDecoder is the runtime.Stream NewDecoder of MarkPriceEvents payloads.
+func newMarkPriceEventsDecoder() runtime.StreamDecoder {
+	return new(markPriceEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllMarkPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqMarkPriceEvents,
-		Vars:   map[string]string{"speed": string(p.Speed)},
+		Decode:     decodeMarkPriceEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceEventsDecoder,
+		Route:      "market",
+		Seq:        seqMarkPriceEvents,
+		Vars:       map[string]string{"speed": string(p.Speed)},
 	}
 }
 
@@ -284,20 +358,44 @@ func SubscribeAllMarkPrices(ctx context.Context, c *runtime.Conn, p AllMarkPrice
 // which the runtime never modifies.
 func decodeKlineEvent(data []byte) (any, error) {
 	v := new(KlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// klineEventDecoder is the runtime.StreamDecoder of KlineEvent payloads: it decodes as
+// decodeKlineEvent does, new values and their slices carved from slabs (see wire.Slab).
+type klineEventDecoder struct {
+	values wire.Slab[KlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *klineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*KlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newKlineEventDecoder is the runtime.Stream NewDecoder of KlineEvent payloads.
+func newKlineEventDecoder() runtime.StreamDecoder {
+	return new(klineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqKlineEvent,
+		Decode:     decodeKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineEventDecoder,
+		Route:      "market",
+		Seq:        seqKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -324,20 +422,45 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 // decimals alias data, which the runtime never modifies.
 func decodeContinuousKlineEvent(data []byte) (any, error) {
 	v := new(ContinuousKlineEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// continuousKlineEventDecoder is the runtime.StreamDecoder of ContinuousKlineEvent payloads: it
+// decodes as decodeContinuousKlineEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type continuousKlineEventDecoder struct {
+	values wire.Slab[ContinuousKlineEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *continuousKlineEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ContinuousKlineEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newContinuousKlineEventDecoder is the runtime.Stream NewDecoder of ContinuousKlineEvent payloads.
+func newContinuousKlineEventDecoder() runtime.StreamDecoder {
+	return new(continuousKlineEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ContinuousKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeContinuousKlineEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqContinuousKlineEvent,
+		Decode:     decodeContinuousKlineEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newContinuousKlineEventDecoder,
+		Route:      "market",
+		Seq:        seqContinuousKlineEvent,
 		Vars: map[string]string{
 			"contractType": string(p.ContractType),
 			"interval":     string(p.Interval),
@@ -366,21 +489,45 @@ func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p Continuous
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvent(data []byte) (any, error) {
 	v := new(MiniTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventDecoder is the runtime.StreamDecoder of MiniTickerEvent payloads: it decodes as
+// decodeMiniTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventDecoder struct {
+	values wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventDecoder is the runtime.Stream NewDecoder of MiniTickerEvent payloads.
+func newMiniTickerEventDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqMiniTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeMiniTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventDecoder,
+		Route:      "market",
+		Seq:        seqMiniTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -403,20 +550,45 @@ func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParam
 // alias data, which the runtime never modifies.
 func decodeMiniTickerEvents(data []byte) (any, error) {
 	v := new(MiniTickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// miniTickerEventsDecoder is the runtime.StreamDecoder of MiniTickerEvents payloads: it decodes as
+// decodeMiniTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type miniTickerEventsDecoder struct {
+	values wire.Slab[MiniTickerEvents]
+	slices wire.Slab[MiniTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *miniTickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MiniTickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMiniTickerEventsDecoder is the runtime.Stream NewDecoder of MiniTickerEvents payloads.
+func newMiniTickerEventsDecoder() runtime.StreamDecoder {
+	return new(miniTickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMiniTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqMiniTickerEvents,
+		Decode:     decodeMiniTickerEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newMiniTickerEventsDecoder,
+		Route:      "market",
+		Seq:        seqMiniTickerEvents,
 	}
 }
 
@@ -439,21 +611,45 @@ func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTick
 // data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventDecoder is the runtime.StreamDecoder of TickerEvent payloads: it decodes as
+// decodeTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventDecoder struct {
+	values wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventDecoder is the runtime.Stream NewDecoder of TickerEvent payloads.
+func newTickerEventDecoder() runtime.StreamDecoder {
+	return new(tickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventDecoder,
+		Route:      "market",
+		Seq:        seqTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -476,20 +672,45 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 // data, which the runtime never modifies.
 func decodeTickerEvents(data []byte) (any, error) {
 	v := new(TickerEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventsDecoder is the runtime.StreamDecoder of TickerEvents payloads: it decodes as
+// decodeTickerEvents does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventsDecoder struct {
+	values wire.Slab[TickerEvents]
+	slices wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventsDecoder is the runtime.Stream NewDecoder of TickerEvents payloads.
+func newTickerEventsDecoder() runtime.StreamDecoder {
+	return new(tickerEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqTickerEvents,
+		Decode:     decodeTickerEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventsDecoder,
+		Route:      "market",
+		Seq:        seqTickerEvents,
 	}
 }
 
@@ -512,21 +733,45 @@ func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParam
 // alias data, which the runtime never modifies.
 func decodeBookTickerEvent(data []byte) (any, error) {
 	v := new(BookTickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// bookTickerEventDecoder is the runtime.StreamDecoder of BookTickerEvent payloads: it decodes as
+// decodeBookTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type bookTickerEventDecoder struct {
+	values wire.Slab[BookTickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *bookTickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*BookTickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newBookTickerEventDecoder is the runtime.Stream NewDecoder of BookTickerEvent payloads.
+func newBookTickerEventDecoder() runtime.StreamDecoder {
+	return new(bookTickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqBookTickerEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeBookTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBookTickerEventDecoder,
+		Route:      "public",
+		Seq:        seqBookTickerEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -549,10 +794,11 @@ func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParam
 // decoder. It does not validate.
 func (p AllBookTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeBookTickerEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqBookTickerEventAllBookTickers,
+		Decode:     decodeBookTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newBookTickerEventDecoder,
+		Route:      "public",
+		Seq:        seqBookTickerEventAllBookTickers,
 	}
 }
 
@@ -575,21 +821,45 @@ func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTick
 // alias data, which the runtime never modifies.
 func decodeForceOrderEvent(data []byte) (any, error) {
 	v := new(ForceOrderEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// forceOrderEventDecoder is the runtime.StreamDecoder of ForceOrderEvent payloads: it decodes as
+// decodeForceOrderEvent does, new values and their slices carved from slabs (see wire.Slab).
+type forceOrderEventDecoder struct {
+	values wire.Slab[ForceOrderEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *forceOrderEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ForceOrderEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newForceOrderEventDecoder is the runtime.Stream NewDecoder of ForceOrderEvent payloads.
+func newForceOrderEventDecoder() runtime.StreamDecoder {
+	return new(forceOrderEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ForceOrderParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqForceOrderEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeForceOrderEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newForceOrderEventDecoder,
+		Route:      "market",
+		Seq:        seqForceOrderEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -612,10 +882,11 @@ func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParam
 // decoder. It does not validate.
 func (p AllForceOrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeForceOrderEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqForceOrderEvent,
+		Decode:     decodeForceOrderEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newForceOrderEventDecoder,
+		Route:      "market",
+		Seq:        seqForceOrderEvent,
 	}
 }
 
@@ -638,20 +909,45 @@ func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrd
 // alias data, which the runtime never modifies.
 func decodeDepthUpdateEvent(data []byte) (any, error) {
 	v := new(DepthUpdateEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// depthUpdateEventDecoder is the runtime.StreamDecoder of DepthUpdateEvent payloads: it decodes as
+// decodeDepthUpdateEvent does, new values and their slices carved from slabs (see wire.Slab).
+type depthUpdateEventDecoder struct {
+	values wire.Slab[DepthUpdateEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *depthUpdateEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*DepthUpdateEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newDepthUpdateEventDecoder is the runtime.Stream NewDecoder of DepthUpdateEvent payloads.
+func newDepthUpdateEventDecoder() runtime.StreamDecoder {
+	return new(depthUpdateEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Route:      "public",
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -679,10 +975,11 @@ func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthP
 // decoder. It does not validate.
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqDepthUpdateEvent,
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Route:      "public",
+		Seq:        seqDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -709,11 +1006,12 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 // decoder. It does not validate.
 func (p RPIDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeDepthUpdateEvent,
-		Name:   p.StreamName(),
-		Route:  "public",
-		Seq:    seqDepthUpdateEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeDepthUpdateEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newDepthUpdateEventDecoder,
+		Route:      "public",
+		Seq:        seqDepthUpdateEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -736,21 +1034,47 @@ func SubscribeRPIDepth(ctx context.Context, c *runtime.Conn, p RPIDepthParams, f
 // decimals alias data, which the runtime never modifies.
 func decodeCompositeIndexEvent(data []byte) (any, error) {
 	v := new(CompositeIndexEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// compositeIndexEventDecoder is the runtime.StreamDecoder of CompositeIndexEvent payloads: it
+// decodes as decodeCompositeIndexEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type compositeIndexEventDecoder struct {
+	values wire.Slab[CompositeIndexEvent]
+	slices wire.Slab[CompositeIndexComponent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *compositeIndexEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*CompositeIndexEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newCompositeIndexEventDecoder is the runtime.Stream NewDecoder of CompositeIndexEvent payloads.
+func newCompositeIndexEventDecoder() runtime.StreamDecoder {
+	return new(compositeIndexEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p CompositeIndexParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeCompositeIndexEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqCompositeIndexEvent,
-		Vars:   map[string]string{"symbol": strings.ToLower(p.Symbol)},
+		Decode:     decodeCompositeIndexEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newCompositeIndexEventDecoder,
+		Route:      "market",
+		Seq:        seqCompositeIndexEvent,
+		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
 
@@ -773,20 +1097,45 @@ func SubscribeCompositeIndex(ctx context.Context, c *runtime.Conn, p CompositeIn
 // decimals alias data, which the runtime never modifies.
 func decodeContractInfoEvent(data []byte) (any, error) {
 	v := new(ContractInfoEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// contractInfoEventDecoder is the runtime.StreamDecoder of ContractInfoEvent payloads: it decodes
+// as decodeContractInfoEvent does, new values and their slices carved from slabs (see wire.Slab).
+type contractInfoEventDecoder struct {
+	values wire.Slab[ContractInfoEvent]
+	slices wire.Slab[NotionalBracket]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *contractInfoEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*ContractInfoEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newContractInfoEventDecoder is the runtime.Stream NewDecoder of ContractInfoEvent payloads.
+func newContractInfoEventDecoder() runtime.StreamDecoder {
+	return new(contractInfoEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p ContractInfoParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeContractInfoEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqContractInfoEvent,
+		Decode:     decodeContractInfoEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newContractInfoEventDecoder,
+		Route:      "market",
+		Seq:        seqContractInfoEvent,
 	}
 }
 
@@ -809,20 +1158,45 @@ func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoP
 // alias data, which the runtime never modifies.
 func decodeAssetIndexEvents(data []byte) (any, error) {
 	v := new(AssetIndexEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// assetIndexEventsDecoder is the runtime.StreamDecoder of AssetIndexEvents payloads: it decodes as
+// decodeAssetIndexEvents does, new values and their slices carved from slabs (see wire.Slab).
+type assetIndexEventsDecoder struct {
+	values wire.Slab[AssetIndexEvents]
+	slices wire.Slab[AssetIndexEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *assetIndexEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AssetIndexEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAssetIndexEventsDecoder is the runtime.Stream NewDecoder of AssetIndexEvents payloads.
+func newAssetIndexEventsDecoder() runtime.StreamDecoder {
+	return new(assetIndexEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AllAssetIndexesParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAssetIndexEvents,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqAssetIndexEvents,
+		Decode:     decodeAssetIndexEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newAssetIndexEventsDecoder,
+		Route:      "market",
+		Seq:        seqAssetIndexEvents,
 	}
 }
 
@@ -845,21 +1219,45 @@ func SubscribeAllAssetIndexes(ctx context.Context, c *runtime.Conn, p AllAssetIn
 // alias data, which the runtime never modifies.
 func decodeAssetIndexEvent(data []byte) (any, error) {
 	v := new(AssetIndexEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// assetIndexEventDecoder is the runtime.StreamDecoder of AssetIndexEvent payloads: it decodes as
+// decodeAssetIndexEvent does, new values and their slices carved from slabs (see wire.Slab).
+type assetIndexEventDecoder struct {
+	values wire.Slab[AssetIndexEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *assetIndexEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*AssetIndexEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newAssetIndexEventDecoder is the runtime.Stream NewDecoder of AssetIndexEvent payloads.
+func newAssetIndexEventDecoder() runtime.StreamDecoder {
+	return new(assetIndexEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p AssetIndexParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeAssetIndexEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqAssetIndexEvent,
-		Vars:   map[string]string{"assetSymbol": strings.ToLower(p.AssetSymbol)},
+		Decode:     decodeAssetIndexEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newAssetIndexEventDecoder,
+		Route:      "market",
+		Seq:        seqAssetIndexEvent,
+		Vars:       map[string]string{"assetSymbol": strings.ToLower(p.AssetSymbol)},
 	}
 }
 
@@ -882,20 +1280,45 @@ func SubscribeAssetIndex(ctx context.Context, c *runtime.Conn, p AssetIndexParam
 // decimals alias data, which the runtime never modifies.
 func decodeTradingSessionEvent(data []byte) (any, error) {
 	v := new(TradingSessionEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tradingSessionEventDecoder is the runtime.StreamDecoder of TradingSessionEvent payloads: it
+// decodes as decodeTradingSessionEvent does, new values and their slices carved from slabs (see
+// wire.Slab).
+type tradingSessionEventDecoder struct {
+	values wire.Slab[TradingSessionEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tradingSessionEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TradingSessionEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTradingSessionEventDecoder is the runtime.Stream NewDecoder of TradingSessionEvent payloads.
+func newTradingSessionEventDecoder() runtime.StreamDecoder {
+	return new(tradingSessionEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TradingSessionParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTradingSessionEvent,
-		Name:   p.StreamName(),
-		Route:  "market",
-		Seq:    seqTradingSessionEvent,
+		Decode:     decodeTradingSessionEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTradingSessionEventDecoder,
+		Route:      "market",
+		Seq:        seqTradingSessionEvent,
 	}
 }
 

@@ -17,12 +17,13 @@ var driftOfPriceLevel = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PriceLevel. Strings and decimals in v share one copy of
 // data.
 func (v *PriceLevel) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PriceLevel) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -30,6 +31,7 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPriceLevel
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -41,6 +43,10 @@ func (v *PriceLevel) unmarshalJSON(data []byte, shared bool) error {
 	return nil
 }
 func (v *PriceLevel) decodeJSON(d *wire.Decoder) error {
+	if a, b, ok := d.DecimalPair(); ok {
+		v.Price, v.Quantity = a, b
+		return nil
+	}
 	*v = PriceLevel{}
 	if err := d.ArrayStart(); err != nil {
 		return err
@@ -85,12 +91,13 @@ var driftOfTickerEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TickerEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TickerEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TickerEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -98,6 +105,7 @@ func (v *TickerEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTickerEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -204,12 +212,13 @@ var driftOfOrderBookEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderBookEvent. Strings and decimals in v share one copy
 // of data.
 func (v *OrderBookEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderBookEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderBookEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -217,6 +226,7 @@ func (v *OrderBookEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderBookEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -315,12 +325,13 @@ var driftOfTradeEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of TradeEvent. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradeEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -328,6 +339,7 @@ func (v *TradeEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradeEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -420,12 +432,13 @@ var driftOfKlineRow = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of KlineRow. Strings and decimals in v share one copy of
 // data.
 func (v *KlineRow) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *KlineRow) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *KlineRow) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -433,6 +446,7 @@ func (v *KlineRow) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKlineRow
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -570,12 +584,13 @@ var driftOfMarkPriceEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of MarkPriceEvent. Strings and decimals in v share one copy
 // of data.
 func (v *MarkPriceEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -583,6 +598,7 @@ func (v *MarkPriceEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfMarkPriceEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -675,12 +691,13 @@ var driftOfAccountStateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountStateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *AccountStateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountStateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountStateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -688,6 +705,7 @@ func (v *AccountStateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountStateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -794,12 +812,13 @@ var driftOfAccountBalance = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of AccountBalance. Strings and decimals in v share one copy
 // of data.
 func (v *AccountBalance) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *AccountBalance) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -807,6 +826,7 @@ func (v *AccountBalance) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfAccountBalance
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -898,12 +918,13 @@ var driftOfOpenOrder = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OpenOrder. Strings and decimals in v share one copy of
 // data.
 func (v *OpenOrder) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OpenOrder) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OpenOrder) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -911,6 +932,7 @@ func (v *OpenOrder) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOpenOrder
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1027,12 +1049,13 @@ var driftOfPosition = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of Position. Strings and decimals in v share one copy of
 // data.
 func (v *Position) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *Position) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *Position) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1040,6 +1063,7 @@ func (v *Position) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPosition
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1160,12 +1184,13 @@ var driftOfOrderNewEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderNewEvent. Strings and decimals in v share one copy of
 // data.
 func (v *OrderNewEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderNewEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderNewEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1173,6 +1198,7 @@ func (v *OrderNewEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderNewEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1244,12 +1270,13 @@ var driftOfOrderCanceledEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderCanceledEvent. Strings and decimals in v share one
 // copy of data.
 func (v *OrderCanceledEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderCanceledEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderCanceledEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1257,6 +1284,7 @@ func (v *OrderCanceledEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderCanceledEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1328,12 +1356,13 @@ var driftOfOrderRef = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderRef. Strings and decimals in v share one copy of
 // data.
 func (v *OrderRef) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderRef) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderRef) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1341,6 +1370,7 @@ func (v *OrderRef) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderRef
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1421,12 +1451,13 @@ var driftOfOrderUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of OrderUpdateEvent. Strings and decimals in v share one copy
 // of data.
 func (v *OrderUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *OrderUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *OrderUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1434,6 +1465,7 @@ func (v *OrderUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfOrderUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1520,12 +1552,13 @@ var driftOfPositionUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of PositionUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *PositionUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *PositionUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *PositionUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1533,6 +1566,7 @@ func (v *PositionUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfPositionUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1838,12 +1872,13 @@ var driftOfBalanceUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of BalanceUpdateEvent. Strings and decimals in v share one
 // copy of data.
 func (v *BalanceUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *BalanceUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *BalanceUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1851,6 +1886,7 @@ func (v *BalanceUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfBalanceUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -1942,12 +1978,13 @@ var driftOfFuturesAccountUpdateEvent = wire.DriftScope{
 // UnmarshalJSON decodes the wire JSON of FuturesAccountUpdateEvent. Strings and decimals in v share
 // one copy of data.
 func (v *FuturesAccountUpdateEvent) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *FuturesAccountUpdateEvent) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *FuturesAccountUpdateEvent) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -1955,6 +1992,7 @@ func (v *FuturesAccountUpdateEvent) unmarshalJSON(data []byte, shared bool) erro
 		d.Reset(data)
 	}
 	d.Drift = &driftOfFuturesAccountUpdateEvent
+	d.Slab = slab
 	var err error
 	err = v.decodeJSON(&d)
 	if err == nil {
@@ -2064,12 +2102,13 @@ func (v *FuturesAccountUpdateEvent) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of TradeEvents. Strings and decimals in v share one copy of
 // data.
 func (v *TradeEvents) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *TradeEvents) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *TradeEvents) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2077,6 +2116,7 @@ func (v *TradeEvents) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfTradeEvent
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*TradeEvent).decodeJSON)
 	if err == nil {
@@ -2109,12 +2149,13 @@ func (v *TradeEvents) AppendJSON(dst []byte) []byte {
 // UnmarshalJSON decodes the wire JSON of KlineRows. Strings and decimals in v share one copy of
 // data.
 func (v *KlineRows) UnmarshalJSON(data []byte) error {
-	return v.unmarshalJSON(data, false)
+	return v.unmarshalJSON(data, false, nil)
 }
 
 // unmarshalJSON is UnmarshalJSON; with shared set, strings and decimals in v alias data instead of
-// a copy of it (see wire.Decoder.ResetShared).
-func (v *KlineRows) unmarshalJSON(data []byte, shared bool) error {
+// a copy of it (see wire.Decoder.ResetShared). New slices come from slab when it holds their
+// wire.Slab (see wire.Decoder.Slab).
+func (v *KlineRows) unmarshalJSON(data []byte, shared bool, slab any) error {
 	var d wire.Decoder
 	if shared {
 		d.ResetShared(data)
@@ -2122,6 +2163,7 @@ func (v *KlineRows) unmarshalJSON(data []byte, shared bool) error {
 		d.Reset(data)
 	}
 	d.Drift = &driftOfKlineRow
+	d.Slab = slab
 	var err error
 	*v, err = wire.DecodeArray(&d, (*v)[:0], (*KlineRow).decodeJSON)
 	if err == nil {

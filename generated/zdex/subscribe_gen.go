@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/wire"
 )
 
 // seqOrderBookEvent is the runtime.Stream Seq of OrderBookEvent: increasing, id "lastUpdateId".
@@ -54,18 +55,42 @@ func seqKlineRows(v any) runtime.Seq {
 // data, which the runtime never modifies.
 func decodeTickerEvent(data []byte) (any, error) {
 	v := new(TickerEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tickerEventDecoder is the runtime.StreamDecoder of TickerEvent payloads: it decodes as
+// decodeTickerEvent does, new values and their slices carved from slabs (see wire.Slab).
+type tickerEventDecoder struct {
+	values wire.Slab[TickerEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tickerEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TickerEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTickerEventDecoder is the runtime.Stream NewDecoder of TickerEvent payloads.
+func newTickerEventDecoder() runtime.StreamDecoder {
+	return new(tickerEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTickerEvent,
-		Name:   p.StreamName(),
+		Decode:     decodeTickerEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newTickerEventDecoder,
 		Vars: map[string]string{
 			"channel": "ticker",
 			"symbol":  p.Symbol,
@@ -92,19 +117,44 @@ func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn fu
 // alias data, which the runtime never modifies.
 func decodeOrderBookEvent(data []byte) (any, error) {
 	v := new(OrderBookEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// orderBookEventDecoder is the runtime.StreamDecoder of OrderBookEvent payloads: it decodes as
+// decodeOrderBookEvent does, new values and their slices carved from slabs (see wire.Slab).
+type orderBookEventDecoder struct {
+	values wire.Slab[OrderBookEvent]
+	slices wire.Slab[PriceLevel]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *orderBookEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*OrderBookEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newOrderBookEventDecoder is the runtime.Stream NewDecoder of OrderBookEvent payloads.
+func newOrderBookEventDecoder() runtime.StreamDecoder {
+	return new(orderBookEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p OrderBookParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeOrderBookEvent,
-		Name:   p.StreamName(),
-		Seq:    seqOrderBookEvent,
+		Decode:     decodeOrderBookEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newOrderBookEventDecoder,
+		Seq:        seqOrderBookEvent,
 		Vars: map[string]string{
 			"channel": "orderbook",
 			"symbol":  p.Symbol,
@@ -131,19 +181,44 @@ func SubscribeOrderBook(ctx context.Context, c *runtime.Conn, p OrderBookParams,
 // data, which the runtime never modifies.
 func decodeTradeEvents(data []byte) (any, error) {
 	v := new(TradeEvents)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// tradeEventsDecoder is the runtime.StreamDecoder of TradeEvents payloads: it decodes as
+// decodeTradeEvents does, new values and their slices carved from slabs (see wire.Slab).
+type tradeEventsDecoder struct {
+	values wire.Slab[TradeEvents]
+	slices wire.Slab[TradeEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *tradeEventsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*TradeEvents)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newTradeEventsDecoder is the runtime.Stream NewDecoder of TradeEvents payloads.
+func newTradeEventsDecoder() runtime.StreamDecoder {
+	return new(tradeEventsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p TradesParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeTradeEvents,
-		Name:   p.StreamName(),
-		Seq:    seqTradeEvents,
+		Decode:     decodeTradeEvents,
+		Name:       p.StreamName(),
+		NewDecoder: newTradeEventsDecoder,
+		Seq:        seqTradeEvents,
 		Vars: map[string]string{
 			"channel": "trades",
 			"symbol":  p.Symbol,
@@ -170,19 +245,44 @@ func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn fu
 // which the runtime never modifies.
 func decodeKlineRows(data []byte) (any, error) {
 	v := new(KlineRows)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// klineRowsDecoder is the runtime.StreamDecoder of KlineRows payloads: it decodes as
+// decodeKlineRows does, new values and their slices carved from slabs (see wire.Slab).
+type klineRowsDecoder struct {
+	values wire.Slab[KlineRows]
+	slices wire.Slab[KlineRow]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *klineRowsDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*KlineRows)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, &x.slices); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newKlineRowsDecoder is the runtime.Stream NewDecoder of KlineRows payloads.
+func newKlineRowsDecoder() runtime.StreamDecoder {
+	return new(klineRowsDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeKlineRows,
-		Name:   p.StreamName(),
-		Seq:    seqKlineRows,
+		Decode:     decodeKlineRows,
+		Name:       p.StreamName(),
+		NewDecoder: newKlineRowsDecoder,
+		Seq:        seqKlineRows,
 		Vars: map[string]string{
 			"channel": "kline",
 			"symbol":  p.Symbol,
@@ -209,18 +309,42 @@ func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func
 // alias data, which the runtime never modifies.
 func decodeMarkPriceEvent(data []byte) (any, error) {
 	v := new(MarkPriceEvent)
-	if err := v.unmarshalJSON(data, true); err != nil {
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// markPriceEventDecoder is the runtime.StreamDecoder of MarkPriceEvent payloads: it decodes as
+// decodeMarkPriceEvent does, new values and their slices carved from slabs (see wire.Slab).
+type markPriceEventDecoder struct {
+	values wire.Slab[MarkPriceEvent]
+}
+
+// Decode implements runtime.StreamDecoder.
+func (x *markPriceEventDecoder) Decode(data []byte, reuse any) (any, error) {
+	v, _ := reuse.(*MarkPriceEvent)
+	if v == nil {
+		v = x.values.New()
+	}
+	if err := v.unmarshalJSON(data, true, nil); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newMarkPriceEventDecoder is the runtime.Stream NewDecoder of MarkPriceEvent payloads.
+func newMarkPriceEventDecoder() runtime.StreamDecoder {
+	return new(markPriceEventDecoder)
 }
 
 // Stream returns what the runtime needs to subscribe: name, routing key, message variables and
 // decoder. It does not validate.
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Decode: decodeMarkPriceEvent,
-		Name:   p.StreamName(),
+		Decode:     decodeMarkPriceEvent,
+		Name:       p.StreamName(),
+		NewDecoder: newMarkPriceEventDecoder,
 		Vars: map[string]string{
 			"channel": "markprice",
 			"symbol":  p.Symbol,
