@@ -335,7 +335,10 @@ func TestZDEXChannels(t *testing.T) {
 	}
 
 	// A symbol the venue does not list is refused with its error frame.
-	_, err := zdex.SubscribeTicker(ctx, c, zdex.TickerParams{Symbol: "DOGEUSDT"}, func(*zdex.TickerEvent) {})
+	sub, err := zdex.SubscribeTicker(ctx, c, zdex.TickerParams{Symbol: "DOGEUSDT"}, func(*zdex.TickerEvent) {})
+	if err == nil {
+		err = sub.Ready(ctx)
+	}
 	var se *runtime.ServerError
 	if !errors.As(err, &se) || !strings.Contains(se.Msg, "DOGEUSDT") {
 		t.Fatalf("unknown symbol: %v", err)
@@ -426,7 +429,10 @@ func TestZDEXAuthErrors(t *testing.T) {
 	var mu sync.Mutex
 	c2, rec := dialMarket(t, &zdex.Market, srv.URL(), runtime.WithAuthToken(wrong),
 		runtime.OnEvent(func(e runtime.Event) { mu.Lock(); fmt.Fprintf(&all, "%v %+v\n", e, e); mu.Unlock() }))
-	_, err := zdex.SubscribeAccount(ctx, c2, zdex.AccountParams{}, func(zdex.Payload) {})
+	sub, err := zdex.SubscribeAccount(ctx, c2, zdex.AccountParams{}, func(zdex.Payload) {})
+	if err == nil {
+		err = sub.Ready(ctx)
+	}
 	var se *runtime.ServerError
 	if !errors.As(err, &se) || !strings.Contains(se.Msg, "Authentication required") {
 		t.Fatalf("wrong token: %v", err)

@@ -74,11 +74,17 @@ func newFaultRig(t *testing.T, simOpts []sim.Option, dialOpts ...runtime.Option)
 }
 
 // subscribe subscribes to symbol's aggTrade stream and records its ids.
+// subscribe subscribes to symbol's aggTrade stream and waits for the
+// server's confirmation.
 func (r *faultRig) subscribe(symbol string, opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	name := strings.ToLower(symbol) + "@aggTrade"
-	return spot.SubscribeAggTrade(testCtx(r.t), r.c, spot.AggTradeParams{Symbol: symbol}, func(ev *spot.AggTradeEvent) {
+	sub, err := spot.SubscribeAggTrade(testCtx(r.t), r.c, spot.AggTradeParams{Symbol: symbol}, func(ev *spot.AggTradeEvent) {
 		r.add(name, ev.AggTradeID)
 	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return sub, sub.Ready(testCtx(r.t))
 }
 
 func (r *faultRig) mustSubscribe(symbol string, opts ...runtime.SubscribeOption) *runtime.Subscription {

@@ -37,7 +37,7 @@ func (e *emitter) subscribe(f *jen.File) {
 		if s.Dispatch != nil {
 			what = fmt.Sprintf("each event of the %s group (see Decode%s)", s.Dispatch.Name, s.Dispatch.GoName)
 		}
-		f.Add(doc(fmt.Sprintf("Subscribe%s subscribes c to the %s stream (%s) and calls fn with %s, in the order received, on the subscription's goroutine. A nil fn is an error; p is validated before anything is sent.",
+		f.Add(doc(fmt.Sprintf("Subscribe%s subscribes c to the %s stream (%s) and calls fn with %s, in the order received, on the subscription's goroutine. It returns once the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.",
 			s.GoName, s.Name, s.Template.Text, what), deprecated(s.Deprecated)))
 		var arg, assert jen.Code = jen.Op("*").Id(s.PayloadGoType()), jen.Op("*").Id(s.PayloadGoType())
 		if s.Dispatch != nil {
@@ -57,6 +57,18 @@ func (e *emitter) subscribe(f *jen.File) {
 		e.nilHandler("Subscribe"),
 		jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Id("c").Dot("Subscribe").Call(jen.Id("ctx"), jen.Id("p").Dot("Stream").Call(),
+			jen.Func().Params(jen.Id("v").Any()).Block(jen.Id("fn").Call(jen.Id("v").Assert(jen.Id("Payload")))), jen.Id("opts").Op("..."))),
+	)
+
+	f.Add(doc("SubscribeAll subscribes c to every stream of ps and returns once the exchange has confirmed or refused each one (see runtime.Conn.SubscribeAll); the streams share subscribe messages and connections as the market's limits allow. fn is called with each payload on each subscription's goroutine, so concurrently for different streams. A nil fn is an error; every p is validated before anything is sent."))
+	f.Func().Id("SubscribeAll").Params(ctx.Clone(), conn.Clone(), jen.Id("ps").Index().Id("StreamParams"), jen.Id("fn").Func().Params(jen.Id("Payload")), opts.Clone()).Params(jen.Index().Op("*").Qual(runtimePkg, "Subscription"), jen.Error()).Block(
+		e.nilHandler("SubscribeAll"),
+		jen.Id("streams").Op(":=").Make(jen.Index().Qual(runtimePkg, "Stream"), jen.Len(jen.Id("ps"))),
+		jen.For(jen.List(jen.Id("i"), jen.Id("p")).Op(":=").Range().Id("ps")).Block(
+			jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Id("streams").Index(jen.Id("i")).Op("=").Id("p").Dot("Stream").Call(),
+		),
+		jen.Return(jen.Id("c").Dot("SubscribeAll").Call(jen.Id("ctx"), jen.Id("streams"),
 			jen.Func().Params(jen.Id("v").Any()).Block(jen.Id("fn").Call(jen.Id("v").Assert(jen.Id("Payload")))), jen.Id("opts").Op("..."))),
 	)
 }

@@ -28,7 +28,7 @@ func BenchmarkThroughput(b *testing.B) {
 	var got atomic.Int64
 	done := make(chan struct{}, 1)
 	target := int64(b.N)
-	if _, err := c.Subscribe(context.Background(), stream(name), func(any) {
+	if _, err := subscribeReady(c, context.Background(), stream(name), func(any) {
 		if got.Add(1) == target {
 			done <- struct{}{}
 		}

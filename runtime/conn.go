@@ -1,12 +1,15 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/marketwire/marketwire/internal/dispatch"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,7 +51,8 @@ type Stream struct {
 	Whole  bool              // Decode takes the whole frame, not its data member
 	Decode Decoder
 	// NewDecoder, if set, returns the decoder a socket uses for the stream
-	// instead of Decode; it must decode as Decode does.
+	// instead of Decode; it must decode as Decode does. To replace the
+	// Decode of a generated Stream, clear NewDecoder too.
 	NewDecoder func() StreamDecoder
 	// Seq reads the sequence key of a value Decode returned. It orders the
 	// stream's events across sockets (an exact hand-off when a socket is
@@ -71,14 +75,31 @@ type Stats struct {
 	Rejected    uint64 // payloads their stream's decoder rejected (wrong kind, missing field, bad value), dropped
 	Gaps        uint64 // gaps seen in streams' sequence keys (EventGap)
 	Panics      uint64 // handler panics recovered (EventPanic)
+	Sent        uint64 // frames sent: control messages, pings and pongs, which the exchange's message limit counts
+
+	// Connections are the open connections, by route and then in the
+	// order they were opened: a route has as many as its streams need
+	// (Limits.StreamsPerConnection).
+	Connections []ConnStats
 }
 
-type stats struct{ frames, unsolicited, malformed, rejected, gaps, panics atomic.Uint64 }
+// ConnStats describes one connection (one socket) of a Conn.
+type ConnStats struct {
+	Route   string // "" for a market without routes
+	Streams int    // streams it carries
+	// SentLastSecond is how many frames it sent within the last second: at
+	// most Limits.ControlMessagesPerSecond (during a replacement, that many
+	// on each of its two websockets).
+	SentLastSecond int
+}
 
-// Conn is a reliable connection to one market's stream service. It keeps one
-// socket per route (opened on first use), reconnects and resubscribes on its
-// own, and delivers each subscription's events in order. It is safe for
-// concurrent use.
+type stats struct{ frames, unsolicited, malformed, rejected, gaps, panics, control atomic.Uint64 }
+
+// Conn is a reliable connection to one market's stream service. It keeps
+// one socket per route (opened on first use), more when a route carries
+// more streams than Limits.StreamsPerConnection, reconnects and
+// resubscribes each on its own, and delivers each subscription's events in
+// order. It is safe for concurrent use.
 type Conn struct {
 	market  *Market
 	grammar *grammar
@@ -182,7 +203,30 @@ func (c *Conn) Stats() Stats {
 		Rejected:    c.stats.rejected.Load(),
 		Gaps:        c.stats.gaps.Load(),
 		Panics:      c.stats.panics.Load(),
+		Sent:        c.stats.control.Load(),
+		Connections: c.connStats(),
 	}
+}
+
+// connStats describes the open sockets, sorted by route and shard.
+func (c *Conn) connStats() []ConnStats {
+	c.mu.Lock()
+	socks := slices.Collect(maps.Values(c.sockets))
+	c.mu.Unlock()
+	slices.SortFunc(socks, func(a, b *socket) int {
+		return cmp.Or(strings.Compare(a.route, b.route), cmp.Compare(a.shard, b.shard), strings.Compare(a.url, b.url))
+	})
+	out := make([]ConnStats, 0, len(socks))
+	for _, s := range socks {
+		s.mu.Lock()
+		cs := ConnStats{Route: s.route, Streams: len(s.reg)}
+		for _, l := range s.links {
+			cs.SentLastSecond += l.lim.recent(time.Second)
+		}
+		s.mu.Unlock()
+		out = append(out, cs)
+	}
+	return out
 }
 
 // wrapHandlers makes the OnEvent handlers record the dispatcher's goroutine
@@ -259,13 +303,16 @@ func (c *Conn) checkRoute(route string) error {
 	return nil
 }
 
-// socketFor returns the socket for a route (and, in raw mode, a stream),
-// opening it if needed. This is the one place that decides which socket
-// carries a stream. first, if not nil, is called on a new socket before it
-// connects: a raw socket registers its stream there, so that the frames the
-// server sends right after the handshake find it.
+// socketFor returns the socket that carries stream on route, opening it if
+// needed. This is the one place that decides which socket carries a stream:
+// in raw mode, one socket per stream; otherwise the route's shards, in
+// order: the one that carries the stream already, else the first with room
+// for one more (Limits.StreamsPerConnection), else a new shard. stream ""
+// (for Call) takes the route's first shard. first, if not nil, is called on
+// a new socket before it connects: a raw socket registers its stream there,
+// so that the frames the server sends right after the handshake find it.
 func (c *Conn) socketFor(ctx context.Context, route, stream string, first func(*socket)) (*socket, error) {
-	key, path, limit := route, c.market.Dialect.Path, c.market.Limits.StreamsPerConnection
+	key, path, limit, shard := route, c.market.Dialect.Path, c.market.Limits.StreamsPerConnection, 0
 	if c.opts.raw {
 		key, limit = route+" "+stream, 1
 		path, _ = fill(c.market.Dialect.RawPath, func(string) string { return stream })
@@ -277,6 +324,9 @@ func (c *Conn) socketFor(ctx context.Context, route, stream string, first func(*
 	if c.closed {
 		c.mu.Unlock()
 		return nil, ErrClosed
+	}
+	if !c.opts.raw {
+		key, shard = c.shardFor(route, stream)
 	}
 	s := c.sockets[key]
 	if s != nil {
@@ -292,6 +342,7 @@ func (c *Conn) socketFor(ctx context.Context, route, stream string, first func(*
 		return s, nil
 	}
 	s = newSocket(c, route, c.base+path, limit)
+	s.shard = shard
 	if c.opts.raw {
 		s.only = []byte(stream)
 	}
@@ -312,6 +363,41 @@ func (c *Conn) socketFor(ctx context.Context, route, stream string, first func(*
 	}
 	close(s.started)
 	return s, err
+}
+
+// shardFor returns the key in c.sockets of the shard of route that should
+// carry stream (see socketFor); there may be no socket under it yet. Called
+// with c.mu held.
+func (c *Conn) shardFor(route, stream string) (key string, shard int) {
+	free, missing := -1, -1
+	for i := 0; i <= len(c.sockets); i++ { // one shard at least is missing
+		s := c.sockets[shardKey(route, i)]
+		if s == nil {
+			if missing < 0 {
+				missing = i
+			}
+			continue
+		}
+		carries, room := s.holds(stream)
+		if stream == "" || carries {
+			return shardKey(route, i), i
+		}
+		if room && free < 0 {
+			free = i
+		}
+	}
+	if free >= 0 {
+		return shardKey(route, free), free
+	}
+	return shardKey(route, missing), missing
+}
+
+// shardKey is the key in c.sockets of shard i of route.
+func shardKey(route string, i int) string {
+	if i == 0 {
+		return route
+	}
+	return route + "#" + strconv.Itoa(i)
 }
 
 // start opens the socket's first link and its supervisor.
@@ -338,49 +424,116 @@ func (s *socket) start(ctx context.Context) error {
 }
 
 // Subscribe subscribes to one stream and calls handle with each decoded
-// event, in order, on the subscription's own goroutine. It returns once the
-// exchange has confirmed the subscription. ctx bounds only this call (the
-// socket's opening and the confirmation): cancelling it later ends nothing;
-// Unsubscribe or Close end the stream. Every error is a *SubscribeError
-// naming the stream, wrapping the cause (bad route, ErrTooManyStreams, a
-// *ServerError, ErrClosed, ctx.Err()). Concurrent Subscribe calls on one
-// socket may share one subscribe message; if the server refuses it, it is
-// split until each refused stream fails alone. Subscribing to a stream that
+// event, in order, on the subscription's own goroutine.
+//
+// It returns once the subscription is registered and its request queued,
+// without waiting for the exchange's confirmation, so that a loop of
+// Subscribe calls is fast: requests queued while an earlier one waits for
+// the control-message rate limit go out together in one message (up to the
+// Dialect's Batch). Subscription.Ready waits for the confirmation; a
+// refusal ends the subscription with a *SubscribeError wrapping the
+// *ServerError (Ready and Err return it, EventSubscriptionClosed reports
+// it). SubscribeAll subscribes a list and waits for every confirmation.
+//
+// A route's streams are spread over as many connections as
+// Limits.StreamsPerConnection requires: the stream goes to the connection
+// that carries it already, else to the first with room, else to a new one,
+// which Subscribe opens (within the connection budget, see
+// WithConnectionBudget). ctx bounds only this call, that is opening a
+// connection: cancelling it later ends nothing; Unsubscribe or Close end
+// the stream. Every error is a *SubscribeError naming the stream, wrapping
+// the cause (bad route, ErrClosed, ctx.Err()). Subscribing to a stream that
 // is already subscribed adds a second handler without a new request.
 func (c *Conn) Subscribe(ctx context.Context, st Stream, handle func(any), opts ...SubscribeOption) (*Subscription, error) {
-	sub, err := c.subscribe(ctx, st, handle, opts)
-	if err != nil {
-		return nil, &SubscribeError{Stream: st.Name, Err: err}
+	so, err := c.check(st, handle, opts)
+	if err == nil {
+		var sub *Subscription
+		if sub, err = c.subscribe(ctx, st, handle, so); err == nil {
+			return sub, nil
+		}
 	}
-	return sub, nil
+	return nil, &SubscribeError{Stream: st.Name, Err: err}
 }
 
-func (c *Conn) subscribe(ctx context.Context, st Stream, handle func(any), opts []SubscribeOption) (*Subscription, error) {
+// SubscribeAll subscribes to every stream of streams, as Subscribe does,
+// and waits until the exchange has confirmed or refused each one. handle is
+// called on each subscription's own goroutine, so for different streams it
+// runs concurrently. Every stream is checked before anything is sent: a
+// stream without name or decoder, or on a route the market lacks, fails
+// the whole call. The subscriptions are returned in the order of streams;
+// the error, if any, joins one *SubscribeError per stream that failed, and
+// that stream's subscription is nil (refused by the server) or ended. When
+// ctx ends first, SubscribeAll returns ctx.Err() joined to the errors so
+// far, and the streams not confirmed yet stay subscribed: Ready tells.
+func (c *Conn) SubscribeAll(ctx context.Context, streams []Stream, handle func(any), opts ...SubscribeOption) ([]*Subscription, error) {
+	so := make([]subOptions, len(streams))
+	for i, st := range streams {
+		var err error
+		if so[i], err = c.check(st, handle, opts); err != nil {
+			return nil, &SubscribeError{Stream: st.Name, Err: err}
+		}
+	}
+	subs := make([]*Subscription, len(streams))
+	var errs []error
+	for i, st := range streams {
+		sub, err := c.subscribe(ctx, st, handle, so[i])
+		if err != nil {
+			errs = append(errs, &SubscribeError{Stream: st.Name, Err: err})
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+				return subs, errors.Join(errs...)
+			}
+			continue
+		}
+		subs[i] = sub
+	}
+	for i, sub := range subs {
+		if sub == nil {
+			continue
+		}
+		if err := sub.Ready(ctx); err != nil {
+			if ctx.Err() != nil {
+				errs = append(errs, ctx.Err())
+				break
+			}
+			errs = append(errs, err)
+			subs[i] = nil
+		}
+	}
+	return subs, errors.Join(errs...)
+}
+
+// check validates a Subscribe call before anything is sent and returns its
+// options.
+func (c *Conn) check(st Stream, handle func(any), opts []SubscribeOption) (subOptions, error) {
+	so := subOptions{policy: DropOldest, size: DefaultQueueSize, bytes: DefaultQueueBytes}
 	switch {
 	case st.Name == "":
-		return nil, errors.New("the stream has no name")
+		return so, errors.New("the stream has no name")
 	case st.Decode == nil:
-		return nil, errors.New("the stream has no decoder")
+		return so, errors.New("the stream has no decoder")
 	case handle == nil:
-		return nil, errors.New("nil handler")
+		return so, errors.New("nil handler")
 	}
 	if err := c.checkRoute(st.Route); err != nil {
-		return nil, err
+		return so, err
 	}
 	if st.Auth && (c.opts.token == "" || c.market.Dialect.Auth == "") {
-		return nil, ErrAuthRequired
+		return so, ErrAuthRequired
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err // nothing is sent
-	}
-	so := subOptions{policy: DropOldest, size: DefaultQueueSize, bytes: DefaultQueueBytes}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&so); err != nil {
-			return nil, err
+			return so, err
 		}
+	}
+	return so, nil
+}
+
+func (c *Conn) subscribe(ctx context.Context, st Stream, handle func(any), so subOptions) (*Subscription, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing is sent
 	}
 	for {
 		var sub *Subscription
@@ -401,12 +554,12 @@ func (c *Conn) subscribe(ctx context.Context, st Stream, handle func(any), opts 
 		if !c.startSub(sub) {
 			return nil, ErrClosed
 		}
-		err = s.add(ctx, sub)
+		err = s.add(sub)
 		if err == nil {
 			return sub, nil
 		}
 		sub.end(err)
-		if !errors.Is(err, errSocketGone) {
+		if !errors.Is(err, errSocketGone) && !errors.Is(err, errShardFull) {
 			return nil, err
 		}
 	}

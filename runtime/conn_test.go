@@ -3,7 +3,9 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 	c, _ := dial(t, m, s)
 
 	got := make(chan *seqEvent, 100)
-	sub, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(v any) { got <- v.(*seqEvent) })
+	sub, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(v any) { got <- v.(*seqEvent) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +44,130 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 	if err := sub.Unsubscribe(ctx(t)); err != nil {
 		t.Fatalf("second Unsubscribe: %v", err)
 	}
-	if open := s.OpenConns(); len(open) != 1 || len(open[0].Streams) != 0 {
-		t.Fatalf("server still has %+v", open)
+	// The unsubscribe message is queued, not awaited.
+	eventually(t, 5*time.Second, func() bool {
+		open := s.OpenConns()
+		return len(open) == 1 && len(open[0].Streams) == 0
+	}, "server still has %v", conns(s))
+}
+
+// TestSubscribeLoop: a plain loop of 1,000 Subscribe calls, with the
+// exchange's own limits (5 control messages per second, 1,024 streams per
+// connection), returns at once because requests queued behind the rate
+// limit go out together; Ready then sees every one confirmed in seconds,
+// and a loop of Unsubscribe calls is as quick. The server counts no
+// violation.
+func TestSubscribeLoop(t *testing.T) {
+	m := testMarket()
+	m.Limits.StreamsPerConnection = 1024
+	m.Limits.ControlMessagesPerSecond = 5
+	s := startSim(t, m, sim.WithPublishInterval(time.Second))
+	c, _ := dial(t, m, s)
+	const n = 1000
+	start := time.Now()
+	subs := make([]*runtime.Subscription, n)
+	for i := range n {
+		sub, err := c.Subscribe(ctx(t), stream(fmt.Sprintf("s%d@trade", i)), func(any) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs[i] = sub
+	}
+	queued := time.Since(start)
+	for _, sub := range subs {
+		if err := sub.Ready(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confirmed := time.Since(start)
+	for _, sub := range subs {
+		if err := sub.Unsubscribe(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, func() bool { return len(s.OpenConns()[0].Streams) == 0 }, "not all unsubscribed")
+	all := time.Since(start)
+	ci := s.OpenConns()[0]
+	t.Logf("%d streams: queued in %v, confirmed after %v, unsubscribed after %v; %d messages", n, queued, confirmed, all, ci.Messages)
+	if confirmed > 10*time.Second {
+		t.Fatalf("%d Subscribe calls confirmed after %v", n, confirmed)
+	}
+	if v := s.Violations(); v.Messages+v.Streams+v.ConnectionAttempts != 0 {
+		t.Fatalf("violations: %+v", v)
+	}
+}
+
+// TestSubscribeAll subscribes a list in one call: it returns once every
+// stream is confirmed or refused, with an error naming each refused one;
+// an invalid stream fails the call before anything is sent.
+func TestSubscribeAll(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+	col := newCollector()
+	var streams []runtime.Stream
+	for _, n := range []string{"a@prices", "badusdt@prices", "b@prices", "c@prices"} {
+		streams = append(streams, stream(n))
+	}
+	bad := append(slices.Clone(streams), runtime.Stream{Name: "nodecoder@prices"})
+	if _, err := c.SubscribeAll(ctx(t), bad, col.handle); err == nil || !strings.Contains(err.Error(), "nodecoder@prices: the stream has no decoder") {
+		t.Fatalf("an invalid stream: %v", err)
+	}
+	if ci := s.Conns()[0]; ci.Messages != 0 {
+		t.Fatalf("%d messages sent for an invalid list", ci.Messages)
+	}
+
+	subs, err := c.SubscribeAll(ctx(t), streams, col.handle)
+	var se *runtime.SubscribeError
+	var server *runtime.ServerError
+	if !errors.As(err, &se) || se.Stream != "badusdt@prices" || !errors.As(err, &server) || server.Code != 2 {
+		t.Fatalf("err = %v, want the refusal of badusdt@prices", err)
+	}
+	if len(subs) != 4 || subs[1] != nil {
+		t.Fatalf("subscriptions %v", subs)
+	}
+	for i, n := range []string{"a@prices", "", "b@prices", "c@prices"} {
+		if n == "" {
+			continue
+		}
+		if subs[i] == nil || subs[i].Ready(ctx(t)) != nil {
+			t.Fatalf("%s not confirmed", n)
+		}
+		col.waitLen(t, n, 2)
+	}
+}
+
+// TestReadyRefused: Subscribe returns before the reply; a refusal ends the
+// subscription, and Ready, Err and EventSubscriptionClosed report it.
+func TestReadyRefused(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s)
+	sub, err := c.Subscribe(ctx(t), stream("badusdt@prices"), func(any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sub.Ready(ctx(t))
+	var server *runtime.ServerError
+	if !errors.As(err, &server) || server.Code != 2 || err.Error() != "runtime: subscribe badusdt@prices: server error 2: Invalid request: invalid stream" {
+		t.Fatalf("Ready: %v", err)
+	}
+	<-sub.Done()
+	if !errors.As(sub.Err(), &server) {
+		t.Fatalf("Err: %v", sub.Err())
+	}
+	e := rec.wait(t, runtime.EventSubscriptionClosed, nil)
+	if e.Subscription != sub || !errors.As(e.Err, &server) {
+		t.Fatalf("event %v", e)
+	}
+	// Ready on a confirmed subscription that was then unsubscribed is nil.
+	ok, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok.Unsubscribe(ctx(t))
+	if err := ok.Ready(ctx(t)); err != nil {
+		t.Fatalf("Ready after Unsubscribe: %v", err)
 	}
 }
 
@@ -53,19 +177,19 @@ func TestSubscribeServerError(t *testing.T) {
 	c, _ := dial(t, m, s)
 
 	// A stream the exchange does not know.
-	_, err := c.Subscribe(ctx(t), stream("badusdt@prices"), func(any) {})
+	_, err := subscribeReady(c, ctx(t), stream("badusdt@prices"), func(any) {})
 	var se *runtime.ServerError
 	if !errors.As(err, &se) || se.Code != 2 || se.Msg != "Invalid request: invalid stream" {
 		t.Fatalf("err = %v, want *ServerError code 2", err)
 	}
 	// An injected rejection.
 	s.RejectNextSubscribe(2, "Invalid request: too many streams")
-	_, err = c.Subscribe(ctx(t), stream("btcusdt@trade"), func(any) {})
+	_, err = subscribeReady(c, ctx(t), stream("btcusdt@trade"), func(any) {})
 	if !errors.As(err, &se) || se.Msg != "Invalid request: too many streams" {
 		t.Fatalf("err = %v", err)
 	}
 	// The connection goes on, and a retry works.
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@trade"), func(any) {}); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@trade"), func(any) {}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(s.Conns()); n != 1 {
@@ -85,7 +209,7 @@ func TestListSubscriptionsAndCombined(t *testing.T) {
 	names := []string{"btcusdt@prices", "ethusdt@prices", "bnbusdt@depth"}
 	col := newCollector()
 	for _, n := range names {
-		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+		if _, err := subscribeReady(c, ctx(t), stream(n), col.handle); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +239,7 @@ func TestBareFramesNeverDecoded(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s)
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	if err := setCombined(c, ctx(t), "", false); err != nil {
@@ -153,7 +277,7 @@ func TestRoutes(t *testing.T) {
 	for _, n := range []string{"btcusdt@depth", "btcusdt@prices", "ethusdt@prices"} {
 		st := stream(n)
 		st.Route = route(n)
-		if _, err := c.Subscribe(ctx(t), st, col.handle); err != nil {
+		if _, err := subscribeReady(c, ctx(t), st, col.handle); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -174,7 +298,7 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("path %q", ci.Path)
 		}
 	}
-	if _, err := c.Subscribe(ctx(t), stream("x@prices"), col.handle); err == nil {
+	if _, err := subscribeReady(c, ctx(t), stream("x@prices"), col.handle); err == nil {
 		t.Fatal("empty route accepted on a routed market")
 	}
 	if got, err := listSubscriptions(c, ctx(t), "public"); err != nil || !slices.Equal(got, []string{"btcusdt@depth"}) {
@@ -196,7 +320,7 @@ func TestReconnectResubscribes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+			if _, err := subscribeReady(c, ctx(t), stream(n), col.handle); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -233,7 +357,7 @@ func TestSubscribeWhileDisconnected(t *testing.T) {
 	s.DropConnections()
 	rec.wait(t, runtime.EventDisconnected, nil)
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	col.waitLen(t, "btcusdt@prices", 3)
@@ -245,7 +369,7 @@ func TestSilentServerDetected(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s, runtime.WithReadTimeout(200*time.Millisecond))
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	col.waitLen(t, "btcusdt@prices", 2)
@@ -276,7 +400,7 @@ func TestServerShutdownReplaces(t *testing.T) {
 	col := newCollector()
 	names := []string{"btcusdt@prices", "ethusdt@prices"}
 	for _, n := range names {
-		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+		if _, err := subscribeReady(c, ctx(t), stream(n), col.handle); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -303,7 +427,7 @@ func TestLifetimeReplacement(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s, runtime.WithReplaceAfter(300*time.Millisecond))
 	col := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, func() bool { return rec.count(runtime.EventReplaced) >= 2 }, "no replacements: %v", rec)
@@ -326,7 +450,7 @@ func TestBadFramesReported(t *testing.T) {
 	c, rec := dial(t, m, s)
 	col := newCollector()
 	const name = "btcusdt@prices"
-	if _, err := c.Subscribe(ctx(t), stream(name), col.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream(name), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	s.SendMalformed()
@@ -443,7 +567,7 @@ func TestConcurrentSubscribesShareRequests(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			name := string(rune('a'+i)) + "usdt@trade"
-			if _, err := c.Subscribe(ctx(t), stream(name), func(any) {}); err != nil {
+			if _, err := subscribeReady(c, ctx(t), stream(name), func(any) {}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -456,24 +580,68 @@ func TestConcurrentSubscribesShareRequests(t *testing.T) {
 	checkOncePerConn(t, s)
 }
 
-func TestTooManyStreams(t *testing.T) {
+// TestShards: beyond Limits.StreamsPerConnection, streams go to more
+// connections of the same route, each within the limit; a second handler
+// needs no new slot, and a slot freed by Unsubscribe is used again.
+func TestShards(t *testing.T) {
 	m := testMarket()
 	m.Limits.StreamsPerConnection = 2
 	s := startSim(t, m)
 	c, _ := dial(t, m, s)
-	for _, n := range []string{"a@trade", "b@trade"} {
-		if _, err := c.Subscribe(ctx(t), stream(n), func(any) {}); err != nil {
+	col := newCollector()
+	names := []string{"a@trade", "b@trade", "c@trade", "d@trade", "e@trade"}
+	subs := map[string]*runtime.Subscription{}
+	for _, n := range names {
+		sub, err := subscribeReady(c, ctx(t), stream(n), col.handle)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if err := sub.Ready(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		subs[n] = sub
 	}
-	_, err := c.Subscribe(ctx(t), stream("c@trade"), func(any) {})
-	if !errors.Is(err, runtime.ErrTooManyStreams) {
-		t.Fatalf("err = %v, want ErrTooManyStreams", err)
+	for _, n := range names {
+		col.waitLen(t, n, 3)
+		checkConsecutive(t, n, col.get(n))
+	}
+	if got := streamsPerConn(c); !slices.Equal(got, []int{2, 2, 1}) {
+		t.Fatalf("streams per connection %v, want [2 2 1]", got)
+	}
+	if open := s.OpenConns(); len(open) != 3 {
+		t.Fatalf("the server sees %d connections: %v", len(open), open)
 	}
 	// A second handler on a subscribed stream needs no new slot.
-	if _, err := c.Subscribe(ctx(t), stream("a@trade"), func(any) {}); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("c@trade"), func(any) {}); err != nil {
 		t.Fatal(err)
 	}
+	// A freed slot is taken again once the server confirmed the unsubscribe.
+	if err := subs["a@trade"].Unsubscribe(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()[0].Streams) == 1 }, "not unsubscribed: %v", conns(s))
+	sub, err := subscribeReady(c, ctx(t), stream("f@trade"), col.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Ready(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	col.waitLen(t, "f@trade", 3)
+	if got := streamsPerConn(c); !slices.Equal(got, []int{2, 2, 1}) {
+		t.Fatalf("streams per connection %v after unsubscribe and subscribe, want [2 2 1]", got)
+	}
+	if v := s.Violations(); v != (sim.Violations{Window: v.Window, MaxAttemptsPerWindow: v.MaxAttemptsPerWindow}) {
+		t.Fatalf("violations: %+v", v)
+	}
+}
+
+func streamsPerConn(c *runtime.Conn) []int {
+	var out []int
+	for _, cs := range c.Stats().Connections {
+		out = append(out, cs.Streams)
+	}
+	return out
 }
 
 func TestRawStreams(t *testing.T) {
@@ -483,7 +651,7 @@ func TestRawStreams(t *testing.T) {
 	col := newCollector()
 	var subs []*runtime.Subscription
 	for _, n := range []string{"btcusdt@prices", "ethusdt@prices"} {
-		sub, err := c.Subscribe(ctx(t), stream(n), col.handle)
+		sub, err := subscribeReady(c, ctx(t), stream(n), col.handle)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,7 +697,7 @@ func TestDialErrors(t *testing.T) {
 	}
 	s := startSim(t, m)
 	c, _ := dial(t, m, s)
-	if _, err := c.Subscribe(ctx(t), stream("a@trade"), func(any) {}, runtime.WithQueueSize(0)); err == nil {
+	if _, err := subscribeReady(c, ctx(t), stream("a@trade"), func(any) {}, runtime.WithQueueSize(0)); err == nil {
 		t.Error("queue size 0 accepted")
 	}
 }
@@ -544,7 +712,7 @@ func TestCloseIsIdempotentAndPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	block := make(chan struct{})
-	sub, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) { <-block }, runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(1))
+	sub, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) { <-block }, runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -565,7 +733,7 @@ func TestCloseIsIdempotentAndPrompt(t *testing.T) {
 	if all := rec.all(); all[len(all)-1].Kind != runtime.EventClosed {
 		t.Fatalf("last event %v", all[len(all)-1])
 	}
-	if _, err := c.Subscribe(ctx(t), stream("x@trade"), func(any) {}); !errors.Is(err, runtime.ErrClosed) {
+	if _, err := subscribeReady(c, ctx(t), stream("x@trade"), func(any) {}); !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("Subscribe after Close: %v", err)
 	}
 }
@@ -579,7 +747,7 @@ func TestDataNotLastMember(t *testing.T) {
 	c, rec := dial(t, m, s)
 	col := newCollector()
 	const name = "btcusdt@prices"
-	if _, err := c.Subscribe(ctx(t), stream(name), col.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream(name), col.handle); err != nil {
 		t.Fatal(err)
 	}
 	s.SendRaw([]byte(`{"stream":"btcusdt@prices","data":{"s":"btcusdt@prices","seq":7},"x":{"y":1}}`))
@@ -622,7 +790,7 @@ func TestContextAndDialSemantics(t *testing.T) {
 		t.Fatalf("Subscribe with a cancelled ctx: %v", err)
 	}
 	c.Close()
-	_, err = c.Subscribe(ctx(t), stream("bnbusdt@prices"), col.handle)
+	_, err = subscribeReady(c, ctx(t), stream("bnbusdt@prices"), col.handle)
 	if !errors.Is(err, runtime.ErrClosed) || err.Error() != "runtime: subscribe bnbusdt@prices: connection closed" {
 		t.Fatalf("Subscribe after Close: %v", err)
 	}

@@ -6,8 +6,9 @@
 // generated from the schema: where a socket connects, the subscribe and
 // unsubscribe messages, how replies are matched, how a data frame finds its
 // stream, which frames are control, the client's keep-alive message and the
-// login. A Conn multiplexes streams over one socket per route, subscribes
-// live, and demultiplexes each frame with a hand-written scanner that finds
+// login. A Conn multiplexes streams over one socket per route (spread over
+// as many sockets as the venue's streams-per-connection limit requires),
+// subscribes live, and demultiplexes each frame with a hand-written scanner that finds
 // the routing key and the data span once, so payloads are decoded exactly
 // once, by the stream's generated Decoder. It answers pings, sends the
 // venue's keep-alives, detects silent connections, reconnects with backoff

@@ -14,8 +14,6 @@ var (
 	ErrUnsubscribed = errors.New("runtime: unsubscribed")
 	// ErrSlowConsumer ends a CloseSubscription subscription whose queue overflowed.
 	ErrSlowConsumer = errors.New("runtime: subscription queue overflowed")
-	// ErrTooManyStreams is returned by Subscribe beyond Limits.StreamsPerConnection.
-	ErrTooManyStreams = errors.New("runtime: too many streams for one connection")
 	// ErrNoData is the cause of a disconnect when nothing arrived within the read timeout.
 	ErrNoData = errors.New("runtime: nothing received within the read timeout")
 	// ErrServerShutdown is the reason of a replacement caused by a shutdown notice (Dialect.Shutdown).
@@ -40,6 +38,9 @@ var (
 	// errSocketGone makes Subscribe retry on a fresh socket after a raw
 	// socket was released concurrently.
 	errSocketGone = errors.New("runtime: socket released")
+	// errShardFull makes Subscribe pick another socket of the route when
+	// one filled up concurrently.
+	errShardFull = errors.New("runtime: socket full")
 	// errLinkClosed fails requests of a socket that went away.
 	errLinkClosed = errors.New("runtime: socket closed")
 )

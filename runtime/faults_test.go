@@ -20,7 +20,7 @@ func TestHandlerPanicRecovered(t *testing.T) {
 	s := startSim(t, m)
 	c, rec := dial(t, m, s)
 	calls := 0
-	bad, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {
+	bad, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {
 		calls++
 		if calls == 2 {
 			panic("boom")
@@ -30,7 +30,7 @@ func TestHandlerPanicRecovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := newCollector()
-	if _, err := c.Subscribe(ctx(t), stream("ethusdt@prices"), good.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("ethusdt@prices"), good.handle); err != nil {
 		t.Fatal(err)
 	}
 	<-bad.Done()
@@ -84,7 +84,7 @@ func TestNilHandlerRejected(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m)
 	c, _ := dial(t, m, s)
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), nil); err == nil || !strings.Contains(err.Error(), "nil handler") {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), nil); err == nil || !strings.Contains(err.Error(), "nil handler") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -98,7 +98,7 @@ func TestUnsubscribeStopsHandlerCalls(t *testing.T) {
 	const name = "btcusdt@prices"
 	var calls atomic.Int64
 	slow := make(chan struct{})
-	sub, err := c.Subscribe(ctx(t), stream(name), func(any) {
+	sub, err := subscribeReady(c, ctx(t), stream(name), func(any) {
 		calls.Add(1)
 		<-slow
 	})
@@ -129,7 +129,7 @@ func TestCloseDiscardsAndFromHandler(t *testing.T) {
 	c, _ := dial(t, m, s)
 	const name = "btcusdt@prices"
 	var calls atomic.Int64
-	if _, err := c.Subscribe(ctx(t), stream(name), func(any) {
+	if _, err := subscribeReady(c, ctx(t), stream(name), func(any) {
 		calls.Add(1)
 		time.Sleep(5 * time.Millisecond)
 	}); err != nil {
@@ -148,7 +148,7 @@ func TestCloseDiscardsAndFromHandler(t *testing.T) {
 
 	c2, _ := dial(t, m, s)
 	returned := make(chan struct{})
-	if _, err := c2.Subscribe(ctx(t), stream(name), func(any) {
+	if _, err := subscribeReady(c2, ctx(t), stream(name), func(any) {
 		c2.Close()
 		close(returned)
 	}); err != nil {
@@ -180,7 +180,7 @@ func TestBadFramesCoalesced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
 		t.Fatal(err)
 	}
 	const bad = 20000
@@ -208,7 +208,7 @@ func TestQueueBytesBound(t *testing.T) {
 	const name = "btcusdt@prices"
 	release := make(chan struct{})
 	col := newCollector()
-	sub, err := c.Subscribe(ctx(t), stream(name), func(v any) { <-release; col.handle(v) },
+	sub, err := subscribeReady(c, ctx(t), stream(name), func(v any) { <-release; col.handle(v) },
 		runtime.WithQueueBytes(10*30), runtime.WithOverflow(runtime.DropOldest))
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +234,7 @@ func TestRefusedResubscribeSplit(t *testing.T) {
 	names := []string{"aaa@prices", "bbb@prices", "ccc@prices", "ddd@prices"}
 	col := newCollector()
 	for _, n := range names {
-		if _, err := c.Subscribe(ctx(t), stream(n), col.handle); err != nil {
+		if _, err := subscribeReady(c, ctx(t), stream(n), col.handle); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -256,7 +256,7 @@ func TestReconnectBackoffGrows(t *testing.T) {
 	m := testMarket()
 	s := startSim(t, m)
 	c, rec := dial(t, m, s, runtime.WithBackoff(runtime.Backoff{Initial: 40 * time.Millisecond, Max: time.Second, Factor: 2, Jitter: 0.1}))
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
 		t.Fatal(err)
 	}
 	var at []time.Time
@@ -285,7 +285,7 @@ func TestQuietSocketProbed(t *testing.T) {
 	m.Dialect.ProbePing = true
 	s := startSim(t, m, sim.WithPublishInterval(0), sim.WithPing(0, 0))
 	c, rec := dial(t, m, s, runtime.WithReadTimeout(600*time.Millisecond))
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second) // three read timeouts with no data and no server pings
@@ -310,7 +310,7 @@ func TestConnectionBudgetKept(t *testing.T) {
 	s := startSim(t, m, sim.WithConnectionBudget(n, per*7/10))
 	c, rec := dial(t, m, s, runtime.WithConnectionBudget(n, per),
 		runtime.WithBackoff(runtime.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Factor: 2, Jitter: 0.1}))
-	if _, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

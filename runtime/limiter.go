@@ -1,6 +1,9 @@
 package runtime
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // limiter keeps a socket's outgoing frames within the exchange's message
 // limit. It allows at most n frames in any window of length per, by
@@ -12,8 +15,10 @@ import "time"
 // n) can put nearly 2n frames into one second, which the exchange punishes by
 // closing the connection, so it is not used.
 //
-// Only the socket's writer goroutine uses a limiter.
+// Only the socket's writer goroutine waits on a limiter; Stats counts its
+// recent frames.
 type limiter struct {
+	mu   sync.Mutex // guards sent and next against recent
 	per  time.Duration
 	sent []time.Time // ring of the last n send times
 	next int
@@ -32,7 +37,10 @@ func (l *limiter) wait(stop <-chan struct{}) bool {
 	if len(l.sent) == 0 {
 		return true
 	}
-	if oldest := l.sent[l.next]; !oldest.IsZero() {
+	l.mu.Lock()
+	oldest := l.sent[l.next]
+	l.mu.Unlock()
+	if !oldest.IsZero() {
 		if d := time.Until(oldest.Add(l.per)); d > 0 {
 			t := time.NewTimer(d)
 			select {
@@ -43,7 +51,23 @@ func (l *limiter) wait(stop <-chan struct{}) bool {
 			}
 		}
 	}
+	l.mu.Lock()
 	l.sent[l.next] = time.Now()
 	l.next = (l.next + 1) % len(l.sent)
+	l.mu.Unlock()
 	return true
+}
+
+// recent returns how many frames went out within the last d, counting at
+// most the limit's n (the most it remembers); 0 without a limit.
+func (l *limiter) recent(d time.Duration) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	since, n := time.Now().Add(-d), 0
+	for _, t := range l.sent {
+		if t.After(since) {
+			n++
+		}
+	}
+	return n
 }

@@ -30,6 +30,7 @@ type link struct {
 	ready      bool
 	subscribed map[string]bool
 
+	lim   *limiter // the writer's; Stats reads its recent sends
 	wmu   sync.Mutex
 	queue []*request // control requests not yet written
 	pong  []byte     // payload of the latest unanswered ping, written before requests
@@ -73,6 +74,7 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 		url:        s.url,
 		opened:     time.Now(),
 		subscribed: map[string]bool{},
+		lim:        newLimiter(c.opts.rateN, c.opts.ratePer),
 		wake:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		dead:       make(chan struct{}),
@@ -185,7 +187,7 @@ func (l *link) writeLoop() {
 	defer close(l.writerEnd)
 	c := l.s.conn
 	d := &c.market.Dialect
-	lim := newLimiter(c.opts.rateN, c.opts.ratePer)
+	lim := l.lim
 	var keepTick <-chan time.Time
 	if d.KeepAlive != "" && d.KeepAliveEvery > 0 {
 		t := time.NewTicker(d.KeepAliveEvery)
@@ -247,6 +249,7 @@ func (l *link) writeLoop() {
 				l.writeClose()
 				return
 			}
+			c.stats.control.Add(1)
 			var err error
 			switch {
 			case pong != nil:

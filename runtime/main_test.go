@@ -269,3 +269,16 @@ func setCombined(c *runtime.Conn, ctx context.Context, route string, on bool) er
 	_, err := c.Call(ctx, route, "SET_PROPERTY", "combined", on)
 	return err
 }
+
+// subscribeReady is c.Subscribe followed by Ready: for tests that need the
+// server to have the stream when it returns.
+func subscribeReady(c *runtime.Conn, ctx context.Context, st runtime.Stream, handle func(any), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	sub, err := c.Subscribe(ctx, st, handle, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.Ready(ctx); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}

@@ -12,10 +12,11 @@ import (
 
 // socket is one logical, self-healing websocket: it carries a set of streams
 // (its registry) on one physical link at a time, and keeps that set alive
-// across reconnects and replacements. A Conn has one socket per route (one
-// per stream in raw mode). The registry, the stream limit and the reconnect
-// loop all live here, so spreading a route over several sockets when one is
-// full only needs Conn.socketFor to pick or create another socket.
+// across reconnects and replacements. A Conn has one socket per route, or
+// several when the route's streams exceed the stream limit (its shards, see
+// Conn.shardFor), and one per stream in raw mode. The registry, the stream
+// limit and the reconnect loop all live here: each shard reconnects,
+// resubscribes and is replaced on its own.
 //
 // Goroutines: one supervisor (run) per socket, plus the reader and writer of
 // each link. Locks: s.mu guards the registry and the links' subscription
@@ -25,6 +26,7 @@ type socket struct {
 	conn  *Conn
 	route string
 	url   string
+	shard int    // its index among the route's sockets (see Conn.shardFor)
 	limit int    // most streams; 0 means no limit
 	only  []byte // in raw mode, the socket's one stream
 
@@ -150,33 +152,47 @@ func (s *socket) register(sub *Subscription) {
 	defer s.mu.Unlock()
 	e := newEntry(&sub.stream)
 	e.subs = []*Subscription{sub}
+	sub.entry = e
 	e.ack(nil)
 	s.reg[sub.stream.Name] = e
 	s.publish()
 }
 
-// add registers sub and waits until the server confirmed its stream.
-func (s *socket) add(ctx context.Context, sub *Subscription) error {
+// holds reports whether s carries stream, and whether it has room for one
+// more stream: streams unsubscribed but not yet confirmed gone still count,
+// as they do on the server.
+func (s *socket) holds(stream string) (carries, room bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reg[stream] != nil, s.limit == 0 || len(s.reg)+len(s.tomb) < s.limit
+}
+
+// add registers sub and queues its stream's subscribe on the ready links;
+// it does not wait for the reply (see Subscription.Ready). It fails with
+// errSocketGone when s is closed and errShardFull when s has no room for
+// the stream: Conn.subscribe then asks socketFor again.
+func (s *socket) add(sub *Subscription) error {
 	name := sub.stream.Name
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return errSocketGone
 	}
-	if e := s.reg[name]; e != nil && slices.Contains(e.subs, sub) {
+	e := s.reg[name]
+	if e != nil && slices.Contains(e.subs, sub) {
 		s.mu.Unlock() // registered before the socket connected
 		return nil
 	}
-	e := s.reg[name]
 	if e == nil {
-		if s.limit > 0 && len(s.reg) >= s.limit {
+		if s.limit > 0 && len(s.reg)+len(s.tomb) >= s.limit {
 			s.mu.Unlock()
-			return fmt.Errorf("%w: route %q already carries %d streams, the exchange's per-connection limit (spreading streams over several connections is not implemented yet)", ErrTooManyStreams, s.route, s.limit)
+			return errShardFull
 		}
 		e = newEntry(&sub.stream)
 		s.reg[name] = e
 		delete(s.tomb, name)
 	}
+	sub.entry = e
 	e.subs = append(e.subs[:len(e.subs):len(e.subs)], sub)
 	s.publish()
 	var targets []*link
@@ -198,17 +214,7 @@ func (s *socket) add(ctx context.Context, sub *Subscription) error {
 			s.subscribed(l, []string{name}, err)
 		}})
 	}
-	select {
-	case <-e.acked:
-		if e.ackErr != nil {
-			s.detach(sub)
-			return e.ackErr
-		}
-		return nil
-	case <-ctx.Done():
-		s.detach(sub)
-		return ctx.Err()
-	}
+	return nil
 }
 
 // subscribed handles the reply to a subscribe of names on l. A dead link is
@@ -227,8 +233,8 @@ func (s *socket) subscribed(l *link, names []string, err error) {
 		s.mu.Unlock()
 		return
 	}
-	// The server refused: the streams are not subscribed on l. A pending
-	// Subscribe gets the error; an established subscription ends with it.
+	// The server refused: the streams are not subscribed on l, and their
+	// subscriptions end with the error (Subscription.Ready returns it).
 	var ended []*Subscription
 	s.mu.Lock()
 	for _, name := range names {
@@ -237,9 +243,8 @@ func (s *socket) subscribed(l *link, names []string, err error) {
 		if e == nil {
 			continue
 		}
-		if !e.ack(err) {
-			ended = append(ended, e.subs...)
-		}
+		e.ack(err)
+		ended = append(ended, e.subs...)
 		delete(s.reg, name)
 	}
 	s.publish()
@@ -252,15 +257,15 @@ func (s *socket) subscribed(l *link, names []string, err error) {
 }
 
 // detach removes sub from the registry. When it was the stream's last
-// subscription, an unsubscribe goes to every link carrying the stream; the
-// returned channel yields one result per such link.
-func (s *socket) detach(sub *Subscription) <-chan error {
+// subscription, an unsubscribe is queued on every link carrying the stream;
+// a refusal is reported as EventError.
+func (s *socket) detach(sub *Subscription) {
 	name := sub.stream.Name
 	s.mu.Lock()
 	e := s.reg[name]
 	if e == nil {
 		s.mu.Unlock()
-		return nil
+		return
 	}
 	subs := make([]*Subscription, 0, len(e.subs))
 	for _, x := range e.subs {
@@ -285,27 +290,21 @@ func (s *socket) detach(sub *Subscription) <-chan error {
 	s.publish()
 	s.mu.Unlock()
 
-	results := make(chan error, len(targets))
 	for _, l := range targets {
 		l.enqueue(&request{op: opUnsubscribe, streams: []*Stream{e.stream}, done: func(_ []byte, err error) {
-			if err == nil {
+			switch {
+			case err == nil:
 				s.mu.Lock()
 				if _, ok := s.tomb[name]; ok && s.reg[name] == nil {
 					delete(s.tomb, name)
 					s.publish()
 				}
 				s.mu.Unlock()
+			case !errors.Is(err, errLinkClosed): // a closed link took the stream with it
+				s.emit(Event{Kind: EventError, Stream: name, URL: l.url, Err: fmt.Errorf("unsubscribe %s: %w", name, err)})
 			}
-			if errors.Is(err, errLinkClosed) {
-				err = nil // the stream is gone with the link
-			}
-			results <- err
 		}})
 	}
-	if len(targets) == 0 {
-		return nil
-	}
-	return results
 }
 
 // activate makes l take part in subscriptions and subscribes every

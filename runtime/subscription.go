@@ -20,6 +20,7 @@ type Subscription struct {
 	stream   Stream
 	handle   func(any)
 	sock     *socket
+	entry    *entry // the stream in sock's registry, set by socket.add
 	policy   OverflowPolicy
 	maxLen   int // the queue's capacity in events; buf grows up to it
 	maxBytes int
@@ -100,37 +101,63 @@ func (s *Subscription) Err() error {
 	}
 }
 
+// Ready waits until the exchange has confirmed the subscription and returns
+// nil. If the exchange refused it, or the subscription ended first, it
+// returns why: a *SubscribeError wrapping the *ServerError, ErrUnsubscribed,
+// ErrClosed... When ctx ends first it returns ctx.Err(), and the
+// subscription goes on.
+func (s *Subscription) Ready(ctx context.Context) error {
+	var acked <-chan struct{}
+	if s.entry != nil {
+		acked = s.entry.acked
+	}
+	select {
+	case <-acked:
+		if err := s.entry.ackErr; err != nil {
+			return &SubscribeError{Stream: s.stream.Name, Err: err}
+		}
+		return nil
+	case <-s.stopped:
+		if acked != nil {
+			select {
+			case <-acked:
+				if s.entry.ackErr == nil {
+					return nil // confirmed, then ended: it was ready
+				}
+				return &SubscribeError{Stream: s.stream.Name, Err: s.entry.ackErr}
+			default:
+			}
+		}
+		return s.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Unsubscribe ends the subscription: events still queued are dropped (and
 // counted in Dropped), and when it returns the handler is not running and
 // will not be called again. Called from the handler itself, it returns
 // without waiting for that call, and no further call follows it. When this
 // was the stream's last subscription on the connection, the unsubscribe
-// message is sent and its reply awaited. ctx bounds both waits. A second call
-// returns nil.
+// message is queued, like Subscribe's, without waiting for the reply (a
+// refusal is reported as EventError), so a loop of Unsubscribe calls is
+// fast too. ctx bounds the wait for the handler. A second call returns nil.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	if !s.end(ErrUnsubscribed) {
 		return nil
 	}
-	results := s.sock.detach(s)
-	var err error
-	if results != nil {
-		select {
-		case err = <-results:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-	}
+	s.sock.detach(s)
 	if s.sock.only != nil {
 		s.sock.conn.release(s.sock)
 	}
-	if err == nil && s.gid.Load() != goid() {
+	if s.gid.Load() != goid() {
 		select {
 		case <-s.done:
 		case <-ctx.Done():
-			err = ctx.Err()
+			return ctx.Err()
 		}
 	}
-	return err
+	return nil
 }
 
 // end stops the subscription with err; it reports whether this call did.

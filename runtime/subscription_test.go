@@ -22,7 +22,7 @@ func TestOverflowPolicies(t *testing.T) {
 			release := make(chan struct{})
 			var once sync.Once
 			col := newCollector()
-			sub, err := c.Subscribe(ctx(t), stream(name), func(v any) {
+			sub, err := subscribeReady(c, ctx(t), stream(name), func(v any) {
 				<-release // the first call blocks until every frame was sent
 				col.handle(v)
 			}, runtime.WithOverflow(p), runtime.WithQueueSize(size))
@@ -111,7 +111,7 @@ func TestOrderingUnderLoad(t *testing.T) {
 	const total = 5000
 	col := newCollector()
 	for _, n := range names {
-		if _, err := c.Subscribe(ctx(t), stream(n), col.handle, runtime.WithOverflow(runtime.Block)); err != nil {
+		if _, err := subscribeReady(c, ctx(t), stream(n), col.handle, runtime.WithOverflow(runtime.Block)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,7 +137,7 @@ func TestUnsubscribeFromHandler(t *testing.T) {
 	var sub *runtime.Subscription
 	ready := make(chan struct{})
 	calls := 0
-	sub, err := c.Subscribe(ctx(t), stream("btcusdt@prices"), func(any) {
+	sub, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), func(any) {
 		<-ready
 		calls++
 		if calls == 3 {
@@ -166,11 +166,11 @@ func TestTwoHandlersOneStream(t *testing.T) {
 	c, _ := dial(t, m, s)
 	a, b := newCollector(), newCollector()
 	const name = "btcusdt@prices"
-	subA, err := c.Subscribe(ctx(t), stream(name), a.handle)
+	subA, err := subscribeReady(c, ctx(t), stream(name), a.handle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Subscribe(ctx(t), stream(name), b.handle); err != nil {
+	if _, err := subscribeReady(c, ctx(t), stream(name), b.handle); err != nil {
 		t.Fatal(err)
 	}
 	b.waitLen(t, name, 3)
@@ -218,7 +218,7 @@ func TestBorrow(t *testing.T) {
 
 	borrowed := make(chan []int, 1)
 	var seqs []int
-	b, err := c.Subscribe(ctx(t), st, func(v any) {
+	b, err := subscribeReady(c, ctx(t), st, func(v any) {
 		ev := v.(*seqEvent)
 		if ev.S != name {
 			t.Errorf("borrowed event of stream %q", ev.S)
@@ -236,7 +236,7 @@ func TestBorrow(t *testing.T) {
 	}
 	owned := make(chan []*seqEvent, 1)
 	var kept []*seqEvent
-	o, err := c.Subscribe(ctx(t), st, func(v any) {
+	o, err := subscribeReady(c, ctx(t), st, func(v any) {
 		kept = append(kept, v.(*seqEvent))
 		if len(kept) == total {
 			owned <- kept

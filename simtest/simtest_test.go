@@ -111,11 +111,15 @@ func TestFaults(t *testing.T) {
 	}
 	first(t, c, "usdm", "btcusdt@aggTrade")
 
-	// A rejected stream fails its Subscribe with the server's error.
+	// A rejected stream's subscription ends with the server's error.
 	s.Server.RejectStream("ethusdt@aggTrade", 2, "Invalid request: invalid stream")
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	if _, err := usdm.SubscribeAggTrade(ctx, c, usdm.AggTradeParams{Symbol: "ETHUSDT"}, func(*usdm.AggTradeEvent) {}); err == nil || !strings.Contains(err.Error(), "invalid stream") {
+	sub, err := usdm.SubscribeAggTrade(ctx, c, usdm.AggTradeParams{Symbol: "ETHUSDT"}, func(*usdm.AggTradeEvent) {})
+	if err == nil {
+		err = sub.Ready(ctx)
+	}
+	if err == nil || !strings.Contains(err.Error(), "invalid stream") {
 		t.Errorf("rejected stream: %v", err)
 	}
 }

@@ -182,6 +182,11 @@ func (k *keyStream) subscribe(ctx context.Context, key string, prev *keySub) (*k
 	st := runtime.Stream{Name: key, Route: k.route, Decode: decode}
 	sub, err := k.conn.Subscribe(ctx, st, handle,
 		runtime.WithOverflow(runtime.Block), runtime.WithQueueSize(s.opts.queueSize))
+	if err == nil {
+		if err = sub.Ready(ctx); err != nil {
+			_ = sub.Unsubscribe(context.Background())
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("userdata: subscribe user stream: %w", err)
 	}

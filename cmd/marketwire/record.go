@@ -72,7 +72,7 @@ func recordCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		st := runtimeStream(p)
 		typed, dialect := st, &src.cat.m.Info.Dialect
 		name := st.Name
-		st.Whole, st.Seq = true, nil // the frame as received, envelope included
+		st.Whole, st.Seq, st.NewDecoder = true, nil, nil // the frame as received, envelope included
 		st.Decode = func(b []byte) (any, error) {
 			f := record.Frame{Time: time.Now(), Stream: name, Data: bytes.Clone(b)}
 			if *checkDrift {

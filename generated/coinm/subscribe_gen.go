@@ -195,8 +195,9 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// AggTradeEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAggTrade: nil handler")
@@ -258,8 +259,9 @@ func (p IndexPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeIndexPrice subscribes c to the indexPrice stream (<pair>@indexPrice[@<speed>]) and calls
-// fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeIndexPrice(ctx context.Context, c *runtime.Conn, p IndexPriceParams, fn func(*IndexPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeIndexPrice: nil handler")
@@ -321,8 +323,9 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<symbol>@markPrice[@<speed>]) and calls
-// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeMarkPrice: nil handler")
@@ -385,8 +388,9 @@ func (p PairMarkPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribePairMarkPrices subscribes c to the pairMarkPrices stream (<pair>@markPrice[@<speed>])
-// and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. A
-// nil fn is an error; p is validated before anything is sent.
+// and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine.
+// It returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribePairMarkPrices(ctx context.Context, c *runtime.Conn, p PairMarkPricesParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribePairMarkPrices: nil handler")
@@ -448,8 +452,9 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
-// is validated before anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeKline: nil handler")
@@ -514,8 +519,9 @@ func (p ContinuousKlineParams) Stream() runtime.Stream {
 
 // SubscribeContinuousKline subscribes c to the continuousKline stream
 // (<pair>_<contractType>@continuousKline_<interval>) and calls fn with each ContinuousKlineEvent,
-// in the order received, on the subscription's goroutine. A nil fn is an error; p is validated
-// before anything is sent.
+// in the order received, on the subscription's goroutine. It returns once the request is queued;
+// Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p
+// is validated before anything is sent.
 func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p ContinuousKlineParams, fn func(*ContinuousKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeContinuousKline: nil handler")
@@ -579,8 +585,9 @@ func (p IndexPriceKlineParams) Stream() runtime.Stream {
 
 // SubscribeIndexPriceKline subscribes c to the indexPriceKline stream
 // (<pair>@indexPriceKline_<interval>) and calls fn with each IndexPriceKlineEvent, in the order
-// received, on the subscription's goroutine. A nil fn is an error; p is validated before anything
-// is sent.
+// received, on the subscription's goroutine. It returns once the request is queued; Ready waits for
+// the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
 func SubscribeIndexPriceKline(ctx context.Context, c *runtime.Conn, p IndexPriceKlineParams, fn func(*IndexPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeIndexPriceKline: nil handler")
@@ -644,8 +651,9 @@ func (p MarkPriceKlineParams) Stream() runtime.Stream {
 
 // SubscribeMarkPriceKline subscribes c to the markPriceKline stream
 // (<symbol>@markPriceKline_<interval>) and calls fn with each MarkPriceKlineEvent, in the order
-// received, on the subscription's goroutine. A nil fn is an error; p is validated before anything
-// is sent.
+// received, on the subscription's goroutine. It returns once the request is queued; Ready waits for
+// the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
 func SubscribeMarkPriceKline(ctx context.Context, c *runtime.Conn, p MarkPriceKlineParams, fn func(*MarkPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeMarkPriceKline: nil handler")
@@ -704,8 +712,9 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeMiniTicker: nil handler")
@@ -764,8 +773,9 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllMiniTickers: nil handler")
@@ -824,8 +834,9 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeTicker: nil handler")
@@ -884,8 +895,9 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream (!ticker@arr) and calls fn with each
-// TickerEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TickerEvents, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllTickers: nil handler")
@@ -944,8 +956,9 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeBookTicker: nil handler")
@@ -970,8 +983,9 @@ func (p AllBookTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllBookTickers subscribes c to the allBookTickers stream (!bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTickersParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllBookTickers: nil handler")
@@ -1030,8 +1044,9 @@ func (p ForceOrderParams) Stream() runtime.Stream {
 }
 
 // SubscribeForceOrder subscribes c to the forceOrder stream (<symbol>@forceOrder) and calls fn with
-// each ForceOrderEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each ForceOrderEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeForceOrder: nil handler")
@@ -1056,8 +1071,9 @@ func (p AllForceOrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllForceOrders subscribes c to the allForceOrders stream (!forceOrder@arr) and calls fn
-// with each ForceOrderEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// with each ForceOrderEvent, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrdersParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllForceOrders: nil handler")
@@ -1122,7 +1138,8 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// A nil fn is an error; p is validated before anything is sent.
+// It returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribePartialDepth: nil handler")
@@ -1151,8 +1168,9 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeDiffDepth: nil handler")
@@ -1211,8 +1229,9 @@ func (p ContractInfoParams) Stream() runtime.Stream {
 }
 
 // SubscribeContractInfo subscribes c to the contractInfo stream (!contractInfo) and calls fn with
-// each ContractInfoEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each ContractInfoEvent, in the order received, on the subscription's goroutine. It returns once
+// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoParams, fn func(*ContractInfoEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeContractInfo: nil handler")
@@ -1236,6 +1255,27 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 		return nil, err
 	}
 	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(Payload))
+	}, opts...)
+}
+
+// SubscribeAll subscribes c to every stream of ps and returns once the exchange has confirmed or
+// refused each one (see runtime.Conn.SubscribeAll); the streams share subscribe messages and
+// connections as the market's limits allow. fn is called with each payload on each subscription's
+// goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
+// before anything is sent.
+func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("coinm: SubscribeAll: nil handler")
+	}
+	streams := make([]runtime.Stream, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		streams[i] = p.Stream()
+	}
+	return c.SubscribeAll(ctx, streams, func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -193,8 +193,9 @@ func (p AccountsParams) Stream() runtime.Stream {
 }
 
 // SubscribeAccounts subscribes c to the accounts stream (<address>@accounts) and calls fn with each
-// AccountEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// AccountEvents, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAccounts(ctx context.Context, c *runtime.Conn, p AccountsParams, fn func(*AccountEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAccounts: nil handler")
@@ -260,8 +261,9 @@ func (p OrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeOrders subscribes c to the orders stream (<address>@orders) and calls fn with each
-// ExecutionReportEvents, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// ExecutionReportEvents, in the order received, on the subscription's goroutine. It returns once
+// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribeOrders(ctx context.Context, c *runtime.Conn, p OrdersParams, fn func(*ExecutionReportEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeOrders: nil handler")
@@ -325,8 +327,9 @@ func (p TransfersParams) Stream() runtime.Stream {
 }
 
 // SubscribeTransfers subscribes c to the transfers stream (<address>@transfers) and calls fn with
-// each TransferEvent, in the order received, on the subscription's goroutine. A nil fn is an error;
-// p is validated before anything is sent.
+// each TransferEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeTransfers(ctx context.Context, c *runtime.Conn, p TransfersParams, fn func(*TransferEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeTransfers: nil handler")
@@ -390,8 +393,9 @@ func (p TradesParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrades subscribes c to the trades stream (<symbol>@trades) and calls fn with each
-// TradeEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TradeEvents, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeTrades: nil handler")
@@ -455,8 +459,9 @@ func (p MarketDiffParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarketDiff subscribes c to the marketDiff stream (<symbol>@marketDiff) and calls fn with
-// each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns once
+// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribeMarketDiff(ctx context.Context, c *runtime.Conn, p MarketDiffParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeMarketDiff: nil handler")
@@ -530,8 +535,9 @@ func (p MarketDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarketDepth subscribes c to the marketDepth stream (<symbol>@marketDepth[<levels>]) and
-// calls fn with each DepthSnapshotEvent, in the order received, on the subscription's goroutine. A
-// nil fn is an error; p is validated before anything is sent.
+// calls fn with each DepthSnapshotEvent, in the order received, on the subscription's goroutine. It
+// returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeMarketDepth(ctx context.Context, c *runtime.Conn, p MarketDepthParams, fn func(*DepthSnapshotEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeMarketDepth: nil handler")
@@ -595,8 +601,9 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
-// is validated before anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeKline: nil handler")
@@ -659,8 +666,9 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeTicker: nil handler")
@@ -724,8 +732,9 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream ($all@allTickers) and calls fn with
-// each TickerEvents, in the order received, on the subscription's goroutine. A nil fn is an error;
-// p is validated before anything is sent.
+// each TickerEvents, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAllTickers: nil handler")
@@ -788,8 +797,9 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeMiniTicker: nil handler")
@@ -853,8 +863,9 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream ($all@allMiniTickers) and calls
-// fn with each MiniTickerEvents, in the order received, on the subscription's goroutine. A nil fn
-// is an error; p is validated before anything is sent.
+// fn with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAllMiniTickers: nil handler")
@@ -917,8 +928,9 @@ func (p BlockHeightParams) Stream() runtime.Stream {
 }
 
 // SubscribeBlockHeight subscribes c to the blockHeight stream ($all@blockheight) and calls fn with
-// each BlockHeightEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each BlockHeightEvent, in the order received, on the subscription's goroutine. It returns once
+// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
+// A nil fn is an error; p is validated before anything is sent.
 func SubscribeBlockHeight(ctx context.Context, c *runtime.Conn, p BlockHeightParams, fn func(*BlockHeightEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeBlockHeight: nil handler")
@@ -942,6 +954,27 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 		return nil, err
 	}
 	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(Payload))
+	}, opts...)
+}
+
+// SubscribeAll subscribes c to every stream of ps and returns once the exchange has confirmed or
+// refused each one (see runtime.Conn.SubscribeAll); the streams share subscribe messages and
+// connections as the market's limits allow. fn is called with each payload on each subscription's
+// goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
+// before anything is sent.
+func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("dex: SubscribeAll: nil handler")
+	}
+	streams := make([]runtime.Stream, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		streams[i] = p.Stream()
+	}
+	return c.SubscribeAll(ctx, streams, func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -148,8 +148,9 @@ func (p TradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrade subscribes c to the trade stream (<symbol>@optionTrade) and calls fn with each
-// TradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TradeEvent, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeTrade: nil handler")
@@ -212,8 +213,9 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@optionTicker[@<expirationDate>]) and
-// calls fn with each TickerEvent, in the order received, on the subscription's goroutine. A nil fn
-// is an error; p is validated before anything is sent.
+// calls fn with each TickerEvent, in the order received, on the subscription's goroutine. It
+// returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeTicker: nil handler")
@@ -273,8 +275,9 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeBookTicker: nil handler")
@@ -340,7 +343,8 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>@<speed>)
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// A nil fn is an error; p is validated before anything is sent.
+// It returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribePartialDepth: nil handler")
@@ -370,8 +374,9 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth@<speed>) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeDiffDepth: nil handler")
@@ -434,8 +439,9 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
-// is validated before anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeKline: nil handler")
@@ -496,8 +502,9 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<underlying>@optionMarkPrice) and calls
-// fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeMarkPrice: nil handler")
@@ -562,8 +569,9 @@ func (p OpenInterestParams) Stream() runtime.Stream {
 
 // SubscribeOpenInterest subscribes c to the openInterest stream
 // (<underlying>@openInterest@<expirationDate>) and calls fn with each OpenInterestEvents, in the
-// order received, on the subscription's goroutine. A nil fn is an error; p is validated before
-// anything is sent.
+// order received, on the subscription's goroutine. It returns once the request is queued; Ready
+// waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is
+// validated before anything is sent.
 func SubscribeOpenInterest(ctx context.Context, c *runtime.Conn, p OpenInterestParams, fn func(*OpenInterestEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeOpenInterest: nil handler")
@@ -622,8 +630,9 @@ func (p NewSymbolParams) Stream() runtime.Stream {
 }
 
 // SubscribeNewSymbol subscribes c to the newSymbol stream (!optionSymbol) and calls fn with each
-// NewSymbolEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
-// is validated before anything is sent.
+// NewSymbolEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeNewSymbol(ctx context.Context, c *runtime.Conn, p NewSymbolParams, fn func(*NewSymbolEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeNewSymbol: nil handler")
@@ -683,8 +692,9 @@ func (p IndexPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribeIndexPrices subscribes c to the indexPrices stream (!index@arr) and calls fn with each
-// IndexPriceEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p
-// is validated before anything is sent.
+// IndexPriceEvents, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeIndexPrices(ctx context.Context, c *runtime.Conn, p IndexPricesParams, fn func(*IndexPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeIndexPrices: nil handler")
@@ -708,6 +718,27 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 		return nil, err
 	}
 	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(Payload))
+	}, opts...)
+}
+
+// SubscribeAll subscribes c to every stream of ps and returns once the exchange has confirmed or
+// refused each one (see runtime.Conn.SubscribeAll); the streams share subscribe messages and
+// connections as the market's limits allow. fn is called with each payload on each subscription's
+// goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
+// before anything is sent.
+func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("options: SubscribeAll: nil handler")
+	}
+	streams := make([]runtime.Stream, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		streams[i] = p.Stream()
+	}
+	return c.SubscribeAll(ctx, streams, func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -167,8 +167,9 @@ func (p ReferencePriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeReferencePrice subscribes c to the referencePrice stream (<symbol>@referencePrice) and
-// calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine. A
-// nil fn is an error; p is validated before anything is sent.
+// calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine.
+// It returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeReferencePrice(ctx context.Context, c *runtime.Conn, p ReferencePriceParams, fn func(*ReferencePriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeReferencePrice: nil handler")
@@ -227,8 +228,9 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// AggTradeEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAggTrade: nil handler")
@@ -287,8 +289,9 @@ func (p TradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrade subscribes c to the trade stream (<symbol>@trade) and calls fn with each
-// TradeEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TradeEvent, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeTrade: nil handler")
@@ -347,8 +350,9 @@ func (p BlockTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeBlockTrade subscribes c to the blockTrade stream (<symbol>@blockTrade) and calls fn with
-// each BlockTradeEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each BlockTradeEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeBlockTrade(ctx context.Context, c *runtime.Conn, p BlockTradeParams, fn func(*BlockTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeBlockTrade: nil handler")
@@ -410,8 +414,9 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p
-// is validated before anything is sent.
+// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeKline: nil handler")
@@ -446,7 +451,9 @@ func (p KlineTimezoneParams) Stream() runtime.Stream {
 
 // SubscribeKlineTimezone subscribes c to the klineTimezone stream
 // (<symbol>@kline_<interval>@<timezone>) and calls fn with each KlineEvent, in the order received,
-// on the subscription's goroutine. A nil fn is an error; p is validated before anything is sent.
+// on the subscription's goroutine. It returns once the request is queued; Ready waits for the
+// exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
 func SubscribeKlineTimezone(ctx context.Context, c *runtime.Conn, p KlineTimezoneParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeKlineTimezone: nil handler")
@@ -505,8 +512,9 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeMiniTicker: nil handler")
@@ -565,8 +573,9 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAllMiniTickers: nil handler")
@@ -625,8 +634,9 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeTicker: nil handler")
@@ -688,8 +698,9 @@ func (p WindowTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeWindowTicker subscribes c to the windowTicker stream (<symbol>@ticker_<window>) and
-// calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. A
-// nil fn is an error; p is validated before anything is sent.
+// calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. It
+// returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeWindowTicker(ctx context.Context, c *runtime.Conn, p WindowTickerParams, fn func(*WindowTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeWindowTicker: nil handler")
@@ -749,8 +760,9 @@ func (p AllWindowTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllWindowTickers subscribes c to the allWindowTickers stream (!ticker_<window>@arr) and
-// calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. A
-// nil fn is an error; p is validated before anything is sent.
+// calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. It
+// returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeAllWindowTickers(ctx context.Context, c *runtime.Conn, p AllWindowTickersParams, fn func(*WindowTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAllWindowTickers: nil handler")
@@ -809,8 +821,9 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeBookTicker: nil handler")
@@ -869,8 +882,9 @@ func (p AvgPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeAvgPrice subscribes c to the avgPrice stream (<symbol>@avgPrice) and calls fn with each
-// AvgPriceEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// AvgPriceEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeAvgPrice(ctx context.Context, c *runtime.Conn, p AvgPriceParams, fn func(*AvgPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAvgPrice: nil handler")
@@ -935,7 +949,8 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each PartialDepthEvent, in the order received, on the subscription's goroutine.
-// A nil fn is an error; p is validated before anything is sent.
+// It returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*PartialDepthEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribePartialDepth: nil handler")
@@ -998,8 +1013,9 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. A nil fn is
-// an error; p is validated before anything is sent.
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
+// once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeDiffDepth: nil handler")
@@ -1023,6 +1039,27 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 		return nil, err
 	}
 	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(Payload))
+	}, opts...)
+}
+
+// SubscribeAll subscribes c to every stream of ps and returns once the exchange has confirmed or
+// refused each one (see runtime.Conn.SubscribeAll); the streams share subscribe messages and
+// connections as the market's limits allow. fn is called with each payload on each subscription's
+// goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
+// before anything is sent.
+func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("spot: SubscribeAll: nil handler")
+	}
+	streams := make([]runtime.Stream, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		streams[i] = p.Stream()
+	}
+	return c.SubscribeAll(ctx, streams, func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

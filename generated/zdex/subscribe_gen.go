@@ -99,8 +99,9 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (ticker:<symbol>) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeTicker: nil handler")
@@ -163,8 +164,9 @@ func (p OrderBookParams) Stream() runtime.Stream {
 }
 
 // SubscribeOrderBook subscribes c to the orderbook stream (orderbook:<symbol>) and calls fn with
-// each OrderBookEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each OrderBookEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeOrderBook(ctx context.Context, c *runtime.Conn, p OrderBookParams, fn func(*OrderBookEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeOrderBook: nil handler")
@@ -227,8 +229,9 @@ func (p TradesParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrades subscribes c to the trades stream (trades:<symbol>) and calls fn with each
-// TradeEvents, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// TradeEvents, in the order received, on the subscription's goroutine. It returns once the request
+// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
+// an error; p is validated before anything is sent.
 func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeTrades: nil handler")
@@ -291,8 +294,9 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (kline:<symbol>) and calls fn with each
-// KlineRows, in the order received, on the subscription's goroutine. A nil fn is an error; p is
-// validated before anything is sent.
+// KlineRows, in the order received, on the subscription's goroutine. It returns once the request is
+// queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an
+// error; p is validated before anything is sent.
 func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineRows), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeKline: nil handler")
@@ -353,8 +357,9 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markprice stream (markprice:<symbol>) and calls fn with
-// each MarkPriceEvent, in the order received, on the subscription's goroutine. A nil fn is an
-// error; p is validated before anything is sent.
+// each MarkPriceEvent, in the order received, on the subscription's goroutine. It returns once the
+// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
+// nil fn is an error; p is validated before anything is sent.
 func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeMarkPrice: nil handler")
@@ -389,8 +394,9 @@ func (p AccountParams) Stream() runtime.Stream {
 }
 
 // SubscribeAccount subscribes c to the account stream (account) and calls fn with each event of the
-// account group (see DecodeAccount), in the order received, on the subscription's goroutine. A nil
-// fn is an error; p is validated before anything is sent.
+// account group (see DecodeAccount), in the order received, on the subscription's goroutine. It
+// returns once the request is queued; Ready waits for the exchange's confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
 func SubscribeAccount(ctx context.Context, c *runtime.Conn, p AccountParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeAccount: nil handler")
@@ -414,6 +420,27 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 		return nil, err
 	}
 	return c.Subscribe(ctx, p.Stream(), func(v any) {
+		fn(v.(Payload))
+	}, opts...)
+}
+
+// SubscribeAll subscribes c to every stream of ps and returns once the exchange has confirmed or
+// refused each one (see runtime.Conn.SubscribeAll); the streams share subscribe messages and
+// connections as the market's limits allow. fn is called with each payload on each subscription's
+// goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
+// before anything is sent.
+func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("zdex: SubscribeAll: nil handler")
+	}
+	streams := make([]runtime.Stream, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		streams[i] = p.Stream()
+	}
+	return c.SubscribeAll(ctx, streams, func(v any) {
 		fn(v.(Payload))
 	}, opts...)
 }

@@ -230,7 +230,11 @@ func TestSymbolsFlag(t *testing.T) {
 		}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := usdm.SubscribeAggTrade(ctx, c, usdm.AggTradeParams{Symbol: "ETHUSDT"}, func(*usdm.AggTradeEvent) {}); err == nil {
+	sub, err := usdm.SubscribeAggTrade(ctx, c, usdm.AggTradeParams{Symbol: "ETHUSDT"}, func(*usdm.AggTradeEvent) {})
+	if err == nil {
+		err = sub.Ready(ctx)
+	}
+	if err == nil {
 		t.Error("ETHUSDT subscribed on a simulator of BTCUSDT only")
 	}
 	select {
