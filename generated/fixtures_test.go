@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,12 +134,7 @@ func TestFixtures(t *testing.T) {
 	t.Cleanup(wire.ResetDrift)
 	for _, f := range fixtures {
 		t.Run(f.path, func(t *testing.T) {
-			wire.ResetDrift()
-			v, err := f.decode()
-			if err != nil {
-				t.Fatalf("decode: %v (%s)", err, goldenHint)
-			}
-			skipped := skippedKeys(f.market)
+			v, skipped := roundTrip(t, f)
 			got[f.path] = v
 			if len(skipped) > 0 {
 				gotSkipped[f.path] = skipped
@@ -155,17 +151,62 @@ func TestFixtures(t *testing.T) {
 					t.Errorf("keys of the fixture the decoder skips (-want +got):\n%s%s", diff, goldenHint)
 				}
 			}
-			want := jsonValue(t, f.payload(t))
-			for _, path := range skipped {
-				want = prune(want, strings.Split(path, "."))
-			}
-			if diff := cmp.Diff(want, jsonValue(t, v.AppendJSON(nil))); diff != "" {
-				t.Errorf("re-encoded JSON differs from the fixture without its skipped keys %q (-fixture +encoded):\n%s", skipped, diff)
-			}
 		})
 	}
 	if *update {
 		writeGolden(t, got, gotSkipped)
+	}
+}
+
+// roundTrip decodes the fixture, re-encodes the value and compares the JSON
+// with the fixture's less the keys the decoder skipped, which it returns.
+func roundTrip(t *testing.T, f fixture) (markets.Payload, []string) {
+	t.Helper()
+	wire.ResetDrift()
+	v, err := f.decode()
+	if err != nil {
+		t.Fatalf("decode: %v (a fixture is a payload as the exchange documents it: every key the schema requires must be in it)", err)
+	}
+	skipped := skippedKeys(f.market)
+	want := jsonValue(t, f.payload(t))
+	for _, path := range skipped {
+		want = prune(want, strings.Split(path, "."))
+	}
+	if diff := cmp.Diff(want, jsonValue(t, v.AppendJSON(nil))); diff != "" {
+		t.Errorf("re-encoded JSON differs from the fixture without its skipped keys %q (-fixture +encoded):\n%s", skipped, diff)
+	}
+	return v, skipped
+}
+
+// TestFixtureKeysTheSchemaDropped is what removing a field from the schema
+// does to a fixture that still holds it, as the exchange documents it: the
+// decoder skips the key and the round trip compares everything else.
+func TestFixtureKeysTheSchemaDropped(t *testing.T) {
+	t.Cleanup(wire.ResetDrift)
+	for _, tc := range []struct {
+		path, old, new string
+		skipped        []string
+	}{
+		// A top-level key and one in each balance of an array.
+		{"usdm/user/account_update.json", `"e": "ACCOUNT_UPDATE",`, `"e": "ACCOUNT_UPDATE", "gone": {"x": [1]},`, []string{"gone"}},
+		{"usdm/user/account_update.json", `"wb":`, `"gone": "1", "wb":`, []string{"a.B.gone"}},
+		// A key of a kline's k, and a tuple column.
+		{"spot/kline/reference.json", `"x":`, `"gone": true, "x":`, []string{"k.gone"}},
+		{"usdm/diffDepth/reference.json", `"b": [`, `"b": [["1", "2", "3"],`, []string{"b.2"}},
+	} {
+		var f fixture
+		for _, g := range loadFixtures(t) {
+			if g.path == tc.path {
+				f = g
+			}
+		}
+		if f.path == "" || !strings.Contains(string(f.Data), tc.old) {
+			t.Fatalf("%s: no fixture holding %s", tc.path, tc.old)
+		}
+		f.Data = json.RawMessage(strings.Replace(string(f.Data), tc.old, tc.new, 1))
+		if _, skipped := roundTrip(t, f); !slices.Equal(skipped, tc.skipped) {
+			t.Errorf("%s with %s: skipped %q, want %q", tc.path, tc.new, skipped, tc.skipped)
+		}
 	}
 }
 
