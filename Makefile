@@ -2,7 +2,7 @@
 GO ?= go
 SCHEMA := schema/streams.yaml
 
-.PHONY: generate verify-generated test check bench demo demo-dex demo-zdex demo-tail
+.PHONY: generate verify-generated golden test check bench demo demo-dex demo-zdex demo-tail
 
 ## generate: regenerate generated/ from the schema
 generate:
@@ -12,8 +12,17 @@ generate:
 verify-generated:
 	$(GO) run ./gen/cmd/mwgen -schema $(SCHEMA) -out generated -verify
 
+## golden: after an intended schema change, regenerate and rewrite the fixtures' golden values (generated/golden_values_test.go)
+golden: generate
+	$(GO) test ./generated -run '^TestFixtures$$' -count=1 -tags golden_update -update
+
+# The golden values are Go literals of the generated types: a field removed
+# or renamed in the schema stops them compiling, which vet reports first.
+GOLDEN_HINT := generated/golden_values_test.go does not match the schema; if the schema change is intended, run: make golden
+
 ## test: the full test suite, with the race detector (what CI runs)
 test: verify-generated
+	@out=$$($(GO) vet ./generated 2>&1) || { printf '%s\n' "$$out"; if printf '%s\n' "$$out" | grep -q 'golden_values_test.go'; then echo "$(GOLDEN_HINT)"; fi; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

@@ -9,22 +9,29 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/marketwire/marketwire/generated/markets"
 	"github.com/marketwire/marketwire/wire"
 )
 
-// To rewrite golden_values_test.go after a schema change, run
+// To rewrite golden_values_test.go after an intended schema change, run
 //
-//	go test ./generated -run TestFixtures -tags golden_update -update
+//	make golden
 //
-// The tag leaves out the old golden values, which may no longer compile.
+// which runs go test ./generated -run TestFixtures -tags golden_update
+// -update; the tag leaves out the old golden values, which may no longer
+// compile.
 var update = flag.Bool("update", false, "rewrite golden_values_test.go from the fixtures")
+
+// goldenHint ends every failure that an intended schema change explains.
+const goldenHint = "if the schema change is intended, run: make golden"
 
 // fixture is one testdata file: a combined-stream envelope.
 type fixture struct {
@@ -113,33 +120,147 @@ func loadFixtures(t *testing.T) []fixture {
 
 // TestFixtures decodes every fixture, compares the typed value with its
 // golden value, re-encodes it and compares the JSON with the fixture's.
+//
+// Fixtures are wire payloads as the exchange documents them, so they may
+// hold keys the schema does not describe (a field removed from the schema,
+// or one never modelled): the decoders skip those, and the comparison
+// leaves out exactly the keys the decoder reported skipping (the drift
+// report). Which keys a fixture skips is part of its golden value, so a
+// key that the schema stops describing shows in the golden file's diff.
 func TestFixtures(t *testing.T) {
 	fixtures := loadFixtures(t)
 	got := map[string]any{}
+	gotSkipped := map[string][]string{}
+	t.Cleanup(wire.ResetDrift)
 	for _, f := range fixtures {
 		t.Run(f.path, func(t *testing.T) {
-			v, err := f.decode()
-			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
+			v, skipped := roundTrip(t, f)
 			got[f.path] = v
+			if len(skipped) > 0 {
+				gotSkipped[f.path] = skipped
+			}
 			if !*update {
 				want, ok := golden[f.path]
 				if !ok {
-					t.Fatalf("no golden value; run go test ./generated -run TestFixtures -tags golden_update -update")
+					t.Fatalf("no golden value; run: make golden")
 				}
 				if diff := cmp.Diff(want, v, cmp.Comparer(decimalEqual)); diff != "" {
-					t.Errorf("decoded value (-want +got):\n%s", diff)
+					t.Errorf("decoded value (-want +got):\n%s%s", diff, goldenHint)
 				}
-			}
-			if diff := cmp.Diff(jsonValue(t, f.payload(t)), jsonValue(t, v.AppendJSON(nil))); diff != "" {
-				t.Errorf("re-encoded JSON differs from the fixture (-fixture +encoded):\n%s", diff)
+				if diff := cmp.Diff(goldenSkipped[f.path], skipped, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("keys of the fixture the decoder skips (-want +got):\n%s%s", diff, goldenHint)
+				}
 			}
 		})
 	}
 	if *update {
-		writeGolden(t, got)
+		writeGolden(t, got, gotSkipped)
 	}
+}
+
+// roundTrip decodes the fixture, re-encodes the value and compares the JSON
+// with the fixture's less the keys the decoder skipped, which it returns.
+func roundTrip(t *testing.T, f fixture) (markets.Payload, []string) {
+	t.Helper()
+	wire.ResetDrift()
+	v, err := f.decode()
+	if err != nil {
+		t.Fatalf("decode: %v (a fixture is a payload as the exchange documents it: every key the schema requires must be in it)", err)
+	}
+	skipped := skippedKeys(f.market)
+	want := jsonValue(t, f.payload(t))
+	for _, path := range skipped {
+		want = prune(want, strings.Split(path, "."))
+	}
+	if diff := cmp.Diff(want, jsonValue(t, v.AppendJSON(nil))); diff != "" {
+		t.Errorf("re-encoded JSON differs from the fixture without its skipped keys %q (-fixture +encoded):\n%s", skipped, diff)
+	}
+	return v, skipped
+}
+
+// TestFixtureKeysTheSchemaDropped is what removing a field from the schema
+// does to a fixture that still holds it, as the exchange documents it: the
+// decoder skips the key and the round trip compares everything else.
+func TestFixtureKeysTheSchemaDropped(t *testing.T) {
+	t.Cleanup(wire.ResetDrift)
+	for _, tc := range []struct {
+		path, old, new string
+		skipped        []string
+	}{
+		// A top-level key and one in each balance of an array.
+		{"usdm/user/account_update.json", `"e": "ACCOUNT_UPDATE",`, `"e": "ACCOUNT_UPDATE", "gone": {"x": [1]},`, []string{"gone"}},
+		{"usdm/user/account_update.json", `"wb":`, `"gone": "1", "wb":`, []string{"a.B.gone"}},
+		// A key of a kline's k, and a tuple column.
+		{"spot/kline/reference.json", `"x":`, `"gone": true, "x":`, []string{"k.gone"}},
+		{"usdm/diffDepth/reference.json", `"b": [`, `"b": [["1", "2", "3"],`, []string{"b.2"}},
+	} {
+		var f fixture
+		for _, g := range loadFixtures(t) {
+			if g.path == tc.path {
+				f = g
+			}
+		}
+		if f.path == "" || !strings.Contains(string(f.Data), tc.old) {
+			t.Fatalf("%s: no fixture holding %s", tc.path, tc.old)
+		}
+		f.Data = json.RawMessage(strings.Replace(string(f.Data), tc.old, tc.new, 1))
+		if _, skipped := roundTrip(t, f); !slices.Equal(skipped, tc.skipped) {
+			t.Errorf("%s with %s: skipped %q, want %q", tc.path, tc.new, skipped, tc.skipped)
+		}
+	}
+}
+
+// skippedKeys returns the paths of the keys (and tuple columns) that the
+// decoders of market skipped since the last wire.ResetDrift, sorted.
+func skippedKeys(market string) []string {
+	var out []string
+	for _, e := range wire.DriftReport() {
+		if e.Market == market && e.Kind == wire.DriftUnknownKey {
+			out = append(out, e.Path)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// prune removes from v, a parsed JSON value, what a drift-report path
+// names: a key of an object ("k.X"), through any arrays on the way (they
+// add nothing to a path), or a tuple's columns from an index on ("b.2").
+func prune(v any, path []string) any {
+	if len(path) == 0 {
+		return v
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if len(path) == 1 {
+			delete(x, path[0])
+		} else if inner, ok := x[path[0]]; ok {
+			x[path[0]] = prune(inner, path[1:])
+		}
+	case []any:
+		if n, err := strconv.Atoi(path[0]); err == nil && len(path) == 1 && isTuple(x) {
+			if n < len(x) {
+				return x[:n]
+			}
+			return x
+		}
+		for i := range x {
+			x[i] = prune(x[i], path)
+		}
+	}
+	return v
+}
+
+// isTuple reports whether a JSON array holds no objects or arrays: a row
+// of columns rather than a list of items.
+func isTuple(a []any) bool {
+	for _, e := range a {
+		switch e.(type) {
+		case map[string]any, []any:
+			return false
+		}
+	}
+	return true
 }
 
 // decimalEqual compares decimals by their exact text: "1.0" and "1" are
@@ -191,7 +312,7 @@ func TestEveryStreamHasFixtures(t *testing.T) {
 
 // writeGolden writes golden_values_test.go: every decoded fixture as a Go
 // composite literal.
-func writeGolden(t *testing.T, values map[string]any) {
+func writeGolden(t *testing.T, values map[string]any, skipped map[string][]string) {
 	var b strings.Builder
 	b.WriteString("// Code generated by TestFixtures -update. DO NOT EDIT.\n\n//go:build !golden_update\n\npackage generated_test\n\n")
 	b.WriteString("import (\n")
@@ -208,6 +329,23 @@ func writeGolden(t *testing.T, values map[string]any) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%q: %s,\n", k, goLiteral(reflect.ValueOf(values[k])))
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// goldenSkipped holds, for each fixture that has any, the keys the decoders\n// skip: what the fixture carries that the schema does not describe.\nvar goldenSkipped = map[string][]string{\n")
+	keys = keys[:0]
+	for k := range skipped {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q: {", k)
+		for i, p := range skipped[k] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", p)
+		}
+		b.WriteString("},\n")
 	}
 	b.WriteString("}\n")
 	src, err := format.Source([]byte(b.String()))
@@ -305,4 +443,17 @@ func typeName(t reflect.Type) string {
 		return t.Name()
 	}
 	return t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:] + "." + t.Name()
+}
+
+// TestPrune removes what drift-report paths name: a top-level key, a key
+// of the objects of an array, a key two objects down, and a tuple column.
+func TestPrune(t *testing.T) {
+	v := jsonValue(t, []byte(`{"X":1,"a":{"B":[{"a":"USDT","S":"x"},{"a":"BTC"}],"k":{"X":2,"i":"1m"}},"b":[["1","2","3"],["4","5"]],"keep":[1,2,3]}`))
+	for _, p := range []string{"X", "a.B.S", "a.k.X", "b.2", "missing.path"} {
+		v = prune(v, strings.Split(p, "."))
+	}
+	want := jsonValue(t, []byte(`{"a":{"B":[{"a":"USDT"},{"a":"BTC"}],"k":{"i":"1m"}},"b":[["1","2"],["4","5"]],"keep":[1,2,3]}`))
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"slices"
@@ -25,8 +26,8 @@ var Dialect = spot.Market.Dialect
 type Option func(*Server)
 
 // WithValid sets the function that says whether a stream name exists. The
-// default accepts every name the Source can open, or every name when there
-// is no Source.
+// default accepts every manual stream (WithManual) and every name the
+// Source can open, or every name when there is no Source.
 func WithValid(valid func(stream string) bool) Option {
 	return func(s *Server) { s.valid = valid }
 }
@@ -101,6 +102,21 @@ func WithAddr(addr string) Option {
 	return func(s *Server) { s.addr = addr }
 }
 
+// WithManual marks the streams that are published only by hand (Publish,
+// Blast): the server accepts them without opening them from its Source.
+// A server without a Source treats every stream so.
+func WithManual(manual func(stream string) bool) Option {
+	return func(s *Server) { s.manual = manual }
+}
+
+// WithLogf sets where the server reports what it cannot do: a subscribed
+// stream, not manual, whose Source fails to open stays subscribed and
+// silent, and the error is reported once per stream. nil means log.Printf.
+// logf is called with the server's lock held and must not call the server.
+func WithLogf(logf func(format string, args ...any)) Option {
+	return func(s *Server) { s.logf = logf }
+}
+
 // Server is an in-process exchange that speaks Binance's stream protocol:
 // raw (/ws/<s1>/<s2>) and combined (/stream?streams=) connections, under
 // /<route>/ when the market has routes; live SUBSCRIBE, UNSUBSCRIBE,
@@ -114,6 +130,8 @@ type Server struct {
 	valid        func(string) bool
 	routeOf      func(string) string
 	source       Source
+	manual       func(string) bool
+	logf         func(format string, args ...any)
 	publishEvery time.Duration
 	pingEvery    time.Duration
 	pongDeadline time.Duration
@@ -189,14 +207,26 @@ func New(m *runtime.Market, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.logf == nil {
+		s.logf = log.Printf
+	}
 	if s.source == nil {
 		s.source = Sources{}
-		if s.valid == nil { // no data: every name is valid, for Publish and Blast
+		if s.manual == nil { // no data: every stream is published by hand
+			s.manual = func(string) bool { return true }
+		}
+		if s.valid == nil { // and every name is valid, for Publish and Blast
 			s.valid = func(string) bool { return true }
 		}
 	}
+	if s.manual == nil {
+		s.manual = func(string) bool { return false }
+	}
 	if s.valid == nil {
 		s.valid = func(stream string) bool {
+			if s.manual(stream) {
+				return true
+			}
 			_, err := s.source.Open(stream)
 			return err == nil
 		}
@@ -419,10 +449,14 @@ func (s *Server) subscribeLocked(c *conn, stream string) {
 		s.subs[stream] = map[*conn]bool{}
 	}
 	s.subs[stream][c] = true
-	if _, ok := s.feeds[stream]; !ok {
-		f, err := s.source.Open(stream)
-		if err != nil {
-			f = nil
+	if _, ok := s.feeds[stream]; !ok { // opened once per stream, so reported once
+		var f Feed
+		if !s.manual(stream) {
+			var err error
+			if f, err = s.source.Open(stream); err != nil {
+				f = nil
+				s.logf("sim: %s stream %q is subscribed but gets no data: %v", s.market.Name, stream, err)
+			}
 		}
 		s.feeds[stream] = f
 	}

@@ -2,10 +2,13 @@ package sim_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -748,5 +751,63 @@ func TestSendServerShutdownAndClose(t *testing.T) {
 		if ci.Closed != "server shutdown" {
 			t.Fatalf("conn %+v", ci)
 		}
+	}
+}
+
+// TestOpenErrorReported: a stream the validity check accepts but the
+// source cannot open stays subscribed and silent, and the server says so
+// once, however many connections subscribe; a manual stream (published by
+// hand) is not opened and not reported.
+func TestOpenErrorReported(t *testing.T) {
+	var mu sync.Mutex
+	var notes []string
+	s := start(t, market(),
+		sim.WithValid(func(string) bool { return true }),
+		sim.WithManual(func(stream string) bool { return stream == "hand@made" }),
+		sim.WithLogf(func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			notes = append(notes, fmt.Sprintf(format, args...))
+		}))
+	for i := range 2 {
+		ws := connect(t, s.URL()+"/stream")
+		req := `{"method":"SUBSCRIBE","params":["nofeed@x","hand@made","btcusdt@aggTrade"],"id":` + strconv.Itoa(i+1) + `}`
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := readReply(t, ws), `{"result":null,"id":`+strconv.Itoa(i+1)+`}`; got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+		if n := s.Publish("hand@made", []byte(`{"h":1}`)); n != i+1 {
+			t.Fatalf("Publish reached %d connections, want %d", n, i+1)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{`sim: test stream "nofeed@x" is subscribed but gets no data: sim: no fixtures for stream "nofeed@x"`}
+	if !slices.Equal(notes, want) {
+		t.Errorf("notes %q, want %q", notes, want)
+	}
+}
+
+// TestNoSourceIsManual: without a Source every stream is valid and
+// published by hand, with nothing reported.
+func TestNoSourceIsManual(t *testing.T) {
+	var notes atomic.Int32
+	s := sim.New(market(), sim.WithLogf(func(string, ...any) { notes.Add(1) }))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	ws := connect(t, s.URL()+"/stream?streams=any@thing")
+	s.Conns() // waits for the handshake, and so the subscription, to finish
+	if n := s.Publish("any@thing", []byte(`{"a":1}`)); n != 1 {
+		t.Fatalf("Publish reached %d connections, want 1", n)
+	}
+	if got := read(t, ws); got != `{"stream":"any@thing","data":{"a":1}}` {
+		t.Fatalf("got %s", got)
+	}
+	if n := notes.Load(); n != 0 {
+		t.Errorf("%d notes for a server without a source", n)
 	}
 }

@@ -3015,6 +3015,14 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 		case "bc":
 			seen |= 1 << 3
 			v.BalanceChange, err = d.Decimal()
+		case "S":
+			if d.IsNull() {
+				v.Symbol = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.Symbol = p
+			}
 		default:
 			err = d.SkipUnknown(key, &driftOfBalance)
 		}
@@ -3043,6 +3051,14 @@ func (v *Balance) AppendJSON(dst []byte) []byte {
 	dst = wire.AppendDecimal(dst, v.CrossWalletBalance)
 	dst = append(dst, ",\"bc\":"...)
 	dst = wire.AppendDecimal(dst, v.BalanceChange)
+	if v.Symbol != nil {
+		dst = append(dst, ",\"S\":"...)
+		if v.Symbol == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.Symbol))
+		}
+	}
 	if len(dst) == start {
 		return append(dst, "{}"...)
 	}
@@ -3590,7 +3606,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			return err
 		}
 		if !ok {
-			if seen != 0x7fffffff {
+			if seen != 0x3fffffff {
 				return wire.NewFieldError("coinm", "OrderUpdate", orderUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
 			}
 			return nil
@@ -3707,8 +3723,13 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "cp":
-			seen |= 1 << 26
-			v.IsCloseAll, err = d.Bool()
+			if d.IsNull() {
+				v.IsCloseAll = nil
+			} else {
+				p := new(bool)
+				*p, err = d.Bool()
+				v.IsCloseAll = p
+			}
 		case "AP":
 			if d.IsNull() {
 				v.ActivationPrice = nil
@@ -3726,16 +3747,16 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.CallbackRate = p
 			}
 		case "pP":
-			seen |= 1 << 27
+			seen |= 1 << 26
 			v.PriceProtect, err = d.Bool()
 		case "V":
-			seen |= 1 << 28
+			seen |= 1 << 27
 			v.SelfTradePreventionMode, err = d.String()
 		case "pm":
-			seen |= 1 << 29
+			seen |= 1 << 28
 			v.PriceMatch, err = d.String()
 		case "er":
-			seen |= 1 << 30
+			seen |= 1 << 29
 			v.ExpiryReason, err = d.String()
 		default:
 			err = d.SkipUnknown(key, &driftOfOrderUpdate)
@@ -3748,7 +3769,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 
 // orderUpdateRequired holds the required keys of OrderUpdate, in the order of their bits in
 // decodeJSON.
-var orderUpdateRequired = [31]string{"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "ma", "T", "t", "rp", "b", "a", "m", "R", "wt", "ot", "ps", "cp", "pP", "V", "pm", "er"}
+var orderUpdateRequired = [30]string{"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "ma", "T", "t", "rp", "b", "a", "m", "R", "wt", "ot", "ps", "pP", "V", "pm", "er"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderUpdate) MarshalJSON() ([]byte, error) {
@@ -3834,8 +3855,14 @@ func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
 	dst = wire.AppendString(dst, string(v.OriginalOrderType))
 	dst = append(dst, ",\"ps\":"...)
 	dst = wire.AppendString(dst, string(v.PositionSide))
-	dst = append(dst, ",\"cp\":"...)
-	dst = wire.AppendBool(dst, v.IsCloseAll)
+	if v.IsCloseAll != nil {
+		dst = append(dst, ",\"cp\":"...)
+		if v.IsCloseAll == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendBool(dst, (*v.IsCloseAll))
+		}
+	}
 	if v.ActivationPrice != nil {
 		dst = append(dst, ",\"AP\":"...)
 		if v.ActivationPrice == nil {

@@ -559,6 +559,9 @@ type Balance struct {
 	CrossWalletBalance wire.Decimal
 	// Balance change excluding PnL and commission. Wire key "bc".
 	BalanceChange wire.Decimal
+	// Symbol (contract) whose funding fee this is; only with reason FUNDING_FEE. Wire key "S". Nil when
+	// absent.
+	Symbol *string
 }
 
 // Position is part of AccountUpdate. One position in an ACCOUNT_UPDATE.
@@ -706,8 +709,9 @@ type OrderUpdate struct {
 	OriginalOrderType OrderType
 	// Position side. Wire key "ps".
 	PositionSide PositionSide
-	// True when a conditional order closes the whole position (close-all). Wire key "cp".
-	IsCloseAll bool
+	// True when a conditional order closes the whole position (close-all); only sent with conditional
+	// orders. Wire key "cp". Nil when absent.
+	IsCloseAll *bool
 	// Activation price; TRAILING_STOP_MARKET only. Wire key "AP". Nil when absent.
 	ActivationPrice *wire.Decimal
 	// Callback rate; TRAILING_STOP_MARKET only. Wire key "cr". Nil when absent.

@@ -699,30 +699,34 @@ func (v *OrderType) UnmarshalText(b []byte) error {
 }
 
 // TimeInForce is an enumeration. How long an order stays active: GTC good till cancelled, IOC
-// immediate or cancel, FOK fill or kill, GTX post only, GTD good till date.
+// immediate or cancel, FOK fill or kill, GTX post only, GTD good till date, RPI retail price
+// improvement (a maker order left out of the public book; since 2025-11), GTE_GTC good till the
+// position closes (conditional orders, seen in ALGO_UPDATE).
 //
 // Source: schema/streams.yaml, market usdm, enum TimeInForce.
 type TimeInForce string
 
 const (
-	TimeInForceGTC TimeInForce = "GTC"
-	TimeInForceIOC TimeInForce = "IOC"
-	TimeInForceFOK TimeInForce = "FOK"
-	TimeInForceGTX TimeInForce = "GTX"
-	TimeInForceGTD TimeInForce = "GTD"
+	TimeInForceGTC    TimeInForce = "GTC"
+	TimeInForceIOC    TimeInForce = "IOC"
+	TimeInForceFOK    TimeInForce = "FOK"
+	TimeInForceGTX    TimeInForce = "GTX"
+	TimeInForceGTD    TimeInForce = "GTD"
+	TimeInForceRPI    TimeInForce = "RPI"
+	TimeInForceGTEGTC TimeInForce = "GTE_GTC"
 )
 
 // TimeInForceValues returns every TimeInForce, in schema order.
 func TimeInForceValues() []TimeInForce {
-	return []TimeInForce{TimeInForceGTC, TimeInForceIOC, TimeInForceFOK, TimeInForceGTX, TimeInForceGTD}
+	return []TimeInForce{TimeInForceGTC, TimeInForceIOC, TimeInForceFOK, TimeInForceGTX, TimeInForceGTD, TimeInForceRPI, TimeInForceGTEGTC}
 }
 
-var timeInForceAllowed = []string{"GTC", "IOC", "FOK", "GTX", "GTD"}
+var timeInForceAllowed = []string{"GTC", "IOC", "FOK", "GTX", "GTD", "RPI", "GTE_GTC"}
 
 // Valid reports whether v is one of the TimeInForce values.
 func (v TimeInForce) Valid() bool {
 	switch v {
-	case TimeInForceGTC, TimeInForceIOC, TimeInForceFOK, TimeInForceGTX, TimeInForceGTD:
+	case TimeInForceGTC, TimeInForceIOC, TimeInForceFOK, TimeInForceGTX, TimeInForceGTD, TimeInForceRPI, TimeInForceGTEGTC:
 		return true
 	}
 	return false

@@ -2990,6 +2990,14 @@ func (v *Balance) decodeJSON(d *wire.Decoder) error {
 		case "bc":
 			seen |= 1 << 3
 			v.BalanceChange, err = d.Decimal()
+		case "S":
+			if d.IsNull() {
+				v.Symbol = nil
+			} else {
+				p := new(string)
+				*p, err = d.String()
+				v.Symbol = p
+			}
 		default:
 			err = d.SkipUnknown(key, &driftOfBalance)
 		}
@@ -3018,6 +3026,14 @@ func (v *Balance) AppendJSON(dst []byte) []byte {
 	dst = wire.AppendDecimal(dst, v.CrossWalletBalance)
 	dst = append(dst, ",\"bc\":"...)
 	dst = wire.AppendDecimal(dst, v.BalanceChange)
+	if v.Symbol != nil {
+		dst = append(dst, ",\"S\":"...)
+		if v.Symbol == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendString(dst, (*v.Symbol))
+		}
+	}
 	if len(dst) == start {
 		return append(dst, "{}"...)
 	}
@@ -3555,7 +3571,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			return err
 		}
 		if !ok {
-			if seen != 0x1ffffffff {
+			if seen != 0xffffffff {
 				return wire.NewFieldError("usdm", "OrderUpdate", orderUpdateRequired[bits.TrailingZeros64(^seen)], wire.ErrMissing)
 			}
 			return nil
@@ -3666,8 +3682,13 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 			x, xerr := d.String()
 			v.PositionSide, err = PositionSide(x), xerr
 		case "cp":
-			seen |= 1 << 24
-			v.IsCloseAll, err = d.Bool()
+			if d.IsNull() {
+				v.IsCloseAll = nil
+			} else {
+				p := new(bool)
+				*p, err = d.Bool()
+				v.IsCloseAll = p
+			}
 		case "AP":
 			if d.IsNull() {
 				v.ActivationPrice = nil
@@ -3685,29 +3706,29 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 				v.CallbackRate = p
 			}
 		case "pP":
-			seen |= 1 << 25
+			seen |= 1 << 24
 			v.PriceProtect, err = d.Bool()
 		case "si":
-			seen |= 1 << 26
+			seen |= 1 << 25
 			v.IgnoreSi, err = d.Int()
 		case "ss":
-			seen |= 1 << 27
+			seen |= 1 << 26
 			v.IgnoreSs, err = d.Int()
 		case "rp":
-			seen |= 1 << 28
+			seen |= 1 << 27
 			v.RealizedProfit, err = d.Decimal()
 		case "V":
-			seen |= 1 << 29
+			seen |= 1 << 28
 			v.SelfTradePreventionMode, err = d.String()
 		case "pm":
-			seen |= 1 << 30
+			seen |= 1 << 29
 			v.PriceMatch, err = d.String()
 		case "gtd":
-			seen |= 1 << 31
+			seen |= 1 << 30
 			x, xerr := d.Int()
 			v.GoodTillDate, err = wire.Millis(x), xerr
 		case "er":
-			seen |= 1 << 32
+			seen |= 1 << 31
 			v.ExpiryReason, err = d.String()
 		default:
 			err = d.SkipUnknown(key, &driftOfOrderUpdate)
@@ -3720,7 +3741,7 @@ func (v *OrderUpdate) decodeJSON(d *wire.Decoder) error {
 
 // orderUpdateRequired holds the required keys of OrderUpdate, in the order of their bits in
 // decodeJSON.
-var orderUpdateRequired = [33]string{"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "T", "t", "b", "a", "m", "R", "wt", "ot", "ps", "cp", "pP", "si", "ss", "rp", "V", "pm", "gtd", "er"}
+var orderUpdateRequired = [32]string{"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L", "T", "t", "b", "a", "m", "R", "wt", "ot", "ps", "pP", "si", "ss", "rp", "V", "pm", "gtd", "er"}
 
 // MarshalJSON returns the wire JSON of v.
 func (v OrderUpdate) MarshalJSON() ([]byte, error) {
@@ -3802,8 +3823,14 @@ func (v *OrderUpdate) AppendJSON(dst []byte) []byte {
 	dst = wire.AppendString(dst, string(v.OriginalOrderType))
 	dst = append(dst, ",\"ps\":"...)
 	dst = wire.AppendString(dst, string(v.PositionSide))
-	dst = append(dst, ",\"cp\":"...)
-	dst = wire.AppendBool(dst, v.IsCloseAll)
+	if v.IsCloseAll != nil {
+		dst = append(dst, ",\"cp\":"...)
+		if v.IsCloseAll == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendBool(dst, (*v.IsCloseAll))
+		}
+	}
 	if v.ActivationPrice != nil {
 		dst = append(dst, ",\"AP\":"...)
 		if v.ActivationPrice == nil {
@@ -5223,6 +5250,14 @@ func (v *AlgoOrder) decodeJSON(d *wire.Decoder) error {
 		case "rm":
 			seen |= 1 << 24
 			v.FailureReason, err = d.String()
+		case "ia":
+			if d.IsNull() {
+				v.IsActivated = nil
+			} else {
+				p := new(bool)
+				*p, err = d.Bool()
+				v.IsActivated = p
+			}
 		default:
 			err = d.SkipUnknown(key, &driftOfAlgoOrder)
 		}
@@ -5293,6 +5328,14 @@ func (v *AlgoOrder) AppendJSON(dst []byte) []byte {
 	dst = wire.AppendInt(dst, int64(v.GoodTillDate))
 	dst = append(dst, ",\"rm\":"...)
 	dst = wire.AppendString(dst, v.FailureReason)
+	if v.IsActivated != nil {
+		dst = append(dst, ",\"ia\":"...)
+		if v.IsActivated == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = wire.AppendBool(dst, (*v.IsActivated))
+		}
+	}
 	if len(dst) == start {
 		return append(dst, "{}"...)
 	}

@@ -534,6 +534,8 @@ type Balance struct {
 	CrossWalletBalance wire.Decimal
 	// Balance change excluding PnL and commission. Wire key "bc".
 	BalanceChange wire.Decimal
+	// Symbol whose funding fee this is; only with reason FUNDING_FEE. Wire key "S". Nil when absent.
+	Symbol *string
 }
 
 // Position is part of AccountUpdate. One position in an ACCOUNT_UPDATE.
@@ -672,8 +674,9 @@ type OrderUpdate struct {
 	OriginalOrderType OrderType
 	// Position side. Wire key "ps".
 	PositionSide PositionSide
-	// True when a conditional order closes the whole position (close-all). Wire key "cp".
-	IsCloseAll bool
+	// True when a conditional order closes the whole position (close-all); only sent with conditional
+	// orders. Wire key "cp". Nil when absent.
+	IsCloseAll *bool
 	// Activation price; TRAILING_STOP_MARKET only. Wire key "AP". Nil when absent.
 	ActivationPrice *wire.Decimal
 	// Callback rate; TRAILING_STOP_MARKET only. Wire key "cr". Nil when absent.
@@ -850,6 +853,10 @@ type GridUpdate struct {
 // triggered TP/SL (conditional) order was rejected.
 //
 // Source: schema/streams.yaml, market usdm, type ConditionalOrderTriggerRejectEvent.
+//
+// Deprecated: Binance deprecated CONDITIONAL_ORDER_TRIGGER_REJECT on 2025-12-15, when conditional
+// orders moved to the Algo Service; rejections arrive in ALGO_UPDATE (AlgoOrder.FailureReason).
+// Still decoded while it is sent.
 type ConditionalOrderTriggerRejectEvent struct {
 	// Event type, always `CONDITIONAL_ORDER_TRIGGER_REJECT`. Wire key "e".
 	EventType string
@@ -943,6 +950,9 @@ type AlgoOrder struct {
 	GoodTillDate wire.Millis
 	// Failure reason, e.g. Reduce Only reject. Wire key "rm".
 	FailureReason string
+	// True once a trailing (TRAILING_STOP_MARKET) order is activated; only sent with trailing orders.
+	// Wire key "ia". Nil when absent.
+	IsActivated *bool
 }
 
 // ListenKeyExpiredEvent is the listenKeyExpired event. User data: the listen key expired; no more

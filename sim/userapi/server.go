@@ -198,6 +198,8 @@ func New(market string, accounts []Account, opts ...Option) (*Server, error) {
 			_, err := mk.ParseStream(stream)
 			return err == nil
 		}),
+		// Listen-key streams carry only what Push and expiries publish.
+		sim.WithManual(s.isKey),
 		sim.WithRoute(func(stream string) string {
 			if s.isKey(stream) {
 				return m.UserStream.Route

@@ -11,12 +11,14 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/marketwire/marketwire/sim"
 	"github.com/marketwire/marketwire/sim/userapi"
 )
 
@@ -109,7 +111,16 @@ func TestOptionsAnswers(t *testing.T) {
 // A key not kept alive expires by itself, with listenKeyExpired pushed on
 // its stream.
 func TestValidityExpires(t *testing.T) {
-	srv := start(t, "usdm", userapi.WithValidity(50*time.Millisecond))
+	// A listen-key stream is published by hand (sim.WithManual): the stream
+	// server reports no source failing to open it.
+	var notes atomic.Int32
+	srv := start(t, "usdm", userapi.WithValidity(50*time.Millisecond),
+		userapi.WithStreamOptions(sim.WithLogf(func(string, ...any) { notes.Add(1) })))
+	defer func() {
+		if n := notes.Load(); n != 0 {
+			t.Errorf("%d notices from the stream server", n)
+		}
+	}()
 	_, body := call(t, srv, "POST", "/fapi/v1/listenKey", apiKey)
 	var ans struct{ ListenKey string }
 	json.Unmarshal([]byte(body), &ans)

@@ -109,3 +109,22 @@ func TestChecks(t *testing.T) {
 		t.Fatalf("nullable key: %v", err)
 	}
 }
+
+// TestOptionalAbsentStaysAbsent re-encodes payloads with and without every
+// kind of optional key: an absent key stays absent (not null), a present
+// one comes back as it was.
+func TestOptionalAbsentStaysAbsent(t *testing.T) {
+	for _, data := range []string{
+		`{"e":"fill","q":"1.50"}`,
+		`{"e":"fill","q":"1.50","ap":"1.49","n":2e-8,"c":0,"cs":"7","m":false,"s":"","S":"SELL","T":0,"l":[],"st":{"t":1}}`,
+		`{"e":"fill","q":"1.50","m":true,"l":[["1",2]]}`,
+	} {
+		v, err := DecodeAccount([]byte(data))
+		if err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if got := string(v.(*FillEvent).AppendJSON(nil)); got != data {
+			t.Errorf("re-encoded\n%s\nwant\n%s", got, data)
+		}
+	}
+}
