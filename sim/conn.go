@@ -273,10 +273,21 @@ func (c *conn) sleepUntil(t time.Time) bool {
 	}
 }
 
+// readLoop counts each frame against the message limit as it arrives and
+// hands it to handleLoop, which answers the frames in order: as on the
+// exchange, a request that takes long to handle does not bunch up the
+// arrival times of the frames behind it.
 func (c *conn) readLoop() {
 	defer c.srv.wg.Done()
 	defer c.close("client closed", false)
 	c.ws.SetReadLimit(1 << 20)
+	in := make(chan []byte, 256)
+	handled := make(chan struct{})
+	go c.handleLoop(in, handled)
+	defer func() {
+		close(in)
+		<-handled
+	}()
 	for {
 		_, b, err := c.ws.ReadMessage()
 		if err != nil {
@@ -284,6 +295,24 @@ func (c *conn) readLoop() {
 		}
 		if c.count() != nil {
 			return
+		}
+		select {
+		case in <- b:
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// handleLoop answers the frames readLoop received, in order, until in is
+// closed; it ignores those that arrive after the connection closed.
+func (c *conn) handleLoop(in <-chan []byte, handled chan<- struct{}) {
+	defer close(handled)
+	for b := range in {
+		select {
+		case <-c.closed:
+			continue
+		default:
 		}
 		if c.silent.Load() {
 			continue
