@@ -86,7 +86,7 @@ type Stats struct {
 // ConnStats describes one connection (one socket) of a Conn.
 type ConnStats struct {
 	Route   string // "" for a market without routes
-	Streams int    // streams it carries
+	Streams int    // streams it carries, those awaiting their unsubscribe's reply included
 	// SentLastSecond is how many frames it sent within the last second: at
 	// most Limits.ControlMessagesPerSecond (during a replacement, that many
 	// on each of its two websockets).
@@ -219,7 +219,7 @@ func (c *Conn) connStats() []ConnStats {
 	out := make([]ConnStats, 0, len(socks))
 	for _, s := range socks {
 		s.mu.Lock()
-		cs := ConnStats{Route: s.route, Streams: len(s.reg)}
+		cs := ConnStats{Route: s.route, Streams: len(s.reg) + len(s.tomb)}
 		for _, l := range s.links {
 			cs.SentLastSecond += l.lim.recent(time.Second)
 		}

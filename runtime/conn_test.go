@@ -619,7 +619,10 @@ func TestShards(t *testing.T) {
 	if err := subs["a@trade"].Unsubscribe(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() bool { return len(s.OpenConns()[0].Streams) == 1 }, "not unsubscribed: %v", conns(s))
+	eventually(t, 5*time.Second, func() bool { return slices.Equal(streamsPerConn(c), []int{1, 2, 1}) }, "not unsubscribed: %v", streamsPerConn(c))
+	if n := len(s.OpenConns()[0].Streams); n != 1 {
+		t.Fatalf("the server's first connection has %d streams", n)
+	}
 	sub, err := subscribeReady(c, ctx(t), stream("f@trade"), col.handle)
 	if err != nil {
 		t.Fatal(err)
