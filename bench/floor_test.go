@@ -61,6 +61,9 @@ var modes = []mode{
 	// Borrow: the handler borrows each event (runtime.WithBorrow), which
 	// the runtime decodes a later event into once the handler returns.
 	{"marketwire-borrow", nil, []runtime.SubscribeOption{runtime.WithBorrow()}},
+	// Inline: the handler runs on the reader goroutine (runtime.WithInline),
+	// no queue and no hand-off; the event is borrowed.
+	{"marketwire-inline", nil, []runtime.SubscribeOption{runtime.WithInline()}},
 }
 
 // receivers are the rows of BenchmarkFloor, in order: the bare read (the

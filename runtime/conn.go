@@ -591,15 +591,51 @@ func (c *Conn) release(s *socket) {
 // and returns when every goroutine the Conn started has ended, event
 // handlers included. Called from a handler (a subscription's or an OnEvent
 // handler), it does the same but cannot wait for that handler's own call:
-// that goroutine ends when the handler returns. Close is idempotent.
+// that goroutine ends when the handler returns. Called from a WithInline
+// handler, which runs on a reader goroutine that Close would wait for, it
+// starts closing and returns: no handler is called after that either, and
+// Done of the subscriptions tells when they have ended. Close is
+// idempotent.
 func (c *Conn) Close() error {
 	self := goid()
 	if !c.closing.CompareAndSwap(false, true) {
-		if !c.inHandler(self) {
+		if !c.inHandler(self) && !c.inReader(self) {
 			<-c.closedDone
 		}
 		return nil
 	}
+	if c.inReader(self) {
+		go c.close(noGoroutine)
+		return nil
+	}
+	c.close(self)
+	return nil
+}
+
+// inReader reports whether goroutine id is one of the Conn's readers, where
+// WithInline handlers run.
+func (c *Conn) inReader(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.sockets {
+		s.mu.Lock()
+		for _, l := range s.links {
+			if l.gid.Load() == id {
+				s.mu.Unlock()
+				return true
+			}
+		}
+		s.mu.Unlock()
+	}
+	return false
+}
+
+// noGoroutine is no goroutine's id.
+const noGoroutine = ^uint64(0)
+
+// close does the work of Close, called on goroutine self (noGoroutine when
+// Close was called from a reader).
+func (c *Conn) close(self uint64) {
 	defer close(c.closedDone)
 	{
 		c.mu.Lock()
@@ -634,7 +670,6 @@ func (c *Conn) Close() error {
 			c.events.Close()
 		}
 	}
-	return nil
 }
 
 // inHandler reports whether goroutine id runs one of the Conn's handlers.

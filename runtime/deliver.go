@@ -91,6 +91,7 @@ func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) bool {
 	if l.retired.Load() {
 		return true
 	}
+	s.dgid = l.gid.Load()
 	for i, r := range targets {
 		in := data
 		if r.e.stream.Whole {
@@ -239,7 +240,11 @@ func (s *socket) push(r target, v any, in []byte) {
 				continue
 			}
 		}
-		sub.push(v, len(in))
+		if sub.inline {
+			sub.callInline(v, s.dgid)
+		} else {
+			sub.push(v, len(in))
+		}
 	}
 }
 

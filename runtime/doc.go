@@ -114,7 +114,9 @@
 // the same way. With WithBorrow a handler borrows its events instead: each
 // is valid until the handler returns, after which a later event is decoded
 // into the same memory, and a warm subscription allocates nothing per
-// message.
+// message. WithInline goes further: the handler runs on the reader
+// goroutine itself, with no queue and no hand-off, for the lowest latency,
+// at the price of holding up the connection's other streams while it runs.
 //
 // # Concurrency
 //

@@ -41,6 +41,7 @@ type link struct {
 	npending atomic.Int32
 
 	keybuf []byte        // the reader's scratch space for routing keys
+	gid    atomic.Uint64 // the reader goroutine's id (see goid)
 	reads  atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
 
 	stop      chan struct{} // closed by close
@@ -313,6 +314,7 @@ const maxKeptBuffer = 1 << 20
 
 func (l *link) readLoop() {
 	defer close(l.readerEnd)
+	l.gid.Store(goid())
 	var a arena
 	for {
 		_, r, err := l.ws.NextReader()

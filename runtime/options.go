@@ -356,6 +356,7 @@ type subOptions struct {
 	size   int
 	bytes  int
 	borrow bool
+	inline bool
 }
 
 // WithBorrow lets the handler borrow each event instead of owning it: an
@@ -379,6 +380,23 @@ func WithOverflow(p OverflowPolicy) SubscribeOption {
 			return fmt.Errorf("runtime: WithOverflow: unknown policy %d", int(p))
 		}
 		o.policy = p
+		return nil
+	}
+}
+
+// WithInline runs the handler on the connection's reader goroutine, right
+// after its event is decoded, instead of on the subscription's goroutine:
+// no queue and no hand-off between goroutines, for the lowest latency. The
+// price: while the handler runs, nothing else of its connection is read,
+// so a slow handler delays every stream the connection carries and, once
+// the socket's buffers fill, the exchange itself (which may then drop the
+// connection). The event is borrowed, as with WithBorrow. Overflow and
+// queue options do not apply and nothing is dropped. The handler may call
+// Unsubscribe and Close (Close then returns without waiting for the
+// connection's goroutines to end).
+func WithInline() SubscribeOption {
+	return func(o *subOptions) error {
+		o.inline, o.borrow = true, true
 		return nil
 	}
 }

@@ -26,6 +26,7 @@ type Subscription struct {
 	maxBytes int
 	crash    bool // let handler panics crash the program
 	borrow   bool // WithBorrow: handled events are decoded into again
+	inline   bool // WithInline: the handler runs on the socket's reader (callInline)
 
 	mu       sync.Mutex
 	buf      []queued // ring
@@ -39,7 +40,10 @@ type Subscription struct {
 	batch    []queued // the events taken from the queue, being handled (subscription goroutine only)
 	free     []any    // WithBorrow: handled events, for spare
 	spare    []any    // WithBorrow: handled events to decode into (socket.dmu)
-	ended    atomic.Bool
+
+	callMu sync.Mutex    // WithInline: held during a call of the handler
+	inCall atomic.Uint64 // WithInline: the goroutine calling the handler, 0 when none
+	ended  atomic.Bool
 
 	dropped    atomic.Uint64
 	unreported atomic.Uint64
@@ -69,6 +73,7 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 		maxBytes: o.bytes,
 		crash:    s.conn.opts.crashOnPanic,
 		borrow:   o.borrow,
+		inline:   o.inline,
 		buf:      make([]queued, min(o.size, initialQueue)),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
@@ -150,7 +155,12 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	if s.sock.only != nil {
 		s.sock.conn.release(s.sock)
 	}
-	if s.gid.Load() != goid() {
+	self := goid()
+	if s.inline && s.inCall.Load() != self {
+		s.callMu.Lock() // a call in progress ends; no other starts
+		s.callMu.Unlock()
+	}
+	if s.gid.Load() != self {
 		select {
 		case <-s.done:
 		case <-ctx.Done():
@@ -342,11 +352,7 @@ func (s *Subscription) run() {
 			if !s.borrow {
 				s.batch[i] = queued{} // the handler may keep v: do not hold it
 			}
-			if perr := s.call(q.v); perr != nil {
-				s.sock.conn.stats.panics.Add(1)
-				s.sock.emit(Event{Kind: EventPanic, Stream: s.stream.Name, Subscription: s, Err: perr})
-				s.end(perr)
-			}
+			s.handleOne(q.v)
 		}
 		s.reportDrops(false)
 	}
@@ -362,6 +368,30 @@ func (s *Subscription) run() {
 		s.sock.detach(s)
 		s.sock.emit(Event{Kind: EventSubscriptionClosed, Stream: s.stream.Name, Subscription: s, Err: s.err})
 	}
+}
+
+// handleOne calls the handler with v; a panic ends the subscription.
+func (s *Subscription) handleOne(v any) {
+	if perr := s.call(v); perr != nil {
+		s.sock.conn.stats.panics.Add(1)
+		s.sock.emit(Event{Kind: EventPanic, Stream: s.stream.Name, Subscription: s, Err: perr})
+		s.end(perr)
+	}
+}
+
+// callInline calls the handler of a WithInline subscription with v on the
+// reader goroutine gid, then keeps v to decode into again. Called with the
+// socket's dmu held. The subscription's goroutine still runs, idle, and
+// does the cleanup when it ends.
+func (s *Subscription) callInline(v any, gid uint64) {
+	s.callMu.Lock()
+	if !s.ended.Load() && !s.sock.conn.closing.Load() {
+		s.inCall.Store(gid)
+		s.handleOne(v)
+		s.inCall.Store(0)
+	}
+	s.callMu.Unlock()
+	s.spare = append(s.spare, v)
 }
 
 // call runs the handler, recovering a panic unless WithCrashOnPanic.

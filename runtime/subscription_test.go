@@ -272,3 +272,123 @@ func TestBorrow(t *testing.T) {
 		t.Fatalf("%d of %d borrowed events reused memory (%d allocated)", r, total, news.Load())
 	}
 }
+
+// TestInline checks WithInline: every event in order on the reader
+// goroutine, decoded into reused memory, none dropped; Unsubscribe from
+// another goroutine waits for a call in progress and none follows;
+// Unsubscribe and Close from the handler itself return at once.
+func TestInline(t *testing.T) {
+	const name, total = "btcusdt@prices", 3000
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	c, rec := dial(t, m, s)
+	var news, reused atomic.Int64
+	st := stream(name)
+	st.NewDecoder = func() runtime.StreamDecoder { return reuseDecoder{&news, &reused} }
+
+	var seqs []int
+	all := make(chan struct{})
+	sub, err := subscribeReady(c, ctx(t), st, func(v any) {
+		seqs = append(seqs, v.(*seqEvent).Seq)
+		if len(seqs) == total {
+			close(all)
+		}
+	}, runtime.WithInline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Blast(name, seqPayloads(name, 1, total))
+	select {
+	case <-all:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d of %d events", len(seqs), total)
+	}
+	checkConsecutive(t, name, seqs)
+	if sub.Dropped() != 0 || news.Load() > 2 {
+		t.Fatalf("dropped %d, %d events allocated for %d", sub.Dropped(), news.Load(), total)
+	}
+
+	// Unsubscribe from another goroutine while the handler runs.
+	const other = "ethusdt@prices"
+	var calls, after atomic.Int64
+	var unsubscribed atomic.Bool
+	inCall := make(chan struct{}, 1)
+	slow, err := subscribeReady(c, ctx(t), stream(other), func(any) {
+		if unsubscribed.Load() {
+			after.Add(1)
+		}
+		calls.Add(1)
+		select {
+		case inCall <- struct{}{}:
+		default:
+		}
+		time.Sleep(20 * time.Millisecond)
+	}, runtime.WithInline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Blast(other, seqPayloads(other, 1, 50))
+	<-inCall
+	if err := slow.Unsubscribe(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	unsubscribed.Store(true)
+	time.Sleep(50 * time.Millisecond)
+	if after.Load() != 0 {
+		t.Fatalf("%d calls after Unsubscribe returned", after.Load())
+	}
+
+	// Unsubscribe, then Close, from the handler itself.
+	const third = "bnbusdt@prices"
+	var self *runtime.Subscription
+	returned := make(chan struct{})
+	var n atomic.Int64
+	self, err = subscribeReady(c, ctx(t), stream(third), func(any) {
+		switch n.Add(1) {
+		case 1:
+			if err := self.Unsubscribe(ctx(t)); err != nil {
+				t.Error(err)
+			}
+			c.Close()
+			close(returned)
+		default:
+			t.Error("called after Unsubscribe")
+		}
+	}, runtime.WithInline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Blast(third, seqPayloads(third, 1, 20))
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Unsubscribe and Close from an inline handler did not return")
+	}
+	c.Close() // waits for the close the handler started
+	rec.wait(t, runtime.EventClosed, nil)
+	<-sub.Done()
+}
+
+// TestInlinePanic: a panic in an inline handler ends that subscription
+// only; the connection's other streams go on.
+func TestInlinePanic(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m)
+	c, rec := dial(t, m, s)
+	bad, err := subscribeReady(c, ctx(t), stream("ethusdt@prices"), func(any) { panic("boom") }, runtime.WithInline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := newCollector()
+	if _, err := subscribeReady(c, ctx(t), stream("btcusdt@prices"), col.handle, runtime.WithInline()); err != nil {
+		t.Fatal(err)
+	}
+	<-bad.Done()
+	var perr *runtime.PanicError
+	if !errors.As(bad.Err(), &perr) {
+		t.Fatalf("Err = %v", bad.Err())
+	}
+	rec.wait(t, runtime.EventPanic, nil)
+	col.waitLen(t, "btcusdt@prices", 5)
+	checkConsecutive(t, "btcusdt@prices", col.get("btcusdt@prices"))
+}
