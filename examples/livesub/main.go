@@ -31,6 +31,11 @@ func main() {
 			if err != nil {
 				return err
 			}
+			// Subscribe returns once the request is queued; Ready waits for
+			// the exchange's confirmation (or its refusal).
+			if err := sub.Ready(ctx); err != nil {
+				return err
+			}
 			active = append(active, sub)
 			if len(active) > 2 {
 				if err := active[0].Unsubscribe(ctx); err != nil {
