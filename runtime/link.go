@@ -259,6 +259,7 @@ func (l *link) writeLoop() {
 			case msg != nil:
 				err = l.write(websocket.TextMessage, msg)
 			default:
+				l.s.fresh()
 				err = l.writeBatch(b)
 			}
 			if err != nil {
