@@ -262,6 +262,7 @@ func (l *link) writeLoop() {
 				l.s.fresh()
 				err = l.writeBatch(b)
 			}
+			lim.written()
 			if err != nil {
 				l.fail(fmt.Errorf("runtime: write: %w", err))
 				return
