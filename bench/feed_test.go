@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,6 +229,17 @@ type feedConn struct {
 	once sync.Once
 
 	requests atomic.Int64 // client messages received
+
+	nmu   sync.Mutex
+	names []string // streams subscribed by SUBSCRIBE, recorded before the reply
+}
+
+// streams returns the streams the client subscribed by SUBSCRIBE requests
+// answered so far.
+func (c *feedConn) streams() []string {
+	c.nmu.Lock()
+	defer c.nmu.Unlock()
+	return slices.Clone(c.names)
 }
 
 func (c *feedConn) close() {
@@ -301,6 +313,9 @@ func (c *feedConn) readLoop() {
 			}
 			if req.Method == "SUBSCRIBE" {
 				n = len(req.Params)
+				c.nmu.Lock()
+				c.names = append(c.names, req.Params...)
+				c.nmu.Unlock()
 			}
 			reply = fmt.Appendf(nil, `{"result":null,"id":%s}`, req.ID)
 		case zdexDialect:

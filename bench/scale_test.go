@@ -12,12 +12,16 @@ import (
 )
 
 // symbols returns n distinct seven-letter symbols: BTCUSDT, then AABUSDT,
-// AACUSDT, …
+// AACUSDT, … (skipping BTCUSDT), at most 17,576.
 func symbols(n int) []string {
 	out := make([]string, n)
 	out[0] = "BTCUSDT"
-	for i := 1; i < n; i++ {
-		out[i] = string([]byte{'A' + byte(i/676%26), 'A' + byte(i/26%26), 'A' + byte(i%26)}) + "USDT"
+	for i, j := 1, 1; i < n; j++ {
+		s := string([]byte{'A' + byte(j/676%26), 'A' + byte(j/26%26), 'A' + byte(j%26)}) + "USDT"
+		if s != out[0] {
+			out[i] = s
+			i++
+		}
 	}
 	return out
 }

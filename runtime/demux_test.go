@@ -193,6 +193,25 @@ func TestLimiterWindow(t *testing.T) {
 	}
 }
 
+// TestLimiterWritten: a frame counts from the end of its write, so that a
+// writer held up between wait and its write cannot bunch the frames that
+// reach the server.
+func TestLimiterWritten(t *testing.T) {
+	const n, per = 2, 60 * time.Millisecond
+	l := newLimiter(n, per)
+	l.wait(nil)
+	time.Sleep(per / 2) // a slow write
+	l.written()
+	first := time.Now()
+	l.wait(nil)
+	l.written()
+	l.wait(nil)
+	if d := time.Since(first); d < per {
+		t.Fatalf("the third frame went out %v after the first was written, want at least %v", d, per)
+	}
+	(&limiter{}).written() // no limit: nothing recorded, no panic
+}
+
 func TestBackoff(t *testing.T) {
 	b := DefaultBackoff
 	for range 50 { // after a clean drop: at once, with up to 20 % of Initial as jitter

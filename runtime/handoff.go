@@ -46,6 +46,7 @@ func (h *handoff) check() {
 // finish switches every remaining stream to the new link, releasing what it
 // held back, and ends the handoff. The old link must be retired first.
 func (s *socket) finish(h *handoff) {
+	s.fresh()
 	s.dmu.Lock()
 	defer s.dmu.Unlock()
 	for _, routes := range *s.table.Load() {
@@ -103,6 +104,7 @@ func (s *socket) replace(old *link, reason error) *link {
 	if err != nil {
 		return abort(nl, err)
 	}
+	s.fresh()
 	s.dmu.Lock()
 	for _, routes := range *s.table.Load() {
 		for _, r := range routes {

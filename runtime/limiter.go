@@ -58,6 +58,21 @@ func (l *limiter) wait(stop <-chan struct{}) bool {
 	return true
 }
 
+// written moves the time of the frame wait last let out to now, once it is
+// written: a writer descheduled between wait and the end of its write (for
+// 100 ms and more on a loaded machine) would otherwise send that frame
+// later than recorded, and the frame n places after it, waiting for the
+// recorded time plus the window, would reach the server less than a window
+// after it.
+func (l *limiter) written() {
+	if len(l.sent) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.sent[(l.next+len(l.sent)-1)%len(l.sent)] = time.Now()
+	l.mu.Unlock()
+}
+
 // recent returns how many frames went out within the last d, counting at
 // most the limit's n (the most it remembers); 0 without a limit.
 func (l *limiter) recent(d time.Duration) int {

@@ -260,8 +260,10 @@ func (l *link) writeLoop() {
 			case msg != nil:
 				err = l.write(websocket.TextMessage, msg)
 			default:
+				l.s.fresh()
 				err = l.writeBatch(b)
 			}
+			lim.written()
 			if err != nil {
 				l.fail(fmt.Errorf("runtime: write: %w", err))
 				return

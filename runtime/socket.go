@@ -36,6 +36,7 @@ type socket struct {
 	links   []*link           // live links: one, or two during a replacement
 	readyCh chan struct{}     // closed while a link is ready
 	closed  bool
+	stale   bool // the registry has new streams the table lacks (see add and fresh)
 
 	table atomic.Pointer[map[string][]target] // by routing key
 
@@ -135,6 +136,7 @@ func (s *socket) decodeError(r target, key, in []byte, err error) {
 
 // publish rebuilds the reader's lookup table. Called with s.mu held.
 func (s *socket) publish() {
+	s.stale = false
 	t := make(map[string][]target, len(s.reg)+len(s.tomb))
 	for _, key := range s.tomb {
 		t[key] = nil
@@ -144,6 +146,19 @@ func (s *socket) publish() {
 		t[k] = append(t[k], target{e: e, subs: e.subs})
 	}
 	s.table.Store(&t)
+}
+
+// fresh publishes the table if add left it stale. The writer calls it
+// before each request frame, so that the table holds a stream before its
+// subscribe goes out, that is before the server may send its data; a loop
+// of n Subscribe calls then rebuilds the table once per frame (up to the
+// Dialect's Batch streams) instead of once per stream, n²/2 entries.
+func (s *socket) fresh() {
+	s.mu.Lock()
+	if s.stale {
+		s.publish()
+	}
+	s.mu.Unlock()
 }
 
 // register puts sub in the registry of a new raw socket, before it
@@ -184,6 +199,7 @@ func (s *socket) add(sub *Subscription) error {
 		s.mu.Unlock() // registered before the socket connected
 		return nil
 	}
+	lazy := false // a new stream's data cannot arrive before its subscribe is written (see fresh)
 	if e == nil {
 		if s.limit > 0 && len(s.reg)+len(s.tomb) >= s.limit {
 			s.mu.Unlock()
@@ -191,11 +207,17 @@ func (s *socket) add(sub *Subscription) error {
 		}
 		e = newEntry(&sub.stream)
 		s.reg[name] = e
+		_, wasTomb := s.tomb[name]
 		delete(s.tomb, name)
+		lazy = s.only == nil && !wasTomb
 	}
 	sub.entry = e
 	e.subs = append(e.subs[:len(e.subs):len(e.subs)], sub)
-	s.publish()
+	if lazy {
+		s.stale = true
+	} else {
+		s.publish()
+	}
 	var targets []*link
 	if s.only != nil {
 		e.ack(nil) // the URL names the stream: nothing to send

@@ -177,6 +177,7 @@ func (s *Subscription) end(err error) bool {
 		s.err = err
 		s.ended.Store(true)
 		close(s.stopped)
+		dispatch.Signal(s.notEmpty) // take waits on notEmpty only
 		first = true
 	})
 	return first
@@ -275,7 +276,9 @@ func (s *Subscription) unlockAndWake() {
 
 // initialQueue is the number of events a new subscription's ring holds; it
 // doubles when full, up to the queue's capacity, and stays at its largest.
-const initialQueue = 64
+// It is small because an idle stream should cost little (192 bytes here):
+// a Conn may carry tens of thousands.
+const initialQueue = 8
 
 // grow doubles the ring, up to maxLen. Called with s.mu held.
 func (s *Subscription) grow() {
@@ -329,10 +332,10 @@ func (s *Subscription) take() bool {
 		s.waiting = true
 		s.mu.Unlock()
 		s.reportDrops(true)
-		select {
-		case <-s.notEmpty:
-		case <-s.stopped:
-		}
+		// One channel, not a select with stopped (end signals notEmpty
+		// too): a goroutine parked in selectgo needs a 4 KiB stack, in a
+		// channel receive 2 KiB, and there is one per subscription.
+		<-s.notEmpty
 	}
 }
 

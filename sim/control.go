@@ -110,11 +110,13 @@ func (c *conn) handle(b []byte) []byte {
 				return errReply(id, r.Code, r.Msg)
 			}
 		}
-		added := 0
+		added := 0 // distinct streams new to c: a name repeated in the request counts once
+		seen := make(map[string]bool, len(names))
 		for _, n := range names {
-			if !c.streams[n] {
+			if !c.streams[n] && !seen[n] {
 				added++
 			}
+			seen[n] = true
 		}
 		if s.streamLimit > 0 && len(c.streams)+added > s.streamLimit {
 			s.violations.Streams++

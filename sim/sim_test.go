@@ -79,6 +79,28 @@ func readReply(t *testing.T, ws *websocket.Conn) string {
 	}
 }
 
+// TestStreamLimitRepeats: a stream named twice in one SUBSCRIBE counts
+// once against the streams per connection (3 here).
+func TestStreamLimitRepeats(t *testing.T) {
+	s := start(t, market(), sim.WithMessageLimit(100, time.Second))
+	ws := connect(t, s.URL()+"/stream")
+	for _, c := range []struct{ req, want string }{
+		{`{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1}`, `{"result":null,"id":1}`},
+		{`{"method":"SUBSCRIBE","params":["ethusdt@aggTrade","ethusdt@aggTrade","btcusdt@aggTrade","bnbusdt@aggTrade"],"id":2}`, `{"result":null,"id":2}`},
+		{`{"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":3}`, `{"error":{"code":2,"msg":"Invalid request: too many streams"},"id":3}`},
+	} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(c.req)); err != nil {
+			t.Fatal(err)
+		}
+		if got := readReply(t, ws); got != c.want {
+			t.Fatalf("%s: got %s, want %s", c.req, got, c.want)
+		}
+	}
+	if v := s.Violations(); v.Streams != 1 {
+		t.Fatalf("violations %+v, want the one refused subscribe", v)
+	}
+}
+
 func TestControlReplies(t *testing.T) {
 	s := start(t, market(), sim.WithMessageLimit(100, time.Second))
 	ws := connect(t, s.URL()+"/stream")

@@ -7,12 +7,19 @@ import "unsafe"
 // value. A value it returned keeps its whole slab alive (at most
 // slabBytes), which the garbage collector frees once no value of it is in
 // use. The zero Slab is ready to use; it is not safe for concurrent use.
-type Slab[T any] struct{ free []T }
+type Slab[T any] struct {
+	free []T
+	next int // bytes of the next slab: from firstSlabBytes, doubling up to slabBytes
+}
 
 // slabBytes is the size a slab aims at; slabs hold at least minSlab values.
+// A Slab's first slab is firstSlabBytes, and each next one twice the last,
+// so that a decoder of a stream that sees few events (one of thousands a
+// Conn carries) holds about 1 KiB instead of 16.
 const (
-	slabBytes = 16 << 10
-	minSlab   = 8
+	slabBytes      = 16 << 10
+	firstSlabBytes = 1 << 10
+	minSlab        = 8
 )
 
 // New returns a pointer to a zero T.
@@ -47,6 +54,8 @@ func (s *Slab[T]) Take(n int) []T {
 // size is the number of values of a new slab that must hold at least n.
 func (s *Slab[T]) size(n int) int {
 	var zero T
-	size := slabBytes / max(int(unsafe.Sizeof(zero)), 1)
+	b := max(s.next, firstSlabBytes)
+	s.next = min(2*b, slabBytes)
+	size := b / max(int(unsafe.Sizeof(zero)), 1)
 	return max(size, minSlab, n)
 }
