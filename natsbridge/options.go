@@ -31,6 +31,11 @@ const (
 	// that fails is retried with the same Nats-Msg-Id until it is
 	// acknowledged or the Bridge is closed.
 	DefaultAckWait = 5 * time.Second
+	// DefaultGapWait is how long a Bridge whose next event does not follow
+	// the last one stored waits for other bridges to store the events
+	// between (see Bridge). It covers another bridge catching up after a
+	// NATS server failure.
+	DefaultGapWait = 5 * time.Second
 	// DefaultHeartbeat is the idle heartbeat of a Source's consumers: a
 	// consumer lost with its server is recreated, from the message after
 	// the last delivered, within about two heartbeats.
@@ -45,6 +50,7 @@ type options struct {
 	config    *jetstream.StreamConfig
 	create    bool
 	ackWait   time.Duration
+	gapWait   time.Duration
 	onError   func(error)
 	heartbeat time.Duration
 	deliver   jetstream.DeliverPolicy
@@ -54,7 +60,7 @@ type options struct {
 }
 
 func buildOptions(opts []Option) (options, error) {
-	o := options{stream: DefaultStream, create: true, ackWait: DefaultAckWait, heartbeat: DefaultHeartbeat, deliver: jetstream.DeliverNewPolicy, onError: func(error) {}}
+	o := options{stream: DefaultStream, create: true, ackWait: DefaultAckWait, gapWait: DefaultGapWait, heartbeat: DefaultHeartbeat, deliver: jetstream.DeliverNewPolicy, onError: func(error) {}}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -108,8 +114,21 @@ func WithAckWait(d time.Duration) Option {
 	}
 }
 
+// WithGapWait sets how long a Bridge waits for other bridges to store
+// missing events before it publishes after the gap (DefaultGapWait).
+func WithGapWait(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return errors.New("natsbridge: WithGapWait: negative")
+		}
+		o.gapWait = d
+		return nil
+	}
+}
+
 // OnError is called with each failed publish attempt of a Bridge (the
-// publish is retried; Stats counts them), from the publishing goroutine.
+// publish is retried; Stats counts them) and each gap it publishes after,
+// from the publishing goroutine.
 func OnError(fn func(error)) Option {
 	return func(o *options) error {
 		if fn != nil {
