@@ -29,8 +29,11 @@ const (
 	DefaultMaxAge = 24 * time.Hour
 	// DefaultAckWait bounds one publish attempt of a Bridge; a publish
 	// that fails is retried with the same Nats-Msg-Id until it is
-	// acknowledged or the Bridge is closed.
-	DefaultAckWait = 5 * time.Second
+	// acknowledged or the Bridge is closed. A publish sent to a server that
+	// just died is never answered, so this bounds the pause a server loss
+	// causes; it is short because a retry of a message that was stored
+	// after all costs only a duplicate, which JetStream drops.
+	DefaultAckWait = time.Second
 	// DefaultGapWait is how long a Bridge whose next event does not follow
 	// the last one stored waits for other bridges to store the events
 	// between (see Bridge). It covers another bridge catching up after a
