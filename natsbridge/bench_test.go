@@ -87,7 +87,9 @@ func (f *benchFeed) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	gone := make(chan struct{})
 	go func() { // pings and the rest
+		defer close(gone)
 		for {
 			if _, _, err := c.ReadMessage(); err != nil {
 				return
@@ -108,7 +110,7 @@ func (f *benchFeed) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c.ReadMessage() // until the client goes
+	<-gone // until the client goes
 }
 
 // BenchmarkBridge: aggTrade frames from a socket through one Bridge into an
