@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,76 @@ func TestSourceBadInput(t *testing.T) {
 	}
 	if err := sub.Unsubscribe(testCtx(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func ExampleSubject() {
+	fmt.Println(Subject("spot", "btcusdt@aggTrade"))
+	fmt.Println(Subject("spot", "btcusdt@depth@100ms"))
+	fmt.Println(Subject("demo", "a.b*c>d e"))
+	fmt.Println(ParseSubject("mw.demo.a%2Eb%2Ac%3Ed%20e"))
+	// Output:
+	// mw.spot.btcusdt@aggTrade
+	// mw.spot.btcusdt@depth@100ms
+	// mw.demo.a%2Eb%2Ac%3Ed%20e
+	// demo a.b*c>d e <nil>
+}
+
+// A Source starts each stream from now, the beginning, a time or a stream
+// sequence.
+func TestSourceStart(t *testing.T) {
+	ns := startNATS(t)
+	nc := connect(t, ns.ClientURL())
+	if _, err := NewBridge(testCtx(t), nc); err != nil { // creates the stream
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	subj := Subject("spot", "btcusdt@aggTrade")
+	pub := func(from, to int) {
+		for a := from; a <= to; a++ {
+			p := fmt.Sprintf(`{"e":"aggTrade","E":1,"s":"BTCUSDT","a":%d,"p":"1","q":"1","f":%d,"l":%d,"T":1,"m":true,"M":true}`, a, a, a)
+			if _, err := js.Publish(testCtx(t), subj, []byte(p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pub(1, 5)
+	time.Sleep(20 * time.Millisecond)
+	mid := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	pub(6, 10)
+	for _, tc := range []struct {
+		name  string
+		opt   Option
+		first int64
+	}{
+		{"all", StartAll(), 1},
+		{"sequence 4", StartSequence(4), 4},
+		{"time", StartAt(mid), 6},
+		{"new", StartNew(), 11},
+	} {
+		src, err := NewSource(nc, &spot.Market, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan int64, 100)
+		if _, err := spot.SubscribeAggTrade(testCtx(t), src, spot.AggTradeParams{Symbol: "BTCUSDT"}, func(ev *spot.AggTradeEvent) { got <- ev.AggTradeID }); err != nil {
+			t.Fatal(err)
+		}
+		if tc.name == "new" {
+			pub(11, 11)
+		}
+		select {
+		case id := <-got:
+			if id != tc.first {
+				t.Errorf("%s: first id %d, want %d", tc.name, id, tc.first)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: nothing delivered", tc.name)
+		}
+		src.Close()
+	}
+	if _, err := NewSource(nc, &spot.Market, StartSequence(0)); err == nil {
+		t.Error("StartSequence(0) accepted")
 	}
 }

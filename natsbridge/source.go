@@ -29,7 +29,10 @@ type Source struct {
 	feed   *runtime.Feed
 	market string
 	o      options
-	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup // the goroutines that stop consumers
 }
 
 var _ runtime.Source = (*Source)(nil)
@@ -99,7 +102,15 @@ func (s *Source) consume(ctx context.Context, sub *runtime.Subscription, name st
 	if err != nil {
 		return fmt.Errorf("natsbridge: consume %s: %w", name, err)
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cc.Stop()
+		<-cc.Closed()
+		return runtime.ErrClosed
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		<-sub.Done()
@@ -186,6 +197,9 @@ func (s *Source) Stats() runtime.Stats { return s.feed.Stats() }
 // consumers and returns when none of its goroutines runs. The NATS
 // connection stays open. Idempotent.
 func (s *Source) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	err := s.feed.Close()
 	s.wg.Wait()
 	return err
