@@ -2,7 +2,7 @@
 GO ?= go
 SCHEMA := schema/streams.yaml
 
-.PHONY: generate verify-generated golden test check bench demo demo-dex demo-zdex demo-tail
+.PHONY: generate verify-generated golden test check bench demo demo-dex demo-zdex demo-tail demo-nats
 
 ## generate: regenerate generated/ from the schema
 generate:
@@ -58,6 +58,10 @@ demo-zdex:
 demo-tail:
 	$(GO) run ./cmd/marketwire tail -for 5s btcusdt@aggTrade btcusdt@bookTicker
 
-## bench: decode benchmarks (next to goccy/go-json and encoding/json) and end to end against a pre-serialized feed (bench/: next to a bare read, gorilla+goccy; latency; 1,000 streams)
+## demo-nats: an embedded NATS JetStream server, two bridges publishing the same trades, a consumer printing them typed (one bridge stops halfway; nothing is lost)
+demo-nats:
+	$(GO) run ./examples/natsdemo -for 6s
+
+## bench: decode benchmarks (next to goccy/go-json and encoding/json) and end to end against a pre-serialized feed (bench/: next to a bare read, gorilla+goccy; latency; 1,000 streams); natsbridge/: through an embedded JetStream
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/ ./bench/
+	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/ ./bench/ ./natsbridge/

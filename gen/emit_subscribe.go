@@ -12,10 +12,11 @@ import (
 // name, routing key, message variables, decoder) and a Subscribe<Stream>
 // helper; then a Subscribe for any StreamParams, and one decoder function
 // per payload type. The helpers only validate, describe the stream and
-// adapt types; the connection work is runtime.Conn's.
+// adapt types; the connection work is the runtime.Source's: a
+// *runtime.Conn, or any other source of the same payloads.
 func (e *emitter) subscribe(f *jen.File) {
 	ctx := jen.Id("ctx").Qual("context", "Context")
-	conn := jen.Id("c").Op("*").Qual(runtimePkg, "Conn")
+	conn := jen.Id("c").Qual(runtimePkg, "Source") // a *runtime.Conn, or any other Source
 	opts := jen.Id("opts").Op("...").Qual(runtimePkg, "SubscribeOption")
 	result := []jen.Code{jen.Op("*").Qual(runtimePkg, "Subscription"), jen.Error()}
 
@@ -37,7 +38,7 @@ func (e *emitter) subscribe(f *jen.File) {
 		if s.Dispatch != nil {
 			what = fmt.Sprintf("each event of the %s group (see Decode%s)", s.Dispatch.Name, s.Dispatch.GoName)
 		}
-		f.Add(doc(fmt.Sprintf("Subscribe%s subscribes c to the %s stream (%s) and calls fn with %s, in the order received, on the subscription's goroutine. It returns once the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.",
+		f.Add(doc(fmt.Sprintf("Subscribe%s subscribes c to the %s stream (%s) and calls fn with %s, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.",
 			s.GoName, s.Name, s.Template.Text, what), deprecated(s.Deprecated)))
 		var arg, assert jen.Code = jen.Op("*").Id(s.PayloadGoType()), jen.Op("*").Id(s.PayloadGoType())
 		if s.Dispatch != nil {

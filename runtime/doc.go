@@ -39,6 +39,15 @@
 //	}
 //	defer sub.Unsubscribe(ctx)
 //
+// # Other sources
+//
+// The generated helpers take a Source, which *Conn implements. A program
+// that receives the same payloads another way (a message bus fed by a
+// collector, a recording) implements Source on a Feed: it registers each
+// subscription with Feed.Subscribe, passes every payload to Feed.Deliver,
+// and gets the same queues, overflow policies, decode errors as events,
+// gap reports, Unsubscribe and Close as a Conn gives.
+//
 // # Default overflow policy
 //
 // DropOldest: market data loses value with age, so a consumer that falls

@@ -3,10 +3,20 @@
 // schema works, with no code here that names one.
 //
 //	marketwire streams [market]
-//	marketwire tail [-market M] [-json] [-drift] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...
+//	marketwire tail [-market M] [-json] [-drift] [-live | -endpoint NAME|URL | -nats URLS [-stream S] [-start new|all|TIME|SEQ]] [-n N] [-for D] STREAM...
 //	marketwire record -o FILE [-market M] [-drift=false] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...
 //	marketwire replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...
 //	marketwire sim [-market M] [-addr A] [flags of mwsim]
+//	marketwire bridge [-market M] [-live | -endpoint NAME|URL] [-nats URLS] [-stream S] [-replicas N] [-status D] [-for D] STREAM...
+//
+// bridge publishes the streams to NATS JetStream (package natsbridge): each
+// payload byte for byte on the subject mw.<market>.<stream>, with a
+// Nats-Msg-Id from its own sequence key, so that several bridges of the
+// same streams store each event once. It creates the JetStream stream
+// (-stream, MARKETWIRE by default) when missing, with -replicas replicas.
+// tail -nats reads the streams back from JetStream instead of the
+// exchange, from -start: new (the default), all, an RFC 3339 time or a
+// stream sequence.
 //
 // Streams are wire names, such as btcusdt@aggTrade, btcusdt@kline_1m or,
 // on ZDEX, ticker:BTCUSDT. tail and record connect to an embedded simulator
@@ -61,14 +71,15 @@ func main() {
 }
 
 // commands are the subcommands, in the order the usage lists them.
-var commands = []string{"streams", "tail", "record", "replay", "sim"}
+var commands = []string{"streams", "tail", "record", "replay", "sim", "bridge"}
 
 var synopsis = map[string]string{
 	"streams": "streams [market]",
-	"tail":    "tail [-market M] [-json] [-drift] [-live | -endpoint NAME|URL] [-n N] [-for D] STREAM...",
+	"tail":    "tail [-market M] [-json] [-drift] [-live | -endpoint NAME|URL | -nats URLS [-stream S] [-start new|all|TIME|SEQ]] [-n N] [-for D] STREAM...",
 	"record":  "record -o FILE [-market M] [-drift=false] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...",
 	"replay":  "replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...",
 	"sim":     "sim [-market M] [-addr A] [flags of mwsim]",
+	"bridge":  "bridge [-market M] [-live | -endpoint NAME|URL] [-nats URLS] [-stream S] [-replicas N] [-status D] [-for D] STREAM...",
 }
 
 var runners = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
@@ -77,6 +88,7 @@ var runners = map[string]func(ctx context.Context, args []string, stdout, stderr
 	"record":  recordCmd,
 	"replay":  replayCmd,
 	"sim":     simCmd,
+	"bridge":  bridgeCmd,
 }
 
 // run runs the subcommand args name and returns the exit status.
@@ -93,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := runners[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "marketwire: unknown command %q (want streams, tail, record, replay or sim)\n", args[0])
+		fmt.Fprintf(stderr, "marketwire: unknown command %q (want streams, tail, record, replay, sim or bridge)\n", args[0])
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)

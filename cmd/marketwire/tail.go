@@ -20,6 +20,9 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	limit := fs.Int("n", 0, "stop after this many events (0: no limit)")
 	runFor := fs.Duration("for", 0, "stop after this long (0: until interrupted)")
 	showDrift := fs.Bool("drift", false, "print the drift report on stderr at the end and every minute: keys and event kinds the schema does not know, required keys missing")
+	var nf natsFlags
+	nf.flags(fs, "read the streams from NATS JetStream, as marketwire bridge publishes them, through these server URLs (separated by commas) instead of from the exchange")
+	start := fs.String("start", "new", "with -nats: where each stream starts: new, all, an RFC 3339 time or a JetStream stream sequence")
 	names, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -35,7 +38,13 @@ func tailCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	log := &eventLog{w: stderr}
-	c, closeAll, err := src.dial(ctx, log)
+	var c runtime.Source
+	var closeAll func()
+	if nf.urls != "" {
+		c, closeAll, err = natsTail(&nf, *start, &src, log)
+	} else {
+		c, closeAll, err = src.dial(ctx, log)
+	}
 	if err != nil {
 		return err
 	}

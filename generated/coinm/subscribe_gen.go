@@ -195,10 +195,10 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// AggTradeEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAggTrade(ctx context.Context, c runtime.Source, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAggTrade: nil handler")
 	}
@@ -259,10 +259,11 @@ func (p IndexPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeIndexPrice subscribes c to the indexPrice stream (<pair>@indexPrice[@<speed>]) and calls
-// fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeIndexPrice(ctx context.Context, c *runtime.Conn, p IndexPriceParams, fn func(*IndexPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// fn with each IndexPriceEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeIndexPrice(ctx context.Context, c runtime.Source, p IndexPriceParams, fn func(*IndexPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeIndexPrice: nil handler")
 	}
@@ -323,10 +324,11 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<symbol>@markPrice[@<speed>]) and calls
-// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMarkPrice(ctx context.Context, c runtime.Source, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeMarkPrice: nil handler")
 	}
@@ -388,10 +390,11 @@ func (p PairMarkPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribePairMarkPrices subscribes c to the pairMarkPrices stream (<pair>@markPrice[@<speed>])
-// and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribePairMarkPrices(ctx context.Context, c *runtime.Conn, p PairMarkPricesParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// and calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. c
+// is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribePairMarkPrices(ctx context.Context, c runtime.Source, p PairMarkPricesParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribePairMarkPrices: nil handler")
 	}
@@ -452,10 +455,10 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each KlineEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeKline(ctx context.Context, c runtime.Source, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeKline: nil handler")
 	}
@@ -519,10 +522,10 @@ func (p ContinuousKlineParams) Stream() runtime.Stream {
 
 // SubscribeContinuousKline subscribes c to the continuousKline stream
 // (<pair>_<contractType>@continuousKline_<interval>) and calls fn with each ContinuousKlineEvent,
-// in the order received, on the subscription's goroutine. It returns once the request is queued;
-// Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p
-// is validated before anything is sent.
-func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p ContinuousKlineParams, fn func(*ContinuousKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// in the order received, on the subscription's goroutine. c is a *runtime.Conn or any other
+// runtime.Source. It returns once the request is queued; Ready waits for the confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeContinuousKline(ctx context.Context, c runtime.Source, p ContinuousKlineParams, fn func(*ContinuousKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeContinuousKline: nil handler")
 	}
@@ -585,10 +588,10 @@ func (p IndexPriceKlineParams) Stream() runtime.Stream {
 
 // SubscribeIndexPriceKline subscribes c to the indexPriceKline stream
 // (<pair>@indexPriceKline_<interval>) and calls fn with each IndexPriceKlineEvent, in the order
-// received, on the subscription's goroutine. It returns once the request is queued; Ready waits for
-// the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
-// before anything is sent.
-func SubscribeIndexPriceKline(ctx context.Context, c *runtime.Conn, p IndexPriceKlineParams, fn func(*IndexPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// received, on the subscription's goroutine. c is a *runtime.Conn or any other runtime.Source. It
+// returns once the request is queued; Ready waits for the confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeIndexPriceKline(ctx context.Context, c runtime.Source, p IndexPriceKlineParams, fn func(*IndexPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeIndexPriceKline: nil handler")
 	}
@@ -651,10 +654,10 @@ func (p MarkPriceKlineParams) Stream() runtime.Stream {
 
 // SubscribeMarkPriceKline subscribes c to the markPriceKline stream
 // (<symbol>@markPriceKline_<interval>) and calls fn with each MarkPriceKlineEvent, in the order
-// received, on the subscription's goroutine. It returns once the request is queued; Ready waits for
-// the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
-// before anything is sent.
-func SubscribeMarkPriceKline(ctx context.Context, c *runtime.Conn, p MarkPriceKlineParams, fn func(*MarkPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// received, on the subscription's goroutine. c is a *runtime.Conn or any other runtime.Source. It
+// returns once the request is queued; Ready waits for the confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeMarkPriceKline(ctx context.Context, c runtime.Source, p MarkPriceKlineParams, fn func(*MarkPriceKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeMarkPriceKline: nil handler")
 	}
@@ -712,10 +715,11 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMiniTicker(ctx context.Context, c runtime.Source, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeMiniTicker: nil handler")
 	}
@@ -773,10 +777,11 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllMiniTickers(ctx context.Context, c runtime.Source, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllMiniTickers: nil handler")
 	}
@@ -834,10 +839,10 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTicker(ctx context.Context, c runtime.Source, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeTicker: nil handler")
 	}
@@ -895,10 +900,10 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream (!ticker@arr) and calls fn with each
-// TickerEvents, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAllTickers(ctx context.Context, c runtime.Source, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllTickers: nil handler")
 	}
@@ -956,10 +961,11 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BookTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeBookTicker(ctx context.Context, c runtime.Source, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeBookTicker: nil handler")
 	}
@@ -983,10 +989,11 @@ func (p AllBookTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllBookTickers subscribes c to the allBookTickers stream (!bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTickersParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BookTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllBookTickers(ctx context.Context, c runtime.Source, p AllBookTickersParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllBookTickers: nil handler")
 	}
@@ -1044,10 +1051,11 @@ func (p ForceOrderParams) Stream() runtime.Stream {
 }
 
 // SubscribeForceOrder subscribes c to the forceOrder stream (<symbol>@forceOrder) and calls fn with
-// each ForceOrderEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each ForceOrderEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeForceOrder(ctx context.Context, c runtime.Source, p ForceOrderParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeForceOrder: nil handler")
 	}
@@ -1071,10 +1079,11 @@ func (p AllForceOrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllForceOrders subscribes c to the allForceOrders stream (!forceOrder@arr) and calls fn
-// with each ForceOrderEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrdersParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each ForceOrderEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllForceOrders(ctx context.Context, c runtime.Source, p AllForceOrdersParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAllForceOrders: nil handler")
 	}
@@ -1138,9 +1147,10 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// c is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribePartialDepth: nil handler")
 	}
@@ -1168,10 +1178,11 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeDiffDepth(ctx context.Context, c runtime.Source, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeDiffDepth: nil handler")
 	}
@@ -1229,10 +1240,11 @@ func (p ContractInfoParams) Stream() runtime.Stream {
 }
 
 // SubscribeContractInfo subscribes c to the contractInfo stream (!contractInfo) and calls fn with
-// each ContractInfoEvent, in the order received, on the subscription's goroutine. It returns once
-// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
-// A nil fn is an error; p is validated before anything is sent.
-func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoParams, fn func(*ContractInfoEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each ContractInfoEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeContractInfo(ctx context.Context, c runtime.Source, p ContractInfoParams, fn func(*ContractInfoEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeContractInfo: nil handler")
 	}
@@ -1247,7 +1259,7 @@ func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoP
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
 // stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
 // before anything is sent.
-func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+func Subscribe(ctx context.Context, c runtime.Source, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: Subscribe: nil handler")
 	}
@@ -1264,7 +1276,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 // connections as the market's limits allow. fn is called with each payload on each subscription's
 // goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
 // before anything is sent.
-func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+func SubscribeAll(ctx context.Context, c runtime.Source, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("coinm: SubscribeAll: nil handler")
 	}

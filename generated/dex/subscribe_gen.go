@@ -193,10 +193,10 @@ func (p AccountsParams) Stream() runtime.Stream {
 }
 
 // SubscribeAccounts subscribes c to the accounts stream (<address>@accounts) and calls fn with each
-// AccountEvents, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAccounts(ctx context.Context, c *runtime.Conn, p AccountsParams, fn func(*AccountEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// AccountEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAccounts(ctx context.Context, c runtime.Source, p AccountsParams, fn func(*AccountEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAccounts: nil handler")
 	}
@@ -261,10 +261,11 @@ func (p OrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeOrders subscribes c to the orders stream (<address>@orders) and calls fn with each
-// ExecutionReportEvents, in the order received, on the subscription's goroutine. It returns once
-// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
-// A nil fn is an error; p is validated before anything is sent.
-func SubscribeOrders(ctx context.Context, c *runtime.Conn, p OrdersParams, fn func(*ExecutionReportEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// ExecutionReportEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeOrders(ctx context.Context, c runtime.Source, p OrdersParams, fn func(*ExecutionReportEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeOrders: nil handler")
 	}
@@ -327,10 +328,11 @@ func (p TransfersParams) Stream() runtime.Stream {
 }
 
 // SubscribeTransfers subscribes c to the transfers stream (<address>@transfers) and calls fn with
-// each TransferEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeTransfers(ctx context.Context, c *runtime.Conn, p TransfersParams, fn func(*TransferEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each TransferEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn
+// or any other runtime.Source. It returns once the request is queued; Ready waits for the
+// confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything
+// is sent.
+func SubscribeTransfers(ctx context.Context, c runtime.Source, p TransfersParams, fn func(*TransferEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeTransfers: nil handler")
 	}
@@ -393,10 +395,10 @@ func (p TradesParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrades subscribes c to the trades stream (<symbol>@trades) and calls fn with each
-// TradeEvents, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TradeEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTrades(ctx context.Context, c runtime.Source, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeTrades: nil handler")
 	}
@@ -459,10 +461,11 @@ func (p MarketDiffParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarketDiff subscribes c to the marketDiff stream (<symbol>@marketDiff) and calls fn with
-// each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns once
-// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
-// A nil fn is an error; p is validated before anything is sent.
-func SubscribeMarketDiff(ctx context.Context, c *runtime.Conn, p MarketDiffParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each DepthUpdateEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMarketDiff(ctx context.Context, c runtime.Source, p MarketDiffParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeMarketDiff: nil handler")
 	}
@@ -535,10 +538,11 @@ func (p MarketDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarketDepth subscribes c to the marketDepth stream (<symbol>@marketDepth[<levels>]) and
-// calls fn with each DepthSnapshotEvent, in the order received, on the subscription's goroutine. It
-// returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeMarketDepth(ctx context.Context, c *runtime.Conn, p MarketDepthParams, fn func(*DepthSnapshotEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each DepthSnapshotEvent, in the order received, on the subscription's goroutine. c
+// is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribeMarketDepth(ctx context.Context, c runtime.Source, p MarketDepthParams, fn func(*DepthSnapshotEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeMarketDepth: nil handler")
 	}
@@ -601,10 +605,10 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each KlineEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeKline(ctx context.Context, c runtime.Source, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeKline: nil handler")
 	}
@@ -666,10 +670,10 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTicker(ctx context.Context, c runtime.Source, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeTicker: nil handler")
 	}
@@ -732,10 +736,11 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream ($all@allTickers) and calls fn with
-// each TickerEvents, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each TickerEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn
+// or any other runtime.Source. It returns once the request is queued; Ready waits for the
+// confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything
+// is sent.
+func SubscribeAllTickers(ctx context.Context, c runtime.Source, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAllTickers: nil handler")
 	}
@@ -797,10 +802,11 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMiniTicker(ctx context.Context, c runtime.Source, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeMiniTicker: nil handler")
 	}
@@ -863,10 +869,11 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream ($all@allMiniTickers) and calls
-// fn with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// fn with each MiniTickerEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllMiniTickers(ctx context.Context, c runtime.Source, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAllMiniTickers: nil handler")
 	}
@@ -928,10 +935,11 @@ func (p BlockHeightParams) Stream() runtime.Stream {
 }
 
 // SubscribeBlockHeight subscribes c to the blockHeight stream ($all@blockheight) and calls fn with
-// each BlockHeightEvent, in the order received, on the subscription's goroutine. It returns once
-// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
-// A nil fn is an error; p is validated before anything is sent.
-func SubscribeBlockHeight(ctx context.Context, c *runtime.Conn, p BlockHeightParams, fn func(*BlockHeightEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BlockHeightEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeBlockHeight(ctx context.Context, c runtime.Source, p BlockHeightParams, fn func(*BlockHeightEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeBlockHeight: nil handler")
 	}
@@ -946,7 +954,7 @@ func SubscribeBlockHeight(ctx context.Context, c *runtime.Conn, p BlockHeightPar
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
 // stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
 // before anything is sent.
-func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+func Subscribe(ctx context.Context, c runtime.Source, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: Subscribe: nil handler")
 	}
@@ -963,7 +971,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 // connections as the market's limits allow. fn is called with each payload on each subscription's
 // goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
 // before anything is sent.
-func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+func SubscribeAll(ctx context.Context, c runtime.Source, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("dex: SubscribeAll: nil handler")
 	}

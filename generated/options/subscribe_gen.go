@@ -148,10 +148,10 @@ func (p TradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrade subscribes c to the trade stream (<symbol>@optionTrade) and calls fn with each
-// TradeEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TradeEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTrade(ctx context.Context, c runtime.Source, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeTrade: nil handler")
 	}
@@ -213,10 +213,11 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@optionTicker[@<expirationDate>]) and
-// calls fn with each TickerEvent, in the order received, on the subscription's goroutine. It
-// returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each TickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeTicker(ctx context.Context, c runtime.Source, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeTicker: nil handler")
 	}
@@ -275,10 +276,11 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BookTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeBookTicker(ctx context.Context, c runtime.Source, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeBookTicker: nil handler")
 	}
@@ -343,9 +345,10 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>@<speed>)
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// c is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribePartialDepth: nil handler")
 	}
@@ -374,10 +377,11 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth@<speed>) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeDiffDepth(ctx context.Context, c runtime.Source, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeDiffDepth: nil handler")
 	}
@@ -439,10 +443,10 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each KlineEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeKline(ctx context.Context, c runtime.Source, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeKline: nil handler")
 	}
@@ -502,10 +506,11 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<underlying>@optionMarkPrice) and calls
-// fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMarkPrice(ctx context.Context, c runtime.Source, p MarkPriceParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeMarkPrice: nil handler")
 	}
@@ -569,10 +574,10 @@ func (p OpenInterestParams) Stream() runtime.Stream {
 
 // SubscribeOpenInterest subscribes c to the openInterest stream
 // (<underlying>@openInterest@<expirationDate>) and calls fn with each OpenInterestEvents, in the
-// order received, on the subscription's goroutine. It returns once the request is queued; Ready
-// waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is
-// validated before anything is sent.
-func SubscribeOpenInterest(ctx context.Context, c *runtime.Conn, p OpenInterestParams, fn func(*OpenInterestEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// order received, on the subscription's goroutine. c is a *runtime.Conn or any other
+// runtime.Source. It returns once the request is queued; Ready waits for the confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeOpenInterest(ctx context.Context, c runtime.Source, p OpenInterestParams, fn func(*OpenInterestEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeOpenInterest: nil handler")
 	}
@@ -630,10 +635,10 @@ func (p NewSymbolParams) Stream() runtime.Stream {
 }
 
 // SubscribeNewSymbol subscribes c to the newSymbol stream (!optionSymbol) and calls fn with each
-// NewSymbolEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeNewSymbol(ctx context.Context, c *runtime.Conn, p NewSymbolParams, fn func(*NewSymbolEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// NewSymbolEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeNewSymbol(ctx context.Context, c runtime.Source, p NewSymbolParams, fn func(*NewSymbolEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeNewSymbol: nil handler")
 	}
@@ -692,10 +697,10 @@ func (p IndexPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribeIndexPrices subscribes c to the indexPrices stream (!index@arr) and calls fn with each
-// IndexPriceEvents, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeIndexPrices(ctx context.Context, c *runtime.Conn, p IndexPricesParams, fn func(*IndexPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// IndexPriceEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeIndexPrices(ctx context.Context, c runtime.Source, p IndexPricesParams, fn func(*IndexPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeIndexPrices: nil handler")
 	}
@@ -710,7 +715,7 @@ func SubscribeIndexPrices(ctx context.Context, c *runtime.Conn, p IndexPricesPar
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
 // stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
 // before anything is sent.
-func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+func Subscribe(ctx context.Context, c runtime.Source, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: Subscribe: nil handler")
 	}
@@ -727,7 +732,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 // connections as the market's limits allow. fn is called with each payload on each subscription's
 // goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
 // before anything is sent.
-func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+func SubscribeAll(ctx context.Context, c runtime.Source, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("options: SubscribeAll: nil handler")
 	}

@@ -167,10 +167,11 @@ func (p ReferencePriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeReferencePrice subscribes c to the referencePrice stream (<symbol>@referencePrice) and
-// calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeReferencePrice(ctx context.Context, c *runtime.Conn, p ReferencePriceParams, fn func(*ReferencePriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each ReferencePriceEvent, in the order received, on the subscription's goroutine. c
+// is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribeReferencePrice(ctx context.Context, c runtime.Source, p ReferencePriceParams, fn func(*ReferencePriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeReferencePrice: nil handler")
 	}
@@ -228,10 +229,10 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// AggTradeEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAggTrade(ctx context.Context, c runtime.Source, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAggTrade: nil handler")
 	}
@@ -289,10 +290,10 @@ func (p TradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrade subscribes c to the trade stream (<symbol>@trade) and calls fn with each
-// TradeEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTrade(ctx context.Context, c *runtime.Conn, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TradeEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTrade(ctx context.Context, c runtime.Source, p TradeParams, fn func(*TradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeTrade: nil handler")
 	}
@@ -350,10 +351,11 @@ func (p BlockTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeBlockTrade subscribes c to the blockTrade stream (<symbol>@blockTrade) and calls fn with
-// each BlockTradeEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeBlockTrade(ctx context.Context, c *runtime.Conn, p BlockTradeParams, fn func(*BlockTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BlockTradeEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeBlockTrade(ctx context.Context, c runtime.Source, p BlockTradeParams, fn func(*BlockTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeBlockTrade: nil handler")
 	}
@@ -414,10 +416,10 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each KlineEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeKline(ctx context.Context, c runtime.Source, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeKline: nil handler")
 	}
@@ -451,10 +453,10 @@ func (p KlineTimezoneParams) Stream() runtime.Stream {
 
 // SubscribeKlineTimezone subscribes c to the klineTimezone stream
 // (<symbol>@kline_<interval>@<timezone>) and calls fn with each KlineEvent, in the order received,
-// on the subscription's goroutine. It returns once the request is queued; Ready waits for the
-// exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
-// anything is sent.
-func SubscribeKlineTimezone(ctx context.Context, c *runtime.Conn, p KlineTimezoneParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// on the subscription's goroutine. c is a *runtime.Conn or any other runtime.Source. It returns
+// once the request is queued; Ready waits for the confirmation (see runtime.Conn.Subscribe). A nil
+// fn is an error; p is validated before anything is sent.
+func SubscribeKlineTimezone(ctx context.Context, c runtime.Source, p KlineTimezoneParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeKlineTimezone: nil handler")
 	}
@@ -512,10 +514,11 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMiniTicker(ctx context.Context, c runtime.Source, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeMiniTicker: nil handler")
 	}
@@ -573,10 +576,11 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllMiniTickers(ctx context.Context, c runtime.Source, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAllMiniTickers: nil handler")
 	}
@@ -634,10 +638,10 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTicker(ctx context.Context, c runtime.Source, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeTicker: nil handler")
 	}
@@ -698,10 +702,11 @@ func (p WindowTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeWindowTicker subscribes c to the windowTicker stream (<symbol>@ticker_<window>) and
-// calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. It
-// returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeWindowTicker(ctx context.Context, c *runtime.Conn, p WindowTickerParams, fn func(*WindowTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each WindowTickerEvent, in the order received, on the subscription's goroutine. c
+// is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribeWindowTicker(ctx context.Context, c runtime.Source, p WindowTickerParams, fn func(*WindowTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeWindowTicker: nil handler")
 	}
@@ -760,10 +765,11 @@ func (p AllWindowTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllWindowTickers subscribes c to the allWindowTickers stream (!ticker_<window>@arr) and
-// calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. It
-// returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllWindowTickers(ctx context.Context, c *runtime.Conn, p AllWindowTickersParams, fn func(*WindowTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each WindowTickerEvents, in the order received, on the subscription's goroutine. c
+// is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribeAllWindowTickers(ctx context.Context, c runtime.Source, p AllWindowTickersParams, fn func(*WindowTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAllWindowTickers: nil handler")
 	}
@@ -821,10 +827,11 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BookTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeBookTicker(ctx context.Context, c runtime.Source, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeBookTicker: nil handler")
 	}
@@ -882,10 +889,10 @@ func (p AvgPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeAvgPrice subscribes c to the avgPrice stream (<symbol>@avgPrice) and calls fn with each
-// AvgPriceEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAvgPrice(ctx context.Context, c *runtime.Conn, p AvgPriceParams, fn func(*AvgPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// AvgPriceEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAvgPrice(ctx context.Context, c runtime.Source, p AvgPriceParams, fn func(*AvgPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAvgPrice: nil handler")
 	}
@@ -949,9 +956,10 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each PartialDepthEvent, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*PartialDepthEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// c is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepthParams, fn func(*PartialDepthEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribePartialDepth: nil handler")
 	}
@@ -1013,10 +1021,11 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeDiffDepth(ctx context.Context, c runtime.Source, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeDiffDepth: nil handler")
 	}
@@ -1031,7 +1040,7 @@ func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams,
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
 // stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
 // before anything is sent.
-func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+func Subscribe(ctx context.Context, c runtime.Source, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: Subscribe: nil handler")
 	}
@@ -1048,7 +1057,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 // connections as the market's limits allow. fn is called with each payload on each subscription's
 // goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
 // before anything is sent.
-func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+func SubscribeAll(ctx context.Context, c runtime.Source, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("spot: SubscribeAll: nil handler")
 	}

@@ -214,10 +214,10 @@ func (p AggTradeParams) Stream() runtime.Stream {
 }
 
 // SubscribeAggTrade subscribes c to the aggTrade stream (<symbol>@aggTrade) and calls fn with each
-// AggTradeEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAggTrade(ctx context.Context, c *runtime.Conn, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// AggTradeEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAggTrade(ctx context.Context, c runtime.Source, p AggTradeParams, fn func(*AggTradeEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAggTrade: nil handler")
 	}
@@ -279,10 +279,11 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markPrice stream (<symbol>@markPrice[@<speed>]) and calls
-// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// fn with each MarkPriceEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMarkPrice(ctx context.Context, c runtime.Source, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeMarkPrice: nil handler")
 	}
@@ -342,10 +343,11 @@ func (p AllMarkPricesParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMarkPrices subscribes c to the allMarkPrices stream (!markPrice@arr[@<speed>]) and
-// calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. It
-// returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllMarkPrices(ctx context.Context, c *runtime.Conn, p AllMarkPricesParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each MarkPriceEvents, in the order received, on the subscription's goroutine. c is
+// a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits
+// for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllMarkPrices(ctx context.Context, c runtime.Source, p AllMarkPricesParams, fn func(*MarkPriceEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAllMarkPrices: nil handler")
 	}
@@ -407,10 +409,10 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (<symbol>@kline_<interval>) and calls fn with
-// each KlineEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each KlineEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or
+// any other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeKline(ctx context.Context, c runtime.Source, p KlineParams, fn func(*KlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeKline: nil handler")
 	}
@@ -475,10 +477,10 @@ func (p ContinuousKlineParams) Stream() runtime.Stream {
 
 // SubscribeContinuousKline subscribes c to the continuousKline stream
 // (<pair>_<contractType>@continuousKline_<interval>) and calls fn with each ContinuousKlineEvent,
-// in the order received, on the subscription's goroutine. It returns once the request is queued;
-// Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p
-// is validated before anything is sent.
-func SubscribeContinuousKline(ctx context.Context, c *runtime.Conn, p ContinuousKlineParams, fn func(*ContinuousKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// in the order received, on the subscription's goroutine. c is a *runtime.Conn or any other
+// runtime.Source. It returns once the request is queued; Ready waits for the confirmation (see
+// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeContinuousKline(ctx context.Context, c runtime.Source, p ContinuousKlineParams, fn func(*ContinuousKlineEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeContinuousKline: nil handler")
 	}
@@ -537,10 +539,11 @@ func (p MiniTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeMiniTicker subscribes c to the miniTicker stream (<symbol>@miniTicker) and calls fn with
-// each MiniTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeMiniTicker(ctx context.Context, c *runtime.Conn, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each MiniTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeMiniTicker(ctx context.Context, c runtime.Source, p MiniTickerParams, fn func(*MiniTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeMiniTicker: nil handler")
 	}
@@ -599,10 +602,11 @@ func (p AllMiniTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllMiniTickers subscribes c to the allMiniTickers stream (!miniTicker@arr) and calls fn
-// with each MiniTickerEvents, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllMiniTickers(ctx context.Context, c *runtime.Conn, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each MiniTickerEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllMiniTickers(ctx context.Context, c runtime.Source, p AllMiniTickersParams, fn func(*MiniTickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAllMiniTickers: nil handler")
 	}
@@ -661,10 +665,10 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (<symbol>@ticker) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTicker(ctx context.Context, c runtime.Source, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeTicker: nil handler")
 	}
@@ -723,10 +727,10 @@ func (p AllTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllTickers subscribes c to the allTickers stream (!ticker@arr) and calls fn with each
-// TickerEvents, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeAllTickers(ctx context.Context, c *runtime.Conn, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeAllTickers(ctx context.Context, c runtime.Source, p AllTickersParams, fn func(*TickerEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAllTickers: nil handler")
 	}
@@ -785,10 +789,11 @@ func (p BookTickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeBookTicker subscribes c to the bookTicker stream (<symbol>@bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeBookTicker(ctx context.Context, c *runtime.Conn, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BookTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeBookTicker(ctx context.Context, c runtime.Source, p BookTickerParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeBookTicker: nil handler")
 	}
@@ -813,10 +818,11 @@ func (p AllBookTickersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllBookTickers subscribes c to the allBookTickers stream (!bookTicker) and calls fn with
-// each BookTickerEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeAllBookTickers(ctx context.Context, c *runtime.Conn, p AllBookTickersParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each BookTickerEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllBookTickers(ctx context.Context, c runtime.Source, p AllBookTickersParams, fn func(*BookTickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAllBookTickers: nil handler")
 	}
@@ -875,10 +881,11 @@ func (p ForceOrderParams) Stream() runtime.Stream {
 }
 
 // SubscribeForceOrder subscribes c to the forceOrder stream (<symbol>@forceOrder) and calls fn with
-// each ForceOrderEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeForceOrder(ctx context.Context, c *runtime.Conn, p ForceOrderParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each ForceOrderEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeForceOrder(ctx context.Context, c runtime.Source, p ForceOrderParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeForceOrder: nil handler")
 	}
@@ -903,10 +910,11 @@ func (p AllForceOrdersParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllForceOrders subscribes c to the allForceOrders stream (!forceOrder@arr) and calls fn
-// with each ForceOrderEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllForceOrders(ctx context.Context, c *runtime.Conn, p AllForceOrdersParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each ForceOrderEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllForceOrders(ctx context.Context, c runtime.Source, p AllForceOrdersParams, fn func(*ForceOrderEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAllForceOrders: nil handler")
 	}
@@ -971,9 +979,10 @@ func (p PartialDepthParams) Stream() runtime.Stream {
 
 // SubscribePartialDepth subscribes c to the partialDepth stream (<symbol>@depth<levels>[@<speed>])
 // and calls fn with each DepthUpdateEvent, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribePartialDepth(ctx context.Context, c *runtime.Conn, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// c is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribePartialDepth: nil handler")
 	}
@@ -1002,10 +1011,11 @@ func (p DiffDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeDiffDepth subscribes c to the diffDepth stream (<symbol>@depth[@<speed>]) and calls fn
-// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeDiffDepth(ctx context.Context, c *runtime.Conn, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each DepthUpdateEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeDiffDepth(ctx context.Context, c runtime.Source, p DiffDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeDiffDepth: nil handler")
 	}
@@ -1031,10 +1041,11 @@ func (p RPIDepthParams) Stream() runtime.Stream {
 }
 
 // SubscribeRPIDepth subscribes c to the rpiDepth stream (<symbol>@rpiDepth@500ms) and calls fn with
-// each DepthUpdateEvent, in the order received, on the subscription's goroutine. It returns once
-// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
-// A nil fn is an error; p is validated before anything is sent.
-func SubscribeRPIDepth(ctx context.Context, c *runtime.Conn, p RPIDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each DepthUpdateEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeRPIDepth(ctx context.Context, c runtime.Source, p RPIDepthParams, fn func(*DepthUpdateEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeRPIDepth: nil handler")
 	}
@@ -1095,10 +1106,11 @@ func (p CompositeIndexParams) Stream() runtime.Stream {
 }
 
 // SubscribeCompositeIndex subscribes c to the compositeIndex stream (<symbol>@compositeIndex) and
-// calls fn with each CompositeIndexEvent, in the order received, on the subscription's goroutine.
-// It returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeCompositeIndex(ctx context.Context, c *runtime.Conn, p CompositeIndexParams, fn func(*CompositeIndexEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// calls fn with each CompositeIndexEvent, in the order received, on the subscription's goroutine. c
+// is a *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready
+// waits for the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated
+// before anything is sent.
+func SubscribeCompositeIndex(ctx context.Context, c runtime.Source, p CompositeIndexParams, fn func(*CompositeIndexEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeCompositeIndex: nil handler")
 	}
@@ -1157,10 +1169,11 @@ func (p ContractInfoParams) Stream() runtime.Stream {
 }
 
 // SubscribeContractInfo subscribes c to the contractInfo stream (!contractInfo) and calls fn with
-// each ContractInfoEvent, in the order received, on the subscription's goroutine. It returns once
-// the request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe).
-// A nil fn is an error; p is validated before anything is sent.
-func SubscribeContractInfo(ctx context.Context, c *runtime.Conn, p ContractInfoParams, fn func(*ContractInfoEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each ContractInfoEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeContractInfo(ctx context.Context, c runtime.Source, p ContractInfoParams, fn func(*ContractInfoEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeContractInfo: nil handler")
 	}
@@ -1219,10 +1232,11 @@ func (p AllAssetIndexesParams) Stream() runtime.Stream {
 }
 
 // SubscribeAllAssetIndexes subscribes c to the allAssetIndexes stream (!assetIndex@arr) and calls
-// fn with each AssetIndexEvents, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAllAssetIndexes(ctx context.Context, c *runtime.Conn, p AllAssetIndexesParams, fn func(*AssetIndexEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// fn with each AssetIndexEvents, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAllAssetIndexes(ctx context.Context, c runtime.Source, p AllAssetIndexesParams, fn func(*AssetIndexEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAllAssetIndexes: nil handler")
 	}
@@ -1281,10 +1295,11 @@ func (p AssetIndexParams) Stream() runtime.Stream {
 }
 
 // SubscribeAssetIndex subscribes c to the assetIndex stream (<assetSymbol>@assetIndex) and calls fn
-// with each AssetIndexEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAssetIndex(ctx context.Context, c *runtime.Conn, p AssetIndexParams, fn func(*AssetIndexEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each AssetIndexEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAssetIndex(ctx context.Context, c runtime.Source, p AssetIndexParams, fn func(*AssetIndexEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAssetIndex: nil handler")
 	}
@@ -1343,10 +1358,11 @@ func (p TradingSessionParams) Stream() runtime.Stream {
 }
 
 // SubscribeTradingSession subscribes c to the tradingSession stream (tradingSession) and calls fn
-// with each TradingSessionEvent, in the order received, on the subscription's goroutine. It returns
-// once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeTradingSession(ctx context.Context, c *runtime.Conn, p TradingSessionParams, fn func(*TradingSessionEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// with each TradingSessionEvent, in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeTradingSession(ctx context.Context, c runtime.Source, p TradingSessionParams, fn func(*TradingSessionEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeTradingSession: nil handler")
 	}
@@ -1361,7 +1377,7 @@ func SubscribeTradingSession(ctx context.Context, c *runtime.Conn, p TradingSess
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
 // stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
 // before anything is sent.
-func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+func Subscribe(ctx context.Context, c runtime.Source, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: Subscribe: nil handler")
 	}
@@ -1378,7 +1394,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 // connections as the market's limits allow. fn is called with each payload on each subscription's
 // goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
 // before anything is sent.
-func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+func SubscribeAll(ctx context.Context, c runtime.Source, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("usdm: SubscribeAll: nil handler")
 	}

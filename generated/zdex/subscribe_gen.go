@@ -99,10 +99,10 @@ func (p TickerParams) Stream() runtime.Stream {
 }
 
 // SubscribeTicker subscribes c to the ticker stream (ticker:<symbol>) and calls fn with each
-// TickerEvent, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTicker(ctx context.Context, c *runtime.Conn, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TickerEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTicker(ctx context.Context, c runtime.Source, p TickerParams, fn func(*TickerEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeTicker: nil handler")
 	}
@@ -164,10 +164,11 @@ func (p OrderBookParams) Stream() runtime.Stream {
 }
 
 // SubscribeOrderBook subscribes c to the orderbook stream (orderbook:<symbol>) and calls fn with
-// each OrderBookEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeOrderBook(ctx context.Context, c *runtime.Conn, p OrderBookParams, fn func(*OrderBookEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each OrderBookEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn
+// or any other runtime.Source. It returns once the request is queued; Ready waits for the
+// confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything
+// is sent.
+func SubscribeOrderBook(ctx context.Context, c runtime.Source, p OrderBookParams, fn func(*OrderBookEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeOrderBook: nil handler")
 	}
@@ -229,10 +230,10 @@ func (p TradesParams) Stream() runtime.Stream {
 }
 
 // SubscribeTrades subscribes c to the trades stream (trades:<symbol>) and calls fn with each
-// TradeEvents, in the order received, on the subscription's goroutine. It returns once the request
-// is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is
-// an error; p is validated before anything is sent.
-func SubscribeTrades(ctx context.Context, c *runtime.Conn, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// TradeEvents, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeTrades(ctx context.Context, c runtime.Source, p TradesParams, fn func(*TradeEvents), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeTrades: nil handler")
 	}
@@ -294,10 +295,10 @@ func (p KlineParams) Stream() runtime.Stream {
 }
 
 // SubscribeKline subscribes c to the kline stream (kline:<symbol>) and calls fn with each
-// KlineRows, in the order received, on the subscription's goroutine. It returns once the request is
-// queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A nil fn is an
-// error; p is validated before anything is sent.
-func SubscribeKline(ctx context.Context, c *runtime.Conn, p KlineParams, fn func(*KlineRows), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// KlineRows, in the order received, on the subscription's goroutine. c is a *runtime.Conn or any
+// other runtime.Source. It returns once the request is queued; Ready waits for the confirmation
+// (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
+func SubscribeKline(ctx context.Context, c runtime.Source, p KlineParams, fn func(*KlineRows), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeKline: nil handler")
 	}
@@ -357,10 +358,11 @@ func (p MarkPriceParams) Stream() runtime.Stream {
 }
 
 // SubscribeMarkPrice subscribes c to the markprice stream (markprice:<symbol>) and calls fn with
-// each MarkPriceEvent, in the order received, on the subscription's goroutine. It returns once the
-// request is queued; Ready waits for the exchange's confirmation (see runtime.Conn.Subscribe). A
-// nil fn is an error; p is validated before anything is sent.
-func SubscribeMarkPrice(ctx context.Context, c *runtime.Conn, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// each MarkPriceEvent, in the order received, on the subscription's goroutine. c is a *runtime.Conn
+// or any other runtime.Source. It returns once the request is queued; Ready waits for the
+// confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything
+// is sent.
+func SubscribeMarkPrice(ctx context.Context, c runtime.Source, p MarkPriceParams, fn func(*MarkPriceEvent), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeMarkPrice: nil handler")
 	}
@@ -394,10 +396,11 @@ func (p AccountParams) Stream() runtime.Stream {
 }
 
 // SubscribeAccount subscribes c to the account stream (account) and calls fn with each event of the
-// account group (see DecodeAccount), in the order received, on the subscription's goroutine. It
-// returns once the request is queued; Ready waits for the exchange's confirmation (see
-// runtime.Conn.Subscribe). A nil fn is an error; p is validated before anything is sent.
-func SubscribeAccount(ctx context.Context, c *runtime.Conn, p AccountParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+// account group (see DecodeAccount), in the order received, on the subscription's goroutine. c is a
+// *runtime.Conn or any other runtime.Source. It returns once the request is queued; Ready waits for
+// the confirmation (see runtime.Conn.Subscribe). A nil fn is an error; p is validated before
+// anything is sent.
+func SubscribeAccount(ctx context.Context, c runtime.Source, p AccountParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeAccount: nil handler")
 	}
@@ -412,7 +415,7 @@ func SubscribeAccount(ctx context.Context, c *runtime.Conn, p AccountParams, fn 
 // Subscribe subscribes c to the stream p names and calls fn with each payload; use it when the
 // stream is chosen at run time (for example from ParseStream). A nil fn is an error; p is validated
 // before anything is sent.
-func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+func Subscribe(ctx context.Context, c runtime.Source, p StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: Subscribe: nil handler")
 	}
@@ -429,7 +432,7 @@ func Subscribe(ctx context.Context, c *runtime.Conn, p StreamParams, fn func(Pay
 // connections as the market's limits allow. fn is called with each payload on each subscription's
 // goroutine, so concurrently for different streams. A nil fn is an error; every p is validated
 // before anything is sent.
-func SubscribeAll(ctx context.Context, c *runtime.Conn, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+func SubscribeAll(ctx context.Context, c runtime.Source, ps []StreamParams, fn func(Payload), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
 	if fn == nil {
 		return nil, errors.New("zdex: SubscribeAll: nil handler")
 	}

@@ -1,0 +1,34 @@
+// Package natsbridge carries marketwire's typed streams beyond one machine
+// through NATS JetStream: bridges collect streams from the exchange once
+// and publish them, and any number of programs on any host read them back
+// with the same generated Subscribe helpers they use on the exchange.
+//
+// A Bridge subscribes streams through a runtime.Conn and publishes every
+// payload, byte for byte as received, to a JetStream stream (DefaultStream,
+// created with StreamConfig's defaults when missing), one subject per wire
+// stream: mw.<market>.<stream>, both names escaped into one subject token
+// each (EscapeToken: '.', '*', '>', '%', whitespace, control and non-ASCII
+// bytes become %XX). Each message carries a Nats-Msg-Id built from the
+// stream's own sequence key (MsgID), so two or more bridges publishing the
+// same streams store each event once: JetStream drops the copies that
+// arrive within the stream's duplicate window (DefaultDuplicateWindow, one
+// minute), and stopping any bridge loses nothing.
+//
+// A Source implements runtime.Source on the JetStream stream:
+//
+//	src, err := natsbridge.NewSource(nc, &spot.Market)
+//	...
+//	sub, err := spot.SubscribeAggTrade(ctx, src, spot.AggTradeParams{Symbol: "BTCUSDT"},
+//		func(ev *spot.AggTradeEvent) { ... })
+//
+// so a strategy moves from the exchange to the cluster by changing how it
+// connects. Each subscription reads its subject through an ordered consumer
+// (per-stream order preserved, each message once), from now (StartNew), the
+// beginning (StartAll), a time (StartAt) or a stream sequence
+// (StartSequence). Payloads are delivered through a runtime.Feed: the
+// queues, overflow policies, decode errors (runtime.EventError) and gap
+// reports (runtime.EventGap) of a Conn.
+//
+// Neither the generated packages nor package runtime import NATS; this
+// package does.
+package natsbridge

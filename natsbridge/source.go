@@ -1,0 +1,206 @@
+package natsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/marketwire/marketwire/generated/markets"
+	"github.com/marketwire/marketwire/runtime"
+)
+
+// Source is a runtime.Source of one market's streams read back from a
+// JetStream stream that bridges publish to: the generated Subscribe
+// helpers work on it as on a *runtime.Conn. Each subscription reads its
+// stream's subject through its own ordered consumer, so its events arrive
+// once each and in the order stored; a consumer lost with its server is
+// recreated from the message after the last one delivered. Events are
+// delivered through a runtime.Feed: the same queues and overflow policies
+// as on a Conn, a payload that does not decode reported as
+// runtime.EventError (never dropped silently), gaps in the stream's
+// sequence key as runtime.EventGap. Where each stream starts is an Option:
+// StartNew (the default), StartAll, StartAt or StartSequence.
+type Source struct {
+	js     jetstream.JetStream
+	feed   *runtime.Feed
+	market string
+	o      options
+
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup // the goroutines that stop consumers
+}
+
+var _ runtime.Source = (*Source)(nil)
+
+// NewSource returns a Source of market m's streams read through nc. It
+// does not check the JetStream stream: Subscribe does, and fails with a
+// clear error when it does not exist.
+func NewSource(nc *nats.Conn, m *runtime.Market, opts ...Option) (*Source, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("natsbridge: %w", err)
+	}
+	feed, err := runtime.NewFeed(m, o.feedOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{js: js, feed: feed, market: m.Name, o: o}, nil
+}
+
+// Subscribe reads stream st from its subject and calls handle with each
+// decoded event, in order, on the subscription's own goroutine (see
+// runtime.Conn.Subscribe for the options). It returns once the consumer is
+// created, so Ready returns at once. Every error is a
+// *runtime.SubscribeError naming the stream.
+func (s *Source) Subscribe(ctx context.Context, st runtime.Stream, handle func(any), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	sub, err := s.feed.Subscribe(st, handle, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.consume(ctx, sub, st.Name); err != nil {
+		s.feed.Confirm(sub, err)
+		return nil, &runtime.SubscribeError{Stream: st.Name, Err: err}
+	}
+	s.feed.Confirm(sub, nil)
+	return sub, nil
+}
+
+// consume starts the ordered consumer that feeds sub, and a goroutine that
+// stops it once sub has ended.
+func (s *Source) consume(ctx context.Context, sub *runtime.Subscription, name string) error {
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{Subject(s.market, name)},
+		DeliverPolicy:  s.o.deliver,
+		OptStartSeq:    s.o.startSeq,
+	}
+	if s.o.deliver == jetstream.DeliverByStartTimePolicy {
+		t := s.o.startTime
+		cfg.OptStartTime = &t
+	}
+	cons, err := s.js.OrderedConsumer(ctx, s.o.stream, cfg)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("natsbridge: JetStream stream %q does not exist (a Bridge creates it): %w", s.o.stream, err)
+	}
+	if err != nil {
+		return fmt.Errorf("natsbridge: consumer of stream %q: %w", s.o.stream, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) { s.feed.Deliver(sub, m.Data()) },
+		jetstream.PullExpiry(4*s.o.heartbeat),
+		jetstream.PullHeartbeat(s.o.heartbeat),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			s.feed.Emit(runtime.Event{Kind: runtime.EventError, Stream: name, Err: fmt.Errorf("natsbridge: consumer: %w", err)})
+		}))
+	if err != nil {
+		return fmt.Errorf("natsbridge: consume %s: %w", name, err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cc.Stop()
+		<-cc.Closed()
+		return runtime.ErrClosed
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		<-sub.Done()
+		cc.Stop()
+		<-cc.Closed()
+	}()
+	return nil
+}
+
+// SubscribeAll subscribes to every stream of streams, as Subscribe does.
+// Every stream is checked before any is subscribed. The subscriptions are
+// returned in the order of streams; the error joins one
+// *runtime.SubscribeError per stream that failed, whose subscription is
+// nil.
+func (s *Source) SubscribeAll(ctx context.Context, streams []runtime.Stream, handle func(any), opts ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	for _, st := range streams {
+		if st.Name == "" || st.Decode == nil {
+			return nil, &runtime.SubscribeError{Stream: st.Name, Err: errors.New("the stream has no name or no decoder")}
+		}
+	}
+	subs := make([]*runtime.Subscription, len(streams))
+	var errs []error
+	for i, st := range streams {
+		sub, err := s.Subscribe(ctx, st, handle, opts...)
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		subs[i] = sub
+	}
+	return subs, errors.Join(errs...)
+}
+
+// SubscribeSubject subscribes to the stream a subject names (see
+// Subject), for programs that take subjects rather than typed parameters;
+// handle gets the generated payload types. A subject of another market, or
+// one that names no stream of the schema, is an error.
+func (s *Source) SubscribeSubject(ctx context.Context, subject string, handle func(any), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	market, st, err := StreamOf(subject)
+	if err != nil {
+		return nil, err
+	}
+	if market != s.market {
+		return nil, fmt.Errorf("natsbridge: subject %q is of market %s, not %s", subject, market, s.market)
+	}
+	return s.Subscribe(ctx, st, handle, opts...)
+}
+
+// StreamOf returns the market and the runtime.Stream of the wire stream
+// that subject names, from the generated registry; it fails when the
+// subject is not one Subject builds, or names no market or stream of the
+// schema.
+func StreamOf(subject string) (market string, st runtime.Stream, err error) {
+	market, name, err := ParseSubject(subject)
+	if err != nil {
+		return "", st, err
+	}
+	m, ok := markets.All[market]
+	if !ok {
+		return "", st, fmt.Errorf("natsbridge: subject %q: no market %q in the schema", subject, market)
+	}
+	p, err := m.ParseStream(name)
+	if err == nil {
+		err = p.Validate()
+	}
+	if err != nil {
+		return "", st, fmt.Errorf("natsbridge: subject %q: %w", subject, err)
+	}
+	sp, ok := p.(interface{ Stream() runtime.Stream })
+	if !ok {
+		return "", st, fmt.Errorf("natsbridge: subject %q: stream %q has no runtime form", subject, name)
+	}
+	return market, sp.Stream(), nil
+}
+
+// Stats returns the counters of the Source's deliveries (see
+// runtime.Feed.Stats): payloads received, rejected by their decoder, gaps.
+func (s *Source) Stats() runtime.Stats { return s.feed.Stats() }
+
+// Close ends every subscription as runtime.Conn.Close does, stops their
+// consumers and returns when none of its goroutines runs. The NATS
+// connection stays open. Idempotent.
+func (s *Source) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	err := s.feed.Close()
+	s.wg.Wait()
+	return err
+}
