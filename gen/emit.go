@@ -34,6 +34,9 @@ func Emit(m *Model, importBase string) (map[string][]byte, error) {
 			"streams_gen.go":   e.streams,
 			"subscribe_gen.go": e.subscribe,
 		}
+		if mk.OrderBook != nil {
+			files["orderbook_gen.go"] = e.orderBook
+		}
 		for name, fn := range files {
 			f := e.newFile()
 			fn(f)
