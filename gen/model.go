@@ -47,7 +47,7 @@ type OrderBookModel struct {
 	Level      *TypeModel  // the tuple type of one level
 	First      string      // orderbook.FirstRule constant name
 	Source     string
-	*OrderBook             // the rest, as in the schema
+	*OrderBook // the rest, as in the schema
 }
 
 // BookParam is a fixed parameter value of the order book's diff stream.
