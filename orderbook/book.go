@@ -2,6 +2,7 @@ package orderbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -104,6 +105,7 @@ type Book struct {
 	symbol string
 	o      options
 	f      *Fetcher
+	shared bool // f is a shared Fetcher: release it on Close
 	limit  int
 	stream runtime.Stream
 	sub    *runtime.Subscription
@@ -192,7 +194,7 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 		}
 	}
 	b := &Book{
-		spec: spec, symbol: symbol, o: o, f: f, limit: limit, stream: st,
+		spec: spec, symbol: symbol, o: o, f: f, shared: o.fetcher == nil, limit: limit, stream: st,
 		state: Syncing, wantSnap: make(chan struct{}, 1), gotDiff: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -203,6 +205,9 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 	if err != nil {
 		b.cancel()
 		<-b.done
+		if b.shared {
+			f.release()
+		}
 		return nil, err
 	}
 	b.sub = sub
@@ -240,8 +245,14 @@ func (b *Book) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err = b.sub.Unsubscribe(ctx)
+		if errors.Is(err, runtime.ErrClosed) {
+			err = nil // the Conn was closed first: nothing to unsubscribe
+		}
 		b.cancel()
 		<-b.done
+		if b.shared {
+			b.f.release()
+		}
 	})
 	return err
 }

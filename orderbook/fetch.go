@@ -49,6 +49,7 @@ type Fetcher struct {
 	used     int       // total weight spent, for Stats
 	limited  int       // 429 and 418 replies
 	nreq     int       // requests sent
+	users    int       // books of a shared Fetcher; the last to close closes its idle connections
 }
 
 type spend struct {
@@ -98,20 +99,32 @@ var (
 )
 
 // sharedFetcher returns the process-wide Fetcher of a host with the
-// default budget.
+// default budget, counting one more user (see release).
 func sharedFetcher(spec *Spec, base string) (*Fetcher, error) {
 	fetchersMu.Lock()
 	defer fetchersMu.Unlock()
 	key := spec.Market.Name + " " + base
-	if f := fetchers[key]; f != nil {
-		return f, nil
+	f := fetchers[key]
+	if f == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		var err error
+		if f, err = NewFetcher(spec, base, 0, 0, &http.Client{Transport: t}); err != nil {
+			return nil, err
+		}
+		fetchers[key] = f
 	}
-	f, err := NewFetcher(spec, base, 0, 0, nil)
-	if err != nil {
-		return nil, err
-	}
-	fetchers[key] = f
+	f.users++
 	return f, nil
+}
+
+// release ends one user of a shared Fetcher; after the last, its idle
+// connections (and their goroutines) are closed.
+func (f *Fetcher) release() {
+	fetchersMu.Lock()
+	defer fetchersMu.Unlock()
+	if f.users--; f.users == 0 {
+		f.client.CloseIdleConnections()
+	}
 }
 
 // Stats returns the Fetcher's counters.

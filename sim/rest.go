@@ -268,3 +268,18 @@ func (s *Server) copies(stream string) int {
 	}
 	return 1
 }
+
+// BookState returns the order book of symbol as of update id id, as the
+// snapshot endpoint's Book has it (Book.StateAt); ok is false without
+// WithDepthSnapshots, for an unknown symbol, or an id the book does not
+// remember.
+func (s *Server) BookState(symbol string, id int64) (st BookState, ok bool) {
+	if s.rest == nil {
+		return BookState{}, false
+	}
+	b := s.rest.book(strings.ToLower(symbol))
+	if b == nil {
+		return BookState{}, false
+	}
+	return b.StateAt(id)
+}
