@@ -113,11 +113,11 @@ type Book struct {
 	// work serialises what changes the book (a diff event, a snapshot)
 	// together with the callbacks it causes, so they run in order.
 	work       sync.Mutex
-	buf        []diff  // events waiting for a snapshot, chained
-	pending    bool    // a snapshot is installed, waiting for its first event
-	snapID     int64   // its update id
-	verify     bool    // Synced until Suspect: the next event must chain
-	lastSynced int64   // the book's update id when it stopped being Synced
+	buf        []diff // events waiting for a snapshot, chained
+	pending    bool   // a snapshot is installed, waiting for its first event
+	snapID     int64  // its update id
+	verify     bool   // Synced until Suspect: the next event must chain
+	lastSynced int64  // the book's update id when it stopped being Synced
 	syncedAt   time.Time
 	streak     int // resyncs that followed a short Synced period
 	scratch    diff
@@ -193,12 +193,8 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 			return nil, err
 		}
 	}
-	b := &Book{
-		spec: spec, symbol: symbol, o: o, f: f, shared: o.fetcher == nil, limit: limit, stream: st,
-		state: Syncing, wantSnap: make(chan struct{}, 1), gotDiff: make(chan struct{}, 1), done: make(chan struct{}),
-	}
-	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.upd.Symbol = symbol
+	b := newBook(spec, symbol, o, st)
+	b.f, b.shared, b.limit = f, o.fetcher == nil, limit
 	go b.syncLoop()
 	b.wantSnap <- struct{}{}
 	sub, err := c.Subscribe(ctx, st, b.handle, o.sub...)
@@ -212,6 +208,17 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 	}
 	b.sub = sub
 	return b, nil
+}
+
+// newBook returns a Syncing book that has no goroutine yet.
+func newBook(spec *Spec, symbol string, o options, st runtime.Stream) *Book {
+	b := &Book{
+		spec: spec, symbol: symbol, o: o, stream: st,
+		state: Syncing, wantSnap: make(chan struct{}, 1), gotDiff: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.upd.Symbol = symbol
+	return b
 }
 
 // Symbol returns the book's symbol.
@@ -301,8 +308,6 @@ func (b *Book) handle(v any) {
 
 // read parses a decoded diff event into d, reusing its slice.
 func (b *Book) read(v any, d *diff) error {
-	q := b.stream.Seq(v)
-	d.first, d.last, d.prev = q.First, q.Last, q.Prev
 	d.ch = d.ch[:0]
 	var err error
 	ok := b.spec.Changes(v, func(bid bool, price, qty wire.Decimal) {
@@ -314,9 +319,12 @@ func (b *Book) read(v any, d *diff) error {
 			d.ch = append(d.ch, c)
 		}
 	})
+	if !ok {
+		return errNotDiff // before Seq, which expects the stream's type
+	}
+	q := b.stream.Seq(v)
+	d.first, d.last, d.prev = q.First, q.Last, q.Prev
 	switch {
-	case !ok:
-		return errNotDiff
 	case err != nil:
 		return err
 	case d.last < d.first:
