@@ -71,9 +71,9 @@ type Stats struct {
 
 // change is a parsed level of a diff event or a snapshot.
 type change struct {
-	bid   bool
-	price Fixed
-	qty   Fixed
+	p, q   int64 // price and quantity
+	ps, qs int8  // their scales
+	bid    bool
 }
 
 func newChange(bid bool, price, qty wire.Decimal) (change, error) {
@@ -88,7 +88,7 @@ func newChange(bid bool, price, qty wire.Decimal) (change, error) {
 	if p.Int <= 0 || q.Int < 0 {
 		return change{}, fmt.Errorf("level [%s, %s]: price must be positive and quantity not negative", price, qty)
 	}
-	return change{bid: bid, price: p, qty: q}, nil
+	return change{p: p.Int, q: q.Int, ps: p.Scale, qs: q.Scale, bid: bid}, nil
 }
 
 // diff is a parsed diff event.
@@ -121,6 +121,9 @@ type Book struct {
 	syncedAt   time.Time
 	streak     int // resyncs that followed a short Synced period
 	scratch    diff
+	reading    *diff                                   // the event read fills
+	readErr    error                                   // its first bad level
+	visit      func(bid bool, price, qty wire.Decimal) // visitLevel, bound once
 	upd        Update
 	notes      []Event
 
@@ -218,6 +221,7 @@ func newBook(spec *Spec, symbol string, o options, st runtime.Stream) *Book {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.upd.Symbol = symbol
+	b.visit = b.visitLevel
 	return b
 }
 
@@ -309,28 +313,34 @@ func (b *Book) handle(v any) {
 // read parses a decoded diff event into d, reusing its slice.
 func (b *Book) read(v any, d *diff) error {
 	d.ch = d.ch[:0]
-	var err error
-	ok := b.spec.Changes(v, func(bid bool, price, qty wire.Decimal) {
-		if err != nil {
-			return
-		}
-		var c change
-		if c, err = newChange(bid, price, qty); err == nil {
-			d.ch = append(d.ch, c)
-		}
-	})
+	b.reading, b.readErr = d, nil
+	ok := b.spec.Changes(v, b.visit)
+	b.reading = nil
 	if !ok {
 		return errNotDiff // before Seq, which expects the stream's type
 	}
 	q := b.stream.Seq(v)
 	d.first, d.last, d.prev = q.First, q.Last, q.Prev
 	switch {
-	case err != nil:
-		return err
+	case b.readErr != nil:
+		return b.readErr
 	case d.last < d.first:
 		return fmt.Errorf("update ids %d..%d run backwards", d.first, d.last)
 	}
 	return nil
+}
+
+// visitLevel is the visitor of read: it appends a level to b.reading.
+func (b *Book) visitLevel(bid bool, price, qty wire.Decimal) {
+	if b.readErr != nil {
+		return
+	}
+	c, err := newChange(bid, price, qty)
+	if err != nil {
+		b.readErr = err
+		return
+	}
+	b.reading.ch = append(b.reading.ch, c)
 }
 
 // stale reports whether d is already contained in a book at update id id:
@@ -524,7 +534,8 @@ func (b *Book) install(s *snapshot) bool {
 	}
 	b.stats.ignored.Add(uint64(i))
 	b.mu.Lock()
-	b.bids.lv, b.asks.lv = b.bids.lv[:0], b.asks.lv[:0]
+	b.bids.reset()
+	b.asks.reset()
 	b.ps, b.qs, b.last = 0, 0, s.id
 	err := b.setLevels(s.bids, nil)
 	if err == nil {
@@ -594,18 +605,18 @@ func (b *Book) apply(d *diff, first bool) bool {
 // more decimals. Called with b.mu held.
 func (b *Book) setLevels(cs []change, upd *Update) error {
 	for _, c := range cs {
-		if c.price.Scale > b.ps {
-			if err := b.rescale(&b.ps, c.price.Scale, true); err != nil {
+		if c.ps > b.ps {
+			if err := b.rescale(&b.ps, c.ps, true); err != nil {
 				return err
 			}
 		}
-		if c.qty.Scale > b.qs {
-			if err := b.rescale(&b.qs, c.qty.Scale, false); err != nil {
+		if c.qs > b.qs {
+			if err := b.rescale(&b.qs, c.qs, false); err != nil {
 				return err
 			}
 		}
-		p, ok1 := c.price.at(b.ps)
-		q, ok2 := c.qty.at(b.qs)
+		p, ok1 := Fixed{c.p, c.ps}.at(b.ps)
+		q, ok2 := Fixed{c.q, c.qs}.at(b.qs)
 		if !ok1 || !ok2 {
 			return errRange
 		}
@@ -628,17 +639,8 @@ func (b *Book) setLevels(cs []change, upd *Update) error {
 // rescale multiplies every price (or quantity) by 10^(to-*scale).
 func (b *Book) rescale(scale *int8, to int8, price bool) error {
 	m := pow10[to-*scale]
-	for _, s := range []*side{&b.bids, &b.asks} {
-		for i := range s.lv {
-			v := &s.lv[i].qty
-			if price {
-				v = &s.lv[i].key
-			}
-			if *v > math.MaxInt64/m || *v < -math.MaxInt64/m {
-				return errRange
-			}
-			*v *= m
-		}
+	if !b.bids.scale(m, price) || !b.asks.scale(m, price) { // a failed asks leaves scaled bids: resync
+		return errRange
 	}
 	*scale = to
 	return nil

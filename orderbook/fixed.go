@@ -29,6 +29,15 @@ var pow10 = func() [maxScale + 1]int64 {
 	return p
 }()
 
+// mulLimit[k] is the largest magnitude that can be multiplied by 10^k.
+var mulLimit = func() [maxScale + 1]int64 {
+	var l [maxScale + 1]int64
+	for i := range l {
+		l[i] = math.MaxInt64 / pow10[i]
+	}
+	return l
+}()
+
 // Errors of decimal conversion.
 var (
 	errRange  = errors.New("orderbook: decimal out of range (more than 18 significant digits or 18 decimals)")
@@ -36,8 +45,70 @@ var (
 )
 
 // ParseFixed parses a decimal such as "38080.48", "0.00100000", "-1.5" or
-// "1e-7" exactly; trailing zeros after the point are dropped from Scale.
+// "1e-7" exactly; trailing zeros after the point are dropped from Scale,
+// so that up to 18 significant digits fit.
 func ParseFixed(s string) (Fixed, error) {
+	// The fast path: [-]digits[.digits]. Zeros after the point are held
+	// back until a non-zero digit follows, so trailing ones cost nothing.
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	var v int64
+	sig, frac, zeros := 0, 0, 0
+	point, seen := false, false
+	for ; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			if s[i] == '.' && !point {
+				point = true
+				continue
+			}
+			return parseFixedSlow(s)
+		}
+		seen = true
+		if point {
+			frac++
+			if c == 0 {
+				zeros++
+				continue
+			}
+			if v == 0 {
+				zeros = 0 // leading zeros of the fraction
+			}
+			if zeros > 0 {
+				if sig+zeros >= 18 {
+					return Fixed{}, errRange
+				}
+				v *= pow10[zeros]
+				sig += zeros
+				zeros = 0
+			}
+		}
+		if v == 0 && c == 0 {
+			continue
+		}
+		if sig >= 18 {
+			return Fixed{}, errRange
+		}
+		v = v*10 + int64(c)
+		sig++
+	}
+	if !seen || frac-zeros > maxScale {
+		return parseFixedSlow(s)
+	}
+	if neg {
+		v = -v
+	}
+	if v == 0 {
+		return Fixed{}, nil
+	}
+	return Fixed{Int: v, Scale: int8(frac - zeros)}, nil
+}
+
+// parseFixedSlow parses what the fast path does not: exponents, and gives
+// the errors.
+func parseFixedSlow(s string) (Fixed, error) {
 	i, neg := 0, false
 	if i < len(s) && s[i] == '-' {
 		neg, i = true, i+1
@@ -112,11 +183,10 @@ func (f Fixed) at(s int8) (int64, bool) {
 	if k < 0 || k > maxScale {
 		return 0, false
 	}
-	m := pow10[k]
-	if f.Int > math.MaxInt64/m || f.Int < math.MinInt64/m {
+	if f.Int > mulLimit[k] || f.Int < -mulLimit[k] {
 		return 0, false
 	}
-	return f.Int * m, true
+	return f.Int * pow10[k], true
 }
 
 // Cmp compares f and g exactly and returns -1, 0 or +1.

@@ -49,15 +49,17 @@ func (b *Book) Snapshot() (Snapshot, error) {
 }
 
 func (b *Book) copySide(dst []Level, s *side, sign int64, n int) []Level {
-	lv := s.lv
-	if n <= 0 || n > len(lv) {
-		n = len(lv)
+	if n <= 0 || n > s.n {
+		n = s.n
 	}
 	if cap(dst) < n {
 		dst = make([]Level, 0, n)
 	}
-	for i := len(lv) - 1; i >= len(lv)-n; i-- {
-		dst = append(dst, Level{Price: Fixed{lv[i].key * sign, b.ps}, Qty: Fixed{lv[i].qty, b.qs}})
+	for bi := len(s.blocks) - 1; bi >= 0 && len(dst) < n; bi-- {
+		blk := s.blocks[bi]
+		for i := len(blk) - 1; i >= 0 && len(dst) < n; i-- {
+			dst = append(dst, Level{Price: Fixed{blk[i].key * sign, b.ps}, Qty: Fixed{blk[i].qty, b.qs}})
+		}
 	}
 	return dst
 }
@@ -86,12 +88,21 @@ func (b *Book) DepthToPrice(s Side, price Fixed) (qty Fixed, levels int, err err
 		return b.depthToPriceSlow(sd, sign, price)
 	}
 	var sum int64
-	for i := len(sd.lv) - 1; i >= 0 && sd.lv[i].key >= p*sign; i-- {
-		if sum > math.MaxInt64-sd.lv[i].qty {
-			return Fixed{}, 0, errRange
+	overflow := false
+	sd.each(func(l level) bool {
+		if l.key < p*sign {
+			return false
 		}
-		sum += sd.lv[i].qty
+		if sum > math.MaxInt64-l.qty {
+			overflow = true
+			return false
+		}
+		sum += l.qty
 		levels++
+		return true
+	})
+	if overflow {
+		return Fixed{}, 0, errRange
 	}
 	return Fixed{sum, b.qs}, levels, nil
 }
@@ -99,16 +110,22 @@ func (b *Book) DepthToPrice(s Side, price Fixed) (qty Fixed, levels int, err err
 func (b *Book) depthToPriceSlow(sd *side, sign int64, price Fixed) (Fixed, int, error) {
 	var sum int64
 	levels := 0
-	for i := len(sd.lv) - 1; i >= 0; i-- {
-		c := Fixed{sd.lv[i].key * sign, b.ps}.Cmp(price)
+	overflow := false
+	sd.each(func(l level) bool {
+		c := Fixed{l.key * sign, b.ps}.Cmp(price)
 		if sign == 1 && c < 0 || sign == -1 && c > 0 {
-			break
+			return false
 		}
-		if sum > math.MaxInt64-sd.lv[i].qty {
-			return Fixed{}, 0, errRange
+		if sum > math.MaxInt64-l.qty {
+			overflow = true
+			return false
 		}
-		sum += sd.lv[i].qty
+		sum += l.qty
 		levels++
+		return true
+	})
+	if overflow {
+		return Fixed{}, 0, errRange
 	}
 	return Fixed{sum, b.qs}, levels, nil
 }
@@ -131,17 +148,19 @@ func (b *Book) DepthToQty(s Side, qty Fixed) (price, filled Fixed, err error) {
 		return Fixed{}, Fixed{}, ErrNotSynced
 	}
 	sd, sign := b.side(s)
-	var sum int64
-	var last int64
-	for i := len(sd.lv) - 1; i >= 0; i-- {
-		if sum > math.MaxInt64-sd.lv[i].qty {
-			return Fixed{}, Fixed{}, errRange
+	var sum, last int64
+	overflow := false
+	sd.each(func(l level) bool {
+		if sum > math.MaxInt64-l.qty {
+			overflow = true
+			return false
 		}
-		sum += sd.lv[i].qty
-		last = sd.lv[i].key * sign
-		if (Fixed{sum, b.qs}).Cmp(qty) >= 0 {
-			break
-		}
+		sum += l.qty
+		last = l.key * sign
+		return (Fixed{sum, b.qs}).Cmp(qty) < 0
+	})
+	if overflow {
+		return Fixed{}, Fixed{}, errRange
 	}
 	return Fixed{last, b.ps}, Fixed{sum, b.qs}, nil
 }
