@@ -67,7 +67,9 @@ type FetcherStats struct {
 // NewFetcher returns a Fetcher of spec's snapshots from the REST host base
 // (such as "https://api.binance.com"; "" for the Spec's first). The budget
 // is weight per window; 0 means the Spec's WeightPerMinute (else
-// DefaultWeightPerMinute) per minute. client nil means http.DefaultClient.
+// DefaultWeightPerMinute) per minute. The Fetcher counts its spending over
+// a window a tenth longer, for the requests' transit. client nil means
+// http.DefaultClient.
 func NewFetcher(spec *Spec, base string, budget int, window time.Duration, client *http.Client) (*Fetcher, error) {
 	if err := spec.check(); err != nil {
 		return nil, err
@@ -87,6 +89,9 @@ func NewFetcher(spec *Spec, base string, budget int, window time.Duration, clien
 	if window <= 0 {
 		window = time.Minute
 	}
+	// A margin of a tenth: a request spent at the end of one window may
+	// reach the host after the next has begun.
+	window += window / 10
 	if client == nil {
 		client = http.DefaultClient
 	}
