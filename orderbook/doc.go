@@ -73,9 +73,9 @@
 // which spends at most the host's request weight per minute (the Spec's
 // WeightPerMinute, read with the weight the host reports as used in its
 // replies) and stops every request for the Retry-After of a 429 or 418.
-// Opening many books therefore takes longer, never more weight: 500 spot
-// books with 1000-level snapshots (weight 50 each) take about four
-// minutes at 6,000 a minute.
+// Opening many books therefore takes longer, never more weight: 500 books
+// whose snapshots weigh 50 each take about four minutes at 6,000 a
+// minute.
 //
 // # Data structure
 //

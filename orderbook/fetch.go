@@ -65,7 +65,7 @@ type FetcherStats struct {
 }
 
 // NewFetcher returns a Fetcher of spec's snapshots from the REST host base
-// (such as "https://api.binance.com"; "" for the Spec's first). The budget
+// (one of the Spec's REST URLs, or a simulator's; "" for the first). The budget
 // is weight per window; 0 means the Spec's WeightPerMinute (else
 // DefaultWeightPerMinute) per minute. The Fetcher counts its spending over
 // a window a tenth longer, for the requests' transit. client nil means

@@ -2,7 +2,6 @@ package orderbook
 
 // flatSide is the first design, kept as a benchmark baseline: one sorted
 // slice, best last.
-
 type flatSide struct {
 	lv []level
 }
@@ -39,12 +38,4 @@ func (s *flatSide) set(key, qty int64) {
 		copy(s.lv[i+1:], s.lv[i:])
 		s.lv[i] = level{key, qty}
 	}
-}
-
-// best returns the best level.
-func (s *flatSide) best() (level, bool) {
-	if len(s.lv) == 0 {
-		return level{}, false
-	}
-	return s.lv[len(s.lv)-1], true
 }
