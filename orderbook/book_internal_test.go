@@ -3,6 +3,7 @@ package orderbook
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/marketwire/marketwire/runtime"
@@ -304,4 +305,25 @@ func TestLimits(t *testing.T) {
 			t.Errorf("Fit(%d) = %d, want %d", c.n, f, c.f)
 		}
 	}
+}
+
+// FuzzParseFixed: ParseFixed agrees exactly with math/big on every valid
+// decimal it accepts, and never panics.
+func FuzzParseFixed(f *testing.F) {
+	for _, s := range []string{"0", "38080.48", "0.00100000", "-1.5", "1e-7", "12E2", "00.1", "1.", ".5", "999999999999999999", "0.000000000000000001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseFixed(s)
+		if err != nil {
+			return
+		}
+		want, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("ParseFixed(%q) = %v, but it is not a number", s, v)
+		}
+		if got, _ := new(big.Rat).SetString(v.String()); got.Cmp(want) != 0 {
+			t.Fatalf("ParseFixed(%q) = %s", s, v)
+		}
+	})
 }

@@ -48,62 +48,54 @@ var (
 // "1e-7" exactly; trailing zeros after the point are dropped from Scale,
 // so that up to 18 significant digits fit.
 func ParseFixed(s string) (Fixed, error) {
-	// The fast path: [-]digits[.digits]. Zeros after the point are held
-	// back until a non-zero digit follows, so trailing ones cost nothing.
-	i, neg := 0, false
-	if len(s) > 0 && s[0] == '-' {
-		i, neg = 1, true
+	// The fast path: [-]int[.frac] with at most 18 significant digits.
+	// Leading zeros of int and trailing zeros of frac are trimmed first,
+	// so that the digit loops need no other test.
+	t, neg := s, false
+	if len(t) > 0 && t[0] == '-' {
+		t, neg = t[1:], true
 	}
-	var v int64
-	sig, frac, zeros := 0, 0, 0
-	point, seen := false, false
-	for ; i < len(s); i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			if s[i] == '.' && !point {
-				point = true
-				continue
-			}
-			return parseFixedSlow(s)
+	in, frac := t, ""
+	for i := 0; i < len(t); i++ {
+		if t[i] == '.' {
+			in, frac = t[:i], t[i+1:]
+			break
 		}
-		seen = true
-		if point {
-			frac++
-			if c == 0 {
-				zeros++
-				continue
-			}
-			if v == 0 {
-				zeros = 0 // leading zeros of the fraction
-			}
-			if zeros > 0 {
-				if sig+zeros >= 18 {
-					return Fixed{}, errRange
-				}
-				v *= pow10[zeros]
-				sig += zeros
-				zeros = 0
-			}
-		}
-		if v == 0 && c == 0 {
-			continue
-		}
-		if sig >= 18 {
-			return Fixed{}, errRange
-		}
-		v = v*10 + int64(c)
-		sig++
 	}
-	if !seen || frac-zeros > maxScale {
+	if len(in) == 0 || len(in) > 1 && in[0] == '0' || len(frac) == 0 && len(in) < len(t) {
 		return parseFixedSlow(s)
 	}
-	if neg {
-		v = -v
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if in == "0" {
+		in = ""
+	}
+	if len(in)+len(frac) > 18 || len(frac) > maxScale {
+		return parseFixedSlow(s)
+	}
+	var v int64
+	for i := 0; i < len(in); i++ {
+		c := in[i] - '0'
+		if c > 9 {
+			return parseFixedSlow(s)
+		}
+		v = v*10 + int64(c)
+	}
+	for i := 0; i < len(frac); i++ {
+		c := frac[i] - '0'
+		if c > 9 {
+			return parseFixedSlow(s)
+		}
+		v = v*10 + int64(c)
 	}
 	if v == 0 {
 		return Fixed{}, nil
 	}
-	return Fixed{Int: v, Scale: int8(frac - zeros)}, nil
+	if neg {
+		v = -v
+	}
+	return Fixed{Int: v, Scale: int8(len(frac))}, nil
 }
 
 // parseFixedSlow parses what the fast path does not: exponents, and gives
