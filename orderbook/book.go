@@ -177,6 +177,9 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 		return nil, fmt.Errorf("orderbook: limit %d is not accepted by %s (values %v, up to %d)", limit, spec.Path, spec.Limits.Values, spec.Limits.Max)
 	}
 	f := o.fetcher
+	if f != nil && spec.Limits.Weight(limit) > f.budget {
+		return nil, fmt.Errorf("orderbook: a snapshot of limit %d weighs %d, more than the Fetcher's budget of %d", limit, spec.Limits.Weight(limit), f.budget)
+	}
 	if f == nil {
 		base := o.rest
 		if base == "" && o.env != "" {
@@ -398,7 +401,7 @@ func (b *Book) onDiff(d *diff) {
 			return
 		}
 		wasVerify := b.verify
-		if !b.apply(d, wasVerify) {
+		if !b.apply(d, false) {
 			return
 		}
 		if wasVerify {

@@ -327,3 +327,21 @@ func FuzzParseFixed(f *testing.F) {
 		}
 	})
 }
+
+// TestOnUpdate: each event applied to a Synced book reaches OnUpdate in
+// order with its levels at the book's scales; the one completing a sync
+// does not.
+func TestOnUpdate(t *testing.T) {
+	var got []string
+	b, _ := testBook(t, FirstNext, OnUpdate(func(u *Update) {
+		got = append(got, fmt.Sprintf("%d-%d %v", u.FirstID, u.LastID, u.Changes))
+	}))
+	b.handle(&testEvent{U: 11, u: 11, bids: lv("10", "2")})
+	b.install(snap(10, lv("10", "1"), lv("11.5", "1")))
+	b.handle(&testEvent{U: 12, u: 13, bids: lv("10", "0"), asks: lv("11", "3")})
+	b.handle(&testEvent{U: 14, u: 14, bids: lv("9.5", "1.25")})
+	want := []string{"12-13 [{bid {10.0 0}} {ask {11.0 3}}]", "14-14 [{bid {9.5 1.25}}]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("updates %q, want %q", got, want)
+	}
+}

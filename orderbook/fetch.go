@@ -42,7 +42,7 @@ type Fetcher struct {
 	window time.Duration
 
 	mu       sync.Mutex
-	spent    []spend   // this Fetcher's requests within the window
+	spent    []*spend  // this Fetcher's requests in flight or answered within the window
 	reported int       // weight the host reported as used
 	repAt    time.Time // when; it counts until the window has passed
 	blocked  time.Time // no request before this (Retry-After)
@@ -52,9 +52,14 @@ type Fetcher struct {
 	users    int       // books of a shared Fetcher; the last to close closes its idle connections
 }
 
+// spend is one request's weight: it counts from when it is sent until a
+// window after its reply. The host counts it from its arrival, which lies
+// between the two, for a window: so whatever the transit times, every
+// request the host counts when it receives a new one is still counted here
+// when that one is sent, and the host never sees more than the budget.
 type spend struct {
-	at     time.Time
-	weight int
+	sent, answered time.Time // answered is zero while in flight
+	weight         int
 }
 
 // FetcherStats are the counters of a Fetcher.
@@ -67,9 +72,7 @@ type FetcherStats struct {
 // NewFetcher returns a Fetcher of spec's snapshots from the REST host base
 // (one of the Spec's REST URLs, or a simulator's; "" for the first). The budget
 // is weight per window; 0 means the Spec's WeightPerMinute (else
-// DefaultWeightPerMinute) per minute. The Fetcher counts its spending over
-// a window a tenth longer, for the requests' transit. client nil means
-// http.DefaultClient.
+// DefaultWeightPerMinute) per minute. client nil means http.DefaultClient.
 func NewFetcher(spec *Spec, base string, budget int, window time.Duration, client *http.Client) (*Fetcher, error) {
 	if err := spec.check(); err != nil {
 		return nil, err
@@ -89,9 +92,6 @@ func NewFetcher(spec *Spec, base string, budget int, window time.Duration, clien
 	if window <= 0 {
 		window = time.Minute
 	}
-	// A margin of a tenth: a request spent at the end of one window may
-	// reach the host after the next has begun.
-	window += window / 10
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -158,41 +158,50 @@ type snapshot struct {
 	bids, asks []change
 }
 
-// reserve waits until weight fits the budget, then records it.
-func (f *Fetcher) reserve(ctx context.Context, weight int) error {
+// reserve waits until weight fits the budget, then records it as sent;
+// call answer with the result when the reply (or an error) is in.
+func (f *Fetcher) reserve(ctx context.Context, weight int) (*spend, error) {
 	if weight > f.budget {
-		return fmt.Errorf("orderbook: a snapshot of weight %d exceeds the budget of %d per %v", weight, f.budget, f.window)
+		return nil, fmt.Errorf("orderbook: a snapshot of weight %d exceeds the budget of %d per %v", weight, f.budget, f.window)
 	}
 	for {
 		f.mu.Lock()
 		now := time.Now()
 		wait := time.Until(f.blocked)
 		if wait <= 0 {
-			i := 0
-			for i < len(f.spent) && now.Sub(f.spent[i].at) >= f.window {
-				i++
+			kept := f.spent[:0]
+			mine, next := 0, time.Duration(0)
+			for _, sp := range f.spent {
+				if !sp.answered.IsZero() && now.Sub(sp.answered) >= f.window {
+					continue
+				}
+				kept = append(kept, sp)
+				mine += sp.weight
+				if !sp.answered.IsZero() {
+					if d := sp.answered.Add(f.window).Sub(now); next == 0 || d < next {
+						next = d
+					}
+				}
 			}
-			f.spent = f.spent[i:]
-			mine := 0
-			for _, s := range f.spent {
-				mine += s.weight
-			}
+			clear(f.spent[len(kept):])
+			f.spent = kept
 			used := mine
 			if now.Sub(f.repAt) < f.window {
 				used = max(used, f.reported+f.sinceReport())
 			}
 			if used+weight <= f.budget {
-				f.spent = append(f.spent, spend{now, weight})
+				sp := &spend{sent: now, weight: weight}
+				f.spent = append(f.spent, sp)
 				f.used += weight
 				f.nreq++
 				f.mu.Unlock()
-				return nil
+				return sp, nil
 			}
-			// Wait for the oldest spend to leave the window (or the
-			// host's report to expire).
-			wait = f.window / 20
-			if len(f.spent) > 0 {
-				wait = f.spent[0].at.Add(f.window).Sub(now)
+			// Wait for a spend to leave the window, a reply, or the host's
+			// report to expire.
+			wait = f.window / 50
+			if next > 0 {
+				wait = min(wait, next)
 			}
 			if now.Sub(f.repAt) < f.window && used > mine {
 				wait = min(wait, f.repAt.Add(f.window).Sub(now))
@@ -204,19 +213,26 @@ func (f *Fetcher) reserve(ctx context.Context, weight int) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}
 }
 
-// sinceReport is the weight this Fetcher reserved after the host's last
+// answer marks a spend's reply as in.
+func (f *Fetcher) answer(sp *spend) {
+	f.mu.Lock()
+	sp.answered = time.Now()
+	f.mu.Unlock()
+}
+
+// sinceReport is the weight this Fetcher sent after the host's last
 // report (not in it yet). Called with f.mu held.
 func (f *Fetcher) sinceReport() int {
 	n := 0
-	for _, s := range f.spent {
-		if s.at.After(f.repAt) {
-			n += s.weight
+	for _, sp := range f.spent {
+		if sp.sent.After(f.repAt) {
+			n += sp.weight
 		}
 	}
 	return n
@@ -228,9 +244,11 @@ func (f *Fetcher) fetch(ctx context.Context, symbol string, limit int) (*snapsho
 	if weight == 0 {
 		return nil, fmt.Errorf("orderbook: limit %d is not accepted by %s", limit, f.spec.Path)
 	}
-	if err := f.reserve(ctx, weight); err != nil {
+	sp, err := f.reserve(ctx, weight)
+	if err != nil {
 		return nil, err
 	}
+	defer f.answer(sp)
 	u := f.base + f.spec.Path + "?symbol=" + url.QueryEscape(strings.ToUpper(symbol)) + "&limit=" + strconv.Itoa(limit)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

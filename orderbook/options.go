@@ -90,9 +90,10 @@ func WithFetcher(f *Fetcher) Option {
 }
 
 // OnUpdate sets a function called after each diff event is applied to a
-// Synced book, in order, with the changed levels. It runs on the book's
-// own goroutines, one call at a time, and must not call Close; the Update
-// is valid only during the call.
+// Synced book, in order, with the changed levels; the event that completes
+// a sync is not reported (read the whole book after EventSynced). It runs
+// on the book's own goroutines, one call at a time, and must not call
+// Close; the Update is valid only during the call.
 func OnUpdate(fn func(*Update)) Option {
 	return func(o *options) error {
 		o.onUpdate = fn
