@@ -11,7 +11,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"os"
 	"strings"
 	"time"
 
@@ -28,15 +30,23 @@ var (
 	limit  = flag.Int("limit", 0, "levels per side of the REST snapshot (0: the market's default for the book)")
 )
 
+// out is where the ladder goes.
+var out io.Writer = os.Stdout
+
 func main() {
 	flag.Parse() // for -market; connect parses the rest again
-	m, ok := markets.All[*market]
-	if !ok || m.OrderBook == nil {
-		log.Fatalf("market %q has no order book (spot, usdm, coinm, options)", *market)
-	}
 	g := orderbook.NewGroup()
 	connect.OnEvent(g.Observe)
-	connect.Main(*market, func(ctx context.Context, c *runtime.Conn) error {
+	connect.Main(*market, show(g))
+}
+
+// show opens the book in g and prints its ladder every half second.
+func show(g *orderbook.Group) connect.RunFunc {
+	return func(ctx context.Context, c *runtime.Conn) error {
+		m, ok := markets.All[*market]
+		if !ok || m.OrderBook == nil {
+			return fmt.Errorf("market %q has no order book (spot, usdm, coinm, options)", *market)
+		}
 		opts := []orderbook.Option{orderbook.OnEvent(func(e orderbook.Event) { log.Println("book:", e) })}
 		if u := connect.REST(); u != "" {
 			opts = append(opts, orderbook.WithREST(u))
@@ -59,12 +69,12 @@ func main() {
 			case <-tick.C:
 			}
 			if err := b.Top(*levels, &top); err != nil {
-				fmt.Printf("%s: %v\n\n", *symbol, b.State())
+				fmt.Fprintf(out, "%s: %v\n\n", *symbol, b.State())
 				continue
 			}
-			fmt.Print(ladder(&top))
+			fmt.Fprint(out, ladder(&top))
 		}
-	})
+	}
 }
 
 // ladder formats the asks (best last) above the bids (best first).
