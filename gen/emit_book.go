@@ -78,10 +78,11 @@ func (e *emitter) orderBook(f *jen.File) {
 		return jen.For(jen.Id("i").Op(":=").Range().Id("e").Dot(field)).Block(
 			jen.Id("visit").Call(jen.Lit(bid), jen.Id("e").Dot(field).Index(jen.Id("i")).Dot(price), jen.Id("e").Dot(field).Index(jen.Id("i")).Dot(qty)))
 	}
-	f.Add(doc(fmt.Sprintf("orderBookChanges visits the changed levels of a %s for OrderBook: bids, then asks.", ev)))
+	f.Add(doc(fmt.Sprintf("orderBookChanges visits the changed levels of a %s for OrderBook: bids, then asks; a nil visit only checks that v is one.", ev)))
 	f.Func().Id("orderBookChanges").Params(jen.Id("v").Any(), jen.Id("visit").Func().Params(jen.Id("bid").Bool(), jen.List(jen.Id("price"), jen.Id("qty")).Qual(wirePkg, "Decimal"))).Bool().Block(
 		jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Id("v").Assert(jen.Op("*").Id(ev)),
 		jen.If(jen.Op("!").Id("ok").Op("||").Id("e").Op("==").Nil()).Block(jen.Return(jen.False())),
+		jen.If(jen.Id("visit").Op("==").Nil()).Block(jen.Return(jen.True())),
 		visit(b.Bids, true),
 		visit(b.Asks, false),
 		jen.Return(jen.True()),

@@ -124,6 +124,8 @@ type Book struct {
 	reading    *diff                                   // the event read fills
 	readErr    error                                   // its first bad level
 	visit      func(bid bool, price, qty wire.Decimal) // visitLevel, bound once
+	set        func(bid bool, price, qty wire.Decimal) // setLive, bound once
+	liveUpd    *Update                                 // the Update live fills
 	upd        Update
 	notes      []Event
 
@@ -224,7 +226,7 @@ func newBook(spec *Spec, symbol string, o options, st runtime.Stream) *Book {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.upd.Symbol = symbol
-	b.visit = b.visitLevel
+	b.visit, b.set = b.visitLevel, b.setLive
 	return b
 }
 
@@ -300,6 +302,10 @@ func (b *Book) Suspect() {
 func (b *Book) handle(v any) {
 	b.work.Lock()
 	defer b.work.Unlock()
+	if b.state == Synced && !b.verify && b.live(v) {
+		b.flush()
+		return
+	}
 	d := &b.scratch
 	if err := b.read(v, d); err != nil {
 		if b.state != Closed {
@@ -311,6 +317,48 @@ func (b *Book) handle(v any) {
 		b.onDiff(d)
 	}
 	b.flush()
+}
+
+// live applies an event that follows a Synced book straight from its
+// decoded levels, parsing each under the write lock: the common case,
+// without the copy onDiff works on. It returns false, having changed
+// nothing, for any other event (not a diff, a duplicate, a gap), which
+// then takes the general path.
+func (b *Book) live(v any) bool {
+	if !b.spec.Changes(v, nil) {
+		return false
+	}
+	q := b.stream.Seq(v)
+	d := diff{first: q.First, last: q.Last, prev: q.Prev}
+	if d.last <= b.last || d.last < d.first || !b.follows(&d, b.last) {
+		return false
+	}
+	var upd *Update
+	if b.o.onUpdate != nil {
+		upd = &b.upd
+		upd.FirstID, upd.LastID, upd.Changes = d.first, d.last, upd.Changes[:0]
+	}
+	b.mu.Lock()
+	b.liveUpd, b.readErr = upd, nil
+	b.spec.Changes(v, b.set)
+	b.liveUpd = nil
+	b.finish(&d, upd, b.readErr, false)
+	return true
+}
+
+// setLive is the visitor of live: it parses and sets one level. Called
+// with b.mu held.
+func (b *Book) setLive(bid bool, price, qty wire.Decimal) {
+	if b.readErr != nil {
+		return
+	}
+	c, err := newChange(bid, price, qty)
+	if err == nil {
+		err = b.setLevel(c, b.liveUpd)
+	}
+	if err != nil {
+		b.readErr = err
+	}
 }
 
 // read parses a decoded diff event into d, reusing its slice.
@@ -572,7 +620,15 @@ func (b *Book) apply(d *diff, first bool) bool {
 		upd.FirstID, upd.LastID, upd.Changes = d.first, d.last, upd.Changes[:0]
 	}
 	b.mu.Lock()
-	err := b.setLevels(d.ch, upd)
+	return b.finish(d, upd, b.setLevels(d.ch, upd), first)
+}
+
+// finish ends the application of d under b.mu, which it releases: unless
+// setting the levels failed (err) or crossed the book, the book is at
+// d.last and OnUpdate is called (not for the first event of a sync);
+// otherwise the book leaves Synced in the same critical section and a
+// resync starts. It reports whether d was applied.
+func (b *Book) finish(d *diff, upd *Update, err error, first bool) bool {
 	crossed := false
 	if err == nil {
 		bb, okB := b.bids.best()
@@ -608,33 +664,41 @@ func (b *Book) apply(d *diff, first bool) bool {
 // more decimals. Called with b.mu held.
 func (b *Book) setLevels(cs []change, upd *Update) error {
 	for _, c := range cs {
-		if c.ps > b.ps {
-			if err := b.rescale(&b.ps, c.ps, true); err != nil {
-				return err
-			}
+		if err := b.setLevel(c, upd); err != nil {
+			return err
 		}
-		if c.qs > b.qs {
-			if err := b.rescale(&b.qs, c.qs, false); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// setLevel writes one level (see setLevels).
+func (b *Book) setLevel(c change, upd *Update) error {
+	if c.ps > b.ps {
+		if err := b.rescale(&b.ps, c.ps, true); err != nil {
+			return err
 		}
-		p, ok1 := Fixed{c.p, c.ps}.at(b.ps)
-		q, ok2 := Fixed{c.q, c.qs}.at(b.qs)
-		if !ok1 || !ok2 {
-			return errRange
+	}
+	if c.qs > b.qs {
+		if err := b.rescale(&b.qs, c.qs, false); err != nil {
+			return err
 		}
+	}
+	p, ok1 := Fixed{c.p, c.ps}.at(b.ps)
+	q, ok2 := Fixed{c.q, c.qs}.at(b.qs)
+	if !ok1 || !ok2 {
+		return errRange
+	}
+	if c.bid {
+		b.bids.set(p, q)
+	} else {
+		b.asks.set(-p, q)
+	}
+	if upd != nil {
+		s := Ask
 		if c.bid {
-			b.bids.set(p, q)
-		} else {
-			b.asks.set(-p, q)
+			s = Bid
 		}
-		if upd != nil {
-			s := Ask
-			if c.bid {
-				s = Bid
-			}
-			upd.Changes = append(upd.Changes, Change{Side: s, Level: Level{Price: Fixed{p, b.ps}, Qty: Fixed{q, b.qs}}})
-		}
+		upd.Changes = append(upd.Changes, Change{Side: s, Level: Level{Price: Fixed{p, b.ps}, Qty: Fixed{q, b.qs}}})
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ func testSpec(first FirstRule) *Spec {
 			if !ok {
 				return false
 			}
+			if visit == nil {
+				return true
+			}
 			for _, l := range e.bids {
 				visit(true, l[0], l[1])
 			}

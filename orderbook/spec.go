@@ -21,7 +21,7 @@ type Spec struct {
 	DiffStream func(symbol string) (runtime.Stream, error)
 	// Changes visits the changed levels of a value the diff stream decoded,
 	// bids first, best or not, as received; it returns false when v is not
-	// a diff event.
+	// a diff event. A nil visit only checks that.
 	Changes func(v any, visit func(bid bool, price, qty wire.Decimal)) bool
 	// First is the rule the first event applied after a snapshot obeys.
 	First FirstRule

@@ -63,11 +63,15 @@ func orderBookDiff(symbol string) (runtime.Stream, error) {
 	return p.Stream(), nil
 }
 
-// orderBookChanges visits the changed levels of a DepthUpdateEvent for OrderBook: bids, then asks.
+// orderBookChanges visits the changed levels of a DepthUpdateEvent for OrderBook: bids, then asks;
+// a nil visit only checks that v is one.
 func orderBookChanges(v any, visit func(bid bool, price, qty wire.Decimal)) bool {
 	e, ok := v.(*DepthUpdateEvent)
 	if !ok || e == nil {
 		return false
+	}
+	if visit == nil {
+		return true
 	}
 	for i := range e.Bids {
 		visit(true, e.Bids[i].Price, e.Bids[i].Quantity)
