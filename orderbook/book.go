@@ -352,6 +352,23 @@ func (b *Book) setLive(bid bool, price, qty wire.Decimal) {
 	if b.readErr != nil {
 		return
 	}
+	// The common case inline: both values parse at or under the book's
+	// scales and the level needs no Update; anything else goes through
+	// newChange and setLevel.
+	p, err1 := ParseFixed(price.String())
+	q, err2 := ParseFixed(qty.String())
+	if err1 == nil && err2 == nil && p.Int > 0 && q.Int >= 0 && p.Scale <= b.ps && q.Scale <= b.qs && b.liveUpd == nil {
+		pk, ok1 := p.at(b.ps)
+		qk, ok2 := q.at(b.qs)
+		if ok1 && ok2 {
+			if bid {
+				b.bids.set(pk, qk)
+			} else {
+				b.asks.set(-pk, qk)
+			}
+			return
+		}
+	}
 	c, err := newChange(bid, price, qty)
 	if err == nil {
 		err = b.setLevel(c, b.liveUpd)
