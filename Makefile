@@ -2,7 +2,7 @@
 GO ?= go
 SCHEMA := schema/streams.yaml
 
-.PHONY: generate verify-generated golden test check bench demo demo-dex demo-zdex demo-tail demo-nats
+.PHONY: generate verify-generated golden test check bench bench-book demo demo-book demo-dex demo-zdex demo-tail demo-nats
 
 ## generate: regenerate generated/ from the schema
 generate:
@@ -46,6 +46,10 @@ check: test
 demo:
 	$(GO) run ./examples/trades -for 5s
 
+## demo-book: a few seconds of a local order book's top-5 ladder from the embedded simulator
+demo-book:
+	$(GO) run ./examples/book -for 5s
+
 ## demo-dex: a few seconds of typed Binance DEX trades, depth, blocks and account events from its simulator
 demo-dex:
 	$(GO) run ./examples/dex -for 5s
@@ -65,3 +69,7 @@ demo-nats:
 ## bench: decode benchmarks (next to goccy/go-json and encoding/json) and end to end against a pre-serialized feed (bench/: next to a bare read, gorilla+goccy; latency; 1,000 streams); natsbridge/: through an embedded JetStream
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./generated/ ./wire/ ./bench/ ./natsbridge/
+
+## bench-book: order-book benchmarks (apply a 20+20 diff, read the top 20, memory per 5,000-level book; flat slice and map baselines)
+bench-book:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./orderbook/

@@ -34,6 +34,9 @@ func Emit(m *Model, importBase string) (map[string][]byte, error) {
 			"streams_gen.go":   e.streams,
 			"subscribe_gen.go": e.subscribe,
 		}
+		if mk.OrderBook != nil {
+			files["orderbook_gen.go"] = e.orderBook
+		}
 		for name, fn := range files {
 			f := e.newFile()
 			fn(f)
@@ -66,6 +69,8 @@ func registry(m *Model, importBase string) *jen.File {
 		jen.Id("Decode").Func().Params(jen.Id("stream").String(), jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()),
 		jen.Comment("Dispatch holds the market's Decode<Group> functions by group name, e.g. \"user\"."),
 		jen.Id("Dispatch").Map(jen.String()).Func().Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()),
+		jen.Comment("OrderBook is the market's OrderBook (its local order book's REST snapshot and diff stream), or nil."),
+		jen.Id("OrderBook").Op("*").Qual(orderbookPkg, "Spec"),
 	)
 	f.Add(doc("Stream is the part of every market's StreamParams that does not depend on the market."))
 	f.Type().Id("Stream").Interface(
@@ -89,14 +94,18 @@ func registry(m *Model, importBase string) *jen.File {
 			dispatch[jen.Lit(g.Name)] = jen.Func().Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(
 				jen.Return(jen.Qual(pkg, "Decode"+g.GoName).Call(jen.Id("data"))))
 		}
-		all[jen.Lit(mk.Name)] = jen.Values(jen.Dict{
+		entry := jen.Dict{
 			jen.Id("Dispatch"): jen.Map(jen.String()).Func().Params(jen.Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Values(dispatch),
 			jen.Id("Info"):     jen.Op("&").Qual(pkg, "Market"),
 			jen.Id("ParseStream"): jen.Func().Params(jen.Id("name").String()).Params(jen.Id("Stream"), jen.Error()).Block(
 				jen.Return(jen.Qual(pkg, "ParseStream").Call(jen.Id("name")))),
 			jen.Id("Decode"): jen.Func().Params(jen.Id("stream").String(), jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()).Block(
 				jen.Return(jen.Qual(pkg, "Decode").Call(jen.Id("stream"), jen.Id("data")))),
-		})
+		}
+		if mk.OrderBook != nil {
+			entry[jen.Id("OrderBook")] = jen.Op("&").Qual(pkg, "OrderBook")
+		}
+		all[jen.Lit(mk.Name)] = jen.Values(entry)
 	}
 	f.Add(doc("All holds every market by its schema name."))
 	f.Var().Id("All").Op("=").Map(jen.String()).Id("Market").Values(all)

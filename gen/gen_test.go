@@ -536,7 +536,8 @@ func TestFunding(t *testing.T) {
 `
 
 // TestRuntimeNamesNoVenue checks that the hand-written runtime knows no venue:
-// no file under runtime/ (tests included) names a venue or market of the
+// no file under runtime/ (tests included), and no non-test file of the
+// schema-driven orderbook package, names a venue or market of the
 // schema, or any identifier-like word of its streams and dialects (camelCase
 // or upper-case names such as stream names, methods and control events).
 // Ordinary words that a dialect happens to use too ("subscribe", "data",
@@ -578,6 +579,15 @@ func TestRuntimeNamesNoVenue(t *testing.T) {
 	files, err := filepath.Glob("../runtime/*.go")
 	if err != nil || len(files) == 0 {
 		t.Fatal("no runtime files", err)
+	}
+	book, err := filepath.Glob("../orderbook/*.go")
+	if err != nil || len(book) == 0 {
+		t.Fatal("no orderbook files", err)
+	}
+	for _, f := range book {
+		if !strings.HasSuffix(f, "_test.go") {
+			files = append(files, f)
+		}
 	}
 	for _, f := range files {
 		if filepath.Base(f) == "example_test.go" {

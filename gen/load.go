@@ -86,7 +86,42 @@ type Market struct {
 	Streams   []*Stream   `yaml:"streams"`
 	Dispatch  []*Dispatch `yaml:"dispatch"`
 	User      *UserStream `yaml:"user_stream"`
+	OrderBook *OrderBook  `yaml:"order_book"`
 	Line      int         `yaml:"-"`
+}
+
+// OrderBook says how a local order book of the market is kept: the REST
+// depth snapshot and the diff stream that follows it. It becomes the
+// market package's OrderBook variable (orderbook.Spec).
+type OrderBook struct {
+	Diff            string            `yaml:"diff"`        // the diff stream's name
+	DiffParams      map[string]string `yaml:"diff_params"` // its parameters besides symbol
+	Bids            string            `yaml:"bids"`        // wire key of the changed bids in its payload
+	Asks            string            `yaml:"asks"`        // wire key of the changed asks
+	First           string            `yaml:"first"`       // next or covering (orderbook.FirstRule)
+	Path            string            `yaml:"path"`        // REST path of the snapshot
+	REST            []*Endpoint       `yaml:"rest"`        // REST hosts, named like endpoints
+	UpdateID        string            `yaml:"update_id"`   // member of the snapshot holding its update id
+	Limit           *BookLimit        `yaml:"limit"`
+	Weights         []*BookWeight     `yaml:"weights"`
+	WeightPerMinute int               `yaml:"weight_per_minute"`
+	Line            int               `yaml:"-"`
+}
+
+// BookLimit is the limit parameter of a depth snapshot: its default and
+// either any value up to max or a list of values.
+type BookLimit struct {
+	Default int   `yaml:"default"`
+	Max     int   `yaml:"max"`
+	Values  []int `yaml:"values"`
+	Line    int   `yaml:"-"`
+}
+
+// BookWeight is the request weight of the limits up to UpTo.
+type BookWeight struct {
+	UpTo   int `yaml:"up_to"`
+	Weight int `yaml:"weight"`
+	Line   int `yaml:"-"`
 }
 
 // UserStream says how a market's user-data stream is opened.
@@ -303,6 +338,21 @@ func (v *Dispatch) UnmarshalYAML(n *yaml.Node) error {
 func (v *UserStream) UnmarshalYAML(n *yaml.Node) error {
 	type plain UserStream
 	return strict(n, (*plain)(v), &v.Line, "user_stream")
+}
+
+func (v *OrderBook) UnmarshalYAML(n *yaml.Node) error {
+	type plain OrderBook
+	return strict(n, (*plain)(v), &v.Line, "order_book")
+}
+
+func (v *BookLimit) UnmarshalYAML(n *yaml.Node) error {
+	type plain BookLimit
+	return strict(n, (*plain)(v), &v.Line, "limit")
+}
+
+func (v *BookWeight) UnmarshalYAML(n *yaml.Node) error {
+	type plain BookWeight
+	return strict(n, (*plain)(v), &v.Line, "weight")
 }
 
 func (v *Param) UnmarshalYAML(n *yaml.Node) error {

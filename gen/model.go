@@ -35,6 +35,25 @@ type MarketModel struct {
 	Arrays    []*TypeModel // payload types some stream delivers as a JSON array
 	Dispatch  []*DispatchModel
 	User      *UserStream // as in the schema, durations validated
+	OrderBook *OrderBookModel
+}
+
+// OrderBookModel is a market's order_book block resolved: the diff stream
+// and the Go names of its parameters and level fields.
+type OrderBookModel struct {
+	Diff       *StreamModel
+	DiffParams []BookParam // values of the diff stream's parameters besides symbol, in parameter order
+	Bids, Asks string      // Go names of the payload fields holding the changed levels
+	Level      *TypeModel  // the tuple type of one level
+	First      string      // orderbook.FirstRule constant name
+	Source     string
+	*OrderBook // the rest, as in the schema
+}
+
+// BookParam is a fixed parameter value of the order book's diff stream.
+type BookParam struct {
+	Param *ParamModel
+	Value string
 }
 
 // DispatchModel is a group of events chosen by a key in the payload.
@@ -288,6 +307,9 @@ func newMarket(file string, sm *Market) *MarketModel {
 		}
 		mm.Dispatch = append(mm.Dispatch, dm)
 	}
+	if b := sm.OrderBook; b != nil {
+		mm.OrderBook = newOrderBook(mm, b, source("order_book", "of "+sm.Name))
+	}
 	for i, s := range sm.Streams {
 		for _, g := range mm.Dispatch {
 			if g.Name == s.Dispatch {
@@ -330,4 +352,29 @@ func (s *StreamModel) param(name string) *ParamModel {
 		}
 	}
 	return nil
+}
+
+// newOrderBook resolves a validated order_book block against the market's
+// streams and types.
+func newOrderBook(mm *MarketModel, b *OrderBook, src string) *OrderBookModel {
+	om := &OrderBookModel{First: bookFirst[b.First].constant, Source: src, OrderBook: b}
+	for _, s := range mm.Streams {
+		if s.Name == b.Diff {
+			om.Diff = s
+		}
+	}
+	for _, p := range om.Diff.Params {
+		if v, ok := b.DiffParams[p.Name]; ok {
+			om.DiffParams = append(om.DiffParams, BookParam{Param: p, Value: v})
+		}
+	}
+	for _, f := range om.Diff.Payload.Fields {
+		switch f.Key {
+		case b.Bids:
+			om.Bids, om.Level = f.GoName, f.Type.Struct
+		case b.Asks:
+			om.Asks = f.GoName
+		}
+	}
+	return om
 }

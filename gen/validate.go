@@ -183,6 +183,9 @@ func (v *validator) market(m *Market) {
 	for _, s := range m.Streams {
 		v.sequence(s, types, m.Dispatch, fmt.Sprintf("%sstream %q: ", where, s.Name))
 	}
+	if b := m.OrderBook; b != nil {
+		v.orderBook(b, m, types, enums, where)
+	}
 }
 
 func (v *validator) userStream(u *UserStream, routes map[string]bool, where string) {

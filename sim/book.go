@@ -77,6 +77,8 @@ type change struct {
 	bid   bool
 	price int64
 	qty   int64
+	old   int64     // the quantity before, 0 for a new level (to undo it)
+	at    time.Time // the step's time
 }
 
 type trade struct {
@@ -87,6 +89,10 @@ type trade struct {
 }
 
 const historyLimit = 1 << 14
+
+// changeHistory bounds the book changes kept (for diff events, StateAt and
+// lagging snapshots): at least the last 16,384.
+const changeHistory = 1 << 15
 
 // StartMid is the starting mid price of a symbol, in ticks of 0.01:
 // between 1.00 and 60000.00, derived from the symbol alone (case does not
@@ -146,7 +152,7 @@ func (b *Book) step(now time.Time) {
 	qty := min(1+b.rng.Int64N(2000), book[price]-1)
 	if qty > 0 {
 		book[price] -= qty
-		b.record(maker, price, book[price])
+		b.record(maker, price, book[price]+qty, book[price])
 		b.tradeID++
 		b.trades = append(b.trades, trade{id: b.tradeID, agg: b.tradeID + 5_000_000, price: price, qty: qty, buyerIsMaker: maker, time: now})
 		if len(b.trades) > historyLimit {
@@ -169,23 +175,24 @@ func (b *Book) side(bid bool, lo, hi int64) {
 	}
 	slices.Sort(gone)
 	for _, p := range gone {
+		old := book[p]
 		delete(book, p)
-		b.record(bid, p, 0)
+		b.record(bid, p, old, 0)
 	}
 	for p := lo; p <= hi; p++ {
-		if _, ok := book[p]; !ok || b.rng.IntN(4) == 0 {
+		if old, ok := book[p]; !ok || b.rng.IntN(4) == 0 {
 			q := 100 + b.rng.Int64N(50_000)
 			book[p] = q
-			b.record(bid, p, q)
+			b.record(bid, p, old, q)
 		}
 	}
 }
 
-func (b *Book) record(bid bool, price, qty int64) {
+func (b *Book) record(bid bool, price, old, qty int64) {
 	b.updateID++
-	b.changes = append(b.changes, change{id: b.updateID, bid: bid, price: price, qty: qty})
-	if len(b.changes) > historyLimit {
-		b.changes = slices.Clone(b.changes[len(b.changes)-historyLimit/2:])
+	b.changes = append(b.changes, change{id: b.updateID, bid: bid, price: price, qty: qty, old: old, at: b.last})
+	if len(b.changes) > changeHistory {
+		b.changes = slices.Clone(b.changes[len(b.changes)-changeHistory/2:])
 	}
 }
 

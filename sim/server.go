@@ -164,6 +164,8 @@ type Server struct {
 	closed     bool
 	attempts   map[string][]time.Time // client IP -> handshake times within connWindow
 	violations Violations
+	dataFaults map[string]*dataFaults // DropNext, DuplicateNext
+	rest       *restServer            // WithDepthSnapshots (rest.go)
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -291,6 +293,9 @@ func (s *Server) openConns() []*conn {
 
 // ServeHTTP accepts websocket connections on the exchange's paths.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) && s.serveREST(w, r) {
+		return
+	}
 	if websocket.IsWebSocketUpgrade(r) && !s.admit(r) {
 		// The budget counts attempts, so the exchange refuses the handshake
 		// itself, with its HTTP status for an exceeded rate limit.
@@ -541,8 +546,10 @@ func (s *Server) tick(now time.Time) {
 		s.mu.Lock()
 		s.published[j.stream]++
 		s.mu.Unlock()
-		for _, c := range j.conns {
-			c.sendData(j.stream, p, false)
+		for range s.copies(j.stream) {
+			for _, c := range j.conns {
+				c.sendData(j.stream, p, false)
+			}
 		}
 	}
 }

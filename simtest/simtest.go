@@ -156,6 +156,16 @@ func start(m *runtime.Market, logf func(string, ...any), opts []sim.Option) (*Si
 // endpoint flag (e.g. ws://127.0.0.1:40123).
 func (s *Sim) URL() string { return s.url }
 
+// RESTURL returns the simulator's http:// base URL, where a Binance
+// market's REST depth snapshot is served (orderbook.WithREST); "" for the
+// DEX and ZDEX.
+func (s *Sim) RESTURL() string {
+	if s.Server == nil {
+		return ""
+	}
+	return s.Server.RESTURL()
+}
+
 // Close stops the simulator and closes its connections. Start calls it when
 // the test ends.
 func (s *Sim) Close() { s.close() }

@@ -10,6 +10,7 @@ import (
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/generated/usdm"
 	"github.com/marketwire/marketwire/generated/zdex"
+	orderbook "github.com/marketwire/marketwire/orderbook"
 	"github.com/marketwire/marketwire/runtime"
 )
 
@@ -20,6 +21,8 @@ type Market struct {
 	Decode      func(stream string, data []byte) (Payload, error)
 	// Dispatch holds the market's Decode<Group> functions by group name, e.g. "user".
 	Dispatch map[string]func(data []byte) (Payload, error)
+	// OrderBook is the market's OrderBook (its local order book's REST snapshot and diff stream), or nil.
+	OrderBook *orderbook.Spec
 }
 
 // Stream is the part of every market's StreamParams that does not depend on the market.
@@ -46,7 +49,8 @@ var All = map[string]Market{
 		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
 			return coinm.DecodeUser(data)
 		}},
-		Info: &coinm.Market,
+		Info:      &coinm.Market,
+		OrderBook: &coinm.OrderBook,
 		ParseStream: func(name string) (Stream, error) {
 			return coinm.ParseStream(name)
 		},
@@ -68,7 +72,8 @@ var All = map[string]Market{
 		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
 			return options.DecodeUser(data)
 		}},
-		Info: &options.Market,
+		Info:      &options.Market,
+		OrderBook: &options.OrderBook,
 		ParseStream: func(name string) (Stream, error) {
 			return options.ParseStream(name)
 		},
@@ -80,7 +85,8 @@ var All = map[string]Market{
 		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
 			return spot.DecodeUser(data)
 		}},
-		Info: &spot.Market,
+		Info:      &spot.Market,
+		OrderBook: &spot.OrderBook,
 		ParseStream: func(name string) (Stream, error) {
 			return spot.ParseStream(name)
 		},
@@ -92,7 +98,8 @@ var All = map[string]Market{
 		Dispatch: map[string]func([]byte) (Payload, error){"user": func(data []byte) (Payload, error) {
 			return usdm.DecodeUser(data)
 		}},
-		Info: &usdm.Market,
+		Info:      &usdm.Market,
+		OrderBook: &usdm.OrderBook,
 		ParseStream: func(name string) (Stream, error) {
 			return usdm.ParseStream(name)
 		},

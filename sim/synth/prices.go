@@ -41,6 +41,10 @@ type world struct {
 	m     markets.Market
 	cfg   Config
 	books *bookModel // nil: the market has no order-book model
+	// depth is the order-book model that serves only the depth streams
+	// (and the REST snapshot) of a market whose other streams follow a
+	// price walk (options); books where the model serves every stream.
+	depth *bookModel
 
 	mu     sync.Mutex
 	walks  map[string]*priceWalk // upper-case symbol -> its price walk
@@ -115,6 +119,7 @@ func (wk *priceWalk) at(now time.Time) float64 {
 type bookModel struct {
 	futures bool
 	pair    bool
+	depth   bool // depth streams only
 	seed    uint64
 	unpaced bool
 	mu      sync.Mutex
@@ -139,6 +144,9 @@ func (b *bookModel) book(sym string) *sim.Book {
 func (b *bookModel) Open(stream string) (sim.Feed, error) {
 	sym, _, ok := strings.Cut(stream, "@")
 	if !ok || sym == "" || strings.HasPrefix(sym, "!") || sym != strings.ToLower(sym) {
+		return nil, errNotBook
+	}
+	if b.depth && !strings.Contains(stream, "@depth") {
 		return nil, errNotBook
 	}
 	return b.book(sym).Open(stream)

@@ -38,6 +38,9 @@ func NewServer(market string, cfg Config, opts ...sim.Option) (*sim.Server, erro
 		}),
 		sim.WithSource(sources),
 	}
+	if m.OrderBook != nil && w.depth != nil {
+		all = append(all, sim.WithDepthSnapshots(m.OrderBook, w.depth.book))
+	}
 	return sim.New(m.Info, append(all, opts...)...), nil
 }
 
@@ -50,9 +53,16 @@ func newSources(market string, cfg Config) (*world, sim.Sources, error) {
 	}
 	w := newWorld(market, m, cfg)
 	var sources sim.Sources
-	if m.Info.Venue == "binance" && market != "options" {
+	switch {
+	case m.Info.Venue == "binance" && market != "options":
 		w.books = &bookModel{futures: market != "spot", pair: market == "coinm", seed: cfg.Seed, unpaced: cfg.Unpaced, m: map[string]*sim.Book{}}
+		w.depth = w.books
 		sources = append(sources, w.books)
+	case m.OrderBook != nil:
+		// Options: the order-book model serves the depth streams and the
+		// snapshot; the other streams keep their moving examples.
+		w.depth = &bookModel{futures: true, depth: true, seed: cfg.Seed, unpaced: cfg.Unpaced, m: map[string]*sim.Book{}}
+		sources = append(sources, w.depth)
 	}
 	return w, append(sources, w.source()), nil
 }

@@ -41,6 +41,21 @@ var (
 	token    *string // -token, registered by MainArgs for zdex only
 )
 
+// restURL is the REST base URL of the running simulator; "" otherwise.
+var restURL string
+
+// handlers are the extra OnEvent handlers of the connection (OnEvent).
+var handlers []func(runtime.Event)
+
+// REST returns the base URL of the REST endpoints (such as the order
+// book's depth snapshot) that match the connection: the embedded
+// simulator's while it runs, else "" for the market's production host.
+func REST() string { return restURL }
+
+// OnEvent adds a handler of the connection's lifecycle events (such as an
+// orderbook.Group's Observe). Call it before Main.
+func OnEvent(fn func(runtime.Event)) { handlers = append(handlers, fn) }
+
 // RunFunc subscribes what an example shows. It may return at once (the
 // subscriptions go on until the example stops) or block until ctx is done.
 type RunFunc func(ctx context.Context, c *runtime.Conn) error
@@ -128,6 +143,9 @@ func dial(ctx context.Context, market string) (*runtime.Conn, func(), error) {
 		return nil, nil, fmt.Errorf("unknown market %q", market)
 	}
 	opts := []runtime.Option{runtime.OnEvent(func(e runtime.Event) { log.Println("marketwire:", e) })}
+	for _, h := range handlers {
+		opts = append(opts, runtime.OnEvent(h))
+	}
 	tok := ""
 	if token != nil {
 		tok = *token
@@ -202,6 +220,7 @@ func startSim(market string) (url, token string, stop func(), err error) {
 			s.Close()
 			return "", "", nil, err
 		}
-		return s.URL(), "", s.Close, nil
+		restURL = s.RESTURL()
+		return s.URL(), "", func() { s.Close(); restURL = "" }, nil
 	}
 }

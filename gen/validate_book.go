@@ -1,0 +1,139 @@
+package gen
+
+import (
+	"slices"
+	"strings"
+)
+
+// bookFirst maps the schema's first-event rules to orderbook.FirstRule
+// constants, with the diff-stream sequence kind each requires.
+var bookFirst = map[string]struct{ constant, kind string }{
+	"next":     {"FirstNext", "consecutive"},
+	"covering": {"FirstCovering", "linked"},
+}
+
+// orderBook checks a market's order_book block: its diff stream exists,
+// takes a symbol and every other parameter from diff_params, reveals gaps
+// (a consecutive or linked sequence that matches the first-event rule), and
+// carries the bids and asks as lists of [price, quantity] decimal tuples;
+// the snapshot has a path, REST hosts, and limits whose weights cover them.
+func (v *validator) orderBook(b *OrderBook, m *Market, types map[string]*Type, enums map[string]*Enum, where string) {
+	where += "order_book: "
+	var diff *Stream
+	for _, s := range m.Streams {
+		if s.Name == b.Diff {
+			diff = s
+		}
+	}
+	if diff == nil {
+		v.errf(b.Line, "%sdiff %q is not a stream of the market", where, b.Diff)
+		return
+	}
+	rule, ok := bookFirst[b.First]
+	switch {
+	case !ok:
+		v.errf(b.Line, "%sfirst %q is not next or covering", where, b.First)
+	case diff.Sequence == nil || diff.Sequence.Kind != rule.kind:
+		v.errf(b.Line, "%sfirst %s needs a diff stream whose sequence kind is %s", where, b.First, rule.kind)
+	}
+	hasSymbol := false
+	for _, p := range diff.Params {
+		switch val, set := b.DiffParams[p.Name]; {
+		case p.Name == "symbol" && p.Type == "symbol":
+			hasSymbol = true
+		case !set && !p.Optional && p.Default == "":
+			v.errf(b.Line, "%sdiff_params: no value for parameter %q of stream %q", where, p.Name, b.Diff)
+		case set && enums[p.Type] != nil && !slices.Contains(enums[p.Type].Values, val):
+			v.errf(b.Line, "%sdiff_params: %q is not a %s value", where, val, p.Type)
+		}
+	}
+	if !hasSymbol {
+		v.errf(b.Line, "%sdiff stream %q has no symbol parameter", where, b.Diff)
+	}
+	for name := range b.DiffParams {
+		if name == "symbol" || !slices.ContainsFunc(diff.Params, func(p *Param) bool { return p.Name == name }) {
+			v.errf(b.Line, "%sdiff_params: %q is not a settable parameter of stream %q", where, name, b.Diff)
+		}
+	}
+	payload := types[diff.Payload]
+	for _, key := range []string{b.Bids, b.Asks} {
+		if payload == nil || diff.Array {
+			v.errf(b.Line, "%sdiff stream %q has no object payload", where, b.Diff)
+			break
+		}
+		if !levelsField(payload, key, types) {
+			v.errf(b.Line, "%sbids and asks: %q is not a list of [price, quantity] decimal tuples in %s", where, key, payload.Name)
+		}
+	}
+	if b.Path == "" || !strings.HasPrefix(b.Path, "/") {
+		v.errf(b.Line, "%spath %q must be an absolute URL path", where, b.Path)
+	}
+	if len(b.REST) == 0 {
+		v.errf(b.Line, "%sno rest hosts", where)
+	}
+	hosts := unique{what: "rest host"}
+	for _, e := range b.REST {
+		v.unique(&hosts, e.Name, e.Line, where)
+		if !strings.HasPrefix(e.URL, "https://") && !strings.HasPrefix(e.URL, "http://") {
+			v.errf(e.Line, "%srest %q: url %q must start with https:// or http://", where, e.Name, e.URL)
+		}
+	}
+	if b.UpdateID == "" {
+		v.errf(b.Line, "%sno update_id", where)
+	}
+	if b.WeightPerMinute < 0 {
+		v.errf(b.Line, "%sweight_per_minute %d is negative", where, b.WeightPerMinute)
+	}
+	l := b.Limit
+	if l == nil {
+		v.errf(b.Line, "%sno limit", where)
+		return
+	}
+	top := l.Max
+	switch {
+	case len(l.Values) > 0 && l.Max != 0:
+		v.errf(l.Line, "%slimit: give either max or values, not both", where)
+	case len(l.Values) > 0:
+		for i, n := range l.Values {
+			if n < 1 || i > 0 && n <= l.Values[i-1] {
+				v.errf(l.Line, "%slimit: values must be positive and strictly ascending", where)
+				break
+			}
+		}
+		top = l.Values[len(l.Values)-1]
+		if !slices.Contains(l.Values, l.Default) {
+			v.errf(l.Line, "%slimit: default %d is not one of the values", where, l.Default)
+		}
+	case l.Max < 1:
+		v.errf(l.Line, "%slimit: needs max or values", where)
+	case l.Default < 1 || l.Default > l.Max:
+		v.errf(l.Line, "%slimit: default %d is not within 1..%d", where, l.Default, l.Max)
+	}
+	prev := 0
+	for _, w := range b.Weights {
+		if w.UpTo <= prev || w.Weight < 1 {
+			v.errf(w.Line, "%sweights: up_to must ascend and weight be positive", where)
+		}
+		prev = w.UpTo
+	}
+	if prev < top {
+		v.errf(b.Line, "%sweights cover limits up to %d, not %d", where, prev, top)
+	}
+}
+
+// levelsField reports whether key is a required list of two-decimal tuples
+// in t.
+func levelsField(t *Type, key string, types map[string]*Type) bool {
+	for _, f := range t.Fields {
+		if f.Key != key {
+			continue
+		}
+		name, slice := strings.CutPrefix(f.Type, "[]")
+		lt := types[name]
+		if !slice || lt == nil || !lt.Tuple || len(lt.Fields) != 2 {
+			return false
+		}
+		return lt.Fields[0].Type == "decimal" && lt.Fields[1].Type == "decimal"
+	}
+	return false
+}
