@@ -206,6 +206,13 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 	go b.syncLoop()
 	b.wantSnap <- struct{}{}
 	sub, err := c.Subscribe(ctx, st, b.handle, o.sub...)
+	if err == nil {
+		// Subscribe returns once the request is queued: a refused diff
+		// stream would leave the book Syncing for ever.
+		if err = sub.Ready(ctx); err != nil {
+			_ = sub.Unsubscribe(context.Background())
+		}
+	}
 	if err != nil {
 		b.cancel()
 		<-b.done
