@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -47,13 +48,93 @@ func (e *emitter) orderBook(f *jen.File) {
 	if b.WeightPerMinute > 0 {
 		spec[jen.Id("WeightPerMinute")] = jen.Lit(b.WeightPerMinute)
 	}
+	if len(b.Snapshots) > 0 {
+		var snaps []jen.Code
+		for _, sn := range b.Snapshots {
+			var levels []jen.Code
+			for _, n := range sn.LevelValues {
+				levels = append(levels, jen.Lit(n))
+			}
+			snaps = append(snaps, jen.Values(jen.Dict{
+				jen.Id("Name"):   jen.Lit(sn.Stream.Name),
+				jen.Id("Levels"): jen.Index().Int().Values(levels...),
+				jen.Id("Stream"): jen.Id("orderBook" + sn.Stream.GoName + "Stream"),
+				jen.Id("Read"):   jen.Id("orderBook" + sn.Stream.GoName + "Read"),
+			}))
+		}
+		spec[jen.Id("Snapshots")] = jen.Index().Qual(orderbookPkg, "SnapshotSpec").Values(snaps...)
+	}
+	var snapDoc string
+	if len(b.Snapshots) > 0 {
+		var names []string
+		for _, sn := range b.Snapshots {
+			names = append(names, sn.Stream.Name)
+		}
+		snapDoc = fmt.Sprintf("Its Snapshots (%s) keep the top of the book from a stream whose messages replace it whole (orderbook.OpenSnapshot).", strings.Join(names, ", "))
+	}
 	f.Add(doc(fmt.Sprintf("OrderBook says how a local order book of the %s market is kept in sync (package orderbook): the REST depth snapshot at %s, its limits and weights, and the %s stream whose events follow it (first-event rule %s).", e.m.Name, b.Path, d.Name, b.OrderBook.First),
-		"Source: "+b.Source+"."))
+		snapDoc, "Source: "+b.Source+"."))
 	f.Var().Id("OrderBook").Op("=").Qual(orderbookPkg, "Spec").Values(spec)
 
 	// The diff stream of a symbol.
+	params := bookParams(b.DiffParams)
+	f.Add(doc(fmt.Sprintf("orderBookDiff returns the %s stream of symbol for OrderBook.", d.Name)))
+	f.Func().Id("orderBookDiff").Params(jen.Id("symbol").String()).Params(jen.Qual(runtimePkg, "Stream"), jen.Error()).Block(
+		jen.Id("p").Op(":=").Id(d.GoName+"Params").Values(params),
+		jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual(runtimePkg, "Stream").Values(), jen.Err())),
+		jen.Return(jen.Id("p").Dot("Stream").Call(), jen.Nil()),
+	)
+
+	// The visitor of changed levels.
+	visit := func(field string, bid bool) jen.Code { return visitLevels(b.Level, field, bid) }
+	f.Add(doc(fmt.Sprintf("orderBookChanges visits the changed levels of a %s for OrderBook: bids, then asks; a nil visit only checks that v is one.", ev)))
+	f.Func().Id("orderBookChanges").Params(jen.Id("v").Any(), jen.Id("visit").Func().Params(jen.Id("bid").Bool(), jen.List(jen.Id("price"), jen.Id("qty")).Qual(wirePkg, "Decimal"))).Bool().Block(
+		jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Id("v").Assert(jen.Op("*").Id(ev)),
+		jen.If(jen.Op("!").Id("ok").Op("||").Id("e").Op("==").Nil()).Block(jen.Return(jen.False())),
+		jen.If(jen.Id("visit").Op("==").Nil()).Block(jen.Return(jen.True())),
+		visit(b.Bids, true),
+		visit(b.Asks, false),
+		jen.Return(jen.True()),
+	)
+	e.bookSnapshots(f)
+}
+
+// bookSnapshots emits, for each snapshot stream of the order book, the
+// stream of a symbol at a number of levels and the reader of a message's
+// levels and update id.
+func (e *emitter) bookSnapshots(f *jen.File) {
+	for _, sn := range e.m.OrderBook.Snapshots {
+		st, ev := sn.Stream, sn.Stream.Payload.GoName
+		params := bookParams(sn.Params)
+		params[jen.Id(sn.Levels.GoName)] = jen.Id(sn.Levels.Enum.GoName).Call(jen.Qual("strconv", "Itoa").Call(jen.Id("levels")))
+		name := "orderBook" + st.GoName + "Stream"
+		f.Add(doc(fmt.Sprintf("%s returns the %s stream of symbol at levels per side, for OrderBook's Snapshots.", name, st.Name)))
+		f.Func().Id(name).Params(jen.Id("symbol").String(), jen.Id("levels").Int()).Params(jen.Qual(runtimePkg, "Stream"), jen.Error()).Block(
+			jen.Id("p").Op(":=").Id(st.GoName+"Params").Values(params),
+			jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Qual(runtimePkg, "Stream").Values(), jen.Err())),
+			jen.Return(jen.Id("p").Dot("Stream").Call(), jen.Nil()),
+		)
+		name = "orderBook" + st.GoName + "Read"
+		f.Add(doc(fmt.Sprintf("%s visits the levels of a %s for OrderBook's Snapshots (bids, then asks, as received) and returns its update id; ok is false when v is not one. A nil visit only reads the id.", name, ev)))
+		f.Func().Id(name).Params(jen.Id("v").Any(), jen.Id("visit").Func().Params(jen.Id("bid").Bool(), jen.List(jen.Id("price"), jen.Id("qty")).Qual(wirePkg, "Decimal"))).Params(jen.Id("id").Int64(), jen.Id("ok").Bool()).Block(
+			jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Id("v").Assert(jen.Op("*").Id(ev)),
+			jen.If(jen.Op("!").Id("ok").Op("||").Id("e").Op("==").Nil()).Block(jen.Return(jen.Lit(0), jen.False())),
+			jen.If(jen.Id("visit").Op("!=").Nil()).Block(
+				visitLevels(sn.Level, sn.Bids, true),
+				visitLevels(sn.Level, sn.Asks, false),
+			),
+			jen.Return(jen.Id("e").Dot(sn.UpID), jen.True()),
+		)
+	}
+}
+
+// bookParams returns the Params literal of a book stream: the symbol and
+// the fixed parameter values, enum values by their constants.
+func bookParams(fixed []BookParam) jen.Dict {
 	params := jen.Dict{jen.Id("Symbol"): jen.Id("symbol")}
-	for _, p := range b.DiffParams {
+	for _, p := range fixed {
 		var v jen.Code = jen.Lit(p.Value)
 		if p.Param.Enum != nil {
 			for _, ev := range p.Param.Enum.Values {
@@ -64,27 +145,12 @@ func (e *emitter) orderBook(f *jen.File) {
 		}
 		params[jen.Id(p.Param.GoName)] = v
 	}
-	f.Add(doc(fmt.Sprintf("orderBookDiff returns the %s stream of symbol for OrderBook.", d.Name)))
-	f.Func().Id("orderBookDiff").Params(jen.Id("symbol").String()).Params(jen.Qual(runtimePkg, "Stream"), jen.Error()).Block(
-		jen.Id("p").Op(":=").Id(d.GoName+"Params").Values(params),
-		jen.If(jen.Err().Op(":=").Id("p").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Qual(runtimePkg, "Stream").Values(), jen.Err())),
-		jen.Return(jen.Id("p").Dot("Stream").Call(), jen.Nil()),
-	)
+	return params
+}
 
-	// The visitor of changed levels.
-	price, qty := b.Level.Fields[0].GoName, b.Level.Fields[1].GoName
-	visit := func(field string, bid bool) jen.Code {
-		return jen.For(jen.Id("i").Op(":=").Range().Id("e").Dot(field)).Block(
-			jen.Id("visit").Call(jen.Lit(bid), jen.Id("e").Dot(field).Index(jen.Id("i")).Dot(price), jen.Id("e").Dot(field).Index(jen.Id("i")).Dot(qty)))
-	}
-	f.Add(doc(fmt.Sprintf("orderBookChanges visits the changed levels of a %s for OrderBook: bids, then asks; a nil visit only checks that v is one.", ev)))
-	f.Func().Id("orderBookChanges").Params(jen.Id("v").Any(), jen.Id("visit").Func().Params(jen.Id("bid").Bool(), jen.List(jen.Id("price"), jen.Id("qty")).Qual(wirePkg, "Decimal"))).Bool().Block(
-		jen.List(jen.Id("e"), jen.Id("ok")).Op(":=").Id("v").Assert(jen.Op("*").Id(ev)),
-		jen.If(jen.Op("!").Id("ok").Op("||").Id("e").Op("==").Nil()).Block(jen.Return(jen.False())),
-		jen.If(jen.Id("visit").Op("==").Nil()).Block(jen.Return(jen.True())),
-		visit(b.Bids, true),
-		visit(b.Asks, false),
-		jen.Return(jen.True()),
-	)
+// visitLevels calls visit on each level of e's field.
+func visitLevels(level *TypeModel, field string, bid bool) jen.Code {
+	price, qty := level.Fields[0].GoName, level.Fields[1].GoName
+	return jen.For(jen.Id("i").Op(":=").Range().Id("e").Dot(field)).Block(
+		jen.Id("visit").Call(jen.Lit(bid), jen.Id("e").Dot(field).Index(jen.Id("i")).Dot(price), jen.Id("e").Dot(field).Index(jen.Id("i")).Dot(qty)))
 }

@@ -105,7 +105,21 @@ type OrderBook struct {
 	Limit           *BookLimit        `yaml:"limit"`
 	Weights         []*BookWeight     `yaml:"weights"`
 	WeightPerMinute int               `yaml:"weight_per_minute"`
+	Snapshots       []*BookSnapshot   `yaml:"snapshots"` // streams whose messages are the top of the book whole
 	Line            int               `yaml:"-"`
+}
+
+// BookSnapshot is a stream whose every message holds the top levels of
+// both sides whole (a partial-depth stream): it becomes one of the Spec's
+// Snapshots (orderbook.SnapshotSpec), kept by orderbook.OpenSnapshot.
+type BookSnapshot struct {
+	Stream   string            `yaml:"stream"`    // the stream's name
+	Params   map[string]string `yaml:"params"`    // its parameters besides symbol and levels
+	Levels   string            `yaml:"levels"`    // the parameter choosing the levels per side (an enum of integers)
+	Bids     string            `yaml:"bids"`      // wire key of the bid levels in its payload
+	Asks     string            `yaml:"asks"`      // wire key of the ask levels
+	UpdateID string            `yaml:"update_id"` // wire key of the message's update id (its sequence's id or last)
+	Line     int               `yaml:"-"`
 }
 
 // BookLimit is the limit parameter of a depth snapshot: its default and
@@ -343,6 +357,12 @@ func (v *UserStream) UnmarshalYAML(n *yaml.Node) error {
 func (v *OrderBook) UnmarshalYAML(n *yaml.Node) error {
 	type plain OrderBook
 	return strict(n, (*plain)(v), &v.Line, "order_book")
+}
+
+// UnmarshalYAML decodes a BookSnapshot, rejecting unknown keys.
+func (v *BookSnapshot) UnmarshalYAML(n *yaml.Node) error {
+	type plain BookSnapshot
+	return strict(n, (*plain)(v), &v.Line, "order_book snapshot")
 }
 
 func (v *BookLimit) UnmarshalYAML(n *yaml.Node) error {

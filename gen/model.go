@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,8 +48,21 @@ type OrderBookModel struct {
 	Bids, Asks string      // Go names of the payload fields holding the changed levels
 	Level      *TypeModel  // the tuple type of one level
 	First      string      // orderbook.FirstRule constant name
+	Snapshots  []*BookSnapshotModel
 	Source     string
 	*OrderBook // the rest, as in the schema
+}
+
+// BookSnapshotModel is one of an order_book's snapshot streams resolved:
+// the stream, its fixed parameters, its levels parameter and values, and
+// the Go names of the payload fields it reads.
+type BookSnapshotModel struct {
+	Stream           *StreamModel
+	Params           []BookParam // values of the parameters besides symbol and levels, in parameter order
+	Levels           *ParamModel // the parameter choosing the levels per side
+	LevelValues      []int       // its values, ascending
+	Bids, Asks, UpID string      // Go names of the payload fields holding the levels and the update id
+	Level            *TypeModel  // the tuple type of one level
 }
 
 // BookParam is a fixed parameter value of the order book's diff stream.
@@ -376,5 +391,41 @@ func newOrderBook(mm *MarketModel, b *OrderBook, src string) *OrderBookModel {
 			om.Asks = f.GoName
 		}
 	}
+	for _, sn := range b.Snapshots {
+		om.Snapshots = append(om.Snapshots, newBookSnapshot(mm, sn))
+	}
 	return om
+}
+
+// newBookSnapshot resolves a validated snapshot stream of an order_book.
+func newBookSnapshot(mm *MarketModel, sn *BookSnapshot) *BookSnapshotModel {
+	m := &BookSnapshotModel{}
+	for _, s := range mm.Streams {
+		if s.Name == sn.Stream {
+			m.Stream = s
+		}
+	}
+	for _, p := range m.Stream.Params {
+		if p.Name == sn.Levels {
+			m.Levels = p
+			for _, ev := range p.Enum.Values {
+				n, _ := strconv.Atoi(ev.Wire)
+				m.LevelValues = append(m.LevelValues, n)
+			}
+			slices.Sort(m.LevelValues)
+		} else if v, ok := sn.Params[p.Name]; ok {
+			m.Params = append(m.Params, BookParam{Param: p, Value: v})
+		}
+	}
+	for _, f := range m.Stream.Payload.Fields {
+		switch f.Key {
+		case sn.Bids:
+			m.Bids, m.Level = f.GoName, f.Type.Struct
+		case sn.Asks:
+			m.Asks = f.GoName
+		case sn.UpdateID:
+			m.UpID = f.GoName
+		}
+	}
+	return m
 }

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -81,6 +82,11 @@ func (v *validator) orderBook(b *OrderBook, m *Market, types map[string]*Type, e
 	if b.UpdateID == "" {
 		v.errf(b.Line, "%sno update_id", where)
 	}
+	names := unique{what: "snapshot stream"}
+	for _, sn := range b.Snapshots {
+		v.unique(&names, sn.Stream, sn.Line, where+"snapshots: ")
+		v.bookSnapshot(sn, m, types, enums, where+"snapshots: ")
+	}
 	if b.WeightPerMinute < 0 {
 		v.errf(b.Line, "%sweight_per_minute %d is negative", where, b.WeightPerMinute)
 	}
@@ -136,4 +142,80 @@ func levelsField(t *Type, key string, types map[string]*Type) bool {
 		return lt.Fields[0].Type == "decimal" && lt.Fields[1].Type == "decimal"
 	}
 	return false
+}
+
+// bookSnapshot checks one of an order_book's snapshot streams: it exists
+// and takes a symbol, its levels parameter is an enum of positive integers,
+// params sets every other parameter it needs, its payload carries the bids
+// and asks as lists of [price, quantity] decimal tuples, and update_id is
+// an int member that its sequence declares (the id, or the last id), so
+// that a message going backwards is told by it.
+func (v *validator) bookSnapshot(sn *BookSnapshot, m *Market, types map[string]*Type, enums map[string]*Enum, where string) {
+	var st *Stream
+	for _, s := range m.Streams {
+		if s.Name == sn.Stream {
+			st = s
+		}
+	}
+	if st == nil {
+		v.errf(sn.Line, "%sstream %q is not a stream of the market", where, sn.Stream)
+		return
+	}
+	where += sn.Stream + ": "
+	hasSymbol, hasLevels := false, false
+	for _, p := range st.Params {
+		val, set := sn.Params[p.Name]
+		switch {
+		case p.Name == "symbol" && p.Type == "symbol":
+			hasSymbol = true
+		case p.Name == sn.Levels:
+			hasLevels = true
+			e := enums[p.Type]
+			if e == nil {
+				v.errf(sn.Line, "%slevels: parameter %q is not an enum", where, p.Name)
+				break
+			}
+			for _, ev := range e.Values {
+				if n, err := strconv.Atoi(ev); err != nil || n < 1 {
+					v.errf(sn.Line, "%slevels: %s value %q is not a positive integer", where, p.Type, ev)
+				}
+			}
+		case !set && !p.Optional && p.Default == "":
+			v.errf(sn.Line, "%sparams: no value for parameter %q", where, p.Name)
+		case set && enums[p.Type] != nil && !slices.Contains(enums[p.Type].Values, val):
+			v.errf(sn.Line, "%sparams: %q is not a %s value", where, val, p.Type)
+		}
+	}
+	if !hasSymbol {
+		v.errf(sn.Line, "%sstream has no symbol parameter", where)
+	}
+	if !hasLevels {
+		v.errf(sn.Line, "%slevels %q is not a parameter of the stream", where, sn.Levels)
+	}
+	for name := range sn.Params {
+		if name == "symbol" || name == sn.Levels || !slices.ContainsFunc(st.Params, func(p *Param) bool { return p.Name == name }) {
+			v.errf(sn.Line, "%sparams: %q is not a settable parameter of the stream", where, name)
+		}
+	}
+	payload := types[st.Payload]
+	if payload == nil || st.Array {
+		v.errf(sn.Line, "%sstream has no object payload", where)
+		return
+	}
+	for _, key := range []string{sn.Bids, sn.Asks} {
+		if !levelsField(payload, key, types) {
+			v.errf(sn.Line, "%sbids and asks: %q is not a list of [price, quantity] decimal tuples in %s", where, key, payload.Name)
+		}
+	}
+	idField := slices.ContainsFunc(payload.Fields, func(f *Field) bool {
+		return f.Key == sn.UpdateID && f.Type == "int" && !f.Optional && !f.Nullable
+	})
+	switch {
+	case sn.UpdateID == "":
+		v.errf(sn.Line, "%sno update_id", where)
+	case !idField:
+		v.errf(sn.Line, "%supdate_id %q is not a required int member of %s", where, sn.UpdateID, payload.Name)
+	case st.Sequence == nil || st.Sequence.Kind == "time" || st.Sequence.ID != sn.UpdateID && st.Sequence.Last != sn.UpdateID:
+		v.errf(sn.Line, "%supdate_id %q is not the id or last id of the stream's sequence", where, sn.UpdateID)
+	}
 }

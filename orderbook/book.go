@@ -67,6 +67,7 @@ type Stats struct {
 	Snapshots uint64 // snapshots fetched
 	Errors    uint64 // snapshot errors (network, rate limits, bad replies)
 	Ignored   uint64 // events already in the book (duplicates, stale after a snapshot)
+	Backwards uint64 // snapshot-stream messages older than the book (OpenSnapshot), rejected
 }
 
 // change is a parsed level of a diff event or a snapshot.
@@ -109,6 +110,7 @@ type Book struct {
 	limit  int
 	stream runtime.Stream
 	sub    *runtime.Subscription
+	snap   *SnapshotSpec // the snapshot stream of an OpenSnapshot book; nil for Open
 
 	// work serialises what changes the book (a diff event, a snapshot)
 	// together with the callbacks it causes, so they run in order.
@@ -128,6 +130,7 @@ type Book struct {
 	liveUpd    *Update                                 // the Update live fills
 	upd        Update
 	notes      []Event
+	seen       bool // a snapshot stream's message was installed: last is its id
 
 	// mu guards what readers see.
 	mu     sync.RWMutex
@@ -145,7 +148,7 @@ type Book struct {
 	closing  sync.Once
 
 	stats struct {
-		applied, syncs, resyncs, gaps, crossed, stale, snapshots, errors, ignored atomic.Uint64
+		applied, syncs, resyncs, gaps, crossed, stale, snapshots, errors, ignored, backwards atomic.Uint64
 	}
 }
 
@@ -251,7 +254,7 @@ func (b *Book) State() State {
 func (b *Book) Stats() Stats {
 	s := &b.stats
 	return Stats{Applied: s.applied.Load(), Syncs: s.syncs.Load(), Resyncs: s.resyncs.Load(), Gaps: s.gaps.Load(),
-		Crossed: s.crossed.Load(), Stale: s.stale.Load(), Snapshots: s.snapshots.Load(), Errors: s.errors.Load(), Ignored: s.ignored.Load()}
+		Crossed: s.crossed.Load(), Stale: s.stale.Load(), Snapshots: s.snapshots.Load(), Errors: s.errors.Load(), Ignored: s.ignored.Load(), Backwards: s.backwards.Load()}
 }
 
 // Close unsubscribes the diff stream and stops the book; reads then fail

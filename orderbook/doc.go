@@ -1,5 +1,6 @@
 // Package orderbook keeps the exact local order book of a symbol in sync
-// from the exchange's REST depth snapshot and its diff-depth stream.
+// from the exchange's REST depth snapshot and its diff-depth stream, or
+// the top of the book from a snapshot stream (partial depth).
 //
 // Everything market-specific comes from the schema through a generated
 // market package's OrderBook variable (a Spec): the snapshot's path, hosts,
@@ -48,6 +49,26 @@
 //
 // Quantities are absolute and 0 removes a level. Levels deeper than the
 // snapshot's limit are unknown until an event sets them.
+//
+// # Snapshot streams
+//
+// OpenSnapshot keeps the same Book from one of the Spec's Snapshots, a
+// stream whose every message holds the top levels of both sides whole
+// (partial depth), with no REST snapshot and no diff buffer:
+//
+//	b, err := orderbook.OpenSnapshot(ctx, c, &mkt.OrderBook, "BTCUSDT", orderbook.WithLevels(20))
+//
+// Each message replaces both sides under the write lock. The book is
+// Synced after the first valid message, at that message's update id. A
+// message whose update id is older than the book's is rejected
+// (EventBackwards, Stats.Backwards) and the book is unchanged; one with
+// the same id replaces it. A crossed or unreadable message is rejected
+// too: the book leaves Synced in the same critical section (EventResync
+// with ErrCrossed or ErrBadEvent) until a good message arrives, so no
+// reader sees it. The book holds only the stream's levels: reads deeper
+// than them see nothing. The stream, its levels and the members holding
+// the levels and the update id come from the schema's order_book
+// snapshots (SnapshotSpec).
 //
 // # Reads
 //

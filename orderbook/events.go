@@ -48,7 +48,9 @@ const (
 	// on the first sync).
 	EventSynced EventKind = iota + 1
 	// EventResync: a resynchronisation starts; Err says why (ErrGap,
-	// ErrCrossed, ErrBadEvent, ErrResync, ErrOverflow).
+	// ErrCrossed, ErrBadEvent, ErrResync, ErrOverflow). For a book kept
+	// from a snapshot stream (OpenSnapshot): a message was crossed or
+	// unreadable and not installed; the book waits for the next one.
 	EventResync
 	// EventGap: updates From..To are missing from the diff stream (for a
 	// linked stream, those after From-1 up to To, the event's previous id).
@@ -59,6 +61,10 @@ const (
 	// EventSnapshotError: fetching or decoding a snapshot failed; Err says
 	// why (a *RateLimitError for 429 and 418). It is retried.
 	EventSnapshotError
+	// EventBackwards: a snapshot stream's message (OpenSnapshot) has an
+	// update id (From, To) older than the book's (LastUpdateID); it was
+	// rejected and the book is unchanged. Err is ErrBackwards.
+	EventBackwards
 )
 
 // String returns the kind's name.
@@ -74,6 +80,8 @@ func (k EventKind) String() string {
 		return "stale snapshot"
 	case EventSnapshotError:
 		return "snapshot error"
+	case EventBackwards:
+		return "backwards"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -120,6 +128,8 @@ var (
 	// ErrOverflow: more diff events arrived during a synchronisation than
 	// the buffer holds (WithBuffer); the oldest were dropped.
 	ErrOverflow = errors.New("orderbook: sync buffer full")
+	// ErrBackwards: a snapshot stream's message is older than the book.
+	ErrBackwards = errors.New("orderbook: snapshot message older than the book")
 	// ErrClosed: the book was closed.
 	ErrClosed = errors.New("orderbook: book closed")
 )

@@ -32,6 +32,21 @@ func (g *Group) Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol st
 	if err != nil {
 		return nil, err
 	}
+	return g.add(b)
+}
+
+// OpenSnapshot opens a book kept from a snapshot stream (see
+// OpenSnapshot) that belongs to the group: while its socket is lost it is
+// not Synced, and the next message that is not older syncs it again.
+func (g *Group) OpenSnapshot(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts ...Option) (*Book, error) {
+	b, err := OpenSnapshot(ctx, c, spec, symbol, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return g.add(b)
+}
+
+func (g *Group) add(b *Book) (*Book, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {

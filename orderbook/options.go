@@ -40,6 +40,9 @@ type options struct {
 	retryMin  time.Duration
 	retryMax  time.Duration
 	sub       []runtime.SubscribeOption
+
+	levels     int    // OpenSnapshot: levels per side
+	snapStream string // OpenSnapshot: the snapshot stream's name
 }
 
 // WithLimit sets the levels per side of the REST snapshot (the Spec's limit
@@ -91,7 +94,10 @@ func WithFetcher(f *Fetcher) Option {
 
 // OnUpdate sets a function called after each diff event is applied to a
 // Synced book, in order, with the changed levels; the event that completes
-// a sync is not reported (read the whole book after EventSynced). It runs
+// a sync is not reported (read the whole book after EventSynced). On a
+// book kept from a snapshot stream (OpenSnapshot), each accepted message
+// after the one that synced it is reported whole: Changes holds every
+// level of the new book, FirstID and LastID its update id. It runs
 // on the book's own goroutines, one call at a time, and must not call
 // Close; the Update is valid only during the call.
 func OnUpdate(fn func(*Update)) Option {
@@ -151,6 +157,31 @@ func WithFirstWait(d time.Duration) Option {
 func WithSubscribeOptions(opts ...runtime.SubscribeOption) Option {
 	return func(o *options) error {
 		o.sub = append(o.sub, opts...)
+		return nil
+	}
+}
+
+// WithLevels sets the levels per side of a book kept from a snapshot
+// stream (OpenSnapshot): one of the stream's SnapshotSpec.Levels; by
+// default the most it offers.
+func WithLevels(n int) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("orderbook: WithLevels: %d is not positive", n)
+		}
+		o.levels = n
+		return nil
+	}
+}
+
+// WithSnapshotStream makes OpenSnapshot use the Spec's snapshot stream of
+// that schema name rather than the first.
+func WithSnapshotStream(name string) Option {
+	return func(o *options) error {
+		if name == "" {
+			return errors.New("orderbook: WithSnapshotStream: empty name")
+		}
+		o.snapStream = name
 		return nil
 	}
 }

@@ -39,6 +39,27 @@ type Spec struct {
 	// the REST host (the exchange's REQUEST_WEIGHT limit); 0 when the
 	// schema states none.
 	WeightPerMinute int
+	// Snapshots are the market's snapshot streams (partial depth): each
+	// message holds the top levels of both sides whole. OpenSnapshot keeps
+	// a Book from one of them; the first is the default.
+	Snapshots []SnapshotSpec
+}
+
+// SnapshotSpec is a stream whose every message is the top of the book,
+// both sides whole, with an update id that never goes backwards: a
+// partial-depth stream. It is generated from a snapshot of the schema's
+// order_book block.
+type SnapshotSpec struct {
+	// Name is the stream's schema name.
+	Name string
+	// Levels are the levels per side the stream offers, ascending.
+	Levels []int
+	// Stream returns the stream of a symbol at levels per side, validated.
+	Stream func(symbol string, levels int) (runtime.Stream, error)
+	// Read visits the levels of a value the stream decoded, bids first, as
+	// received, and returns its update id; ok is false when v is not one of
+	// its messages. A nil visit only reads the id.
+	Read func(v any, visit func(bid bool, price, qty wire.Decimal)) (id int64, ok bool)
 }
 
 // FirstRule says which events a snapshot with update id L makes stale and

@@ -6,11 +6,15 @@ import (
 	"github.com/marketwire/marketwire/orderbook"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"strconv"
 )
 
 // OrderBook says how a local order book of the spot market is kept in sync (package orderbook): the
 // REST depth snapshot at /api/v3/depth, its limits and weights, and the diffDepth stream whose
 // events follow it (first-event rule next).
+//
+// Its Snapshots (partialDepth) keep the top of the book from a stream whose messages replace it
+// whole (orderbook.OpenSnapshot).
 //
 // Source: schema/streams.yaml, market spot, order_book of spot.
 var OrderBook = orderbook.Spec{
@@ -47,6 +51,12 @@ var OrderBook = orderbook.Spec{
 		Name: "demo",
 		URL:  "https://demo-api.binance.com",
 	}},
+	Snapshots: []orderbook.SnapshotSpec{{
+		Levels: []int{5, 10, 20},
+		Name:   "partialDepth",
+		Read:   orderBookPartialDepthRead,
+		Stream: orderBookPartialDepthStream,
+	}},
 	UpdateID:        "lastUpdateId",
 	WeightPerMinute: 6000,
 }
@@ -80,4 +90,37 @@ func orderBookChanges(v any, visit func(bid bool, price, qty wire.Decimal)) bool
 		visit(false, e.Asks[i].Price, e.Asks[i].Quantity)
 	}
 	return true
+}
+
+// orderBookPartialDepthStream returns the partialDepth stream of symbol at levels per side, for
+// OrderBook's Snapshots.
+func orderBookPartialDepthStream(symbol string, levels int) (runtime.Stream, error) {
+	p := PartialDepthParams{
+		Levels: DepthLevels(strconv.Itoa(levels)),
+		Speed:  DepthSpeed100ms,
+		Symbol: symbol,
+	}
+	if err := p.Validate(); err != nil {
+		return runtime.Stream{}, err
+	}
+	return p.Stream(), nil
+}
+
+// orderBookPartialDepthRead visits the levels of a PartialDepthEvent for OrderBook's Snapshots
+// (bids, then asks, as received) and returns its update id; ok is false when v is not one. A nil
+// visit only reads the id.
+func orderBookPartialDepthRead(v any, visit func(bid bool, price, qty wire.Decimal)) (id int64, ok bool) {
+	e, ok := v.(*PartialDepthEvent)
+	if !ok || e == nil {
+		return 0, false
+	}
+	if visit != nil {
+		for i := range e.Bids {
+			visit(true, e.Bids[i].Price, e.Bids[i].Quantity)
+		}
+		for i := range e.Asks {
+			visit(false, e.Asks[i].Price, e.Asks[i].Quantity)
+		}
+	}
+	return e.LastUpdateID, true
 }
