@@ -157,7 +157,10 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	}
 	self := goid()
 	if s.inline && s.inCall.Load() != self {
-		s.callMu.Lock() // a call in progress ends; no other starts
+		// Wait for a call in progress to end; no other starts, since the
+		// subscription has ended.
+		s.callMu.Lock()
+		//lint:ignore SA2001 the lock is the wait
 		s.callMu.Unlock()
 	}
 	if s.gid.Load() != self {
