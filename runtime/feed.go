@@ -113,7 +113,11 @@ func (f *Feed) Deliver(sub *Subscription, data []byte) bool {
 		return false
 	}
 	s := sub.sock
-	r := target{e: sub.entry, subs: sub.entry.subs}
+	targets := (*s.table.Load())[sub.stream.key()] // lock free, as for a Conn's frames
+	if len(targets) == 0 {
+		return false // unsubscribed meanwhile
+	}
+	r := targets[0]
 	s.dmu.Lock()
 	defer s.dmu.Unlock()
 	if sub.inline {

@@ -112,31 +112,22 @@ func (s *Subscription) Err() error {
 // ErrClosed... When ctx ends first it returns ctx.Err(), and the
 // subscription goes on.
 func (s *Subscription) Ready(ctx context.Context) error {
-	var acked <-chan struct{}
-	if s.entry != nil {
-		acked = s.entry.acked
-	}
+	e := s.entry // set before Subscribe returns
 	select {
-	case <-acked:
-		if err := s.entry.ackErr; err != nil {
-			return &SubscribeError{Stream: s.stream.Name, Err: err}
-		}
-		return nil
+	case <-e.acked:
 	case <-s.stopped:
-		if acked != nil {
-			select {
-			case <-acked:
-				if s.entry.ackErr == nil {
-					return nil // confirmed, then ended: it was ready
-				}
-				return &SubscribeError{Stream: s.stream.Name, Err: s.entry.ackErr}
-			default:
-			}
+		select {
+		case <-e.acked: // confirmed (or refused), then ended
+		default:
+			return s.err
 		}
-		return s.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if e.ackErr != nil {
+		return &SubscribeError{Stream: s.stream.Name, Err: e.ackErr}
+	}
+	return nil
 }
 
 // Unsubscribe ends the subscription: events still queued are dropped (and
