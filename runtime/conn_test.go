@@ -459,27 +459,29 @@ func TestBadFramesReported(t *testing.T) {
 	s.Publish(name, seqPayloads(name, 1, 1)[0])
 	col.waitLen(t, name, 1)
 
+	// Events reach OnEvent handlers through their own goroutine, so they
+	// may come after the handler's event.
 	var malformed, undecodable, unknown bool
-	for _, e := range rec.all() {
-		if e.Kind != runtime.EventError {
-			continue
+	eventually(t, 5*time.Second, func() bool {
+		for _, e := range rec.all() {
+			if e.Kind != runtime.EventError {
+				continue
+			}
+			var fe *runtime.FrameError
+			if !errors.As(e.Err, &fe) {
+				t.Fatalf("error event without FrameError: %v", e.Err)
+			}
+			switch {
+			case errors.Is(e.Err, runtime.ErrMalformedFrame):
+				malformed = true
+			case errors.Is(e.Err, runtime.ErrUnknownStream):
+				unknown = fe.Stream == "xrpusdt@trade"
+			case fe.Stream == name:
+				undecodable = true
+			}
 		}
-		var fe *runtime.FrameError
-		if !errors.As(e.Err, &fe) {
-			t.Fatalf("error event without FrameError: %v", e.Err)
-		}
-		switch {
-		case errors.Is(e.Err, runtime.ErrMalformedFrame):
-			malformed = true
-		case errors.Is(e.Err, runtime.ErrUnknownStream):
-			unknown = fe.Stream == "xrpusdt@trade"
-		case fe.Stream == name:
-			undecodable = true
-		}
-	}
-	if !malformed || !undecodable || !unknown {
-		t.Fatalf("malformed %v undecodable %v unknown %v: %v", malformed, undecodable, unknown, rec)
-	}
+		return malformed && undecodable && unknown
+	}, "malformed, undecodable and unknown frames not all reported: %v", rec)
 	if len(s.Conns()) != 1 || rec.count(runtime.EventDisconnected) != 0 {
 		t.Fatal("bad frames broke the connection")
 	}
