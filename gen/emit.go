@@ -69,7 +69,7 @@ func registry(m *Model, importBase string) *jen.File {
 		jen.Id("Decode").Func().Params(jen.Id("stream").String(), jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()),
 		jen.Comment("Dispatch holds the market's Decode<Group> functions by group name, e.g. \"user\"."),
 		jen.Id("Dispatch").Map(jen.String()).Func().Params(jen.Id("data").Index().Byte()).Params(jen.Id("Payload"), jen.Error()),
-		jen.Comment("OrderBook is the market's OrderBook (its local order book's REST snapshot and diff stream), or nil."),
+		jen.Comment("OrderBook is the market's OrderBook (its local order book's REST snapshot and diff stream, and its snapshot streams), or nil."),
 		jen.Id("OrderBook").Op("*").Qual(orderbookPkg, "Spec"),
 	)
 	f.Add(doc("Stream is the part of every market's StreamParams that does not depend on the market."))

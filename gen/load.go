@@ -113,13 +113,19 @@ type OrderBook struct {
 // both sides whole (a partial-depth stream): it becomes one of the Spec's
 // Snapshots (orderbook.SnapshotSpec), kept by orderbook.OpenSnapshot.
 type BookSnapshot struct {
-	Stream   string            `yaml:"stream"`    // the stream's name
-	Params   map[string]string `yaml:"params"`    // its parameters besides symbol and levels
-	Levels   string            `yaml:"levels"`    // the parameter choosing the levels per side (an enum of integers)
-	Bids     string            `yaml:"bids"`      // wire key of the bid levels in its payload
-	Asks     string            `yaml:"asks"`      // wire key of the ask levels
-	UpdateID string            `yaml:"update_id"` // wire key of the message's update id (its sequence's id or last)
-	Line     int               `yaml:"-"`
+	Stream string            `yaml:"stream"` // the stream's name
+	Params map[string]string `yaml:"params"` // its parameters besides symbol and levels
+	Levels string            `yaml:"levels"` // the parameter choosing the levels per side (an enum of integers)
+	// DefaultLevels is the levels per side the stream sends when its
+	// optional levels parameter is left empty (0: the parameter is needed).
+	DefaultLevels int `yaml:"default_levels"`
+	// FixedLevels is the levels per side of a stream that has no levels
+	// parameter (its depth is fixed); give either it or levels.
+	FixedLevels int    `yaml:"fixed_levels"`
+	Bids        string `yaml:"bids"`      // wire key of the bid levels in its payload
+	Asks        string `yaml:"asks"`      // wire key of the ask levels
+	UpdateID    string `yaml:"update_id"` // wire key of the message's update id (its sequence's id or last)
+	Line        int    `yaml:"-"`
 }
 
 // BookLimit is the limit parameter of a depth snapshot: its default and

@@ -41,7 +41,8 @@ type MarketModel struct {
 }
 
 // OrderBookModel is a market's order_book block resolved: the diff stream
-// and the Go names of its parameters and level fields.
+// (nil when the block has snapshot streams only) and the Go names of its
+// parameters and level fields.
 type OrderBookModel struct {
 	Diff       *StreamModel
 	DiffParams []BookParam // values of the diff stream's parameters besides symbol, in parameter order
@@ -59,8 +60,10 @@ type OrderBookModel struct {
 type BookSnapshotModel struct {
 	Stream           *StreamModel
 	Params           []BookParam // values of the parameters besides symbol and levels, in parameter order
-	Levels           *ParamModel // the parameter choosing the levels per side
-	LevelValues      []int       // its values, ascending
+	Levels           *ParamModel // the parameter choosing the levels per side; nil when Fixed
+	LevelValues      []int       // its values and Default, or Fixed, ascending
+	Default          int         // levels per side when the optional Levels is left empty; 0: none
+	Fixed            int         // levels per side of a stream without a levels parameter; 0: none
 	Bids, Asks, UpID string      // Go names of the payload fields holding the levels and the update id
 	Level            *TypeModel  // the tuple type of one level
 }
@@ -373,6 +376,12 @@ func (s *StreamModel) param(name string) *ParamModel {
 // streams and types.
 func newOrderBook(mm *MarketModel, b *OrderBook, src string) *OrderBookModel {
 	om := &OrderBookModel{First: bookFirst[b.First].constant, Source: src, OrderBook: b}
+	for _, sn := range b.Snapshots {
+		om.Snapshots = append(om.Snapshots, newBookSnapshot(mm, sn))
+	}
+	if b.Diff == "" {
+		return om // snapshot streams only
+	}
 	for _, s := range mm.Streams {
 		if s.Name == b.Diff {
 			om.Diff = s
@@ -391,15 +400,15 @@ func newOrderBook(mm *MarketModel, b *OrderBook, src string) *OrderBookModel {
 			om.Asks = f.GoName
 		}
 	}
-	for _, sn := range b.Snapshots {
-		om.Snapshots = append(om.Snapshots, newBookSnapshot(mm, sn))
-	}
 	return om
 }
 
 // newBookSnapshot resolves a validated snapshot stream of an order_book.
 func newBookSnapshot(mm *MarketModel, sn *BookSnapshot) *BookSnapshotModel {
-	m := &BookSnapshotModel{}
+	m := &BookSnapshotModel{Default: sn.DefaultLevels, Fixed: sn.FixedLevels}
+	if sn.FixedLevels > 0 {
+		m.LevelValues = []int{sn.FixedLevels}
+	}
 	for _, s := range mm.Streams {
 		if s.Name == sn.Stream {
 			m.Stream = s
@@ -411,6 +420,9 @@ func newBookSnapshot(mm *MarketModel, sn *BookSnapshot) *BookSnapshotModel {
 			for _, ev := range p.Enum.Values {
 				n, _ := strconv.Atoi(ev.Wire)
 				m.LevelValues = append(m.LevelValues, n)
+			}
+			if sn.DefaultLevels > 0 {
+				m.LevelValues = append(m.LevelValues, sn.DefaultLevels)
 			}
 			slices.Sort(m.LevelValues)
 		} else if v, ok := sn.Params[p.Name]; ok {

@@ -13,13 +13,46 @@ var bookFirst = map[string]struct{ constant, kind string }{
 	"covering": {"FirstCovering", "linked"},
 }
 
-// orderBook checks a market's order_book block: its diff stream exists,
-// takes a symbol and every other parameter from diff_params, reveals gaps
-// (a consecutive or linked sequence that matches the first-event rule), and
-// carries the bids and asks as lists of [price, quantity] decimal tuples;
-// the snapshot has a path, REST hosts, and limits whose weights cover them.
+// orderBook checks a market's order_book block: it has a diff stream (with
+// its REST snapshot), snapshot streams, or both. A block with snapshot
+// streams only sets nothing of the diff stream and the REST snapshot.
 func (v *validator) orderBook(b *OrderBook, m *Market, types map[string]*Type, enums map[string]*Enum, where string) {
 	where += "order_book: "
+	switch {
+	case b.Diff == "" && len(b.Snapshots) == 0:
+		v.errf(b.Line, "%sneeds a diff stream, snapshot streams, or both", where)
+	case b.Diff != "":
+		v.bookDiff(b, m, types, enums, where)
+	default:
+		set := []struct {
+			key string
+			set bool
+		}{
+			{"diff_params", len(b.DiffParams) > 0}, {"bids", b.Bids != ""}, {"asks", b.Asks != ""},
+			{"first", b.First != ""}, {"path", b.Path != ""}, {"rest", len(b.REST) > 0},
+			{"update_id", b.UpdateID != ""}, {"limit", b.Limit != nil}, {"weights", len(b.Weights) > 0},
+			{"weight_per_minute", b.WeightPerMinute != 0},
+		}
+		for _, k := range set {
+			if k.set {
+				v.errf(b.Line, "%s%s needs a diff stream (the block has snapshot streams only)", where, k.key)
+			}
+		}
+	}
+	names := unique{what: "snapshot stream"}
+	for _, sn := range b.Snapshots {
+		v.unique(&names, sn.Stream, sn.Line, where+"snapshots: ")
+		v.bookSnapshot(sn, m, types, enums, where+"snapshots: ")
+	}
+}
+
+// bookDiff checks the diff half of an order_book block: its diff stream
+// exists, takes a symbol and every other parameter from diff_params,
+// reveals gaps (a consecutive or linked sequence that matches the
+// first-event rule), and carries the bids and asks as lists of [price,
+// quantity] decimal tuples; the snapshot has a path, REST hosts, and
+// limits whose weights cover them.
+func (v *validator) bookDiff(b *OrderBook, m *Market, types map[string]*Type, enums map[string]*Enum, where string) {
 	var diff *Stream
 	for _, s := range m.Streams {
 		if s.Name == b.Diff {
@@ -40,7 +73,7 @@ func (v *validator) orderBook(b *OrderBook, m *Market, types map[string]*Type, e
 	hasSymbol := false
 	for _, p := range diff.Params {
 		switch val, set := b.DiffParams[p.Name]; {
-		case p.Name == "symbol" && p.Type == "symbol":
+		case p.Name == "symbol" && (p.Type == "symbol" || p.Type == "string"):
 			hasSymbol = true
 		case !set && !p.Optional && p.Default == "":
 			v.errf(b.Line, "%sdiff_params: no value for parameter %q of stream %q", where, p.Name, b.Diff)
@@ -81,11 +114,6 @@ func (v *validator) orderBook(b *OrderBook, m *Market, types map[string]*Type, e
 	}
 	if b.UpdateID == "" {
 		v.errf(b.Line, "%sno update_id", where)
-	}
-	names := unique{what: "snapshot stream"}
-	for _, sn := range b.Snapshots {
-		v.unique(&names, sn.Stream, sn.Line, where+"snapshots: ")
-		v.bookSnapshot(sn, m, types, enums, where+"snapshots: ")
 	}
 	if b.WeightPerMinute < 0 {
 		v.errf(b.Line, "%sweight_per_minute %d is negative", where, b.WeightPerMinute)
@@ -162,24 +190,27 @@ func (v *validator) bookSnapshot(sn *BookSnapshot, m *Market, types map[string]*
 		return
 	}
 	where += sn.Stream + ": "
-	hasSymbol, hasLevels := false, false
+	switch {
+	case sn.Levels == "" && sn.FixedLevels == 0:
+		v.errf(sn.Line, "%sneeds levels (the parameter choosing the levels per side) or fixed_levels (a fixed depth)", where)
+	case sn.Levels != "" && sn.FixedLevels != 0:
+		v.errf(sn.Line, "%sgive either levels or fixed_levels, not both", where)
+	case sn.FixedLevels < 0:
+		v.errf(sn.Line, "%sfixed_levels %d is not positive", where, sn.FixedLevels)
+	case sn.DefaultLevels != 0 && sn.Levels == "":
+		v.errf(sn.Line, "%sdefault_levels needs levels, an optional parameter", where)
+	case sn.DefaultLevels < 0:
+		v.errf(sn.Line, "%sdefault_levels %d is not positive", where, sn.DefaultLevels)
+	}
+	hasSymbol, hasLevels := false, sn.Levels == ""
 	for _, p := range st.Params {
 		val, set := sn.Params[p.Name]
 		switch {
-		case p.Name == "symbol" && p.Type == "symbol":
+		case p.Name == "symbol" && (p.Type == "symbol" || p.Type == "string"):
 			hasSymbol = true
 		case p.Name == sn.Levels:
 			hasLevels = true
-			e := enums[p.Type]
-			if e == nil {
-				v.errf(sn.Line, "%slevels: parameter %q is not an enum", where, p.Name)
-				break
-			}
-			for _, ev := range e.Values {
-				if n, err := strconv.Atoi(ev); err != nil || n < 1 {
-					v.errf(sn.Line, "%slevels: %s value %q is not a positive integer", where, p.Type, ev)
-				}
-			}
+			v.bookLevels(sn, p, enums, where)
 		case !set && !p.Optional && p.Default == "":
 			v.errf(sn.Line, "%sparams: no value for parameter %q", where, p.Name)
 		case set && enums[p.Type] != nil && !slices.Contains(enums[p.Type].Values, val):
@@ -217,5 +248,31 @@ func (v *validator) bookSnapshot(sn *BookSnapshot, m *Market, types map[string]*
 		v.errf(sn.Line, "%supdate_id %q is not a required int member of %s", where, sn.UpdateID, payload.Name)
 	case st.Sequence == nil || st.Sequence.Kind == "time" || st.Sequence.ID != sn.UpdateID && st.Sequence.Last != sn.UpdateID:
 		v.errf(sn.Line, "%supdate_id %q is not the id or last id of the stream's sequence", where, sn.UpdateID)
+	}
+}
+
+// bookLevels checks the levels parameter p of a snapshot stream: an enum
+// of positive integers, and, with default_levels, optional and without
+// that value among its own (the empty value stands for it).
+func (v *validator) bookLevels(sn *BookSnapshot, p *Param, enums map[string]*Enum, where string) {
+	e := enums[p.Type]
+	if e == nil {
+		v.errf(sn.Line, "%slevels: parameter %q is not an enum", where, p.Name)
+		return
+	}
+	for _, ev := range e.Values {
+		n, err := strconv.Atoi(ev)
+		if err != nil || n < 1 {
+			v.errf(sn.Line, "%slevels: %s value %q is not a positive integer", where, p.Type, ev)
+		}
+		if sn.DefaultLevels > 0 && n == sn.DefaultLevels {
+			v.errf(sn.Line, "%sdefault_levels %d is also a %s value", where, n, p.Type)
+		}
+	}
+	switch {
+	case sn.DefaultLevels > 0 && (!p.Optional || p.Default != ""):
+		v.errf(sn.Line, "%sdefault_levels: parameter %q is not optional without a default", where, p.Name)
+	case sn.DefaultLevels == 0 && p.Optional && p.Default == "":
+		v.errf(sn.Line, "%slevels: parameter %q is optional: say in default_levels how many levels the stream sends without it", where, p.Name)
 	}
 }

@@ -2,13 +2,17 @@ package orderbook
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
 )
 
 // Spec says how the local order book of one market is kept: where its REST
-// depth snapshot is served, what it costs, and which diff stream follows it.
+// depth snapshot is served, what it costs, and which diff stream follows it
+// (Open), and which snapshot streams serve the top of the book whole
+// (OpenSnapshot). A market with snapshot streams only has no Diff,
+// DiffStream, Changes, Path, REST or Limits: Open refuses it.
 // Each generated market package that has one exports it as its OrderBook
 // variable, built from the schema's order_book block; nothing in it is
 // written by hand.
@@ -151,6 +155,8 @@ func (s *Spec) check() error {
 	switch {
 	case s == nil:
 		return fmt.Errorf("orderbook: nil Spec")
+	case s.Market != nil && s.DiffStream == nil && s.Changes == nil && len(s.Snapshots) > 0:
+		return fmt.Errorf("orderbook: market %q has no diff stream, only snapshot streams (%s): use OpenSnapshot", s.Market.Name, s.snapshotNames())
 	case s.Market == nil || s.DiffStream == nil || s.Changes == nil:
 		return fmt.Errorf("orderbook: Spec of %q is incomplete (use a generated market's OrderBook)", s.Diff)
 	case s.Path == "" || len(s.REST) == 0 || s.Limits.Max <= 0:
@@ -159,4 +165,13 @@ func (s *Spec) check() error {
 		return fmt.Errorf("orderbook: Spec of market %q: unknown first-event rule %v", s.Market.Name, s.First)
 	}
 	return nil
+}
+
+// snapshotNames lists the names of s's snapshot streams, comma-separated.
+func (s *Spec) snapshotNames() string {
+	names := make([]string, len(s.Snapshots))
+	for i, sn := range s.Snapshots {
+		names[i] = sn.Name
+	}
+	return strings.Join(names, ", ")
 }

@@ -21,9 +21,13 @@ import (
 // WithDepthSnapshots makes the server answer spec's REST depth snapshot
 // (GET spec.Path?symbol=&limit=) from the Book that book returns for a
 // symbol (nil: unknown symbol), with the limit values and request weights
-// of the spec and the used weight in X-MBX-USED-WEIGHT-1M.
+// of the spec and the used weight in X-MBX-USED-WEIGHT-1M. A spec without
+// a REST snapshot (no Path: snapshot streams only) serves nothing.
 func WithDepthSnapshots(spec *orderbook.Spec, book func(symbol string) *Book) Option {
 	return func(s *Server) {
+		if spec == nil || spec.Path == "" {
+			return
+		}
 		s.rest = &restServer{spec: spec, book: book, weightLimit: spec.WeightPerMinute, window: time.Minute, used: map[string][]restSpend{}}
 	}
 }

@@ -44,7 +44,7 @@ func main() {
 func show(g *orderbook.Group) connect.RunFunc {
 	return func(ctx context.Context, c *runtime.Conn) error {
 		m, ok := markets.All[*market]
-		if !ok || m.OrderBook == nil {
+		if !ok || m.OrderBook == nil || m.OrderBook.Path == "" {
 			return fmt.Errorf("market %q has no order book (spot, usdm, coinm, options)", *market)
 		}
 		opts := []orderbook.Option{orderbook.OnEvent(func(e orderbook.Event) { log.Println("book:", e) })}

@@ -21,7 +21,7 @@ type Market struct {
 	Decode      func(stream string, data []byte) (Payload, error)
 	// Dispatch holds the market's Decode<Group> functions by group name, e.g. "user".
 	Dispatch map[string]func(data []byte) (Payload, error)
-	// OrderBook is the market's OrderBook (its local order book's REST snapshot and diff stream), or nil.
+	// OrderBook is the market's OrderBook (its local order book's REST snapshot and diff stream, and its snapshot streams), or nil.
 	OrderBook *orderbook.Spec
 }
 
@@ -59,8 +59,9 @@ var All = map[string]Market{
 		Decode: func(stream string, data []byte) (Payload, error) {
 			return dex.Decode(stream, data)
 		},
-		Dispatch: map[string]func([]byte) (Payload, error){},
-		Info:     &dex.Market,
+		Dispatch:  map[string]func([]byte) (Payload, error){},
+		Info:      &dex.Market,
+		OrderBook: &dex.OrderBook,
 		ParseStream: func(name string) (Stream, error) {
 			return dex.ParseStream(name)
 		},
@@ -111,7 +112,8 @@ var All = map[string]Market{
 		Dispatch: map[string]func([]byte) (Payload, error){"account": func(data []byte) (Payload, error) {
 			return zdex.DecodeAccount(data)
 		}},
-		Info: &zdex.Market,
+		Info:      &zdex.Market,
+		OrderBook: &zdex.OrderBook,
 		ParseStream: func(name string) (Stream, error) {
 			return zdex.ParseStream(name)
 		},

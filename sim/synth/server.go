@@ -38,7 +38,7 @@ func NewServer(market string, cfg Config, opts ...sim.Option) (*sim.Server, erro
 		}),
 		sim.WithSource(sources),
 	}
-	if m.OrderBook != nil && w.depth != nil {
+	if m.OrderBook != nil && m.OrderBook.Path != "" && w.depth != nil {
 		all = append(all, sim.WithDepthSnapshots(m.OrderBook, w.depth.book))
 	}
 	return sim.New(m.Info, append(all, opts...)...), nil
@@ -58,9 +58,11 @@ func newSources(market string, cfg Config) (*world, sim.Sources, error) {
 		w.books = &bookModel{futures: market != "spot", pair: market == "coinm", seed: cfg.Seed, unpaced: cfg.Unpaced, m: map[string]*sim.Book{}}
 		w.depth = w.books
 		sources = append(sources, w.books)
-	case m.OrderBook != nil:
+	case m.OrderBook != nil && m.OrderBook.Path != "":
 		// Options: the order-book model serves the depth streams and the
-		// snapshot; the other streams keep their moving examples.
+		// snapshot; the other streams keep their moving examples. (A
+		// market whose OrderBook has snapshot streams only, with no REST
+		// snapshot, keeps its moving examples.)
 		w.depth = &bookModel{futures: true, depth: true, seed: cfg.Seed, unpaced: cfg.Unpaced, m: map[string]*sim.Book{}}
 		sources = append(sources, w.depth)
 	}
