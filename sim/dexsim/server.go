@@ -12,8 +12,10 @@
 // server pings and drops connections that do not answer with a pong.
 //
 // Payloads come from a sim.Source keyed by marketwire's stream names
-// (<symbol>@trades, $all@blockheight, <address>@orders, ...), by default the
-// moving examples of synth.Source("dex", seed).
+// (<symbol>@trades, $all@blockheight, <address>@orders, ...). By default
+// the marketDepth streams come from an order-book model per symbol
+// (sim.Book, see BookState), each message its top levels whole, and the
+// rest are the moving examples of synth.Source("dex", seed).
 package dexsim
 
 import (
@@ -53,6 +55,7 @@ type config struct {
 	keepAlive    time.Duration
 	outBuffer    int
 	addr         string
+	bookLevels   int
 }
 
 // WithSource sets where payloads come from. The source is asked for
@@ -60,8 +63,9 @@ type config struct {
 // <symbol>@marketDepth[100|500|1000], <symbol>@kline_<interval>,
 // <symbol>@ticker, <symbol>@miniTicker, $all@allTickers,
 // $all@allMiniTickers, $all@blockheight, <address>@accounts,
-// <address>@orders and <address>@transfers. The default is
-// synth.Source("dex", seed).
+// <address>@orders and <address>@transfers. The default serves the
+// marketDepth streams from an order-book model per symbol and the rest
+// from synth.Source("dex", seed).
 func WithSource(src sim.Source) Option {
 	return func(c *config) { c.source = src }
 }
@@ -109,6 +113,7 @@ func WithAddr(addr string) Option {
 // /api/stream?streams=.
 type Server struct {
 	cfg      config
+	books    *depthBooks // the marketDepth streams' models; nil with WithSource
 	upgrader websocket.Upgrader
 	http     *http.Server
 	url      string
@@ -136,9 +141,13 @@ func New(opts ...Option) *Server {
 		keepAlive:    DefaultKeepAliveWindow,
 		outBuffer:    DefaultOutboundBuffer,
 		addr:         "127.0.0.1:0",
+		bookLevels:   DefaultBookLevels,
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.bookLevels <= 0 {
+		cfg.bookLevels = DefaultBookLevels
 	}
 	if cfg.pongDeadline <= 0 {
 		cfg.pongDeadline = DefaultPongDeadline
@@ -146,15 +155,18 @@ func New(opts ...Option) *Server {
 	if cfg.outBuffer <= 0 {
 		cfg.outBuffer = DefaultOutboundBuffer
 	}
+	var books *depthBooks
 	if cfg.source == nil {
 		src, err := synth.Source("dex", cfg.seed)
 		if err != nil {
 			src = sim.SourceFunc(func(string) (sim.Feed, error) { return nil, err })
 		}
-		cfg.source = src
+		books = &depthBooks{seed: cfg.seed, levels: cfg.bookLevels, m: map[string]*sim.Book{}}
+		cfg.source = sim.Sources{books, src}
 	}
 	s := &Server{
-		cfg: cfg,
+		cfg:   cfg,
+		books: books,
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout:  10 * time.Second,
 			EnableCompression: true,

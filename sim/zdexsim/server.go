@@ -69,7 +69,9 @@ func WithSymbols(symbols ...string) Option {
 func WithToken(token string) Option { return func(s *Server) { s.token = token } }
 
 // WithSource sets where payloads come from: "<channel>:<SYMBOL>" for market
-// data and "account" for the account's full state. The default is
+// data and "account" for the account's full state. The default serves the
+// orderbook channel from an order-book model per symbol (see BookState),
+// each message its top 50 levels whole, and the rest from
 // synth.Source("zdex", seed).
 func WithSource(src sim.Source) Option { return func(s *Server) { s.source = src } }
 
@@ -124,6 +126,8 @@ type Server struct {
 	idle         time.Duration
 	unsolicited  bool
 	outBuffer    int
+	bookLevels   int
+	books        *depthBooks // the orderbook channel's models; nil with WithSource
 	events       []event
 
 	upgrader websocket.Upgrader
@@ -158,6 +162,7 @@ func New(opts ...Option) *Server {
 		accountEvery: 60 * time.Second,
 		idle:         60 * time.Second,
 		outBuffer:    4096,
+		bookLevels:   DefaultBookLevels,
 		upgrader: websocket.Upgrader{
 			CheckOrigin:      func(*http.Request) bool { return true },
 			HandshakeTimeout: 10 * time.Second, // bounds a handshake Close waits for
@@ -178,7 +183,11 @@ func New(opts ...Option) *Server {
 		if err != nil {
 			src = sim.Sources{} // no data, but the protocol still works
 		}
-		s.source = src
+		if s.bookLevels <= 0 {
+			s.bookLevels = DefaultBookLevels
+		}
+		s.books = &depthBooks{seed: s.seed, levels: s.bookLevels, m: map[string]*sim.Book{}}
+		s.source = sim.Sources{s.books, src}
 	}
 	s.outBuffer = max(s.outBuffer, 1)
 	s.events = accountEvents()

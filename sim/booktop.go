@@ -1,0 +1,58 @@
+package sim
+
+import (
+	"slices"
+	"time"
+)
+
+// Top steps the model to now, as a stream's Next would, and returns the
+// best n levels per side (every level when n <= 0) as of the book's
+// current update id. Simulators of venues whose depth streams send the top
+// of the book whole (snapshot streams) build their payloads from it; the
+// book as of that id stays available from StateAt while it is recent.
+func (b *Book) Top(now time.Time, n int) BookState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(now)
+	return BookState{UpdateID: b.updateID, Bids: topLevels(b.bids, true, n), Asks: topLevels(b.asks, false, n)}
+}
+
+// Levels returns the prices of one side of st best first (bids
+// descending, asks ascending), at most n of them (all when n <= 0).
+func (st BookState) Levels(bid bool, n int) []int64 {
+	side := st.Asks
+	if bid {
+		side = st.Bids
+	}
+	prices := make([]int64, 0, len(side))
+	for p := range side {
+		prices = append(prices, p)
+	}
+	slices.Sort(prices)
+	if bid {
+		slices.Reverse(prices)
+	}
+	if n > 0 && len(prices) > n {
+		prices = prices[:n]
+	}
+	return prices
+}
+
+// topLevels copies the best n levels of one side (all when n <= 0).
+func topLevels(side map[int64]int64, bid bool, n int) map[int64]int64 {
+	st := BookState{Bids: side, Asks: side}
+	prices := st.Levels(bid, n)
+	out := make(map[int64]int64, len(prices))
+	for _, p := range prices {
+		out[p] = side[p]
+	}
+	return out
+}
+
+// Price formats a price in ticks of 0.01 as the book's payloads do
+// ("38080.48").
+func Price(ticks int64) string { return price(ticks) }
+
+// Qty formats a quantity in lots of 0.001 as the book's payloads do
+// ("12.345").
+func Qty(lots int64) string { return qty(lots) }
