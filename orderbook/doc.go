@@ -68,7 +68,10 @@
 // reader sees it. The book holds only the stream's levels: reads deeper
 // than them see nothing. The stream, its levels and the members holding
 // the levels and the update id come from the schema's order_book
-// snapshots (SnapshotSpec).
+// snapshots (SnapshotSpec). A market whose order_book has snapshot streams
+// only (a fixed-depth channel, or a depth stream with no diff stream that
+// chains) gets a Spec with no diff stream and no REST snapshot: OpenSnapshot
+// keeps its book, and Open refuses it with an error saying so.
 //
 // # Reads
 //
