@@ -159,6 +159,10 @@ func parseLevels(raw [][2]string) ([]orderbook.Level, error) {
 // that is not Synced is skipped. A failed publish is reported to OnError
 // and counted; the next period publishes a newer snapshot.
 //
+// Keep the books on a runtime.Conn other than a Bridge's: subscribers of
+// one stream on one Conn share its decoded values, and the values of a
+// stream a Bridge subscribed are the Bridge's own.
+//
 // Each snapshot is a message of the stream and is kept as long as the
 // diffs (StreamConfig's MaxAge): at 1,000 levels a side a snapshot is
 // about 50 kB, so choose the period by depth and symbols (a minute keeps a
