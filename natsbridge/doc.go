@@ -29,6 +29,26 @@
 // queues, overflow policies, decode errors (runtime.EventError) and gap
 // reports (runtime.EventGap) of a Conn.
 //
+// Local order books come from the cluster too, without the exchange's REST
+// snapshot. A BookPublisher, next to a Bridge that publishes a symbol's
+// diff stream, takes the snapshot of each Synced orderbook.Book it is given
+// every period and stores it on mw.book.<market>.<SYMBOL> (BookSubject: four
+// tokens, so never a wire stream's subject, and covered by mw.>), as
+// compact JSON with exact decimal strings (AppendBookSnapshot), under the
+// Nats-Msg-Id <subject>:<lastUpdateId>, so that two bridges' snapshots of
+// one update id are stored once. OpenBook keeps the book elsewhere: its
+// snapshot is the last one stored (GetLastMsgForSubject), its diff events
+// the diff stream's history from BookLookback before that snapshot, then
+// live ones, under the unchanged algorithm of package orderbook
+// (orderbook.WithSnapshotSource). While no snapshot is stored, or after a
+// gap in the stored diffs (a bridge restart), the book retries until a
+// newer snapshot is stored, reporting each attempt as an event:
+//
+//	pub, err := natsbridge.NewBookPublisher(ctx, nc, 5*time.Second) // on the bridge's host
+//	err = pub.Add(book)                                             // a Book kept on a Conn other than the Bridge's
+//	...
+//	b, err := natsbridge.OpenBook(ctx, src, &spot.OrderBook, "BTCUSDT") // anywhere
+//
 // Neither the generated packages nor package runtime import NATS; this
 // package does.
 package natsbridge

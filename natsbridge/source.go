@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -62,11 +63,28 @@ func NewSource(nc *nats.Conn, m *runtime.Market, opts ...Option) (*Source, error
 // created, so Ready returns at once. Every error is a
 // *runtime.SubscribeError naming the stream.
 func (s *Source) Subscribe(ctx context.Context, st runtime.Stream, handle func(any), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	return s.subscribeFrom(ctx, st, handle, s.start(), opts...)
+}
+
+// start is where a consumer starts reading its subject.
+type start struct {
+	deliver jetstream.DeliverPolicy
+	seq     uint64
+	t       time.Time
+}
+
+// start returns the Source's own start (its Start options).
+func (s *Source) start() start {
+	return start{deliver: s.o.deliver, seq: s.o.startSeq, t: s.o.startTime}
+}
+
+// subscribeFrom is Subscribe with the consumer starting at from.
+func (s *Source) subscribeFrom(ctx context.Context, st runtime.Stream, handle func(any), from start, opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 	sub, err := s.feed.Subscribe(st, handle, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.consume(ctx, sub, st.Name); err != nil {
+	if err := s.consume(ctx, sub, st.Name, from); err != nil {
 		s.feed.Confirm(sub, err)
 		return nil, &runtime.SubscribeError{Stream: st.Name, Err: err}
 	}
@@ -76,14 +94,14 @@ func (s *Source) Subscribe(ctx context.Context, st runtime.Stream, handle func(a
 
 // consume starts the ordered consumer that feeds sub, and a goroutine that
 // stops it once sub has ended.
-func (s *Source) consume(ctx context.Context, sub *runtime.Subscription, name string) error {
+func (s *Source) consume(ctx context.Context, sub *runtime.Subscription, name string, from start) error {
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{Subject(s.market, name)},
-		DeliverPolicy:  s.o.deliver,
-		OptStartSeq:    s.o.startSeq,
+		DeliverPolicy:  from.deliver,
+		OptStartSeq:    from.seq,
 	}
-	if s.o.deliver == jetstream.DeliverByStartTimePolicy {
-		t := s.o.startTime
+	if from.deliver == jetstream.DeliverByStartTimePolicy {
+		t := from.t
 		cfg.OptStartTime = &t
 	}
 	cons, err := s.js.OrderedConsumer(ctx, s.o.stream, cfg)
@@ -187,6 +205,15 @@ func StreamOf(subject string) (market string, st runtime.Stream, err error) {
 		return "", st, fmt.Errorf("natsbridge: subject %q: stream %q has no runtime form", subject, name)
 	}
 	return market, sp.Stream(), nil
+}
+
+// Market returns the market whose streams the Source reads (nil for a nil
+// Source).
+func (s *Source) Market() *runtime.Market {
+	if s == nil {
+		return nil
+	}
+	return s.feed.Market()
 }
 
 // Stats returns the counters of the Source's deliveries (see

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,14 +156,19 @@ type Book struct {
 // Open subscribes to the diff stream of symbol on c and keeps the symbol's
 // book in sync until Close. It returns once the stream is subscribed; the
 // book is Syncing until its snapshot and first event agree (see State and
-// OnEvent). spec is a generated market's OrderBook, of the market c was
-// dialled for. Many books may share one Conn.
-func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts ...Option) (*Book, error) {
+// OnEvent). spec is a generated market's OrderBook, of the market c
+// delivers. c is a *runtime.Conn or any other runtime.Source (such as a
+// natsbridge.Source); many books may share one. The snapshot comes from
+// the market's REST host unless WithSnapshotSource gives another source;
+// the algorithm is the same (see the package doc). Only a Conn's socket
+// losses can be observed (Group); a book on another Source relies on the
+// diff stream's own ids to see what it missed.
+func Open(ctx context.Context, c runtime.Source, spec *Spec, symbol string, opts ...Option) (*Book, error) {
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
-	if c == nil || c.Market() == nil || c.Market().Name != spec.Market.Name {
-		return nil, fmt.Errorf("orderbook: Open %s: the Conn is not one of market %q", symbol, spec.Market.Name)
+	if err := checkSource(c, spec, "Open", symbol); err != nil {
+		return nil, err
 	}
 	o := options{buffer: DefaultBuffer, firstWait: DefaultFirstWait, retryMin: DefaultRetryMin, retryMax: DefaultRetryMax}
 	for _, opt := range opts {
@@ -173,6 +179,12 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 	st, err := spec.DiffStream(symbol)
 	if err != nil {
 		return nil, err
+	}
+	if o.snapSrc != nil {
+		if o.fetcher != nil || o.rest != "" || o.env != "" {
+			return nil, errors.New("orderbook: Open: WithSnapshotSource excludes WithFetcher, WithREST and WithEnvironment")
+		}
+		return open(ctx, c, spec, symbol, o, st, nil, o.limit)
 	}
 	limit := o.limit
 	if limit == 0 {
@@ -204,8 +216,29 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 			return nil, err
 		}
 	}
+	return open(ctx, c, spec, symbol, o, st, f, limit)
+}
+
+// checkSource reports a Source that is nil or not of spec's market.
+func checkSource(c runtime.Source, spec *Spec, fn, symbol string) error {
+	var m *runtime.Market
+	if c != nil {
+		m = c.Market()
+	}
+	if m == nil {
+		return fmt.Errorf("orderbook: %s %s: nil Source", fn, symbol)
+	}
+	if m.Name != spec.Market.Name {
+		return fmt.Errorf("orderbook: %s %s: the Source is of market %q, the Spec of market %q", fn, symbol, m.Name, spec.Market.Name)
+	}
+	return nil
+}
+
+// open starts a book whose snapshots come from f (a shared Fetcher when
+// o.fetcher is nil) or, when f is nil, from o.snapSrc.
+func open(ctx context.Context, c runtime.Source, spec *Spec, symbol string, o options, st runtime.Stream, f *Fetcher, limit int) (*Book, error) {
 	b := newBook(spec, symbol, o, st)
-	b.f, b.shared, b.limit = f, o.fetcher == nil, limit
+	b.f, b.shared, b.limit = f, f != nil && o.fetcher == nil, limit
 	go b.syncLoop()
 	b.wantSnap <- struct{}{}
 	sub, err := c.Subscribe(ctx, st, b.handle, o.sub...)
@@ -227,6 +260,9 @@ func Open(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts 
 	b.sub = sub
 	return b, nil
 }
+
+// Spec returns the Spec the book was opened with.
+func (b *Book) Spec() *Spec { return b.spec }
 
 // newBook returns a Syncing book that has no goroutine yet.
 func newBook(spec *Spec, symbol string, o options, st runtime.Stream) *Book {
@@ -770,7 +806,7 @@ func (b *Book) syncLoop() {
 			if attempt > 0 && !b.sleep(b.delay(attempt)) {
 				return
 			}
-			s, err := b.f.fetch(b.ctx, b.symbol, b.limit)
+			s, err := b.fetch()
 			if b.ctx.Err() != nil {
 				return
 			}
@@ -788,6 +824,45 @@ func (b *Book) syncLoop() {
 			}
 		}
 	}
+}
+
+// fetch gets a snapshot from the book's Fetcher or its snapshot source.
+func (b *Book) fetch() (*snapshot, error) {
+	if b.f != nil {
+		return b.f.fetch(b.ctx, b.symbol, b.limit)
+	}
+	s, err := b.o.snapSrc(b.ctx, b.symbol, b.limit)
+	if err != nil {
+		return nil, err
+	}
+	return fromSnapshot(b.symbol, s)
+}
+
+// fromSnapshot checks and converts a snapshot a snapshot source returned.
+func fromSnapshot(symbol string, s *Snapshot) (*snapshot, error) {
+	if s == nil {
+		return nil, errors.New("orderbook: the snapshot source returned no snapshot and no error")
+	}
+	if s.Symbol != "" && !strings.EqualFold(s.Symbol, symbol) {
+		return nil, fmt.Errorf("orderbook: the snapshot source returned a snapshot of %q, not %q", s.Symbol, symbol)
+	}
+	if s.LastUpdateID <= 0 {
+		return nil, fmt.Errorf("orderbook: snapshot of %s: update id %d is not positive", symbol, s.LastUpdateID)
+	}
+	out := &snapshot{id: s.LastUpdateID, bids: make([]change, 0, len(s.Bids)), asks: make([]change, 0, len(s.Asks))}
+	for _, sd := range []struct {
+		levels []Level
+		bid    bool
+		dst    *[]change
+	}{{s.Bids, true, &out.bids}, {s.Asks, false, &out.asks}} {
+		for _, l := range sd.levels {
+			if l.Price.Int <= 0 || l.Qty.Int < 0 || l.Price.Scale < 0 || l.Price.Scale > maxScale || l.Qty.Scale < 0 || l.Qty.Scale > maxScale {
+				return nil, fmt.Errorf("orderbook: snapshot of %s: level [%s, %s]: price must be positive and quantity not negative, with 0 to %d decimals", symbol, l.Price, l.Qty, maxScale)
+			}
+			*sd.dst = append(*sd.dst, change{p: l.Price.Int, q: l.Qty.Int, ps: l.Price.Scale, qs: l.Qty.Scale, bid: sd.bid})
+		}
+	}
+	return out, nil
 }
 
 // delay is the wait before attempt n (1, 2, ...): growing by 1.6, ±20 %.

@@ -17,6 +17,11 @@
 //		fmt.Println(top.Bids[0].Price, top.Asks[0].Price)
 //	}
 //
+// The diff stream may come from any runtime.Source of the market, not
+// only a Conn, and the snapshot from any function (WithSnapshotSource)
+// rather than the REST host: the algorithm below is the same. Package
+// natsbridge uses both to keep books from a message bus (OpenBook).
+//
 // # Algorithm
 //
 // Let L be a snapshot's update id and [U, u] the update ids an event covers
@@ -30,7 +35,8 @@
 //     each follows the one before (U <= previous u + 1, or pu = previous
 //     u); after a gap only the events after it are kept.
 //  2. Once an event is buffered (or after WithFirstWait), fetch the
-//     snapshot within the REST weight budget (Fetcher).
+//     snapshot within the REST weight budget (Fetcher), or from the
+//     snapshot source (WithSnapshotSource).
 //  3. Drop the stale buffered events. If the first one left is newer than
 //     the snapshot can reach (U > L+1, or U > L), the snapshot is older
 //     than the stream: keep the buffer and fetch again after a growing

@@ -1,6 +1,7 @@
 package orderbook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -40,6 +41,8 @@ type options struct {
 	retryMin  time.Duration
 	retryMax  time.Duration
 	sub       []runtime.SubscribeOption
+
+	snapSrc SnapshotFunc // Open: where snapshots come from instead of REST
 
 	levels     int    // OpenSnapshot: levels per side
 	snapStream string // OpenSnapshot: the snapshot stream's name
@@ -182,6 +185,32 @@ func WithSnapshotStream(name string) Option {
 			return errors.New("orderbook: WithSnapshotStream: empty name")
 		}
 		o.snapStream = name
+		return nil
+	}
+}
+
+// SnapshotFunc returns a snapshot of symbol's book (see
+// WithSnapshotSource): its LastUpdateID and its levels, exact, best first
+// or in any order. limit is WithLimit's value, 0 when none was given (as
+// many levels as the source has). An error is reported as
+// EventSnapshotError and the call retried after a growing delay
+// (WithRetry); it should return when ctx is done.
+type SnapshotFunc func(ctx context.Context, symbol string, limit int) (*Snapshot, error)
+
+// WithSnapshotSource makes Open take its snapshots from fn instead of the
+// market's REST host: no Fetcher is used and WithFetcher, WithREST and
+// WithEnvironment are refused. The sync algorithm is unchanged: the
+// buffered diff events older than the snapshot are dropped, the first
+// event after it must reach it, and a snapshot older than the buffered
+// events (EventStaleSnapshot) is asked for again with the buffer kept.
+// The Spec's limit values do not apply to WithLimit. A symbol in the
+// returned Snapshot, when set, must be the book's (case aside).
+func WithSnapshotSource(fn SnapshotFunc) Option {
+	return func(o *options) error {
+		if fn == nil {
+			return errors.New("orderbook: WithSnapshotSource: nil function")
+		}
+		o.snapSrc = fn
 		return nil
 	}
 }

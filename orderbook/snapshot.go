@@ -22,15 +22,17 @@ import (
 // It returns once the stream is subscribed. The options of the REST
 // snapshot and of the diff buffer do not apply; OnUpdate receives each
 // accepted message whole (see OnUpdate).
-func OpenSnapshot(ctx context.Context, c *runtime.Conn, spec *Spec, symbol string, opts ...Option) (*Book, error) {
+//
+// c is a *runtime.Conn or any other runtime.Source of spec's market.
+func OpenSnapshot(ctx context.Context, c runtime.Source, spec *Spec, symbol string, opts ...Option) (*Book, error) {
 	if spec == nil || spec.Market == nil {
 		return nil, fmt.Errorf("orderbook: OpenSnapshot %s: nil or incomplete Spec (use a generated market's OrderBook)", symbol)
 	}
 	if len(spec.Snapshots) == 0 {
 		return nil, fmt.Errorf("orderbook: market %q has no snapshot stream", spec.Market.Name)
 	}
-	if c == nil || c.Market() == nil || c.Market().Name != spec.Market.Name {
-		return nil, fmt.Errorf("orderbook: OpenSnapshot %s: the Conn is not one of market %q", symbol, spec.Market.Name)
+	if err := checkSource(c, spec, "OpenSnapshot", symbol); err != nil {
+		return nil, err
 	}
 	o := options{buffer: DefaultBuffer, firstWait: DefaultFirstWait, retryMin: DefaultRetryMin, retryMax: DefaultRetryMax}
 	for _, opt := range opts {

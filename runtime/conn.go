@@ -192,7 +192,12 @@ func Dial(ctx context.Context, m *Market, opts ...Option) (*Conn, error) {
 }
 
 // Market returns the market the connection was dialled for.
-func (c *Conn) Market() *Market { return c.market }
+func (c *Conn) Market() *Market {
+	if c == nil {
+		return nil
+	}
+	return c.market
+}
 
 // Stats returns the connection's counters.
 func (c *Conn) Stats() Stats {

@@ -15,6 +15,9 @@ type Source interface {
 	// SubscribeAll subscribes to every stream of streams and waits until
 	// each one is confirmed or refused (see Conn.SubscribeAll).
 	SubscribeAll(ctx context.Context, streams []Stream, handle func(any), opts ...SubscribeOption) ([]*Subscription, error)
+	// Market returns the market whose streams the Source delivers (nil for
+	// a nil Source).
+	Market() *Market
 }
 
 var _ Source = (*Conn)(nil)

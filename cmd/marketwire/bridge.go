@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/marketwire/marketwire/natsbridge"
+	"github.com/marketwire/marketwire/orderbook"
 	"github.com/marketwire/marketwire/runtime"
 )
 
@@ -56,6 +59,8 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.IntVar(&nf.replicas, "replicas", 1, "replicas of the JetStream stream, when the bridge creates it")
 	runFor := fs.Duration("for", 0, "stop after this long (0: until interrupted)")
 	every := fs.Duration("status", 10*time.Second, "print counters this often (0: only at the end)")
+	booksFlag := fs.String("books", "", "symbols, separated by commas, whose local order books the bridge keeps (REST snapshot and diff stream, which it also bridges) and publishes snapshots of, for natsbridge.OpenBook")
+	bookEvery := fs.Duration("book-every", 5*time.Second, "with -books: publish each book's snapshot this often")
 	names, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -63,8 +68,27 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if nf.replicas < 1 || nf.replicas > 5 {
 		return bad("-replicas %d: want 1 to 5", nf.replicas)
 	}
+	var symbols []string
+	if *booksFlag != "" {
+		for _, sym := range strings.Split(*booksFlag, ",") {
+			if sym = strings.TrimSpace(sym); sym != "" {
+				symbols = append(symbols, sym)
+			}
+		}
+		if len(symbols) == 0 {
+			return bad("-books %q: no symbol", *booksFlag)
+		}
+		if *bookEvery <= 0 {
+			return bad("-book-every %v: want a positive duration", *bookEvery)
+		}
+		src.noStreams = true
+	}
 	if err := src.parse(names); err != nil {
 		return err
+	}
+	spec := src.cat.m.OrderBook
+	if len(symbols) > 0 && spec == nil {
+		return bad("-books: market %s has no local order book", src.market)
 	}
 	if *runFor > 0 {
 		var cancel context.CancelFunc
@@ -94,11 +118,39 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	for _, p := range src.streams {
 		streams = append(streams, runtimeStream(p))
 	}
+	for _, sym := range symbols {
+		st, err := spec.DiffStream(sym)
+		if err != nil {
+			b.Close()
+			closeConn()
+			return badInput{fmt.Errorf("-books: %w", err)}
+		}
+		if !slices.ContainsFunc(streams, func(s runtime.Stream) bool { return s.Name == st.Name }) {
+			streams = append(streams, st)
+		}
+	}
 	subs, err := b.Add(ctx, c, streams)
 	if err != nil && ctx.Err() == nil {
 		b.Close()
 		closeConn()
 		return err
+	}
+	books, pub, bookConn, err := publishBooks(ctx, nc, spec, symbols, *bookEvery, &src, nf.stream, log)
+	if err != nil && ctx.Err() == nil {
+		b.Close()
+		closeConn()
+		return err
+	}
+	closeBooks := func() {
+		if pub != nil {
+			pub.Close()
+		}
+		for _, bk := range books {
+			bk.Close()
+		}
+		if bookConn != nil {
+			bookConn.Close()
+		}
 	}
 	log.printf("# bridging %d streams of %s from %s to %s, JetStream stream %s, subjects %s",
 		len(streams), src.market, src.where(), nc.ConnectedUrlRedacted(), nf.stream, natsbridge.Subject(src.market, "*"))
@@ -112,6 +164,11 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		}
 		log.printf("%s %d messages (%d already stored by another bridge), %d publish retries, %d dropped, %d unpublished, last sequence %d",
 			verb, st.Published, st.Duplicates, st.Retries, dropped, st.Unpublished, st.LastSeq)
+		if pub != nil {
+			ps := pub.Stats()
+			log.printf("%s %d book snapshots (%d already stored by another bridge), %d failed, %d skipped while not synced",
+				verb, ps.Published, ps.Duplicates, ps.Failed, ps.NotSynced)
+		}
 	}
 	var tick <-chan time.Time
 	if *every > 0 {
@@ -128,10 +185,66 @@ loop:
 			status("published")
 		}
 	}
+	closeBooks()
 	b.Close()
 	closeConn()
 	status("published")
 	return nil
+}
+
+// publishBooks opens the local order books of symbols on a connection of
+// their own (on the Bridge's, a book would receive the Bridge's values of
+// the diff stream it shares), their snapshots from the market's REST host
+// (the simulator's without -live or -endpoint), and publishes their
+// snapshots every period on natsbridge.BookSubject. With no symbols it
+// does nothing.
+func publishBooks(ctx context.Context, nc *nats.Conn, spec *orderbook.Spec, symbols []string, every time.Duration, src *source, stream string, log *eventLog) ([]*orderbook.Book, *natsbridge.BookPublisher, *runtime.Conn, error) {
+	if len(symbols) == 0 {
+		return nil, nil, nil, nil
+	}
+	c, err := src.redial(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opts := []orderbook.Option{orderbook.OnEvent(func(e orderbook.Event) { log.printf("# %s book %s", e.Time.Format("15:04:05.000"), e) })}
+	switch {
+	case src.rest != "":
+		opts = append(opts, orderbook.WithREST(src.rest))
+	case src.env != "":
+		opts = append(opts, orderbook.WithEnvironment(src.env))
+	}
+	var books []*orderbook.Book
+	closeAll := func() {
+		for _, bk := range books {
+			bk.Close()
+		}
+		c.Close()
+	}
+	for _, sym := range symbols {
+		bk, err := orderbook.Open(ctx, c, spec, sym, opts...)
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, fmt.Errorf("-books %s: %w", sym, err)
+		}
+		books = append(books, bk)
+	}
+	pub, err := natsbridge.NewBookPublisher(ctx, nc, every, natsbridge.WithStream(stream), natsbridge.OnError(func(err error) { log.printf("# %v", err) }))
+	if err == nil {
+		err = pub.Add(books...)
+	}
+	if err != nil {
+		if pub != nil {
+			pub.Close()
+		}
+		closeAll()
+		return nil, nil, nil, err
+	}
+	var subjects []string
+	for _, sym := range symbols {
+		subjects = append(subjects, natsbridge.BookSubject(src.market, sym))
+	}
+	log.printf("# publishing book snapshots every %v on %s", every, strings.Join(subjects, ", "))
+	return books, pub, c, nil
 }
 
 // natsTail is tail's source when -nats is given: the streams read back

@@ -30,6 +30,12 @@ type source struct {
 
 	cat     *catalog
 	streams []markets.Stream
+
+	noStreams bool // parse accepts no stream names (bridge -books)
+	// Set by dial: where the market's REST host is (rest, a base URL) or
+	// which of the schema's hosts (env); both empty for production.
+	rest, env string
+	dialed    []runtime.Option // dial's options, for redial
 }
 
 func (s *source) flags(fs *flag.FlagSet) {
@@ -45,7 +51,7 @@ func (s *source) parse(names []string) error {
 	if !ok {
 		return bad("unknown market %q (want %s)", s.market, marketNames())
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && !s.noStreams {
 		return bad("no stream given (marketwire streams %s lists them)", s.market)
 	}
 	s.cat = cat
@@ -90,8 +96,10 @@ func (s *source) dial(ctx context.Context, log *eventLog, opts ...runtime.Option
 	switch {
 	case strings.Contains(s.endpoint, "://"):
 		opts = append(opts, runtime.WithURL(s.endpoint))
+		s.rest = "http" + strings.TrimPrefix(s.endpoint, "ws")
 	case s.endpoint != "":
 		opts = append(opts, runtime.WithEndpoint(s.endpoint))
+		s.env = s.endpoint
 	case s.live:
 	default:
 		url, simToken, closeSim, err := startSim(s.market)
@@ -99,17 +107,25 @@ func (s *source) dial(ctx context.Context, log *eventLog, opts ...runtime.Option
 			return nil, nil, err
 		}
 		opts = append(opts, runtime.WithURL(url))
+		s.rest = "http" + strings.TrimPrefix(url, "ws") // the simulator serves the REST snapshots too
 		token, stop = simToken, closeSim
 	}
 	if token != "" {
 		opts = append(opts, runtime.WithAuthToken(token))
 	}
+	s.dialed = opts
 	c, err := runtime.Dial(ctx, s.cat.m.Info, opts...)
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
 	return c, func() { c.Close(); stop() }, nil
+}
+
+// redial opens another connection to where dial connected (the same
+// simulator, when dial started one). Call it after dial.
+func (s *source) redial(ctx context.Context) (*runtime.Conn, error) {
+	return runtime.Dial(ctx, s.cat.m.Info, s.dialed...)
 }
 
 // startSim starts the market's simulator and returns its base URL, the

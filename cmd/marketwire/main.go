@@ -7,13 +7,17 @@
 //	marketwire record -o FILE [-market M] [-drift=false] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...
 //	marketwire replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...
 //	marketwire sim [-market M] [-addr A] [flags of mwsim]
-//	marketwire bridge [-market M] [-live | -endpoint NAME|URL] [-nats URLS] [-stream S] [-replicas N] [-status D] [-for D] STREAM...
+//	marketwire bridge [-market M] [-live | -endpoint NAME|URL] [-nats URLS] [-stream S] [-replicas N] [-books SYMBOL,... [-book-every D]] [-status D] [-for D] STREAM...
 //
 // bridge publishes the streams to NATS JetStream (package natsbridge): each
 // payload byte for byte on the subject mw.<market>.<stream>, with a
 // Nats-Msg-Id from its own sequence key, so that several bridges of the
 // same streams store each event once. It creates the JetStream stream
 // (-stream, MARKETWIRE by default) when missing, with -replicas replicas.
+// With -books it also keeps the local order books of those symbols (REST
+// snapshot and diff stream, which it bridges) and publishes each one's
+// snapshot every -book-every on mw.book.<market>.<SYMBOL>, so that
+// natsbridge.OpenBook keeps the books from the cluster without REST.
 // tail -nats reads the streams back from JetStream instead of the
 // exchange, from -start: new (the default), all, an RFC 3339 time or a
 // stream sequence.
@@ -79,7 +83,7 @@ var synopsis = map[string]string{
 	"record":  "record -o FILE [-market M] [-drift=false] [-live | -endpoint NAME|URL] [-rotate-size N] [-rotate-every D] [-n N] [-for D] STREAM...",
 	"replay":  "replay [-speed 1x|Nx|max] [-loop] [-addr A] FILE...",
 	"sim":     "sim [-market M] [-addr A] [flags of mwsim]",
-	"bridge":  "bridge [-market M] [-live | -endpoint NAME|URL] [-nats URLS] [-stream S] [-replicas N] [-status D] [-for D] STREAM...",
+	"bridge":  "bridge [-market M] [-live | -endpoint NAME|URL] [-nats URLS] [-stream S] [-replicas N] [-books SYMBOL,... [-book-every D]] [-status D] [-for D] [STREAM...]",
 }
 
 var runners = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
