@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -806,5 +807,72 @@ func TestContextAndDialSemantics(t *testing.T) {
 	_, err = subscribeReady(c, ctx(t), stream("bnbusdt@prices"), col.handle)
 	if !errors.Is(err, runtime.ErrClosed) || err.Error() != "runtime: subscribe bnbusdt@prices: connection closed" {
 		t.Fatalf("Subscribe after Close: %v", err)
+	}
+}
+
+// TestSameStreamOwnDecoders: two subscriptions of one stream on one Conn
+// whose Streams decode differently each receive values of their own
+// decoder, whichever subscribed first and after the first one leaves.
+func TestSameStreamOwnDecoders(t *testing.T) {
+	type wrapped struct{ ev *seqEvent }
+	m := testMarket()
+	s := startSim(t, m)
+	c, _ := dial(t, m, s)
+
+	plain := stream("btcusdt@prices")
+	wrap := plain
+	dec := plain.Decode
+	wrap.Decode = func(data []byte) (any, error) {
+		v, err := dec(data)
+		if err != nil {
+			return nil, err
+		}
+		return &wrapped{v.(*seqEvent)}, nil
+	}
+	wrap.NewDecoder = nil
+	wrap.Seq = func(v any) runtime.Seq { return seqOf(v.(*wrapped).ev) }
+
+	for _, wrapFirst := range []bool{false, true} {
+		var bad atomic.Int64
+		var plainN, wrapN atomic.Int64
+		onPlain := func(v any) {
+			if _, ok := v.(*seqEvent); !ok {
+				bad.Add(1)
+			}
+			plainN.Add(1)
+		}
+		onWrap := func(v any) {
+			if w, ok := v.(*wrapped); !ok || w.ev.S != "btcusdt@prices" {
+				bad.Add(1)
+			}
+			wrapN.Add(1)
+		}
+		first, second := plain, wrap
+		h1, h2 := onPlain, onWrap
+		if wrapFirst {
+			first, second, h1, h2 = wrap, plain, onWrap, onPlain
+		}
+		s1, err := subscribeReady(c, ctx(t), first, h1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := subscribeReady(c, ctx(t), second, h2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 5*time.Second, func() bool { return plainN.Load() >= 3 && wrapN.Load() >= 3 }, "events: plain %d, wrapped %d", plainN.Load(), wrapN.Load())
+		if err := s1.Unsubscribe(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		<-s1.Done()
+		n := plainN.Load() + wrapN.Load()
+		eventually(t, 5*time.Second, func() bool { return plainN.Load()+wrapN.Load() >= n+3 }, "no events after the first subscription left")
+		if err := s2.Unsubscribe(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		<-s2.Done()
+		if bad.Load() != 0 {
+			t.Fatalf("wrapFirst=%v: %d values of the other subscription's decoder", wrapFirst, bad.Load())
+		}
 	}
 }

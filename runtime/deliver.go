@@ -97,7 +97,7 @@ func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) bool {
 		if r.e.stream.Whole {
 			in = b
 		}
-		v, err := r.decode(in, 0)
+		v, err := r.decodeEntry(in)
 		if err != nil {
 			if lazy && i == 0 && !r.e.stream.Whole {
 				return false
@@ -192,7 +192,7 @@ func (s *socket) move(h *handoff, r target) {
 		if st.seen(p.seq, p.in) {
 			continue
 		}
-		v, err := r.decode(p.in, 0)
+		v, err := r.decodeEntry(p.in)
 		if err != nil {
 			continue // it decoded when it arrived
 		}
@@ -231,12 +231,13 @@ func (s *socket) gap(r target, from, to int64) {
 }
 
 // push queues v for the route's first subscription and a fresh decode of in
-// for each other one.
+// for each other one, and for any that has its own decoder.
 func (s *socket) push(r target, v any, in []byte) {
 	for i, sub := range r.subs {
-		if i > 0 {
+		if i > 0 || sub.dec != nil {
 			var err error
 			if v, err = r.decode(in, i); err != nil {
+				s.decodeError(r, []byte(sub.stream.Name), in, err)
 				continue
 			}
 		}
@@ -249,14 +250,29 @@ func (s *socket) push(r target, v any, in []byte) {
 }
 
 // decode decodes in for r's subscription i: into an event it is done with
-// if it borrows its events (WithBorrow), else into a new one. Called with
+// if it borrows its events (WithBorrow), else into a new one; with the
+// subscription's own decoder if it has one, else the stream's. Called with
 // s.dmu held.
 func (r target) decode(in []byte, i int) (any, error) {
+	dec := r.e.dec
 	var reuse any
 	if i < len(r.subs) {
-		reuse = r.subs[i].reuse()
+		sub := r.subs[i]
+		reuse = sub.reuse()
+		if sub.dec != nil {
+			dec = sub.dec
+		}
 	}
-	return r.e.dec.Decode(in, reuse)
+	return dec.Decode(in, reuse)
+}
+
+// decodeEntry decodes in with the stream's own decoder, as its sequence key
+// and the first subscription (unless it has its own decoder) read it.
+func (r target) decodeEntry(in []byte) (any, error) {
+	if len(r.subs) > 0 && r.subs[0].dec == nil {
+		return r.decode(in, 0)
+	}
+	return r.e.dec.Decode(in, nil)
 }
 
 // deliver hands one data frame of link l to the streams of its key. cut is

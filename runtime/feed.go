@@ -124,7 +124,7 @@ func (f *Feed) Deliver(sub *Subscription, data []byte) bool {
 		s.dgid = goid() // the handler runs here: Unsubscribe from it must not wait for itself
 	}
 	f.c.stats.frames.Add(1)
-	v, err := r.decode(data, 0)
+	v, err := r.decodeEntry(data)
 	if err != nil {
 		s.decodeError(r, []byte(sub.stream.Name), data, err)
 		return false

@@ -62,13 +62,15 @@ type entry struct {
 }
 
 func newEntry(st *Stream) *entry {
-	e := &entry{stream: st, acked: make(chan struct{})}
+	return &entry{stream: st, dec: decoderOf(st), acked: make(chan struct{})}
+}
+
+// decoderOf returns the decoder a socket uses for st.
+func decoderOf(st *Stream) StreamDecoder {
 	if st.NewDecoder != nil {
-		e.dec = st.NewDecoder()
-	} else {
-		e.dec = funcDecoder(st.Decode)
+		return st.NewDecoder()
 	}
-	return e
+	return funcDecoder(st.Decode)
 }
 
 func (e *entry) ack(err error) bool {
@@ -210,6 +212,11 @@ func (s *socket) add(sub *Subscription) error {
 		_, wasTomb := s.tomb[name]
 		delete(s.tomb, name)
 		lazy = s.only == nil && !wasTomb
+	}
+	if e.stream != &sub.stream {
+		// A later subscriber of the stream decodes with its own Stream's
+		// decoder: two subscribers may decode the same payload differently.
+		sub.dec = decoderOf(&sub.stream)
 	}
 	sub.entry = e
 	e.subs = append(e.subs[:len(e.subs):len(e.subs)], sub)

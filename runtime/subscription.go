@@ -20,7 +20,8 @@ type Subscription struct {
 	stream   Stream
 	handle   func(any)
 	sock     *socket
-	entry    *entry // the stream in sock's registry, set by socket.add
+	entry    *entry        // the stream in sock's registry, set by socket.add
+	dec      StreamDecoder // its own decoder when it joined an entry another subscription made; nil otherwise
 	policy   OverflowPolicy
 	maxLen   int // the queue's capacity in events; buf grows up to it
 	maxBytes int

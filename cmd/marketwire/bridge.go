@@ -87,8 +87,8 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	spec := src.cat.m.OrderBook
-	if len(symbols) > 0 && spec == nil {
-		return bad("-books: market %s has no local order book", src.market)
+	if len(symbols) > 0 && (spec == nil || spec.DiffStream == nil) {
+		return bad("-books: market %s has no diff-stream order book (a REST snapshot and a diff stream)", src.market)
 	}
 	if *runFor > 0 {
 		var cancel context.CancelFunc

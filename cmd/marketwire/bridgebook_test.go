@@ -70,7 +70,7 @@ func TestBridgeBooksBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bridge", "-market", "dex", "-books", "BTCUSDT"}, "market dex has no local order book"},
+		{[]string{"bridge", "-market", "dex", "-books", "BTCUSDT"}, "market dex has no diff-stream order book"},
 		{[]string{"bridge", "-books", " , "}, "no symbol"},
 		{[]string{"bridge", "-books", "BTCUSDT", "-book-every", "0s"}, "-book-every 0s"},
 		{[]string{"bridge"}, "no stream given"},
