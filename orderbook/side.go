@@ -36,30 +36,50 @@ func (s *side) find(key int64) int {
 	if n == 1 || key > s.lasts[n-2] {
 		return n - 1
 	}
-	lo, hi := 0, n-1
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.lasts[m] < key {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return lowerBound(s.lasts[:n-1], key)
 }
 
 // search returns the index of the first level of blk whose key is >= key.
 func search(blk []level, key int64) int {
-	lo, hi := 0, len(blk)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if blk[m].key < key {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	n := len(blk)
+	if n == 0 {
+		return 0
 	}
-	return lo
+	// A binary search without a branch on the comparison (the compiler
+	// makes it a conditional move): levels deep in a book are cache misses
+	// that a mispredicted branch would wait for.
+	base := 0
+	for n > 1 {
+		half := n / 2
+		if blk[base+half].key < key {
+			base += half
+		}
+		n -= half
+	}
+	if blk[base].key < key {
+		base++
+	}
+	return base
+}
+
+// lowerBound is search over keys alone: the index of the first >= key.
+func lowerBound(keys []int64, key int64) int {
+	n := len(keys)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n / 2
+		if keys[base+half] < key {
+			base += half
+		}
+		n -= half
+	}
+	if keys[base] < key {
+		base++
+	}
+	return base
 }
 
 // set sets the quantity at key; 0 removes the level.
