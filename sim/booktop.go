@@ -2,8 +2,41 @@ package sim
 
 import (
 	"slices"
+	"strings"
+	"sync"
 	"time"
 )
+
+// Books holds one order-book model per symbol, each made on first use with
+// a seed derived from Seed and the symbol, and Levels levels per side.
+// Simulators of snapshot streams keep their books in one.
+type Books struct {
+	Seed   uint64
+	Levels int
+
+	mu sync.Mutex
+	m  map[string]*Book // symbol as subscribed (case-sensitive) -> model
+}
+
+// Book returns the model of symbol, made on first use; nil with create
+// false when there is none.
+func (bs *Books) Book(symbol string, create bool) *Book {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[symbol]
+	if b == nil && create {
+		seed := bs.Seed
+		for _, c := range []byte(symbol) {
+			seed = seed*131 + uint64(c)
+		}
+		b = NewBook(BookConfig{Symbol: strings.ToLower(symbol), Seed: seed, Levels: bs.Levels})
+		if bs.m == nil {
+			bs.m = map[string]*Book{}
+		}
+		bs.m[symbol] = b
+	}
+	return b
+}
 
 // Top steps the model to now, as a stream's Next would, and returns the
 // best n levels per side (every level when n <= 0) as of the book's

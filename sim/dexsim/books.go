@@ -2,8 +2,6 @@ package dexsim
 
 import (
 	"errors"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/marketwire/marketwire/generated/dex"
@@ -28,31 +26,10 @@ func WithBookLevels(n int) Option {
 // model's update id as lastUpdateId. The stream names and the levels they
 // stand for are the schema's (dex.ParseStream, dex.OrderBook.Snapshots).
 type depthBooks struct {
-	seed   uint64
-	levels int
-
-	mu sync.Mutex
-	m  map[string]*sim.Book // symbol as subscribed (case-sensitive) -> model
+	sim.Books
 }
 
 var errNotDepth = errors.New("dexsim: not a marketDepth stream")
-
-// book returns the model of symbol, made on first use; nil with create
-// false when there is none.
-func (d *depthBooks) book(symbol string, create bool) *sim.Book {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b := d.m[symbol]
-	if b == nil && create {
-		seed := d.seed
-		for _, c := range []byte(symbol) {
-			seed = seed*131 + uint64(c)
-		}
-		b = sim.NewBook(sim.BookConfig{Symbol: strings.ToLower(symbol), Seed: seed, Levels: d.levels})
-		d.m[symbol] = b
-	}
-	return b
-}
 
 // Open returns the feed of a marketDepth stream, or fails for any other
 // stream so that the next source is tried.
@@ -69,7 +46,7 @@ func (d *depthBooks) Open(stream string) (sim.Feed, error) {
 	if n == 0 {
 		return nil, errNotDepth
 	}
-	b := d.book(md.Symbol, true)
+	b := d.Book(md.Symbol, true)
 	return sim.FeedFunc(func(now time.Time) []byte {
 		st := b.Top(now, n)
 		ev := dex.DepthSnapshotEvent{LastUpdateID: st.UpdateID, Symbol: md.Symbol,
@@ -115,7 +92,7 @@ func (s *Server) BookState(symbol string, id int64) (st sim.BookState, ok bool) 
 	if s.books == nil {
 		return sim.BookState{}, false
 	}
-	b := s.books.book(symbol, false)
+	b := s.books.Book(symbol, false)
 	if b == nil {
 		return sim.BookState{}, false
 	}

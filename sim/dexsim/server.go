@@ -161,7 +161,7 @@ func New(opts ...Option) *Server {
 		if err != nil {
 			src = sim.SourceFunc(func(string) (sim.Feed, error) { return nil, err })
 		}
-		books = &depthBooks{seed: cfg.seed, levels: cfg.bookLevels, m: map[string]*sim.Book{}}
+		books = &depthBooks{sim.Books{Seed: cfg.seed, Levels: cfg.bookLevels}}
 		cfg.source = sim.Sources{books, src}
 	}
 	s := &Server{

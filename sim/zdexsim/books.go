@@ -2,8 +2,6 @@ package zdexsim
 
 import (
 	"errors"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/marketwire/marketwire/generated/zdex"
@@ -30,31 +28,10 @@ func WithBookLevels(n int) Option {
 // update id as lastUpdateId. The stream names and the depth are the
 // schema's (zdex.ParseStream, zdex.OrderBook.Snapshots).
 type depthBooks struct {
-	seed   uint64
-	levels int
-
-	mu sync.Mutex
-	m  map[string]*sim.Book // symbol -> model
+	sim.Books
 }
 
 var errNotBook = errors.New("zdexsim: not an orderbook stream")
-
-// book returns the model of symbol, made on first use; nil with create
-// false when there is none.
-func (d *depthBooks) book(symbol string, create bool) *sim.Book {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b := d.m[symbol]
-	if b == nil && create {
-		seed := d.seed
-		for _, c := range []byte(symbol) {
-			seed = seed*131 + uint64(c)
-		}
-		b = sim.NewBook(sim.BookConfig{Symbol: strings.ToLower(symbol), Seed: seed, Levels: d.levels})
-		d.m[symbol] = b
-	}
-	return b
-}
 
 // Open returns the feed of an orderbook stream, or fails for any other
 // stream so that the next source is tried.
@@ -72,7 +49,7 @@ func (d *depthBooks) Open(stream string) (sim.Feed, error) {
 	if st, err := sn.Stream(ob.Symbol, n); err != nil || st.Name != stream {
 		return nil, errNotBook
 	}
-	b := d.book(ob.Symbol, true)
+	b := d.Book(ob.Symbol, true)
 	return sim.FeedFunc(func(now time.Time) []byte {
 		st := b.Top(now, n)
 		ev := zdex.OrderBookEvent{LastUpdateID: st.UpdateID, Bids: priceLevels(st, true), Asks: priceLevels(st, false)}
@@ -103,7 +80,7 @@ func (s *Server) BookState(symbol string, id int64) (st sim.BookState, ok bool) 
 	if s.books == nil {
 		return sim.BookState{}, false
 	}
-	b := s.books.book(symbol, false)
+	b := s.books.Book(symbol, false)
 	if b == nil {
 		return sim.BookState{}, false
 	}

@@ -186,7 +186,7 @@ func New(opts ...Option) *Server {
 		if s.bookLevels <= 0 {
 			s.bookLevels = DefaultBookLevels
 		}
-		s.books = &depthBooks{seed: s.seed, levels: s.bookLevels, m: map[string]*sim.Book{}}
+		s.books = &depthBooks{sim.Books{Seed: s.seed, Levels: s.bookLevels}}
 		s.source = sim.Sources{s.books, src}
 	}
 	s.outBuffer = max(s.outBuffer, 1)
