@@ -30,6 +30,14 @@ const BookToken = "book"
 // from this long before now.
 const BookLookback = 10 * time.Second
 
+// BookRefresh is how long a BookPublisher waits before it publishes an
+// unchanged book's snapshot again: well inside StreamConfig's MaxAge, and
+// longer than its duplicate window, so the new copy is stored.
+const BookRefresh = time.Hour
+
+// bookRefresh is BookRefresh, shortened by tests.
+var bookRefresh = BookRefresh
+
 // bookGetTimeout bounds one read of the last snapshot of a subject.
 const bookGetTimeout = 5 * time.Second
 
@@ -157,11 +165,10 @@ func parseLevels(raw [][2]string) ([]orderbook.Level, error) {
 // two publishers (on two bridges) that publish the same book at the same
 // update id store it once, within the stream's duplicate window. A book
 // that is not Synced is skipped. A failed publish is reported to OnError
-// and counted; the next period publishes a newer snapshot.
-//
-// Keep the books on a runtime.Conn other than a Bridge's: subscribers of
-// one stream on one Conn share its decoded values, and the values of a
-// stream a Bridge subscribed are the Bridge's own.
+// and counted; the next period publishes a newer snapshot. An unchanged
+// book is published again once BookRefresh has passed since its last
+// snapshot, so that a quiet symbol's snapshot does not age out of the
+// stream before its diffs change it.
 //
 // Each snapshot is a message of the stream and is kept as long as the
 // diffs (StreamConfig's MaxAge): at 1,000 levels a side a snapshot is
@@ -192,6 +199,7 @@ type pubBook struct {
 	market  string
 	subject string
 	last    int64
+	lastAt  time.Time // when last was stored
 	snap    orderbook.Snapshot
 	buf     []byte
 }
@@ -326,10 +334,11 @@ func (p *BookPublisher) Publish(ctx context.Context) error {
 			continue
 		}
 		id := pb.snap.LastUpdateID
-		if id == pb.last {
+		now := time.Now()
+		if id == pb.last && now.Sub(pb.lastAt) < bookRefresh {
 			continue
 		}
-		pb.buf = AppendBookSnapshot(pb.buf[:0], pb.market, &pb.snap, time.Now())
+		pb.buf = AppendBookSnapshot(pb.buf[:0], pb.market, &pb.snap, now)
 		msg := &nats.Msg{Subject: pb.subject, Data: pb.buf, Header: nats.Header{}}
 		msg.Header.Set(jetstream.MsgIDHeader, pb.subject+":"+strconv.FormatInt(id, 10))
 		actx, cancel := context.WithTimeout(ctx, p.o.ackWait)
@@ -347,7 +356,7 @@ func (p *BookPublisher) Publish(ctx context.Context) error {
 		} else {
 			p.published.Add(1)
 		}
-		pb.last = id
+		pb.last, pb.lastAt = id, now
 	}
 	return errors.Join(errs...)
 }

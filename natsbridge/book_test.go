@@ -423,8 +423,16 @@ func TestBookPublisherDedup(t *testing.T) {
 	if s0, s1 := pubs[0].Stats(), pubs[1].Stats(); s0.Published != 1 || s1.Published != 0 || s1.Duplicates != 1 {
 		t.Errorf("stats %+v and %+v: want one stored, one duplicate", s0, s1)
 	}
-	if err := pubs[0].Publish(ctx); err != nil || pubs[0].Stats().Published != 1 {
+	if err := pubs[0].Publish(ctx); err != nil || pubs[0].Stats().Published != 1 || pubs[0].Stats().Duplicates != 0 {
 		t.Errorf("an unchanged book was published again (%v, %+v)", err, pubs[0].Stats())
+	}
+	// Once BookRefresh has passed, an unchanged book is published again
+	// (here within the duplicate window, so JetStream keeps one copy).
+	bookRefresh = 0
+	err = pubs[0].Publish(ctx)
+	bookRefresh = BookRefresh
+	if s := pubs[0].Stats(); err != nil || s.Published != 1 || s.Duplicates != 1 {
+		t.Errorf("an unchanged book past BookRefresh: %v, %+v; want it sent again, a duplicate", err, s)
 	}
 	js, _ := jetstream.New(connect(t, ns.ClientURL()))
 	st, err := js.Stream(ctx, DefaultStream)
