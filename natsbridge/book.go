@@ -222,16 +222,9 @@ func NewBookPublisher(ctx context.Context, nc *nats.Conn, every time.Duration, o
 	if every <= 0 {
 		return nil, fmt.Errorf("natsbridge: NewBookPublisher: period %v is not positive", every)
 	}
-	if nc == nil {
-		return nil, errors.New("natsbridge: NewBookPublisher: nil NATS connection")
-	}
-	o, err := buildOptions(opts)
+	o, js, err := setup("NewBookPublisher", nc, opts)
 	if err != nil {
 		return nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("natsbridge: %w", err)
 	}
 	st, err := ensureStream(ctx, js, o)
 	if err != nil {

@@ -78,13 +78,9 @@ type BridgeStats struct {
 // WithStreamConfig's configuration, else StreamConfig's defaults) unless
 // WithoutCreate; an existing stream is used as it is. ctx bounds this call.
 func NewBridge(ctx context.Context, nc *nats.Conn, opts ...Option) (*Bridge, error) {
-	o, err := buildOptions(opts)
+	o, js, err := setup("NewBridge", nc, opts)
 	if err != nil {
 		return nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("natsbridge: %w", err)
 	}
 	stream, err := ensureStream(ctx, js, o)
 	if err != nil {
@@ -93,6 +89,23 @@ func NewBridge(ctx context.Context, nc *nats.Conn, opts ...Option) (*Bridge, err
 	b := &Bridge{js: js, o: o, stream: stream}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
+}
+
+// setup reads opts and returns a JetStream context on nc, for the
+// constructor fn.
+func setup(fn string, nc *nats.Conn, opts []Option) (options, jetstream.JetStream, error) {
+	if nc == nil {
+		return options{}, nil, fmt.Errorf("natsbridge: %s: nil NATS connection", fn)
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return o, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return o, nil, fmt.Errorf("natsbridge: %w", err)
+	}
+	return o, js, nil
 }
 
 // ensureStream checks that the stream exists, creating it if allowed.

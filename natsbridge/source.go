@@ -42,13 +42,9 @@ var _ runtime.Source = (*Source)(nil)
 // does not check the JetStream stream: Subscribe does, and fails with a
 // clear error when it does not exist.
 func NewSource(nc *nats.Conn, m *runtime.Market, opts ...Option) (*Source, error) {
-	o, err := buildOptions(opts)
+	o, js, err := setup("NewSource", nc, opts)
 	if err != nil {
 		return nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, fmt.Errorf("natsbridge: %w", err)
 	}
 	feed, err := runtime.NewFeed(m, o.feedOpts...)
 	if err != nil {

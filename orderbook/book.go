@@ -241,14 +241,7 @@ func open(ctx context.Context, c runtime.Source, spec *Spec, symbol string, o op
 	b.f, b.shared, b.limit = f, f != nil && o.fetcher == nil, limit
 	go b.syncLoop()
 	b.wantSnap <- struct{}{}
-	sub, err := c.Subscribe(ctx, st, b.handle, o.sub...)
-	if err == nil {
-		// Subscribe returns once the request is queued: a refused diff
-		// stream would leave the book Syncing for ever.
-		if err = sub.Ready(ctx); err != nil {
-			_ = sub.Unsubscribe(context.Background())
-		}
-	}
+	sub, err := subscribeReady(ctx, c, st, b.handle, o.sub)
 	if err != nil {
 		b.cancel()
 		<-b.done
@@ -259,6 +252,21 @@ func open(ctx context.Context, c runtime.Source, spec *Spec, symbol string, o op
 	}
 	b.sub = sub
 	return b, nil
+}
+
+// subscribeReady subscribes st on c and waits for the confirmation:
+// Subscribe returns once the request is queued, and a refused stream would
+// leave the book Syncing for ever.
+func subscribeReady(ctx context.Context, c runtime.Source, st runtime.Stream, handle func(any), opts []runtime.SubscribeOption) (*runtime.Subscription, error) {
+	sub, err := c.Subscribe(ctx, st, handle, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.Ready(ctx); err != nil {
+		_ = sub.Unsubscribe(context.Background())
+		return nil, err
+	}
+	return sub, nil
 }
 
 // Spec returns the Spec the book was opened with.

@@ -65,12 +65,7 @@ func OpenSnapshot(ctx context.Context, c runtime.Source, spec *Spec, symbol stri
 	b := newBook(spec, symbol, o, st)
 	b.snap = sn
 	close(b.done) // no snapshot goroutine
-	sub, err := c.Subscribe(ctx, st, b.handleSnapshot, o.sub...)
-	if err == nil {
-		if err = sub.Ready(ctx); err != nil {
-			_ = sub.Unsubscribe(context.Background())
-		}
-	}
+	sub, err := subscribeReady(ctx, c, st, b.handleSnapshot, o.sub)
 	if err != nil {
 		b.cancel()
 		return nil, err

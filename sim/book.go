@@ -522,17 +522,7 @@ func (w *jsonWriter) raw(k string, v []byte) *jsonWriter {
 
 // levels writes [["price","qty"],...] best first; n > 0 keeps the top n.
 func (w *jsonWriter) levels(k string, book map[int64]int64, bid bool, n int) *jsonWriter {
-	prices := make([]int64, 0, len(book))
-	for p := range book {
-		prices = append(prices, p)
-	}
-	slices.Sort(prices)
-	if bid {
-		slices.Reverse(prices)
-	}
-	if n > 0 && len(prices) > n {
-		prices = prices[:n]
-	}
+	prices := bestFirst(book, bid, n)
 	w.key(k)
 	w.b = append(w.b, '[')
 	for i, p := range prices {

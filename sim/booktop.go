@@ -53,10 +53,15 @@ func (b *Book) Top(now time.Time, n int) BookState {
 // Levels returns the prices of one side of st best first (bids
 // descending, asks ascending), at most n of them (all when n <= 0).
 func (st BookState) Levels(bid bool, n int) []int64 {
-	side := st.Asks
 	if bid {
-		side = st.Bids
+		return bestFirst(st.Bids, true, n)
 	}
+	return bestFirst(st.Asks, false, n)
+}
+
+// bestFirst returns the prices of a side best first (bids descending, asks
+// ascending), at most n of them (all when n <= 0).
+func bestFirst(side map[int64]int64, bid bool, n int) []int64 {
 	prices := make([]int64, 0, len(side))
 	for p := range side {
 		prices = append(prices, p)
