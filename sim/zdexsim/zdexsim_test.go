@@ -478,7 +478,16 @@ func TestUnsubscribe(t *testing.T) {
 	c := dial(t, s)
 	c.send(`{"action":"subscribe","channel":"ticker","symbol":"BTCUSDT"}`)
 	c.send(`{"action":"subscribe","channel":"trades","symbol":"BTCUSDT"}`)
-	c.readUntil(func(f frame) bool { return f.Channel == "ticker" })
+	// Both confirmations, then ticker data: the trades confirmation may
+	// come after the first ticker frame.
+	subscribed, ticker := 0, false
+	c.readUntil(func(f frame) bool {
+		if f.Event == "subscribed" {
+			subscribed++
+		}
+		ticker = ticker || f.Channel == "ticker"
+		return subscribed == 2 && ticker
+	})
 	c.send(`{"action":"unsubscribe","channel":"ticker","symbol":"BTCUSDT"}`)
 	c.send(`{"action":"ping"}`)
 	for _, f := range c.readUntil(func(f frame) bool { return f.Event == "pong" }) {
