@@ -98,9 +98,19 @@ func (f *benchFeed) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
+	// Frames are written as pre-built WebSocket frames, many per write,
+	// so that the feed's own cost stays small next to the bridge's.
+	nc := c.UnderlyingConn()
 	start := time.Now()
+	var buf []byte
 	for i, fr := range f.frames {
 		for int64(i)-f.consumed.Load() >= f.window {
+			if len(buf) > 0 {
+				if _, err := nc.Write(buf); err != nil {
+					return
+				}
+				buf = buf[:0]
+			}
 			time.Sleep(20 * time.Microsecond)
 		}
 		if f.every > 0 {
@@ -108,11 +118,29 @@ func (f *benchFeed) serve(w http.ResponseWriter, r *http.Request) {
 				time.Sleep(d)
 			}
 		}
-		if err := c.WriteMessage(websocket.TextMessage, fr); err != nil {
-			return
+		buf = appendFrame(buf, fr)
+		if f.every > 0 || len(buf) >= 32<<10 || i == len(f.frames)-1 {
+			if _, err := nc.Write(buf); err != nil {
+				return
+			}
+			buf = buf[:0]
 		}
 	}
 	<-gone // until the client goes
+}
+
+// appendFrame appends data as one unmasked WebSocket text frame, as a
+// server sends it.
+func appendFrame(buf, data []byte) []byte {
+	switch n := len(data); {
+	case n < 126:
+		buf = append(buf, 0x81, byte(n))
+	case n < 1<<16:
+		buf = append(buf, 0x81, 126, byte(n>>8), byte(n))
+	default:
+		buf = append(buf, 0x81, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(buf, data...)
 }
 
 // BenchmarkBridge: aggTrade frames from a socket through one Bridge into an
@@ -213,6 +241,73 @@ func benchBridge(b *testing.B, streams int, every time.Duration) {
 	b.ReportMetric(float64(n)/el.Seconds(), "msgs/s")
 	b.ReportMetric(float64(lat[n/2])/1e3, "p50-µs")
 	b.ReportMetric(float64(lat[n*99/100])/1e3, "p99-µs")
+}
+
+// BenchmarkBridgeIngest: the bridge alone, without a consumer. aggTrade
+// frames from a socket through one Bridge into an embedded single-node
+// JetStream (file storage, the default stream configuration); one op is
+// one message stored, and the run ends when the stream holds all of them.
+// "batches" is the default; "single" is WithoutBatches, one publish and
+// acknowledgement at a time per stream.
+func BenchmarkBridgeIngest(b *testing.B) {
+	for _, mode := range []string{"batches", "single"} {
+		for _, streams := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/streams=%d", mode, streams), func(b *testing.B) { benchIngest(b, streams, mode == "single") })
+		}
+	}
+}
+
+func benchIngest(b *testing.B, streams int, single bool) {
+	ns := startNATS(b)
+	n := max(b.N, streams)
+	var handled atomic.Int64
+	feed := newBenchFeed(n, streams, 4096, &handled)
+	defer feed.close()
+	traceArrival = func([]byte, time.Time) { handled.Add(1) }
+	defer func() { traceArrival = nil }()
+	var opts []Option
+	if single {
+		opts = append(opts, WithoutBatches())
+	}
+	br, err := NewBridge(testCtx(b), connect(b, ns.ClientURL()), opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	c, err := runtime.Dial(testCtx(b), &spot.Market, runtime.WithURL(feed.url()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var sts []runtime.Stream
+	for s := range streams {
+		sts = append(sts, spot.AggTradeParams{Symbol: fmt.Sprintf("SYM%dUSDT", s)}.Stream())
+	}
+	st, err := br.js.Stream(testCtx(b), DefaultStream)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if _, err := br.Add(testCtx(b), c, sts); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		info, err := st.Info(testCtx(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if info.State.Msgs >= uint64(n) {
+			break
+		}
+		if time.Since(start) > 2*time.Minute {
+			b.Fatalf("stored %d of %d; bridge %+v", info.State.Msgs, n, br.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(n)/el.Seconds(), "msgs/s")
 }
 
 // BenchmarkPublishFloor is the floor BenchmarkBridge is measured against:

@@ -345,7 +345,7 @@ func TestOpenBookNoSnapshot(t *testing.T) {
 	ctx := testCtx(t)
 	a := startBookBridge(t, ns, srv, 0, false)
 	defer a.stop()
-	waitFor(t, "diffs stored", func() bool { return a.br.Stats().Published > 10 })
+	waitFor(t, "diffs stored", func() bool { s := a.br.Stats(); return s.Published+s.Batched > 10 })
 
 	src, err := NewSource(connect(t, ns.ClientURL()), &spot.Market)
 	if err != nil {

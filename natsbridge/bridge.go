@@ -21,16 +21,22 @@ import (
 // JetStream keeps one copy of each event (within the stream's duplicate
 // window), so stopping any one of them loses nothing.
 //
-// Each stream is published on its subscription's goroutine, one message
-// at a time, waiting for JetStream's acknowledgement: a publish that fails
-// (a server lost, a leader election) is retried with the same id until it
-// is stored. Meanwhile the stream's events wait in its runtime queue
-// (whose overflow policy applies as usual; every drop is reported as
-// runtime.EventDropped). Streams are published concurrently.
+// Each stream is published on its subscription's goroutine, in order.
+// While its events follow one another, they go out in a JetStream fast
+// batch (see WithoutBatches): sent without waiting, stored by the server in
+// order, acknowledged every few hundred, and the batch ends at the first
+// message the server does not store (a server lost, a leader election), so
+// what a batch stores is always a prefix of what it sent. The rest, and
+// any event that does not follow, is published one at a time, waiting for
+// JetStream's acknowledgement, under the rules below: a publish that fails
+// is retried with the same id until it is stored. Meanwhile the stream's
+// events wait in its runtime queue (whose overflow policy applies as
+// usual; every drop is reported as runtime.EventDropped). Streams are
+// published concurrently.
 //
-// Order across bridges: a bridge publishes an event at once only when it
-// follows the last one it stored itself (the next id of a consecutive or
-// linked key). Otherwise (its first event, or after a gap in its own
+// Order across bridges: a bridge publishes an event at once (or in its
+// batch) only when it follows the last one it stored or sent itself (the
+// next id of a consecutive or linked key). Otherwise (its first event, or after a gap in its own
 // feed, as when it restarts while another bridge still catches up) it
 // reads the last message stored on the subject first: when that holds the
 // event or a later one the event is skipped (Stats.Skipped), when it holds
@@ -56,16 +62,20 @@ type Bridge struct {
 	subs   []*runtime.Subscription
 	closed bool
 
-	stream jetstream.Stream
+	stream   jetstream.Stream
+	batching bool // the stream allows fast batches, and WithoutBatches was not given
+	batches  batches
+	infos    []*streamInfo // of every stream added, for Close
 
 	published, duplicates, retries, unpublished atomic.Uint64
-	skipped, gapWaits, lastSeq                  atomic.Uint64
+	skipped, gapWaits, lastSeq, batched         atomic.Uint64
 }
 
 // BridgeStats are a Bridge's counters.
 type BridgeStats struct {
-	Published   uint64 // messages JetStream stored
-	Duplicates  uint64 // messages JetStream already had (from another bridge, or a retry)
+	Published   uint64 // messages published one at a time that JetStream stored
+	Duplicates  uint64 // messages published one at a time that JetStream already had (from another bridge, or a retry)
+	Batched     uint64 // messages of fast batches that JetStream stored or already had (it does not tell which)
 	Retries     uint64 // failed publish attempts, retried
 	Unpublished uint64 // payloads given up when the Bridge was closed
 	Skipped     uint64 // payloads not published because the stream already held them or later ones (see Bridge)
@@ -86,7 +96,7 @@ func NewBridge(ctx context.Context, nc *nats.Conn, opts ...Option) (*Bridge, err
 	if err != nil {
 		return nil, err
 	}
-	b := &Bridge{js: js, o: o, stream: stream}
+	b := &Bridge{js: js, o: o, stream: stream, batching: o.batches && stream.CachedInfo().Config.AllowBatchPublish}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -150,10 +160,14 @@ type streamInfo struct {
 	seq     func(any) runtime.Seq
 	decode  runtime.Decoder // to read the key of a stored message
 
-	// The last event this bridge stored (or found stored), used by the
-	// stream's subscription goroutine only.
-	last runtime.Seq
-	has  bool
+	// Used by the stream's subscription goroutine and its batch's idle
+	// timer, under mu.
+	mu           sync.Mutex
+	last         runtime.Seq // the last event this bridge stored, found stored or sent in its batch
+	has          bool
+	batch        *batch      // the open fast batch, if any
+	idle         *time.Timer // ends batch when the stream pauses
+	noBatchUntil time.Time   // a batch failed to start: publish one at a time until then
 }
 
 // traceArrival, when set (by tests and benchmarks), is called with every
@@ -162,7 +176,7 @@ var traceArrival func(data []byte, arrived time.Time)
 
 // bridged returns st with a decoder that keeps the payload bytes with the
 // decoded value. The runtime never modifies them (see runtime.Decoder).
-func bridged(market string, st runtime.Stream) runtime.Stream {
+func bridged(market string, st runtime.Stream) (runtime.Stream, *streamInfo) {
 	info := &streamInfo{subject: Subject(market, st.Name), seq: st.Seq, decode: st.Decode}
 	w := st
 	decode := st.Decode
@@ -179,7 +193,7 @@ func bridged(market string, st runtime.Stream) runtime.Stream {
 	if seq := st.Seq; seq != nil {
 		w.Seq = func(v any) runtime.Seq { return seq(v.(*frame).v) }
 	}
-	return w
+	return w, info
 }
 
 // frameDecoder wraps a stream's own StreamDecoder as bridged does Decode.
@@ -211,12 +225,18 @@ func (b *Bridge) Add(ctx context.Context, c *runtime.Conn, streams []runtime.Str
 	}
 	market := c.Market().Name
 	ws := make([]runtime.Stream, len(streams))
-	for i, st := range streams {
+	for _, st := range streams {
 		if st.Decode == nil {
 			return nil, &runtime.SubscribeError{Stream: st.Name, Err: errors.New("the stream has no decoder")}
 		}
-		ws[i] = bridged(market, st)
 	}
+	b.mu.Lock()
+	for i, st := range streams {
+		var info *streamInfo
+		ws[i], info = bridged(market, st)
+		b.infos = append(b.infos, info)
+	}
+	b.mu.Unlock()
 	subs, err := c.SubscribeAll(ctx, ws, b.publish, opts...)
 	b.mu.Lock()
 	for _, s := range subs {
@@ -232,10 +252,11 @@ func (b *Bridge) Add(ctx context.Context, c *runtime.Conn, streams []runtime.Str
 	return subs, err
 }
 
-// publish is the handler of every bridged stream: it publishes one payload
-// and returns once JetStream has stored it (or had it already), the
-// payload is known to be too late to store in order, or the Bridge is
-// closed. See Bridge for the order rules.
+// publish is the handler of every bridged stream. An event that follows
+// the last one of the stream goes in the stream's fast batch (see batch.go)
+// and publish returns once it is sent; any other event ends the batch,
+// publishes again what the batch did not store, then publishes the event
+// with store.
 func (b *Bridge) publish(v any) {
 	f := v.(*frame)
 	info := f.info
@@ -247,6 +268,73 @@ func (b *Bridge) publish(v any) {
 	if traceArrival != nil {
 		traceArrival(f.data, f.arrived)
 	}
+	info.mu.Lock()
+	defer info.mu.Unlock()
+	if b.batching && info.follows(q) && time.Now().After(info.noBatchUntil) {
+		if info.batch == nil {
+			fb, err := b.newBatch(info.subject)
+			if err != nil {
+				b.o.onError(fmt.Errorf("natsbridge: fast batch on %s: %w", info.subject, err))
+			}
+			info.batch = fb
+		}
+		if info.batch != nil && info.batch.add(msg, q) {
+			info.last = q
+			b.armIdle(info)
+			return
+		}
+	}
+	b.endBatch(info, b.ctx.Done())
+	b.store(info, msg, q)
+}
+
+// armIdle makes sure the stream's batch is ended batchIdle after its last
+// message.
+func (b *Bridge) armIdle(info *streamInfo) {
+	if info.idle == nil {
+		info.idle = time.AfterFunc(batchIdle, func() { b.idleEnd(info) })
+	} else if info.batch.sent == 1 {
+		info.idle.Reset(batchIdle)
+	}
+}
+
+// idleEnd ends the stream's batch if nothing was added for batchIdle.
+func (b *Bridge) idleEnd(info *streamInfo) {
+	info.mu.Lock()
+	defer info.mu.Unlock()
+	if info.batch == nil || b.ctx.Err() != nil {
+		return
+	}
+	if d := time.Since(info.batch.last); d < batchIdle {
+		info.idle.Reset(batchIdle - d)
+		return
+	}
+	b.endBatch(info, b.ctx.Done())
+}
+
+// endBatch ends the stream's batch, if any, and publishes again, with
+// store, the messages it did not store. stop cuts the wait for the
+// batch's final acknowledgement short.
+func (b *Bridge) endBatch(info *streamInfo, stop <-chan struct{}) {
+	fb := info.batch
+	if fb == nil {
+		return
+	}
+	info.batch = nil
+	rest, err := fb.finish(stop)
+	if err != nil && fb.done == 0 {
+		info.noBatchUntil = time.Now().Add(batchRetry)
+	}
+	for _, m := range rest {
+		b.store(info, m.msg, m.q)
+	}
+}
+
+// store publishes one message and returns once JetStream has stored it
+// (or had it already), the message is known to be too late to store in
+// order, or the Bridge is closed. See Bridge for the order rules.
+func (b *Bridge) store(info *streamInfo, msg *nats.Msg, q runtime.Seq) {
+	msg.Reply = ""
 	delay := 10 * time.Millisecond
 	for {
 		if b.ctx.Err() != nil {
@@ -422,6 +510,7 @@ func (b *Bridge) Stats() BridgeStats {
 		Duplicates:  b.duplicates.Load(),
 		Retries:     b.retries.Load(),
 		Unpublished: b.unpublished.Load(),
+		Batched:     b.batched.Load(),
 		Skipped:     b.skipped.Load(),
 		GapWaits:    b.gapWaits.Load(),
 		LastSeq:     b.lastSeq.Load(),
@@ -436,9 +525,24 @@ func (b *Bridge) Close() error {
 	b.closed = true
 	subs := b.subs
 	b.subs = nil
+	infos := b.infos
+	b.infos = nil
 	b.mu.Unlock()
 	b.cancel()
 	b.unsubscribe(subs)
+	// End the open batches, waiting up to the ack wait in all for their
+	// final acknowledgements; what they did not store is Unpublished.
+	ctx, cancel := context.WithTimeout(context.Background(), b.o.ackWait)
+	defer cancel()
+	for _, info := range infos {
+		info.mu.Lock()
+		if info.idle != nil {
+			info.idle.Stop()
+		}
+		b.endBatch(info, ctx.Done())
+		info.mu.Unlock()
+	}
+	b.batches.close()
 	return nil
 }
 

@@ -12,7 +12,11 @@
 // stream's own sequence key (MsgID), so two or more bridges publishing the
 // same streams store each event once: JetStream drops the copies that
 // arrive within the stream's duplicate window (DefaultDuplicateWindow, one
-// minute), and stopping any bridge loses nothing.
+// minute), and stopping any bridge loses nothing. A stream's events go out
+// in JetStream fast batches (nats-server 2.12+, AllowBatchPublish, which
+// StreamConfig sets): sent without waiting, stored in order, and a batch
+// ends at the first message the server does not store, whose rest the
+// bridge publishes again one at a time; see Bridge for the order rules.
 //
 // A Source implements runtime.Source on the JetStream stream:
 //

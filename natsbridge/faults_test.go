@@ -207,7 +207,7 @@ func TestFaults(t *testing.T) {
 	}
 
 	b1 := startBridge()
-	waitFor(t, "the first bridge's messages", func() bool { return b1.b.Stats().Published > 20 })
+	waitFor(t, "the first bridge's messages", func() bool { s := b1.b.Stats(); return s.Published+s.Batched > 20 })
 	b2 := startBridge()
 
 	rec := &received{ids: map[string][]int64{}}
@@ -322,6 +322,7 @@ func TestFaults(t *testing.T) {
 		}
 	}
 	s1, s2 := b1.b.Stats(), b2.b.Stats()
+	t.Logf("longest storage pause %v (between two messages stored)", storagePause(ctx, t, st))
 	t.Logf("longest delivery pause %v over %v; bridge stats (restarted) %+v, (survivor) %+v; consumer %+v",
 		rec.pause.Round(time.Millisecond), elapsed.Round(time.Millisecond), s1, s2, source.Stats())
 	if g := source.Stats().Gaps; g != 0 {
@@ -336,3 +337,25 @@ func TestFaults(t *testing.T) {
 }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// storagePause returns the longest time between two messages stored in st,
+// to tell a pause of the publishers from one of the consumer.
+func storagePause(ctx context.Context, t *testing.T, st jetstream.Stream) time.Duration {
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev time.Time
+	var pause time.Duration
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !prev.IsZero() {
+			pause = max(pause, m.Time.Sub(prev))
+		}
+		prev = m.Time
+	}
+	return pause
+}

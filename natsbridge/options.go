@@ -52,6 +52,7 @@ type options struct {
 	stream    string
 	config    *jetstream.StreamConfig
 	create    bool
+	batches   bool
 	ackWait   time.Duration
 	gapWait   time.Duration
 	onError   func(error)
@@ -63,7 +64,7 @@ type options struct {
 }
 
 func buildOptions(opts []Option) (options, error) {
-	o := options{stream: DefaultStream, create: true, ackWait: DefaultAckWait, gapWait: DefaultGapWait, heartbeat: DefaultHeartbeat, deliver: jetstream.DeliverNewPolicy, onError: func(error) {}}
+	o := options{stream: DefaultStream, create: true, batches: true, ackWait: DefaultAckWait, gapWait: DefaultGapWait, heartbeat: DefaultHeartbeat, deliver: jetstream.DeliverNewPolicy, onError: func(error) {}}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -104,6 +105,16 @@ func WithStreamConfig(cfg jetstream.StreamConfig) Option {
 // instead of creating it.
 func WithoutCreate() Option {
 	return func(o *options) error { o.create = false; return nil }
+}
+
+// WithoutBatches makes a Bridge publish every message on its own, waiting
+// for its acknowledgement, instead of in fast batches. That is what a
+// Bridge does anyway when its JetStream stream does not allow fast batches
+// (StreamConfig's AllowBatchPublish; nats-server 2.12 or later). One at a
+// time costs a round trip per message, so a stream publishes a few
+// thousand messages a second instead of tens of thousands.
+func WithoutBatches() Option {
+	return func(o *options) error { o.batches = false; return nil }
 }
 
 // WithAckWait bounds each publish attempt of a Bridge (DefaultAckWait).
@@ -206,5 +217,7 @@ func StreamConfig(name string) jetstream.StreamConfig {
 		Duplicates: DefaultDuplicateWindow,
 		MaxAge:     DefaultMaxAge,
 		Discard:    jetstream.DiscardOld,
+		// Lets bridges publish in fast batches (see Bridge).
+		AllowBatchPublish: true,
 	}
 }

@@ -162,8 +162,8 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 				dropped += s.Dropped()
 			}
 		}
-		log.printf("%s %d messages (%d already stored by another bridge), %d publish retries, %d dropped, %d unpublished, last sequence %d",
-			verb, st.Published, st.Duplicates, st.Retries, dropped, st.Unpublished, st.LastSeq)
+		log.printf("%s %d messages in fast batches and %d one at a time (%d already stored by another bridge), %d publish retries, %d dropped, %d unpublished, last sequence %d",
+			verb, st.Batched, st.Published, st.Duplicates, st.Retries, dropped, st.Unpublished, st.LastSeq)
 		if pub != nil {
 			ps := pub.Stats()
 			log.printf("%s %d book snapshots (%d already stored by another bridge), %d failed, %d skipped while not synced",
