@@ -191,68 +191,6 @@ func scanNumber(s string, i int) int {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// quotedDecimalEnd returns the offset of the '"' that closes the quoted
-// decimal whose text starts at s[i], or -1 when there is none: the text is
-// not a decimal, or is not followed by '"'. Like scanNumber, it accepts the
-// JSON number grammar.
-func quotedDecimalEnd(s string, i int) int {
-	if end := shortDecimalEnd(s, i); end >= 0 {
-		return end
-	}
-	if end := scanNumber(s, i); end >= 0 && end < len(s) && s[end] == '"' {
-		return end
-	}
-	return -1
-}
-
-// shortDecimalEnd is quotedDecimalEnd for the common form, digits with an
-// optional fraction and no sign or exponent, followed by '"' within 16
-// bytes, such as "16800.10000000". It returns -1 for anything else,
-// including valid decimals of other forms, so that the caller scans them
-// the long way. It reads 16 bytes at once: a mask of their non-digit bytes
-// gives the '.' and the closing quote in a few bit operations.
-func shortDecimalEnd(s string, i int) int {
-	if i < 0 || i+16 > len(s) {
-		return -1
-	}
-	t := s[i : i+16]
-	m := nonDigitBits(le64(t[:8])) | nonDigitBits(le64(t[8:]))<<8
-	p := bits.TrailingZeros32(m) // the first non-digit: '.' or '"'
-	if p == 0 || p >= 16 || t[0] == '0' && p > 1 {
-		return -1 // no integer digits, no end in sight, or a leading zero
-	}
-	if t[p] == '"' {
-		return i + p
-	}
-	if t[p] != '.' {
-		return -1
-	}
-	q := bits.TrailingZeros32(m & (m - 1)) // the next non-digit: '"'
-	if q == p+1 || q >= 16 || t[q] != '"' {
-		return -1
-	}
-	return i + q
-}
-
-// le64 reads 8 bytes as a little-endian uint64.
-func le64(t string) uint64 {
-	_ = t[7]
-	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-}
-
-// nonDigitBits returns a bit mask of the bytes of x (least significant
-// first) that are not ASCII digits. Each byte is tested on its own, its high
-// bit cleared first so that no add carries into the next: t+0x50 sets bit 7
-// when t >= '0', t+0x46 when t > '9'. The multiply gathers the eight flags
-// into the top byte.
-func nonDigitBits(x uint64) uint32 {
-	const hi = 0x8080808080808080
-	t := x &^ hi
-	m := (x | (t + 0x4646464646464646) | ^(t + 0x5050505050505050)) & hi
-	return uint32(((m >> 7) * 0x0102040810204080) >> 56)
-}
-
 // digits returns the offset of the first byte at or after s[i] that is not
 // an ASCII digit, or len(s). It tests eight bytes at a time: in each byte,
 // x-0x30 sets the high bit when the byte is below '0' (or 0xB0 and up), and

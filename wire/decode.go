@@ -255,7 +255,7 @@ func (d *Decoder) Decimal() (Decimal, error) {
 		return Decimal{}, d.typeErr("string")
 	}
 	start := d.i + 1
-	if end := quotedDecimalEnd(d.s, start); end >= 0 {
+	if end := scanNumber(d.s, start); end >= 0 && end < len(d.s) && d.s[end] == '"' {
 		d.i = end + 1
 		return Decimal{d.s[start:end]}, nil
 	}

@@ -32,7 +32,10 @@ func (d *Decoder) NextDecimalPair() (a, b Decimal, ok bool) {
 		}
 		i++
 	}
-	a, b, end, ok := decimalPairAt(d.s, i)
+	a, b, end, ok := shortPairAt(d.s, i)
+	if !ok {
+		a, b, end, ok = longPairAt(d.s, i)
+	}
 	if ok {
 		d.i, d.first = end, false
 	}
@@ -45,6 +48,11 @@ func decimalPairAt(s string, i int) (a, b Decimal, end int, ok bool) {
 	if a, b, end, ok := shortPairAt(s, i); ok {
 		return a, b, end, true
 	}
+	return longPairAt(s, i)
+}
+
+// longPairAt is decimalPairAt by the JSON number grammar.
+func longPairAt(s string, i int) (a, b Decimal, end int, ok bool) {
 	if i < 0 || i+2 >= len(s) || s[i] != '[' || s[i+1] != '"' {
 		return Decimal{}, Decimal{}, 0, false
 	}
@@ -85,7 +93,9 @@ func shortPairAt(s string, i int) (a, b Decimal, end int, ok bool) {
 	if p >= 29 || w[p] != '"' || w[p+1] != ',' || w[p+2] != '"' || !shortDecimal(w, 2, dot, p) {
 		return Decimal{}, Decimal{}, 0, false
 	}
-	n &= ^uint32(0) << uint(p+3) // past `","`
+	n &= n - 1 // the '"' at p
+	n &= n - 1 // ','
+	n &= n - 1 // '"'
 	q := bits.TrailingZeros32(n)
 	dot2 := q
 	if q < 32 && w[q] == '.' {
@@ -103,4 +113,33 @@ func shortPairAt(s string, i int) (a, b Decimal, end int, ok bool) {
 // leading zero, and at least one digit either side of the point.
 func shortDecimal(w string, from, dot, to int) bool {
 	return from < dot && (dot == to || dot < to-1) && (w[from] != '0' || dot == from+1)
+}
+
+// quotedDecimalEnd returns the offset of the '"' that closes the quoted
+// decimal whose text starts at s[i], or -1 when there is none: the text is
+// not a decimal by the JSON number grammar, or is not followed by '"'.
+func quotedDecimalEnd(s string, i int) int {
+	if end := scanNumber(s, i); end >= 0 && end < len(s) && s[end] == '"' {
+		return end
+	}
+	return -1
+}
+
+// le64 reads 8 bytes as a little-endian uint64.
+func le64(t string) uint64 {
+	_ = t[7]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// nonDigitBits returns a bit mask of the bytes of x (least significant
+// first) that are not ASCII digits. Each byte is tested on its own, its high
+// bit cleared first so that no add carries into the next: t+0x50 sets bit 7
+// when t >= '0', t+0x46 when t > '9'. The multiply gathers the eight flags
+// into the top byte.
+func nonDigitBits(x uint64) uint32 {
+	const hi = 0x8080808080808080
+	t := x &^ hi
+	m := (x | (t + 0x4646464646464646) | ^(t + 0x5050505050505050)) & hi
+	return uint32(((m >> 7) * 0x0102040810204080) >> 56)
 }

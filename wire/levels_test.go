@@ -5,70 +5,13 @@ import (
 	"testing"
 )
 
-// refQuotedDecimalEnd is quotedDecimalEnd by the JSON number grammar alone.
+// refQuotedDecimalEnd is the end of a quoted decimal by the JSON number
+// grammar alone.
 func refQuotedDecimalEnd(s string, i int) int {
 	if end := scanNumber(s, i); end >= 0 && end < len(s) && s[end] == '"' {
 		return end
 	}
 	return -1
-}
-
-// TestShortDecimalEnd checks the 16-byte decimal scan against scanNumber on
-// chosen and random texts: where it answers, it must agree, and
-// quotedDecimalEnd must always agree.
-func TestShortDecimalEnd(t *testing.T) {
-	pad := `","0.1"]],"a":[]}`
-	cases := []string{
-		`16800.10000000"`, `0.00000001"`, `0"`, `7"`, `123456789012345"`, `1234567890123456"`,
-		`12345678.1234567"`, `12345678.12345678"`, `0.125"`, `01"`, `00.1"`, `1."`, `.5"`,
-		`1.2.3"`, `1e5"`, `-1"`, `1.5e-3"`, `"`, `1x"`, `1.x"`, "1\x80\"", "\xb1\"", "1.\xb9\"",
-		`1"`, `12"`, `1234567"`, `12345678"`, `123456789"`, `0.0"`, `10.01"`, `1.23456789012345"`,
-	}
-	check := func(s string, i int) {
-		t.Helper()
-		want := refQuotedDecimalEnd(s, i)
-		if got := shortDecimalEnd(s, i); got >= 0 && got != want {
-			t.Fatalf("shortDecimalEnd(%q, %d) = %d, want %d", s, i, got, want)
-		}
-		if got := quotedDecimalEnd(s, i); got != want {
-			t.Fatalf("quotedDecimalEnd(%q, %d) = %d, want %d", s, i, got, want)
-		}
-	}
-	for _, c := range cases {
-		for _, tail := range []string{"", pad} {
-			s := `["` + c + tail
-			check(s, 2)
-		}
-	}
-	if shortDecimalEnd(`["16800.10000000"`+pad, 2) != 16 || shortDecimalEnd(`["0.125"`+pad, 2) != 7 {
-		t.Fatal("the common form is not taken by the fast path")
-	}
-	const alphabet = "0123456789000111.\"\"-+eEx \x80\xb0\xb9\xba\xff/:"
-	r := rand.New(rand.NewSource(1))
-	b := make([]byte, 40)
-	for n := 0; n < 500000; n++ {
-		for k := range b {
-			b[k] = alphabet[r.Intn(len(alphabet))]
-		}
-		s := string(b[:r.Intn(len(b)+1)])
-		for i := 0; i <= len(s); i++ {
-			check(s, i)
-		}
-	}
-}
-
-// FuzzQuotedDecimalEnd compares quotedDecimalEnd with the grammar.
-func FuzzQuotedDecimalEnd(f *testing.F) {
-	f.Add(`16800.10000000","0.1"]]}`, 0)
-	f.Add(`0.00100000"`, 0)
-	f.Fuzz(func(t *testing.T, s string, i int) {
-		if i < 0 || i > len(s) {
-			return
-		}
-		if got, want := quotedDecimalEnd(s, i), refQuotedDecimalEnd(s, i); got != want {
-			t.Fatalf("quotedDecimalEnd(%q, %d) = %d, want %d", s, i, got, want)
-		}
-	})
 }
 
 // refPairAt is decimalPairAt by the JSON number grammar alone.
