@@ -21,6 +21,9 @@ func (e *emitter) json(f *jen.File) {
 		e.unmarshal(f, t.GoName, scope, jen.Err().Op("=").Id("v").Dot("decodeJSON").Call(jen.Op("&").Id("d")))
 		if t.Tuple {
 			e.decodeTuple(f, t)
+			if e.pairSlice(t) {
+				e.decodePairSlice(f, t)
+			}
 		} else {
 			e.decodeObject(f, t)
 		}
@@ -287,9 +290,58 @@ func decimalPair(t *TypeModel) bool {
 	return true
 }
 
+// pairSlice reports whether some field holds a slice of t, a tuple of two
+// quoted decimals, which decodePairSlice's function decodes.
+func (e *emitter) pairSlice(t *TypeModel) bool {
+	if !t.Tuple || !decimalPair(t) {
+		return false
+	}
+	for _, o := range e.m.Types {
+		for _, fd := range o.Fields {
+			if fd.Type.Slice && fd.Type.Struct == t {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pairSliceFunc names the function that decodePairSlice emits for t.
+func pairSliceFunc(t *TypeModel) string { return "decode" + t.GoName + "Slice" }
+
+// decodePairSlice emits the decoder of an array of t, a tuple of two quoted
+// decimals such as the ["price","qty"] levels of an order book, which are
+// most of a depth payload: each compact element is read in one step
+// (wire.Decoder.NextDecimalPair), in place of wire.DecodeArray's call per
+// element; any other element goes the long way, through t's decodeJSON,
+// which also reports errors.
+func (e *emitter) decodePairSlice(f *jen.File, t *TypeModel) {
+	name := pairSliceFunc(t)
+	d, dst := jen.Id("d"), jen.Id("dst")
+	f.Add(doc(fmt.Sprintf("%s decodes a JSON array of %s, appending to dst (see wire.DecodeArray); compact elements are read in one step.", name, t.GoName)))
+	f.Func().Id(name).Params(d.Clone().Op("*").Qual(wirePkg, "Decoder"), dst.Clone().Index().Id(t.GoName)).Params(jen.Index().Id(t.GoName), jen.Error()).Block(
+		jen.If(d.Clone().Dot("IsNull").Call()).Block(jen.Return(jen.Nil(), jen.Nil())),
+		jen.If(jen.Err().Op(":=").Add(d.Clone()).Dot("ArrayStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(dst, jen.Err())),
+		dst.Clone().Op("=").Qual(wirePkg, "ArrayRoom").Call(d, dst),
+		jen.For().Block(
+			jen.If(jen.List(jen.Id("a"), jen.Id("b"), jen.Id("ok")).Op(":=").Add(d.Clone()).Dot("NextDecimalPair").Call(), jen.Id("ok")).Block(
+				dst.Clone().Op("=").Append(dst, jen.Id(t.GoName).Values(jen.Dict{jen.Id(t.Fields[0].GoName): jen.Id("a"), jen.Id(t.Fields[1].GoName): jen.Id("b")})),
+				jen.Continue(),
+			),
+			jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Add(d.Clone()).Dot("NextElem").Call(), jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(dst, jen.Err())),
+			dst.Clone().Op("=").Append(dst, jen.Id(t.GoName).Values()),
+			jen.If(jen.Err().Op(":=").Add(dst.Clone()).Index(jen.Len(dst).Op("-").Lit(1)).Dot("decodeJSON").Call(d), jen.Err().Op("!=").Nil()).Block(jen.Return(dst, jen.Err())),
+		),
+	).Line()
+}
+
 // decodeField returns statements that decode the next value into target and
 // set err.
 func (e *emitter) decodeField(fd *FieldModel, target *jen.Statement) []jen.Code {
+	if fd.Type.Slice && fd.Type.Struct != nil && e.pairSlice(fd.Type.Struct) {
+		return []jen.Code{jen.List(target.Clone(), jen.Err()).Op("=").Id(pairSliceFunc(fd.Type.Struct)).Call(
+			jen.Id("d"), target.Clone().Index(jen.Empty(), jen.Lit(0)))}
+	}
 	if fd.Type.Slice {
 		return []jen.Code{jen.List(target.Clone(), jen.Err()).Op("=").Qual(wirePkg, "DecodeArray").Call(
 			jen.Id("d"), target.Clone().Index(jen.Empty(), jen.Lit(0)), e.elemDecoder(fd.Type))}

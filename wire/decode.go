@@ -180,27 +180,6 @@ func (d *Decoder) NextElem() (ok bool, err error) {
 	return true, nil
 }
 
-// DecimalPair reads a tuple of two quoted decimals written compactly, such
-// as the ["price","quantity"] levels of an order book, in one step. When
-// the next value is not of that form (whitespace, escapes, more elements,
-// bad text) it consumes nothing and ok is false: decode it the long way.
-func (d *Decoder) DecimalPair() (a, b Decimal, ok bool) {
-	s, i := d.s, d.i
-	if i+2 >= len(s) || s[i] != '[' || s[i+1] != '"' {
-		return Decimal{}, Decimal{}, false
-	}
-	e1 := scanNumber(s, i+2)
-	if e1 < 0 || e1+3 >= len(s) || s[e1] != '"' || s[e1+1] != ',' || s[e1+2] != '"' {
-		return Decimal{}, Decimal{}, false
-	}
-	e2 := scanNumber(s, e1+3)
-	if e2 < 0 || e2+1 >= len(s) || s[e2] != '"' || s[e2+1] != ']' {
-		return Decimal{}, Decimal{}, false
-	}
-	d.i, d.first = e2+2, false
-	return Decimal{s[i+2 : e1]}, Decimal{s[e1+3 : e2]}, true
-}
-
 // TupleElem moves to the next element of a tuple: a JSON array read as a
 // row of typed fields, after ArrayStart. It is an error when the array has
 // ended.
@@ -598,17 +577,9 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	if err := d.ArrayStart(); err != nil {
 		return dst, err
 	}
+	dst = ArrayRoom(d, dst)
 	sub := subPool.Get().(*Decoder)
 	*sub = *d
-	if cap(dst) == 0 {
-		// A fresh slice: count the elements first (countElems only looks
-		// for commas) so that it is allocated once, at its final size.
-		if slab, ok := d.Slab.(*Slab[T]); ok {
-			dst = slab.Take(sub.countElems())
-		} else {
-			dst = make([]T, 0, sub.countElems())
-		}
-	}
 	var err error
 	for {
 		var ok bool
@@ -625,6 +596,22 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	*sub = Decoder{} // do not keep the payload alive from the pool
 	subPool.Put(sub)
 	return dst, err
+}
+
+// ArrayRoom returns dst when it has capacity, and otherwise an empty slice
+// with room for the elements of the array whose '[' d just consumed (see
+// ArrayStart), taken from d.Slab when it holds a *Slab[T]. The elements are
+// counted by the commas between them, without validating, so that a fresh
+// slice is allocated once, at its final size; a slice that has capacity is
+// reused as it is and grows by append.
+func ArrayRoom[T any](d *Decoder, dst []T) []T {
+	if cap(dst) != 0 {
+		return dst
+	}
+	if slab, ok := d.Slab.(*Slab[T]); ok {
+		return slab.Take(d.countElems())
+	}
+	return make([]T, 0, d.countElems())
 }
 
 // subPool holds the stand-in decoders DecodeArray passes to elem functions.

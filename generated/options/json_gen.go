@@ -544,10 +544,10 @@ func (v *DepthUpdateEvent) decodeJSON(d *wire.Decoder) error {
 			v.PrevFinalUpdateID, err = d.Int()
 		case "b":
 			seen |= 1 << 7
-			v.Bids, err = wire.DecodeArray(d, v.Bids[:0], (*PriceLevel).decodeJSON)
+			v.Bids, err = decodePriceLevelSlice(d, v.Bids[:0])
 		case "a":
 			seen |= 1 << 8
-			v.Asks, err = wire.DecodeArray(d, v.Asks[:0], (*PriceLevel).decodeJSON)
+			v.Asks, err = decodePriceLevelSlice(d, v.Asks[:0])
 		default:
 			err = d.SkipUnknown(key, &driftOfDepthUpdateEvent)
 		}
@@ -669,6 +669,34 @@ func (v *PriceLevel) decodeJSON(d *wire.Decoder) error {
 		return wire.NewFieldError("options", "PriceLevel", "1", err)
 	}
 	return wire.TupleEnd(d)
+}
+
+// decodePriceLevelSlice decodes a JSON array of PriceLevel, appending to dst (see
+// wire.DecodeArray); compact elements are read in one step.
+func decodePriceLevelSlice(d *wire.Decoder, dst []PriceLevel) ([]PriceLevel, error) {
+	if d.IsNull() {
+		return nil, nil
+	}
+	if err := d.ArrayStart(); err != nil {
+		return dst, err
+	}
+	dst = wire.ArrayRoom(d, dst)
+	for {
+		if a, b, ok := d.NextDecimalPair(); ok {
+			dst = append(dst, PriceLevel{
+				Price:    a,
+				Quantity: b,
+			})
+			continue
+		}
+		if ok, err := d.NextElem(); err != nil || !ok {
+			return dst, err
+		}
+		dst = append(dst, PriceLevel{})
+		if err := dst[len(dst)-1].decodeJSON(d); err != nil {
+			return dst, err
+		}
+	}
 }
 
 // MarshalJSON returns the wire JSON of v.
