@@ -152,16 +152,18 @@ func appendFrame(buf, data []byte) []byte {
 // message must arrive exactly once, or the benchmark fails.
 //
 // The full-speed runs keep 4,096 frames in flight, so their latency is
-// mostly queueing; the paced run (2,000 msg/s over 4 streams, below
-// capacity) shows the latency of the path itself.
+// mostly queueing; the paced runs (2,000 msg/s over 4 streams, below
+// capacity; in fast batches, the default, and WithoutBatches) show the
+// latency of the path itself.
 func BenchmarkBridge(b *testing.B) {
 	for _, streams := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("full/streams=%d", streams), func(b *testing.B) { benchBridge(b, streams, 0) })
 	}
 	b.Run("paced-2000/streams=4", func(b *testing.B) { benchBridge(b, 4, 500*time.Microsecond) })
+	b.Run("paced-2000/streams=4/single", func(b *testing.B) { benchBridge(b, 4, 500*time.Microsecond, WithoutBatches()) })
 }
 
-func benchBridge(b *testing.B, streams int, every time.Duration) {
+func benchBridge(b *testing.B, streams int, every time.Duration, opts ...Option) {
 	ns := startNATS(b)
 	n := max(b.N, streams)
 	var consumed atomic.Int64
@@ -179,7 +181,7 @@ func benchBridge(b *testing.B, streams int, every time.Duration) {
 	}
 	defer func() { traceArrival = nil }()
 
-	br, err := NewBridge(testCtx(b), connect(b, ns.ClientURL()))
+	br, err := NewBridge(testCtx(b), connect(b, ns.ClientURL()), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
