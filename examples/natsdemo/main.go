@@ -26,6 +26,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/natsbridge"
@@ -162,19 +163,30 @@ func run(ctx context.Context, symbols []string, out, logw io.Writer) error {
 	select {
 	case <-ctx.Done():
 	case <-time.After(half):
-		st := bridges[0].b.Stats()
 		bridges[0].b.Close()
-		fmt.Fprintf(logw, "# bridge 1 stopped (it stored %d trades, found %d stored by bridge 2); bridge 2 goes on\n", st.Published, st.Duplicates+st.Skipped)
+		fmt.Fprintf(logw, "# bridge 1 stopped after publishing %d trades; bridge 2 goes on\n", handled(bridges[0].b.Stats()))
 		<-ctx.Done()
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	var stored, seen uint64
+	var sent uint64
 	for _, b := range bridges {
-		st := b.b.Stats()
-		stored += st.Published
-		seen += st.Duplicates + st.Skipped
+		sent += handled(b.b.Stats())
 	}
-	fmt.Fprintf(logw, "# the consumer printed %d trades; JetStream stored %d; the bridges found %d already stored by the other; consumer gaps: %d\n", n, stored, seen, src.Stats().Gaps)
+	stored := uint64(0)
+	if js, err := jetstream.New(nc); err == nil {
+		if st, err := js.Stream(context.Background(), natsbridge.DefaultStream); err == nil {
+			if info, err := st.Info(context.Background()); err == nil {
+				stored = info.State.Msgs
+			}
+		}
+	}
+	fmt.Fprintf(logw, "# the consumer printed %d trades; the bridges published %d between them and JetStream holds %d, one of each; consumer gaps: %d\n", n, sent, stored, src.Stats().Gaps)
 	return nil
+}
+
+// handled is the number of trades a bridge published, whether JetStream
+// stored them or had them already from the other bridge.
+func handled(st natsbridge.BridgeStats) uint64 {
+	return st.Published + st.Duplicates + st.Batched + st.Skipped
 }
