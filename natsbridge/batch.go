@@ -15,7 +15,7 @@ import (
 )
 
 // A stream's events that follow one another are published in a JetStream
-// fast batch (nats-server 2.12+, a stream with AllowBatchPublish): each
+// fast batch (nats-server 2.14+, a stream with AllowBatchPublish): each
 // message is sent without waiting, its batch sequence in its reply
 // subject, and the server stores them in order, acknowledges every few
 // (flow acks) and, in gap mode "fail", ends the batch at the first message
@@ -32,7 +32,7 @@ const (
 	batchFlow  = 250                   // ask for a flow ack every 250 messages (the server may ask for fewer)
 	batchAhead = 4                     // send up to 4 flows ahead of the last flow ack
 	batchIdle  = 20 * time.Millisecond // end a batch its stream has not added to for this long
-	batchRetry = time.Second           // after a batch could not start, publish one at a time this long
+	batchRetry = time.Second           // after a batch that stored nothing, publish one at a time this long
 
 	opStart, opAppend, opCommitEOB = "0", "1", "3"
 )
@@ -216,9 +216,8 @@ func (fb *batch) settle(acked uint64) {
 // finish ends the batch: unless the server has ended it, it sends the end
 // of batch and waits up to the ack wait (or until stop is closed) for the
 // final PubAck. It returns the messages sent that are not known stored, in
-// order, which the caller must publish again, and the error the server
-// ended the batch with, if any.
-func (fb *batch) finish(stop <-chan struct{}) ([]sent, error) {
+// order, which the caller must publish again.
+func (fb *batch) finish(stop <-chan struct{}) []sent {
 	_, _, ended, failed := fb.state()
 	if !ended && fb.sent > 0 {
 		end := &nats.Msg{Subject: fb.subject, Reply: fb.prefix + strconv.FormatUint(fb.sent+1, 10) + "." + opCommitEOB + ".$FI"}
@@ -244,7 +243,7 @@ func (fb *batch) finish(stop <-chan struct{}) ([]sent, error) {
 		}
 		fb.b.o.onError(fmt.Errorf("natsbridge: fast batch on %s ended (%s): its last %d messages are published again", fb.subject, why, len(rest)))
 	}
-	return rest, failed
+	return rest
 }
 
 // close ends the reply subscription.

@@ -321,8 +321,11 @@ func (b *Bridge) endBatch(info *streamInfo, stop <-chan struct{}) {
 		return
 	}
 	info.batch = nil
-	rest, err := fb.finish(stop)
-	if err != nil && fb.done == 0 {
+	rest := fb.finish(stop)
+	if fb.done == 0 && len(rest) > 0 {
+		// Nothing was acknowledged (the batch could not start, or its
+		// server was lost at once): publish one at a time for a while
+		// rather than start batch after batch.
 		info.noBatchUntil = time.Now().Add(batchRetry)
 	}
 	for _, m := range rest {

@@ -13,7 +13,7 @@
 // same streams store each event once: JetStream drops the copies that
 // arrive within the stream's duplicate window (DefaultDuplicateWindow, one
 // minute), and stopping any bridge loses nothing. A stream's events go out
-// in JetStream fast batches (nats-server 2.12+, AllowBatchPublish, which
+// in JetStream fast batches (nats-server 2.14+, AllowBatchPublish, which
 // StreamConfig sets): sent without waiting, stored in order, and a batch
 // ends at the first message the server does not store, whose rest the
 // bridge publishes again one at a time; see Bridge for the order rules.

@@ -110,7 +110,7 @@ func WithoutCreate() Option {
 // WithoutBatches makes a Bridge publish every message on its own, waiting
 // for its acknowledgement, instead of in fast batches. That is what a
 // Bridge does anyway when its JetStream stream does not allow fast batches
-// (StreamConfig's AllowBatchPublish; nats-server 2.12 or later). One at a
+// (StreamConfig's AllowBatchPublish; nats-server 2.14 or later). One at a
 // time costs a round trip per message, so a stream publishes a few
 // thousand messages a second instead of tens of thousands.
 func WithoutBatches() Option {
