@@ -252,6 +252,11 @@ func TestSourceBadInput(t *testing.T) {
 	if _, err := NewBridge(testCtx(t), nc); err != nil { // creates it
 		t.Fatal(err)
 	}
+	for _, d := range []time.Duration{0, 100 * time.Millisecond, time.Minute} {
+		if _, err := NewSource(nc, &spot.Market, WithHeartbeat(d)); err == nil || !strings.Contains(err.Error(), "WithHeartbeat") {
+			t.Errorf("WithHeartbeat(%v): %v", d, err)
+		}
+	}
 
 	for _, subj := range []string{"mw.spot.btcusdt@nosuch", "mw.nomarket.btcusdt@aggTrade", "mw.spot", "orders.x.y", "mw.usdm.btcusdt@aggTrade"} {
 		if _, err := src.SubscribeSubject(testCtx(t), subj, func(any) {}); err == nil {
@@ -365,4 +370,67 @@ func TestSourceStart(t *testing.T) {
 	if _, err := NewSource(nc, &spot.Market, StartSequence(0)); err == nil {
 		t.Error("StartSequence(0) accepted")
 	}
+}
+
+// TestSourceReplacesStalledConsumer: a consumer that stops delivering
+// while its subject's messages are still stored is replaced after a few
+// heartbeats, from the message after the last delivered: every id arrives
+// once and in order, and the replacement is reported.
+func TestSourceReplacesStalledConsumer(t *testing.T) {
+	ns := startNATS(t)
+	srv, _ := startSim(t, 2*time.Millisecond)
+	b, err := NewBridge(testCtx(t), connect(t, ns.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if _, err := b.Add(testCtx(t), dialSim(t, srv), []runtime.Stream{spot.AggTradeParams{Symbol: "BTCUSDT"}.Stream()}); err != nil {
+		t.Fatal(err)
+	}
+	var readers []*reader
+	readerStarted = func(r *reader) { readers = append(readers, r) }
+	defer func() { readerStarted = nil }()
+	var evMu sync.Mutex
+	var replaced []string
+	src, err := NewSource(connect(t, ns.ClientURL()), &spot.Market, StartAll(), WithHeartbeat(500*time.Millisecond),
+		WithFeedOptions(runtime.OnEvent(func(e runtime.Event) {
+			if e.Err != nil && strings.Contains(e.Err.Error(), "replaced") {
+				evMu.Lock()
+				replaced = append(replaced, e.Err.Error())
+				evMu.Unlock()
+			}
+		})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	var mu sync.Mutex
+	var ids []int64
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(ids) }
+	if _, err := spot.SubscribeAggTrade(testCtx(t), src, spot.AggTradeParams{Symbol: "BTCUSDT"}, func(ev *spot.AggTradeEvent) {
+		mu.Lock()
+		ids = append(ids, ev.AggTradeID)
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "100 trades", func() bool { return count() >= 100 })
+	// The consumer stops delivering, as one whose recreation hangs would.
+	r := readers[0]
+	r.mu.Lock()
+	cc := r.cc
+	r.mu.Unlock()
+	cc.Stop()
+	n := count()
+	waitFor(t, "deliveries to resume", func() bool { return count() >= n+200 })
+	evMu.Lock()
+	if len(replaced) == 0 {
+		t.Error("no replacement reported")
+	} else {
+		t.Log(replaced[0])
+	}
+	evMu.Unlock()
+	mu.Lock()
+	checkRun(t, "trades", ids, 1)
+	mu.Unlock()
 }

@@ -2,6 +2,7 @@ package natsbridge
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -153,11 +154,13 @@ func OnError(fn func(error)) Option {
 }
 
 // WithHeartbeat sets the idle heartbeat of a Source's consumers
-// (DefaultHeartbeat).
+// (DefaultHeartbeat), from 500 ms (JetStream's least) to 30 s. A consumer
+// that has delivered nothing for 3 heartbeats while its subject has later
+// messages stored is replaced (see Source).
 func WithHeartbeat(d time.Duration) Option {
 	return func(o *options) error {
-		if d <= 0 {
-			return errors.New("natsbridge: WithHeartbeat: not positive")
+		if d < 500*time.Millisecond || d > 30*time.Second {
+			return fmt.Errorf("natsbridge: WithHeartbeat: %v is outside 500ms..30s", d)
 		}
 		o.heartbeat = d
 		return nil

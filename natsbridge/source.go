@@ -19,10 +19,12 @@ import (
 // helpers work on it as on a *runtime.Conn. Each subscription reads its
 // stream's subject through its own ordered consumer, so its events arrive
 // once each and in the order stored; a consumer lost with its server is
-// recreated from the message after the last one delivered. Events are
-// delivered through a runtime.Feed: the same queues and overflow policies
-// as on a Conn, a payload that does not decode reported as
-// runtime.EventError (never dropped silently), gaps in the stream's
+// recreated from the message after the last one delivered (by nats.go, and
+// by the Source when one has delivered nothing for 3 heartbeats while the
+// subject has later messages stored: reported as runtime.EventError).
+// Events are delivered through a runtime.Feed: the same queues and
+// overflow policies as on a Conn, a payload that does not decode reported
+// as runtime.EventError (never dropped silently), gaps in the stream's
 // sequence key as runtime.EventGap. Where each stream starts is an Option:
 // StartNew (the default), StartAll, StartAt or StartSequence.
 type Source struct {
@@ -89,32 +91,12 @@ func (s *Source) subscribeFrom(ctx context.Context, st runtime.Stream, handle fu
 }
 
 // consume starts the ordered consumer that feeds sub, and a goroutine that
-// stops it once sub has ended.
+// watches it and stops it once sub has ended.
 func (s *Source) consume(ctx context.Context, sub *runtime.Subscription, name string, from start) error {
-	cfg := jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{Subject(s.market, name)},
-		DeliverPolicy:  from.deliver,
-		OptStartSeq:    from.seq,
-	}
-	if from.deliver == jetstream.DeliverByStartTimePolicy {
-		t := from.t
-		cfg.OptStartTime = &t
-	}
-	cons, err := s.js.OrderedConsumer(ctx, s.o.stream, cfg)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("natsbridge: JetStream stream %q does not exist (a Bridge creates it): %w", s.o.stream, err)
-	}
+	r := &reader{s: s, sub: sub, name: name, subject: Subject(s.market, name)}
+	cc, err := r.open(ctx, from)
 	if err != nil {
-		return fmt.Errorf("natsbridge: consumer of stream %q: %w", s.o.stream, err)
-	}
-	cc, err := cons.Consume(func(m jetstream.Msg) { s.feed.Deliver(sub, m.Data()) },
-		jetstream.PullExpiry(4*s.o.heartbeat),
-		jetstream.PullHeartbeat(s.o.heartbeat),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			s.feed.Emit(runtime.Event{Kind: runtime.EventError, Stream: name, Err: fmt.Errorf("natsbridge: consumer: %w", err)})
-		}))
-	if err != nil {
-		return fmt.Errorf("natsbridge: consume %s: %w", name, err)
+		return err
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -125,14 +107,157 @@ func (s *Source) consume(ctx context.Context, sub *runtime.Subscription, name st
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		<-sub.Done()
-		cc.Stop()
-		<-cc.Closed()
-	}()
+	r.cc = cc
+	if readerStarted != nil {
+		readerStarted(r)
+	}
+	go r.watch()
 	return nil
 }
+
+// readerStarted, when set (by tests), is called with each reader started.
+var readerStarted func(*reader)
+
+// reader is the consumer side of one subscription of a Source.
+type reader struct {
+	s       *Source
+	sub     *runtime.Subscription
+	name    string
+	subject string
+
+	mu   sync.Mutex // held while delivering, so that a replaced consumer's late messages cannot interleave
+	last uint64     // stream sequence of the last message delivered
+	n    uint64     // messages delivered
+	cc   jetstream.ConsumeContext
+}
+
+// open starts an ordered consumer of the subscription's subject at from.
+func (r *reader) open(ctx context.Context, from start) (jetstream.ConsumeContext, error) {
+	s := r.s
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{r.subject},
+		DeliverPolicy:  from.deliver,
+		OptStartSeq:    from.seq,
+	}
+	if from.deliver == jetstream.DeliverByStartTimePolicy {
+		t := from.t
+		cfg.OptStartTime = &t
+	}
+	cons, err := s.js.OrderedConsumer(ctx, s.o.stream, cfg)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("natsbridge: JetStream stream %q does not exist (a Bridge creates it): %w", s.o.stream, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("natsbridge: consumer of stream %q: %w", s.o.stream, err)
+	}
+	cc, err := cons.Consume(r.deliver,
+		jetstream.PullExpiry(4*s.o.heartbeat),
+		jetstream.PullHeartbeat(s.o.heartbeat),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			s.feed.Emit(runtime.Event{Kind: runtime.EventError, Stream: r.name, Err: fmt.Errorf("natsbridge: consumer: %w", err)})
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("natsbridge: consume %s: %w", r.name, err)
+	}
+	return cc, nil
+}
+
+// deliver hands one message to the subscription, unless an earlier
+// consumer of the subscription delivered it already.
+func (r *reader) deliver(m jetstream.Msg) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if md, err := m.Metadata(); err == nil {
+		if md.Sequence.Stream <= r.last {
+			return
+		}
+		r.last = md.Sequence.Stream
+	}
+	r.n++
+	r.s.feed.Deliver(r.sub, m.Data())
+}
+
+// watch stops the consumer once the subscription has ended. Meanwhile it
+// replaces a consumer that has delivered nothing for stallBeats heartbeats
+// although the stream holds later messages of the subject: nats.go
+// recreates a consumer lost with its server by itself, but a recreation
+// attempt made while the cluster elects its leaders can wait 10 s for an
+// answer. A quiet subject is checked less and less often.
+func (r *reader) watch() {
+	s := r.s
+	defer s.wg.Done()
+	t := time.NewTicker(s.o.heartbeat)
+	defer t.Stop()
+	var seen uint64
+	idle, wait := 0, stallBeats
+	for {
+		select {
+		case <-r.sub.Done():
+			r.mu.Lock()
+			cc := r.cc
+			r.mu.Unlock()
+			cc.Stop()
+			<-cc.Closed()
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		n, last := r.n, r.last
+		r.mu.Unlock()
+		if n != seen {
+			seen, idle, wait = n, 0, stallBeats
+			continue
+		}
+		if idle++; idle < wait || last == 0 {
+			continue // (before a first message, where it would restart is unknown)
+		}
+		idle = 0
+		if !r.behind(last) {
+			wait = min(2*wait, maxQuietBeats) // a quiet subject
+			continue
+		}
+		from := start{deliver: jetstream.DeliverByStartSequencePolicy, seq: last + 1}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*s.o.heartbeat)
+		cc, err := r.open(ctx, from)
+		cancel()
+		if err != nil {
+			continue // try again at the next check
+		}
+		s.feed.Emit(runtime.Event{Kind: runtime.EventError, Stream: r.name, Err: fmt.Errorf("natsbridge: consumer of %s delivered nothing for %d heartbeats while the stream holds later messages: replaced, from stream sequence %d", r.subject, stallBeats, last+1)})
+		r.mu.Lock()
+		old := r.cc
+		r.cc = cc
+		r.mu.Unlock()
+		s.wg.Add(1)
+		go func() { // its recreation attempt may take 10 s to give up
+			defer s.wg.Done()
+			old.Stop()
+			<-old.Closed()
+		}()
+	}
+}
+
+// behind reports whether the stream holds a message of the subject after
+// stream sequence last.
+func (r *reader) behind(last uint64) bool {
+	s := r.s
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.heartbeat)
+	defer cancel()
+	st, err := s.js.Stream(ctx, s.o.stream)
+	if err != nil {
+		return false
+	}
+	m, err := st.GetLastMsgForSubject(ctx, r.subject)
+	return err == nil && m.Sequence > last
+}
+
+// How many heartbeats without a message a Source's consumer may go before
+// the stream is asked whether it is stalled, and at most while the subject
+// stays quiet.
+const (
+	stallBeats    = 3
+	maxQuietBeats = 60
+)
 
 // SubscribeAll subscribes to every stream of streams, as Subscribe does.
 // Every stream is checked before any is subscribed. The subscriptions are
