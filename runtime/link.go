@@ -55,10 +55,21 @@ type link struct {
 	readerEnd chan struct{}
 }
 
+// readBuffer is the size of a link's read buffer: the most bytes one read
+// system call takes from the network connection. gorilla's default, 4 KiB,
+// holds about 20 aggTrade frames, and at full speed the read calls cost
+// about 230 ns per such frame (BenchmarkFloor, 2-core VM); with 16 KiB the
+// depth rows of BenchmarkFloor were 700-1100 ns per frame faster, the small
+// payloads' up to 190 ns or within noise; 64 KiB did not do clearly better.
+// A read returns
+// what has arrived, so a quiet stream waits no longer; the cost is 12 KiB
+// more memory per link.
+const readBuffer = 16 << 10
+
 // dialLink opens one websocket and starts its reader and writer.
 func (s *socket) dialLink(ctx context.Context) (*link, error) {
 	c := s.conn
-	d := websocket.Dialer{HandshakeTimeout: c.opts.handshakeTimeout, Proxy: nil}
+	d := websocket.Dialer{HandshakeTimeout: c.opts.handshakeTimeout, Proxy: nil, ReadBufferSize: readBuffer}
 	ws, resp, err := d.DialContext(ctx, s.url, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
