@@ -79,10 +79,15 @@ var receivers = func() []receiver {
 	return rs
 }()
 
+// bareDialer is gorilla's dialer with the read buffer the runtime's links
+// use (readBuffer in runtime/link.go), so that the bare read and the naive
+// loop make as few read system calls as marketwire does.
+var bareDialer = websocket.Dialer{ReadBufferSize: 16 << 10}
+
 // dialBare opens a gorilla client that carries p's stream: named in the URL
 // on Binance, subscribed (welcome and ack read) on ZDEX.
 func dialBare(p *payload, f *feed) (*websocket.Conn, error) {
-	ws, _, err := websocket.DefaultDialer.Dial(f.url+p.barePath, nil)
+	ws, _, err := bareDialer.Dial(f.url+p.barePath, nil)
 	if err != nil {
 		return nil, err
 	}
