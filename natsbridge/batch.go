@@ -46,7 +46,7 @@ type batch struct {
 	prefix  string // reply subject up to the batch sequence
 	subject string
 	sent    uint64    // batch sequence of the last message sent
-	pending []sent    // sent and not known stored: sequences done+1..sent
+	pending []unacked // sent and not known stored: sequences done+1..sent
 	done    uint64    // the messages up to this sequence are counted stored
 	last    time.Time // when the last message was sent
 
@@ -58,8 +58,8 @@ type batch struct {
 	signal chan struct{}
 }
 
-// sent is a message of a batch and its event's key.
-type sent struct {
+// unacked is a message of a batch not known stored yet, and its event's key.
+type unacked struct {
 	msg *nats.Msg
 	q   runtime.Seq
 }
@@ -182,7 +182,7 @@ func (fb *batch) add(msg *nats.Msg, q runtime.Seq) bool {
 		fb.sent--
 		return false
 	}
-	fb.pending = append(fb.pending, sent{msg, q})
+	fb.pending = append(fb.pending, unacked{msg, q})
 	fb.last = time.Now()
 	return true
 }
@@ -217,7 +217,7 @@ func (fb *batch) settle(acked uint64) {
 // of batch and waits up to the ack wait (or until stop is closed) for the
 // final PubAck. It returns the messages sent that are not known stored, in
 // order, which the caller must publish again.
-func (fb *batch) finish(stop <-chan struct{}) []sent {
+func (fb *batch) finish(stop <-chan struct{}) []unacked {
 	_, _, ended, failed := fb.state()
 	if !ended && fb.sent > 0 {
 		end := &nats.Msg{Subject: fb.subject, Reply: fb.prefix + strconv.FormatUint(fb.sent+1, 10) + "." + opCommitEOB + ".$FI"}
