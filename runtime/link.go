@@ -57,11 +57,11 @@ type link struct {
 
 // readBuffer is the size of a link's read buffer: the most bytes one read
 // system call takes from the network connection. gorilla's default, 4 KiB,
-// holds about 20 aggTrade frames, and at full speed the read calls cost
-// about 230 ns per such frame (BenchmarkFloor, 2-core VM); with 16 KiB the
-// depth rows of BenchmarkFloor were 700-1100 ns per frame faster, the small
-// payloads' up to 190 ns or within noise; 64 KiB did not do clearly better.
-// A read returns what has arrived, so a quiet stream waits no longer; the
+// holds about 20 frames of 200 bytes, and at full speed the read calls cost
+// about 230 ns per such frame (bench.BenchmarkFloor, 2-core VM); with 16 KiB
+// the rows of 1.6 KB frames were 700-1100 ns per frame faster, the small
+// ones up to 190 ns or within noise; 64 KiB did not do clearly better. A
+// read returns what has arrived, so a quiet stream waits no longer; the
 // cost is 12 KiB more memory per link. bench/ gives its bare read the same
 // buffer, so that the floor is not handicapped.
 const readBuffer = 16 << 10
