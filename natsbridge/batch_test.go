@@ -180,7 +180,7 @@ func TestBridgeBatchesIdle(t *testing.T) {
 		ids[i] = ev.AggTradeID
 	}
 	checkRun(t, "stored aggregate ids", ids, 1)
-	if s := b.Stats(); s.Batched == 0 || s.Published > 2 {
+	if s := b.Stats(); !b.Batches() || s.Batched == 0 || s.Published > 2 {
 		t.Errorf("expected fast batches after the first message: %+v", s)
 	}
 }
@@ -199,7 +199,7 @@ func TestBridgeWithoutBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, "100 messages", func() bool { return b.Stats().Published >= 100 })
-			if s := b.Stats(); s.Batched != 0 {
+			if s := b.Stats(); s.Batched != 0 || b.Batches() {
 				t.Errorf("batched: %+v", s)
 			}
 		})

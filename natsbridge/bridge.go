@@ -506,6 +506,12 @@ func (b *Bridge) sleep(d time.Duration) bool {
 	}
 }
 
+// Batches reports whether the Bridge publishes in fast batches: its
+// JetStream stream allows them (AllowBatchPublish; a stream created before
+// StreamConfig set it does not, until its configuration is updated) and
+// WithoutBatches was not given.
+func (b *Bridge) Batches() bool { return b.batching }
+
 // Stats returns the Bridge's counters.
 func (b *Bridge) Stats() BridgeStats {
 	return BridgeStats{

@@ -152,8 +152,12 @@ func bridgeCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 			bookConn.Close()
 		}
 	}
-	log.printf("# bridging %d streams of %s from %s to %s, JetStream stream %s, subjects %s",
-		len(streams), src.market, src.where(), nc.ConnectedUrlRedacted(), nf.stream, natsbridge.Subject(src.market, "*"))
+	how := "in fast batches"
+	if !b.Batches() {
+		how = "one message at a time (the JetStream stream does not allow batch publishing)"
+	}
+	log.printf("# bridging %d streams of %s from %s to %s, JetStream stream %s, subjects %s, %s",
+		len(streams), src.market, src.where(), nc.ConnectedUrlRedacted(), nf.stream, natsbridge.Subject(src.market, "*"), how)
 	status := func(verb string) {
 		st := b.Stats()
 		var dropped uint64
