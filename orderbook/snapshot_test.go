@@ -112,13 +112,7 @@ func runSnapshotStream(t *testing.T, name string, m *runtime.Market, spec *order
 
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s: timed out (state %v, stats %+v)", name, what, b.State(), b.Stats())
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitBook(t, name, b, 10*time.Second, what, cond)
 	}
 	waitFor("Synced after Open", func() bool { return b.State() == orderbook.Synced })
 	waitFor("checkpoints", func() bool { return ids.Load() >= 100 })
@@ -176,4 +170,17 @@ func depthPayload(name, symbol string, id int64, bid, ask string) []byte {
 	}
 	return fmt.Appendf(nil, `{"e":"depthUpdate","E":1,"T":1,"s":%q,"ps":"BTCUSD","U":%d,"u":%d,"pu":%d,"b":[[%q,"1.000"]],"a":[[%q,"1.000"]]}`,
 		symbol, id, id, id-1, bid, ask)
+}
+
+// waitBook waits up to limit for cond, failing with the book's state and
+// counters when it does not hold by then.
+func waitBook(t *testing.T, name string, b *orderbook.Book, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s: timed out (state %v, stats %+v)", name, what, b.State(), b.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -243,13 +243,7 @@ func runSnapshotOnly(t *testing.T, name string, m *runtime.Market, spec *orderbo
 
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s: timed out (state %v, stats %+v)", name, what, b.State(), b.Stats())
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitBook(t, name, b, 15*time.Second, what, cond)
 	}
 	waitFor("Synced after OpenSnapshot", func() bool { return b.State() == orderbook.Synced })
 	waitFor("checkpoints", func() bool { return ids.Load() >= 100 })

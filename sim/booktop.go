@@ -38,6 +38,32 @@ func (bs *Books) Book(symbol string, create bool) *Book {
 	return b
 }
 
+// StateAt returns the book of symbol as of update id id (Book.StateAt); ok
+// is false when symbol has no book yet or the id is not remembered.
+func (bs *Books) StateAt(symbol string, id int64) (st BookState, ok bool) {
+	b := bs.Book(symbol, false)
+	if b == nil {
+		return BookState{}, false
+	}
+	return b.StateAt(id)
+}
+
+// SideLevels returns one side of st best first, each level built by level
+// from its price and quantity text (Price, Qty): the levels of a snapshot
+// payload.
+func SideLevels[T any](st BookState, bid bool, level func(price, qty string) T) []T {
+	side := st.Asks
+	if bid {
+		side = st.Bids
+	}
+	prices := st.Levels(bid, 0)
+	out := make([]T, len(prices))
+	for i, p := range prices {
+		out[i] = level(Price(p), Qty(side[p]))
+	}
+	return out
+}
+
 // Top steps the model to now, as a stream's Next would, and returns the
 // best n levels per side (every level when n <= 0) as of the book's
 // current update id. Simulators of venues whose depth streams send the top

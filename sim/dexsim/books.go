@@ -71,16 +71,9 @@ func depthLevels(symbol, stream string) int {
 
 // priceLevels returns one side of st as the payload's levels, best first.
 func priceLevels(st sim.BookState, bid bool) []dex.PriceLevel {
-	side := st.Asks
-	if bid {
-		side = st.Bids
-	}
-	prices := st.Levels(bid, 0)
-	out := make([]dex.PriceLevel, len(prices))
-	for i, p := range prices {
-		out[i] = dex.PriceLevel{Price: wire.MustDecimal(sim.Price(p)), Quantity: wire.MustDecimal(sim.Qty(side[p]))}
-	}
-	return out
+	return sim.SideLevels(st, bid, func(price, qty string) dex.PriceLevel {
+		return dex.PriceLevel{Price: wire.MustDecimal(price), Quantity: wire.MustDecimal(qty)}
+	})
 }
 
 // BookState returns the order book behind symbol's marketDepth streams as
@@ -92,9 +85,5 @@ func (s *Server) BookState(symbol string, id int64) (st sim.BookState, ok bool) 
 	if s.books == nil {
 		return sim.BookState{}, false
 	}
-	b := s.books.Book(symbol, false)
-	if b == nil {
-		return sim.BookState{}, false
-	}
-	return b.StateAt(id)
+	return s.books.StateAt(symbol, id)
 }

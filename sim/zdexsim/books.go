@@ -59,16 +59,9 @@ func (d *depthBooks) Open(stream string) (sim.Feed, error) {
 
 // priceLevels returns one side of st as the payload's levels, best first.
 func priceLevels(st sim.BookState, bid bool) []zdex.PriceLevel {
-	side := st.Asks
-	if bid {
-		side = st.Bids
-	}
-	prices := st.Levels(bid, 0)
-	out := make([]zdex.PriceLevel, len(prices))
-	for i, p := range prices {
-		out[i] = zdex.PriceLevel{Price: wire.MustDecimal(sim.Price(p)), Quantity: wire.MustDecimal(sim.Qty(side[p]))}
-	}
-	return out
+	return sim.SideLevels(st, bid, func(price, qty string) zdex.PriceLevel {
+		return zdex.PriceLevel{Price: wire.MustDecimal(price), Quantity: wire.MustDecimal(qty)}
+	})
 }
 
 // BookState returns the order book behind symbol's orderbook channel as of
@@ -80,9 +73,5 @@ func (s *Server) BookState(symbol string, id int64) (st sim.BookState, ok bool) 
 	if s.books == nil {
 		return sim.BookState{}, false
 	}
-	b := s.books.Book(symbol, false)
-	if b == nil {
-		return sim.BookState{}, false
-	}
-	return b.StateAt(id)
+	return s.books.StateAt(symbol, id)
 }
