@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/marketwire/marketwire/sim"
 )
 
 // frames is K WebSocket data frames serialized once, headers included, back
@@ -44,7 +45,7 @@ func serialize(k int, payload func(i int) ([]byte, int64)) *frames {
 	for i := 0; i < k; i++ {
 		p, id := payload(i)
 		f.off[i] = len(f.buf)
-		f.buf = appendFrame(f.buf, p)
+		f.buf = sim.AppendTextFrame(f.buf, p)
 		f.ids[i] = id
 		f.psum[i+1] = f.psum[i] + id
 		f.pbytes[i+1] = f.pbytes[i] + int64(len(p))
@@ -59,22 +60,6 @@ func serialize(k int, payload func(i int) ([]byte, int64)) *frames {
 	}
 	f.chunks = append(f.chunks, start, k)
 	return f
-}
-
-// appendFrame appends an unmasked, final text frame (server to client).
-func appendFrame(dst, payload []byte) []byte {
-	dst = append(dst, 0x81)
-	switch n := len(payload); {
-	case n < 126:
-		dst = append(dst, byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 126)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	default:
-		dst = append(dst, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	return append(dst, payload...)
 }
 
 func (f *frames) k() int { return len(f.ids) }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/marketwire/marketwire/generated/spot"
 	"github.com/marketwire/marketwire/runtime"
+	"github.com/marketwire/marketwire/sim"
 )
 
 // benchFeed is an exchange stand-in that answers SUBSCRIBE and then writes
@@ -118,7 +119,7 @@ func (f *benchFeed) serve(w http.ResponseWriter, r *http.Request) {
 				time.Sleep(d)
 			}
 		}
-		buf = appendFrame(buf, fr)
+		buf = sim.AppendTextFrame(buf, fr)
 		if f.every > 0 || len(buf) >= 32<<10 || i == len(f.frames)-1 {
 			if _, err := nc.Write(buf); err != nil {
 				return
@@ -127,20 +128,6 @@ func (f *benchFeed) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	<-gone // until the client goes
-}
-
-// appendFrame appends data as one unmasked WebSocket text frame, as a
-// server sends it.
-func appendFrame(buf, data []byte) []byte {
-	switch n := len(data); {
-	case n < 126:
-		buf = append(buf, 0x81, byte(n))
-	case n < 1<<16:
-		buf = append(buf, 0x81, 126, byte(n>>8), byte(n))
-	default:
-		buf = append(buf, 0x81, 127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(buf, data...)
 }
 
 // BenchmarkBridge: aggTrade frames from a socket through one Bridge into an
