@@ -318,19 +318,20 @@ func pairSliceFunc(t *TypeModel) string { return "decode" + t.GoName + "Slice" }
 func (e *emitter) decodePairSlice(f *jen.File, t *TypeModel) {
 	name := pairSliceFunc(t)
 	d, dst := jen.Id("d"), jen.Id("dst")
+	keep := jen.Qual(wirePkg, "ArrayKeep").Call(d, dst, jen.Id("lent"))
 	f.Add(doc(fmt.Sprintf("%s decodes a JSON array of %s, appending to dst (see wire.DecodeArray); compact elements are read in one step.", name, t.GoName)))
 	f.Func().Id(name).Params(d.Clone().Op("*").Qual(wirePkg, "Decoder"), dst.Clone().Index().Id(t.GoName)).Params(jen.Index().Id(t.GoName), jen.Error()).Block(
 		jen.If(d.Clone().Dot("IsNull").Call()).Block(jen.Return(jen.Nil(), jen.Nil())),
 		jen.If(jen.Err().Op(":=").Add(d.Clone()).Dot("ArrayStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(dst, jen.Err())),
-		dst.Clone().Op("=").Qual(wirePkg, "ArrayRoom").Call(d, dst),
+		jen.List(dst.Clone(), jen.Id("lent")).Op(":=").Qual(wirePkg, "ArrayRoom").Call(d, dst),
 		jen.For().Block(
 			jen.If(jen.List(jen.Id("a"), jen.Id("b"), jen.Id("ok")).Op(":=").Add(d.Clone()).Dot("NextDecimalPair").Call(), jen.Id("ok")).Block(
 				dst.Clone().Op("=").Append(dst, jen.Id(t.GoName).Values(jen.Dict{jen.Id(t.Fields[0].GoName): jen.Id("a"), jen.Id(t.Fields[1].GoName): jen.Id("b")})),
 				jen.Continue(),
 			),
-			jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Add(d.Clone()).Dot("NextElem").Call(), jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(dst, jen.Err())),
+			jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Add(d.Clone()).Dot("NextElem").Call(), jen.Err().Op("!=").Nil().Op("||").Op("!").Id("ok")).Block(jen.Return(keep, jen.Err())),
 			dst.Clone().Op("=").Append(dst, jen.Id(t.GoName).Values()),
-			jen.If(jen.Err().Op(":=").Add(dst.Clone()).Index(jen.Len(dst).Op("-").Lit(1)).Dot("decodeJSON").Call(d), jen.Err().Op("!=").Nil()).Block(jen.Return(dst, jen.Err())),
+			jen.If(jen.Err().Op(":=").Add(dst.Clone()).Index(jen.Len(dst).Op("-").Lit(1)).Dot("decodeJSON").Call(d), jen.Err().Op("!=").Nil()).Block(jen.Return(keep, jen.Err())),
 		),
 	).Line()
 }

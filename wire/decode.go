@@ -577,7 +577,7 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	if err := d.ArrayStart(); err != nil {
 		return dst, err
 	}
-	dst = ArrayRoom(d, dst)
+	dst, lent := ArrayRoom(d, dst)
 	sub := subPool.Get().(*Decoder)
 	*sub = *d
 	var err error
@@ -595,24 +595,52 @@ func DecodeArray[T any](d *Decoder, dst []T, elem func(*T, *Decoder) error) ([]T
 	*d = *sub
 	*sub = Decoder{} // do not keep the payload alive from the pool
 	subPool.Put(sub)
-	return dst, err
+	return ArrayKeep(d, dst, lent), err
 }
 
-// ArrayRoom returns dst when it has capacity, and otherwise an empty slice
-// with room for the elements of the array whose '[' d just consumed (see
-// ArrayStart), taken from d.Slab when it holds a *Slab[T]. The elements are
-// counted by the commas between them, without validating, so that a fresh
-// slice is allocated once, at its final size; a slice that has capacity is
-// reused as it is and grows by append.
-func ArrayRoom[T any](d *Decoder, dst []T) []T {
+// ArrayRoom returns where to decode the array whose '[' d just consumed
+// (see ArrayStart): dst itself when it has capacity, to be reused as it is
+// and grown by append; otherwise, when d.Slab holds a *Slab[T], the slab's
+// scratch slice (lent is true), which ArrayKeep copies into slab memory at
+// its final length, so that the elements are neither counted first nor
+// allocated twice; otherwise a new slice with room for the elements, counted
+// by the commas between them. Every ArrayRoom must be followed by an
+// ArrayKeep with its results.
+func ArrayRoom[T any](d *Decoder, dst []T) (buf []T, lent bool) {
 	if cap(dst) != 0 {
-		return dst
+		return dst, false
 	}
-	if slab, ok := d.Slab.(*Slab[T]); ok {
-		return slab.Take(d.countElems())
+	slab, ok := d.Slab.(*Slab[T])
+	if !ok {
+		return make([]T, 0, d.countElems()), false
 	}
-	return make([]T, 0, d.countElems())
+	if slab.lent {
+		return slab.Take(d.countElems()), false // an array of T inside an element of one
+	}
+	slab.lent = true
+	return slab.scratch[:0], true
 }
+
+// ArrayKeep returns the array that buf, from ArrayRoom, holds: buf itself
+// unless lent, and otherwise a copy of it carved from the slab, the scratch
+// slice kept (cleared) for the next array.
+func ArrayKeep[T any](d *Decoder, buf []T, lent bool) []T {
+	if !lent {
+		return buf
+	}
+	slab := d.Slab.(*Slab[T])
+	out := append(slab.Take(len(buf)), buf...)
+	clear(buf) // do not keep the payload's strings alive
+	if cap(buf) <= maxScratch {
+		slab.scratch = buf[:0]
+	}
+	slab.lent = false
+	return out
+}
+
+// maxScratch is the most elements of scratch space a Slab keeps between
+// arrays (an order-book snapshot of 5,000 levels takes 10,000).
+const maxScratch = 1 << 14
 
 // subPool holds the stand-in decoders DecodeArray passes to elem functions.
 var subPool = sync.Pool{New: func() any { return new(Decoder) }}

@@ -10,6 +10,9 @@ import "unsafe"
 type Slab[T any] struct {
 	free []T
 	next int // bytes of the next slab: from firstSlabBytes, doubling up to slabBytes
+
+	scratch []T  // where ArrayRoom decodes an array before ArrayKeep copies it out
+	lent    bool // scratch is in use
 }
 
 // slabBytes is the size a slab aims at; slabs hold at least minSlab values.

@@ -1936,7 +1936,7 @@ func decodePriceLevelSlice(d *wire.Decoder, dst []PriceLevel) ([]PriceLevel, err
 	if err := d.ArrayStart(); err != nil {
 		return dst, err
 	}
-	dst = wire.ArrayRoom(d, dst)
+	dst, lent := wire.ArrayRoom(d, dst)
 	for {
 		if a, b, ok := d.NextDecimalPair(); ok {
 			dst = append(dst, PriceLevel{
@@ -1946,11 +1946,11 @@ func decodePriceLevelSlice(d *wire.Decoder, dst []PriceLevel) ([]PriceLevel, err
 			continue
 		}
 		if ok, err := d.NextElem(); err != nil || !ok {
-			return dst, err
+			return wire.ArrayKeep(d, dst, lent), err
 		}
 		dst = append(dst, PriceLevel{})
 		if err := dst[len(dst)-1].decodeJSON(d); err != nil {
-			return dst, err
+			return wire.ArrayKeep(d, dst, lent), err
 		}
 	}
 }
