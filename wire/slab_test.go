@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -80,5 +81,58 @@ func TestSlab(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(1000, func() { s.New() }); allocs > 0.01 {
 		t.Fatalf("New allocates %.3f times per value", allocs)
+	}
+}
+
+// TestArrayScratch checks ArrayRoom and ArrayKeep through DecodeArray with a
+// slab: each array keeps its values when later ones are decoded through the
+// same scratch slice, is exactly as long as its JSON array, and an array of
+// the same type inside an element (which cannot borrow the scratch in use)
+// decodes as well.
+func TestArrayScratch(t *testing.T) {
+	type node struct {
+		n    int64
+		kids []node
+	}
+	var elem func(*node, *Decoder) error
+	elem = func(v *node, d *Decoder) error {
+		if d.peek() == '[' {
+			var err error
+			v.kids, err = DecodeArray(d, v.kids[:0], elem)
+			return err
+		}
+		var err error
+		v.n, err = d.Int()
+		return err
+	}
+	var slab Slab[node]
+	var got [][]node
+	for _, in := range []string{`[1,2,3]`, `[4,[5,6],7,8]`, `[]`, `[9]`, `[10,11,12,13,14,15,16,17,18,19,20]`} {
+		var d Decoder
+		d.Slab = &slab
+		d.ResetShared([]byte(in))
+		v, err := DecodeArray(&d, nil, elem)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if len(v) != cap(v) {
+			t.Errorf("%s: len %d, cap %d", in, len(v), cap(v))
+		}
+		got = append(got, v)
+	}
+	want := [][]node{
+		{{n: 1}, {n: 2}, {n: 3}},
+		{{n: 4}, {kids: []node{{n: 5}, {n: 6}}}, {n: 7}, {n: 8}},
+		{},
+		{{n: 9}},
+		{{n: 10}, {n: 11}, {n: 12}, {n: 13}, {n: 14}, {n: 15}, {n: 16}, {n: 17}, {n: 18}, {n: 19}, {n: 20}},
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("array %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+	if slab.lent || cap(slab.scratch) == 0 || !reflect.DeepEqual(slab.scratch[:cap(slab.scratch)][0], node{}) {
+		t.Errorf("scratch after use: lent %v, cap %d, not cleared", slab.lent, cap(slab.scratch))
 	}
 }
