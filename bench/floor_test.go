@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ var modes = []mode{
 // floor the others are compared with), gorilla + goccy, and one row per
 // runtime mode.
 var receivers = func() []receiver {
-	rs := []receiver{{"bare", openBare}, {"gorilla+goccy", openGoccy}}
+	rs := []receiver{{"bare", openBare}, {"bare+decode", openDecode}, {"gorilla+goccy", openGoccy}}
 	for _, m := range modes {
 		rs = append(rs, receiver{m.name, func(tb testing.TB, p *payload, f *feed, n int) (*session, error) {
 			return openRuntime(tb, p, f, n, m)
@@ -147,6 +148,99 @@ func openBare(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 		close: func() { ws.Close() },
 	}, nil
 }
+
+// openDecode is the floor of receiving typed events: the bare read, then
+// the payload decoded by its generated decoder into one reused event and
+// passed to the same handler as the runtime rows, all on one goroutine. The
+// payload is taken at its known place in the frame, with no envelope scan.
+// A client cannot do less and get typed events; that it already costs more
+// than the bare read plus the decode measured alone is the cost of a reader
+// slower than the feed on loopback (see the README's Benchmarks).
+func openDecode(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
+	// The payload's stream and handler, as its Subscribe helper passes them.
+	var src capture
+	var sum, got int64
+	if _, err := p.subscribe(context.Background(), &src, func(id int64) { sum += id; got++ }); err != nil {
+		return nil, err
+	}
+	pre, suf, err := dataPlace(p)
+	if err != nil {
+		return nil, err
+	}
+	dec := src.st.NewDecoder()
+	ws, err := dialBare(p, f)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 64<<10)
+	var ev any
+	return &session{
+		wait: func(<-chan error) error {
+			for i := 0; i < n; i++ {
+				_, r, err := ws.NextReader()
+				if err != nil {
+					return fmt.Errorf("frame %d of %d: %w", i+1, n, err)
+				}
+				m := 0
+				for {
+					k, err := r.Read(buf[m:])
+					m += k
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						return err
+					}
+				}
+				if ev, err = dec.Decode(buf[pre:m-suf], ev); err != nil {
+					return fmt.Errorf("frame %d: %w", i+1, err)
+				}
+				src.handle(ev)
+			}
+			return nil
+		},
+		check: func() error {
+			if got != int64(n) || sum != f.fr.sum(n) {
+				return fmt.Errorf("handled %d events (id sum %d), the feed sent %d (id sum %d)", got, sum, n, f.fr.sum(n))
+			}
+			return nil
+		},
+		close: func() { ws.Close() },
+	}, nil
+}
+
+// dataPlace returns how many bytes of p's frames come before and after the
+// data member; it fails unless they are the same in the first frames.
+func dataPlace(p *payload) (pre, suf int, err error) {
+	for i := range 3 {
+		d, _ := p.data(i)
+		fr := p.frame(i, d)
+		j := bytes.Index(fr, d)
+		if j < 0 || i > 0 && (j != pre || len(fr)-j-len(d) != suf) {
+			return 0, 0, fmt.Errorf("%s: the data member is not at the same place in every frame", p.name)
+		}
+		pre, suf = j, len(fr)-j-len(d)
+	}
+	return pre, suf, nil
+}
+
+// capture is a runtime.Source that subscribes nothing: it keeps the stream
+// and handler that a generated Subscribe helper passes to it.
+type capture struct {
+	st     runtime.Stream
+	handle func(any)
+}
+
+func (c *capture) Subscribe(_ context.Context, st runtime.Stream, handle func(any), _ ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+	c.st, c.handle = st, handle
+	return nil, nil
+}
+
+func (c *capture) SubscribeAll(context.Context, []runtime.Stream, func(any), ...runtime.SubscribeOption) ([]*runtime.Subscription, error) {
+	return nil, errors.New("capture: SubscribeAll")
+}
+
+func (c *capture) Market() *runtime.Market { return nil }
 
 // openGoccy reads each frame with ReadMessage and decodes it with
 // goccy/go-json into plain structs, summing the ids.

@@ -35,7 +35,7 @@ type payload struct {
 	plain func(msg []byte) (int64, error)
 	// subscribe subscribes through the generated helper, with opts; the
 	// handler passes each event's id to add.
-	subscribe func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error)
+	subscribe func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error)
 }
 
 // frames serializes k frames of p.
@@ -217,7 +217,7 @@ var payloads = []*payload{
 		},
 		frame: combined("btcusdt@aggTrade"),
 		plain: plainBinance(func(v *plainAggTrade) int64 { return v.AggTradeID }),
-		subscribe: func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+		subscribe: func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 			return spot.SubscribeAggTrade(ctx, c, spot.AggTradeParams{Symbol: "BTCUSDT"}, func(ev *spot.AggTradeEvent) { add(ev.AggTradeID) }, opts...)
 		},
 	},
@@ -232,7 +232,7 @@ var payloads = []*payload{
 		},
 		frame: combined("btcusdt@kline_1m"),
 		plain: plainBinance(func(v *plainKline) int64 { return v.Kline.OpenTime }),
-		subscribe: func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+		subscribe: func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 			return spot.SubscribeKline(ctx, c, spot.KlineParams{Symbol: "BTCUSDT", Interval: spot.Interval1m}, func(ev *spot.KlineEvent) { add(int64(ev.Kline.OpenTime)) }, opts...)
 		},
 	},
@@ -246,7 +246,7 @@ var payloads = []*payload{
 		},
 		frame: combined("btcusdt@bookTicker"),
 		plain: plainBinance(func(v *plainBookTicker) int64 { return v.UpdateID }),
-		subscribe: func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+		subscribe: func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 			return spot.SubscribeBookTicker(ctx, c, spot.BookTickerParams{Symbol: "BTCUSDT"}, func(ev *spot.BookTickerEvent) { add(ev.UpdateID) }, opts...)
 		},
 	},
@@ -262,7 +262,7 @@ var payloads = []*payload{
 		},
 		frame: combined("btcusdt@depth@100ms"),
 		plain: plainBinance(func(v *plainDepthUpdate) int64 { return v.FinalUpdateID }),
-		subscribe: func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+		subscribe: func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 			return usdm.SubscribeDiffDepth(ctx, c, usdm.DiffDepthParams{Symbol: "BTCUSDT", Speed: usdm.DepthSpeed100ms}, func(ev *usdm.DepthUpdateEvent) { add(ev.FinalUpdateID) }, opts...)
 		},
 	},
@@ -277,7 +277,7 @@ var payloads = []*payload{
 		},
 		frame: combined("btcusdt@depth20"),
 		plain: plainBinance(func(v *plainPartialDepth) int64 { return v.LastUpdateID }),
-		subscribe: func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+		subscribe: func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 			return spot.SubscribePartialDepth(ctx, c, spot.PartialDepthParams{Symbol: "BTCUSDT", Levels: spot.DepthLevels20}, func(ev *spot.PartialDepthEvent) { add(ev.LastUpdateID) }, opts...)
 		},
 	},
@@ -303,7 +303,7 @@ var payloads = []*payload{
 			}
 			return volumeID(v.Volume), nil
 		},
-		subscribe: func(ctx context.Context, c *runtime.Conn, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
+		subscribe: func(ctx context.Context, c runtime.Source, add func(int64), opts ...runtime.SubscribeOption) (*runtime.Subscription, error) {
 			return zdex.SubscribeTicker(ctx, c, zdex.TickerParams{Symbol: "BTCUSDT"}, func(ev *zdex.TickerEvent) { add(volumeID(ev.Volume.String())) }, opts...)
 		},
 	},

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,7 @@ func (e *emitter) subscribe(f *jen.File) {
 			decoders[dec] = true
 			decoderFunc(f, s, dec)
 		}
-		e.streamMethod(f, s, dec, seqs[s])
+		e.streamMethod(f, s, dec, seqs[s].seq, seqs[s].raw)
 
 		what := "each " + strings.TrimPrefix(typ, "*")
 		if s.Dispatch != nil {
@@ -139,7 +140,7 @@ func sliceElem(s *StreamModel) string {
 }
 
 // streamMethod emits <Stream>Params.Stream.
-func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec, seq string) {
+func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec, seq, seqRaw string) {
 	body := defaults(s)
 	dict := jen.Dict{
 		jen.Id("Name"):   jen.Id("p").Dot("StreamName").Call(),
@@ -151,6 +152,10 @@ func (e *emitter) streamMethod(f *jen.File, s *StreamModel, dec, seq string) {
 	if seq != "" {
 		dict[jen.Id("Seq")] = jen.Id(seq)
 	}
+	if seqRaw != "" {
+		dict[jen.Id("SeqRaw")] = jen.Id(seqRaw)
+	}
+	dict[jen.Id("Deferred")] = jen.True()
 	if s.Route != "" {
 		dict[jen.Id("Route")] = jen.Lit(s.Route)
 	}
@@ -255,12 +260,16 @@ func dialectCode(d *Dialect) jen.Code {
 	return jen.Qual(runtimePkg, "Dialect").Values(dict)
 }
 
-// seqFuncs emits the Seq functions of the market's streams, one per
-// distinct payload type and key, and returns each stream's function name
-// ("" for streams of kind none).
-func (e *emitter) seqFuncs(f *jen.File) map[*StreamModel]string {
-	names := map[*StreamModel]string{}
-	byCombo := map[string]string{}
+// seqNames are the names of a stream's sequence key functions: Seq, and
+// SeqRaw where the key can be read from the payload's bytes ("" otherwise).
+type seqNames struct{ seq, raw string }
+
+// seqFuncs emits the Seq (and SeqRaw) functions of the market's streams,
+// one per distinct payload type and key, and returns each stream's function
+// names (none for streams of kind none).
+func (e *emitter) seqFuncs(f *jen.File) map[*StreamModel]seqNames {
+	names := map[*StreamModel]seqNames{}
+	byCombo := map[string]seqNames{}
 	used := map[string]bool{}
 	for _, s := range e.m.Streams {
 		q := s.Sequence
@@ -272,18 +281,99 @@ func (e *emitter) seqFuncs(f *jen.File) map[*StreamModel]string {
 			base = s.Dispatch.GoName + "Frame"
 		}
 		combo := strings.Join([]string{base, q.Kind, q.First, q.Last, q.Prev}, "\x00")
-		if name, ok := byCombo[combo]; ok {
-			names[s] = name
+		if n, ok := byCombo[combo]; ok {
+			names[s] = n
 			continue
 		}
 		name := "seq" + base
 		if used[name] {
 			name += s.GoName
 		}
-		used[name], byCombo[combo], names[s] = true, name, name
+		n := seqNames{seq: name}
 		e.seqFunc(f, s, name)
+		if seqRawApplies(s) {
+			n.raw = "seqRaw" + strings.TrimPrefix(name, "seq")
+			e.seqRawFunc(f, s, n.raw)
+		}
+		used[name], byCombo[combo], names[s] = true, n, n
 	}
 	return names
+}
+
+// seqRawApplies reports whether s gets a SeqRaw function: its payload is
+// one object (not an array, not a dispatch group's frame) whose sequence
+// keys are members at its top level. The runtime decodes the other streams
+// on the socket's reader to read their key.
+func seqRawApplies(s *StreamModel) bool {
+	if s.Dispatch != nil || s.Array || s.Payload.Tuple {
+		return false
+	}
+	q := s.Sequence
+	for _, k := range []string{q.First, q.Last, q.Prev} {
+		if strings.Contains(k, ".") {
+			return false
+		}
+	}
+	return true
+}
+
+// seqRawFunc emits one SeqRaw function: it reads the payload's top-level
+// members up to the last sequence key, decoding the keys as the payload's
+// decoder does and skipping the rest, and returns the key as Seq would.
+func (e *emitter) seqRawFunc(f *jen.File, s *StreamModel, name string) {
+	q, t := s.Sequence, s.Payload
+	var keys []string
+	for _, k := range []string{q.First, q.Last, q.Prev} {
+		if k != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	var cases []jen.Code
+	for i, k := range keys {
+		var fd *FieldModel
+		for _, c := range t.Fields {
+			if c.Key == k {
+				fd = c
+			}
+		}
+		body := []jen.Code{jen.Id("seen").Op("|=").Lit(1 << i)}
+		body = append(body, e.decodeValue(fd.Type, jen.Id("e").Dot(fd.GoName))...)
+		cases = append(cases, jen.Case(jen.Lit(k)).Block(body...))
+	}
+	cases = append(cases, jen.Default().Block(jen.Err().Op("=").Id("d").Dot("Skip").Call()))
+	var keyLits []jen.Code
+	for _, k := range keys {
+		keyLits = append(keyLits, jen.Lit(k))
+	}
+	none := jen.Qual(runtimePkg, "Seq").Values()
+	f.Add(doc(fmt.Sprintf("%s is the runtime.Stream SeqRaw of %s: the key of %s, read from the payload's members up to %s without decoding the others.",
+		name, t.GoName, strings.Replace(name, "seqRaw", "seq", 1), strings.Join(quoted(keys), ", "))))
+	f.Func().Id(name).Params(jen.Id("data").Index().Byte()).Params(jen.Qual(runtimePkg, "Seq"), jen.Error()).Block(
+		jen.Var().Id("d").Qual(wirePkg, "Decoder"),
+		jen.Id("d").Dot("ResetShared").Call(jen.Id("data")),
+		jen.If(jen.Err().Op(":=").Id("d").Dot("ObjectStart").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(none.Clone(), jen.Err())),
+		jen.Var().Id("e").Id(t.GoName),
+		jen.Id("seen").Op(":=").Lit(0),
+		jen.For(jen.Id("seen").Op("!=").Lit(1<<len(keys)-1)).Block(
+			jen.List(jen.Id("key"), jen.Id("ok"), jen.Err()).Op(":=").Id("d").Dot("NextKey").Call(),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(none.Clone(), jen.Err())),
+			jen.If(jen.Op("!").Id("ok")).Block(jen.Return(none.Clone(),
+				e.fieldError(t.ErrName, jen.Index(jen.Lit(len(keys))).String().Values(keyLits...).Index(
+					jen.Qual("math/bits", "TrailingZeros").Call(jen.Id("uint").Call(jen.Op("^").Id("seen")))), jen.Qual(wirePkg, "ErrMissing")))),
+			jen.Switch(jen.Id("key")).Block(cases...),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(none.Clone(), e.fieldError(t.ErrName, jen.Id("key"), jen.Err()))),
+		),
+		jen.Return(seqLiteral(q, t, jen.Id("e")), jen.Nil()),
+	).Line()
+}
+
+// quoted returns each of list in double quotes.
+func quoted(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }
 
 // seqFunc emits one Seq function: a type assertion (or, for a stream
@@ -294,17 +384,7 @@ func (e *emitter) seqFunc(f *jen.File, s *StreamModel, name string) {
 	q := s.Sequence
 	kind := jen.Qual(runtimePkg, seqKinds[q.Kind])
 	what := fmt.Sprintf("%s, %s", q.Kind, seqKeysText(q))
-	seq := func(t *TypeModel, v *jen.Statement) jen.Code {
-		fields := []jen.Code{
-			jen.Id("Kind").Op(":").Add(kind.Clone()),
-			jen.Id("First").Op(":").Add(seqValue(t, q.First, v)),
-			jen.Id("Last").Op(":").Add(seqValue(t, q.Last, v)),
-		}
-		if q.Prev != "" {
-			fields = append(fields, jen.Id("Prev").Op(":").Add(seqValue(t, q.Prev, v)))
-		}
-		return jen.Qual(runtimePkg, "Seq").Values(fields...)
-	}
+	seq := func(t *TypeModel, v *jen.Statement) jen.Code { return seqLiteral(q, t, v) }
 	var body []jen.Code
 	switch {
 	case s.Dispatch != nil:
@@ -348,6 +428,19 @@ func (e *emitter) seqFunc(f *jen.File, s *StreamModel, name string) {
 	}
 	f.Add(doc(fmt.Sprintf("%s is the runtime.Stream Seq of %s: %s.", name, s.PayloadGoType(), what)))
 	f.Func().Id(name).Params(jen.Id("v").Any()).Qual(runtimePkg, "Seq").Block(body...)
+}
+
+// seqLiteral is the runtime.Seq of key q read from v, a *t.
+func seqLiteral(q SeqModel, t *TypeModel, v *jen.Statement) jen.Code {
+	fields := []jen.Code{
+		jen.Id("Kind").Op(":").Qual(runtimePkg, seqKinds[q.Kind]),
+		jen.Id("First").Op(":").Add(seqValue(t, q.First, v)),
+		jen.Id("Last").Op(":").Add(seqValue(t, q.Last, v)),
+	}
+	if q.Prev != "" {
+		fields = append(fields, jen.Id("Prev").Op(":").Add(seqValue(t, q.Prev, v)))
+	}
+	return jen.Qual(runtimePkg, "Seq").Values(fields...)
 }
 
 // seqKeysText describes a sequence's keys for a doc comment.

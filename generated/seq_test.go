@@ -26,13 +26,14 @@ func streamOf(t *testing.T, market, name string) runtime.Stream {
 
 // TestSeq decodes every fixture of every stream, reads its sequence key
 // through the stream's runtime.Stream and checks the kind the schema
-// declares, a non-zero Last and First <= Last. Fixtures of one wire stream
+// declares, a non-zero Last and First <= Last, and that SeqRaw, where the
+// stream has it, reads the same key from the bytes (see checkSeqRaw). Fixtures of one wire stream
 // named seq1.json, seq2.json, ... are recorded in order: each must follow
 // the one before as its kind says (consecutive: First = previous Last + 1;
 // linked: Prev = previous Last; increasing: First > previous Last; time:
 // First >= previous Last).
 func TestSeq(t *testing.T) {
-	checked, ordered := 0, 0
+	checked, ordered, raws := 0, 0, 0
 	for _, m := range loadModel(t).Markets {
 		for _, s := range m.Streams {
 			fixtures := generated.Fixtures(m.Name, s.Name)
@@ -57,6 +58,10 @@ func TestSeq(t *testing.T) {
 				}
 				seq := st.Seq(v)
 				checked++
+				if st.SeqRaw != nil {
+					raws++
+					checkSeqRaw(t, where, st, f.Data, seq)
+				}
 				if seq.Kind.String() != s.Sequence.Kind {
 					t.Errorf("%s: kind %s, want %s", where, seq.Kind, s.Sequence.Kind)
 				}
@@ -82,7 +87,10 @@ func TestSeq(t *testing.T) {
 	if checked < 100 || ordered < 8 {
 		t.Errorf("checked %d fixtures and %d ordered pairs; the fixtures are missing", checked, ordered)
 	}
-	t.Logf("%d fixtures, %d ordered pairs", checked, ordered)
+	if raws < checked/2 {
+		t.Errorf("SeqRaw read the key of %d of %d fixtures; most streams should have it", raws, checked)
+	}
+	t.Logf("%d fixtures (%d by SeqRaw too), %d ordered pairs", checked, raws, ordered)
 }
 
 // TestSeqUnits checks the conversions of sequence keys: time fields become
@@ -142,4 +150,26 @@ func follows(q gen.SeqModel, a, b runtime.Seq) string {
 		}
 	}
 	return ""
+}
+
+// checkSeqRaw checks the SeqRaw of st on a payload whose key Seq read as
+// want: the same key from the bytes, and no panic on any truncation of it
+// (a truncation that ends inside the last key's number may read a shorter
+// number: frames reach SeqRaw whole).
+func checkSeqRaw(t *testing.T, where string, st runtime.Stream, data []byte, want runtime.Seq) {
+	t.Helper()
+	got, err := st.SeqRaw(data)
+	if err != nil || got != want {
+		t.Errorf("%s: SeqRaw gave %+v, %v; Seq gave %+v", where, got, err, want)
+		return
+	}
+	for n := range len(data) {
+		if got, err := st.SeqRaw(data[:n]); err == nil && got.Kind != want.Kind {
+			t.Errorf("%s: SeqRaw of the first %d bytes gave %+v, want kind %s", where, n, got, want.Kind)
+			return
+		}
+	}
+	if !st.Deferred {
+		t.Errorf("%s: SeqRaw set on a stream that is not Deferred", where)
+	}
 }

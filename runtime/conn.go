@@ -58,6 +58,19 @@ type Stream struct {
 	// stream's events across sockets (an exact hand-off when a socket is
 	// replaced) and reveals gaps (EventGap). nil means the stream has none.
 	Seq func(v any) Seq
+	// SeqRaw, if set, reads the same key as Seq from a payload's bytes,
+	// without decoding the rest, so that a Deferred stream's payloads are
+	// not decoded on the socket's reader. An error means the payload would
+	// not decode either.
+	SeqRaw func(data []byte) (Seq, error)
+	// Deferred lets each subscription's goroutine decode the payloads it
+	// handles, so that the socket's reader only routes them and reads their
+	// sequence key (with SeqRaw; without it, by decoding the payload once
+	// for the first subscription), and a connection's streams decode in
+	// parallel. Generated streams set it. Leave it unset when the decoder
+	// must see each payload as it is read, in the connection's order, such
+	// as one that watches for a listen key's expiry.
+	Deferred bool
 }
 
 func (st *Stream) key() string {

@@ -756,6 +756,11 @@ func TestCloseIsIdempotentAndPrompt(t *testing.T) {
 // when the member after it is an object too (the scanner takes the data span
 // to the frame's end when data comes last, and checks).
 func TestDataNotLastMember(t *testing.T) {
+	t.Run("deferred", func(t *testing.T) { testDataNotLastMember(t, stream) })
+	t.Run("reader", func(t *testing.T) { testDataNotLastMember(t, readerStream) })
+}
+
+func testDataNotLastMember(t *testing.T, stream func(string) runtime.Stream) {
 	m := testMarket()
 	s := startSim(t, m, sim.WithPublishInterval(0))
 	c, rec := dial(t, m, s)

@@ -6,10 +6,13 @@ import (
 )
 
 // This file holds the delivery of data frames: from a link's reader to the
-// subscriptions of the frame's routing key, decoded once per subscription,
-// in order. Deliveries of one socket are serialised by socket.dmu, which
-// also guards every stream's sequence state (below): normally one reader
-// delivers, during a replacement two do.
+// subscriptions of the frame's routing key, in order. The reader reads each
+// payload's sequence key (Stream.SeqRaw) and queues the payload; each
+// subscription's goroutine decodes what it handles (Stream.Deferred), so the
+// reader, which every stream of the connection waits for, does the least.
+// Deliveries of one socket are serialised by socket.dmu, which also guards
+// every stream's sequence state (below): normally one reader delivers,
+// during a replacement two do.
 
 // target is one stream a routing key reaches, with its subscriptions.
 type target struct {
@@ -30,10 +33,10 @@ type seqState struct {
 	catchUp bool   // the link switched to may still repeat delivered events
 }
 
-// held is a frame of the replacement link held back: a copy of the bytes its
-// stream decodes, and their sequence key.
+// held is a payload of the replacement link held back, with its sequence
+// key.
 type held struct {
-	in  []byte
+	pl  payload
 	seq Seq
 }
 
@@ -72,94 +75,171 @@ func (st *seqState) follows(q Seq) bool {
 	return false
 }
 
+// payload is what one stream decodes from a frame: in, and, when in was
+// taken lazily (see frame.scan), the whole frame, to take it again exactly
+// if it does not decode. Frames are never modified (see arena), so a
+// payload may wait in a queue and an event may alias it.
+type payload struct {
+	in, frame []byte
+}
+
+// retake returns p's exact data member when p was taken lazily and it is
+// not what was taken; otherwise ok is false.
+func (p payload) retake(g *grammar) (in []byte, ok bool) {
+	if p.frame == nil {
+		return nil, false
+	}
+	f := frame{g: g}
+	if f.scanFull(p.frame) != nil {
+		return nil, false
+	}
+	in = f.get(g.data)
+	return in, in != nil && len(in) != len(p.in)
+}
+
+// decode decodes p with dec, into reuse if not nil (see StreamDecoder).
+func (p payload) decode(g *grammar, dec StreamDecoder, reuse any) (any, error) {
+	v, err := dec.Decode(p.in, reuse)
+	if err != nil {
+		if in, ok := p.retake(g); ok {
+			return dec.Decode(in, reuse)
+		}
+	}
+	return v, err
+}
+
 // dispatch hands one data frame of link l to the targets of its key. A key
 // nobody subscribed to is counted as unsolicited. With lazy set (see
-// frame.scan) a payload that does not decode is not reported: dispatch
-// returns false, delivering nothing, so that the frame is scanned in full
-// and dispatched again.
-func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) bool {
+// frame.scan) data may have been taken wrongly; each decoder that rejects
+// it takes it again from b.
+func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) {
 	targets, ok := (*s.table.Load())[string(key)]
 	if !ok {
 		s.conn.stats.unsolicited.Add(1)
 		if !s.conn.market.Dialect.Unsolicited {
 			s.frameError("unknown", Event{Stream: string(key)}, key, b, ErrUnknownStream)
 		}
-		return true
+		return
 	}
 	s.dmu.Lock()
 	defer s.dmu.Unlock()
 	if l.retired.Load() {
-		return true
-	}
-	s.dgid = l.gid.Load()
-	for i, r := range targets {
-		in := data
-		if r.e.stream.Whole {
-			in = b
-		}
-		v, err := r.decodeEntry(in)
-		if err != nil {
-			if lazy && i == 0 && !r.e.stream.Whole {
-				return false
-			}
-			s.decodeError(r, key, in, err)
-			continue
-		}
-		s.arrive(l, r, v, in)
-	}
-	return true
-}
-
-// arrive delivers, holds back or drops one decoded payload v of target r
-// read on link l. Without a replacement in progress every payload is
-// delivered; during one, each stream with a sequence key switches from the
-// old link to the new at the point where the two overlap, so that nothing is
-// lost or repeated whatever their relative lag (see handoff).
-func (s *socket) arrive(l *link, r target, v any, in []byte) {
-	if r.e.stream.Seq == nil {
-		if h := s.handoff; h == nil || l == h.old {
-			s.push(r, v, in) // the old link is the source until it retires
-		}
 		return
 	}
-	q := r.e.stream.Seq(v)
+	s.dgid = l.gid.Load()
+	for _, r := range targets {
+		pl := payload{in: data}
+		if r.e.stream.Whole {
+			pl.in = b
+		} else if lazy {
+			pl.frame = b
+		}
+		s.arrive(l, r, pl)
+	}
+}
+
+// seqOf reads the sequence key of r's payload pl: from its bytes with the
+// stream's SeqRaw, which leaves decoding to the subscriptions; otherwise by
+// decoding it, and then v is the event for r's first subscription (see
+// push), unless that one borrows its events: it decodes its own, into the
+// one it handled last, and the reader decodes into a scratch event of the
+// entry. pl is returned exact if it had to be taken again.
+func (s *socket) seqOf(r target, pl payload) (v any, q Seq, _ payload, err error) {
+	st := r.e.stream
+	if st.SeqRaw != nil {
+		if q, err = st.SeqRaw(pl.in); err != nil {
+			if in, ok := pl.retake(s.conn.grammar); ok {
+				pl = payload{in: in}
+				q, err = st.SeqRaw(in)
+			}
+		}
+		return nil, q, pl, err
+	}
+	sub := r.first()
+	scratch := sub == nil || sub.borrow && sub.queues()
+	var reuse any
+	switch {
+	case scratch:
+		reuse = r.e.scratch
+	case sub.inline:
+		reuse = sub.reuse()
+	}
+	v, err = pl.decode(s.conn.grammar, r.e.dec, reuse)
+	if err != nil {
+		return nil, q, pl, err
+	}
+	q = st.Seq(v)
+	if scratch {
+		r.e.scratch, v = v, nil
+	}
+	return v, q, pl, nil
+}
+
+// first returns r's subscription that made the stream's entry, whose
+// Stream the entry's decoder decodes with, or nil when it has left.
+func (r target) first() *Subscription {
+	if len(r.subs) > 0 && &r.subs[0].stream == r.e.stream {
+		return r.subs[0]
+	}
+	return nil
+}
+
+// arrive delivers, holds back or drops one payload pl of target r read on
+// link l (nil for a Feed). Without a replacement in progress every payload
+// is delivered; during one, each stream with a sequence key switches from
+// the old link to the new at the point where the two overlap, so that
+// nothing is lost or repeated whatever their relative lag (see handoff).
+// It returns false when the sequence key could not be read.
+func (s *socket) arrive(l *link, r target, pl payload) bool {
+	if r.e.stream.Seq == nil {
+		if h := s.handoff; h == nil || l == h.old {
+			s.push(r, nil, pl) // the old link is the source until it retires
+		}
+		return true
+	}
+	v, q, pl, err := s.seqOf(r, pl)
+	if err != nil {
+		s.decodeError(r.e.stream.Name, pl.in, err)
+		return false
+	}
 	st := &r.e.seq
 	h := s.handoff
 	switch {
 	case h == nil:
 		if st.catchUp {
-			if st.seen(q, in) {
-				return // a replacement link that was behind repeats what the old one delivered
+			if st.seen(q, pl.in) {
+				return true // a replacement link that was behind repeats what the old one delivered
 			}
 			st.catchUp = false
 		}
-		s.advance(r, q, in)
-		s.push(r, v, in)
+		s.advance(r, q, pl.in)
+		s.push(r, v, pl)
 	case st.moved:
-		if l != h.old && !st.seen(q, in) {
-			s.advance(r, q, in)
-			s.push(r, v, in)
+		if l != h.old && !st.seen(q, pl.in) {
+			s.advance(r, q, pl.in)
+			s.push(r, v, pl)
 		}
 	case l == h.old:
-		if !st.seen(q, in) {
-			s.advance(r, q, in)
-			s.push(r, v, in)
+		if !st.seen(q, pl.in) {
+			s.advance(r, q, pl.in)
+			s.push(r, v, pl)
 		}
 		s.trySwitch(h, r)
-	case st.seen(q, in):
+	case st.seen(q, pl.in):
 		// The new link is behind: this one was delivered, every later one will
 		// come from the new link.
 		s.move(h, r)
 	case len(st.pending) == 0 && st.follows(q):
 		s.move(h, r)
-		s.advance(r, q, in)
-		s.push(r, v, in)
+		s.advance(r, q, pl.in)
+		s.push(r, v, pl)
 	default:
-		st.pending = append(st.pending, held{in: append([]byte(nil), in...), seq: q})
+		st.pending = append(st.pending, held{pl: pl, seq: q})
 		if len(st.pending) >= maxHeld {
 			s.move(h, r)
 		}
 	}
+	return true
 }
 
 // trySwitch moves r to the new link once the old link has delivered what
@@ -170,7 +250,7 @@ func (s *socket) trySwitch(h *handoff, r target) {
 		return
 	}
 	overlap := false
-	for len(st.pending) > 0 && st.seen(st.pending[0].seq, st.pending[0].in) {
+	for len(st.pending) > 0 && st.seen(st.pending[0].seq, st.pending[0].pl.in) {
 		st.pending = st.pending[1:]
 		overlap = true
 	}
@@ -189,15 +269,11 @@ func (s *socket) move(h *handoff, r target) {
 	pending := st.pending
 	st.pending = nil
 	for _, p := range pending {
-		if st.seen(p.seq, p.in) {
+		if st.seen(p.seq, p.pl.in) {
 			continue
 		}
-		v, err := r.decodeEntry(p.in)
-		if err != nil {
-			continue // it decoded when it arrived
-		}
-		s.advance(r, p.seq, p.in)
-		s.push(r, v, p.in)
+		s.advance(r, p.seq, p.pl.in)
+		s.push(r, nil, p.pl)
 	}
 	h.moved++
 	h.check()
@@ -230,58 +306,43 @@ func (s *socket) gap(r target, from, to int64) {
 	s.report("gap "+r.e.stream.Name, Event{Kind: EventGap, Stream: r.e.stream.Name, From: from, To: to})
 }
 
-// push queues v for the route's first subscription and a fresh decode of in
-// for each other one, and for any that has its own decoder.
-func (s *socket) push(r target, v any, in []byte) {
-	for i, sub := range r.subs {
-		if i > 0 || sub.dec != nil {
+// push hands payload pl to each subscription of r: queued as it is, to be
+// decoded on the subscription's goroutine (Stream.Deferred), or decoded
+// here and queued, or handled here for a handler run inline. v, when not
+// nil, is pl decoded by the entry's decoder (see seqOf), which r's first
+// subscription takes as its event.
+func (s *socket) push(r target, v any, pl payload) {
+	first := r.first()
+	for _, sub := range r.subs {
+		own := v
+		if sub != first {
+			own = nil
+		}
+		if sub.queues() {
+			sub.push(queued{v: own, pl: pl, size: len(pl.in)})
+			continue
+		}
+		if own == nil {
 			var err error
-			if v, err = r.decode(in, i); err != nil {
-				s.decodeError(r, []byte(sub.stream.Name), in, err)
+			if own, err = pl.decode(s.conn.grammar, sub.dec, sub.reuse()); err != nil {
+				s.decodeError(sub.stream.Name, pl.in, err)
 				continue
 			}
 		}
 		if sub.inline {
-			sub.callInline(v, s.dgid)
+			sub.callInline(own, s.dgid)
 		} else {
-			sub.push(v, len(in))
+			sub.push(queued{v: own, size: len(pl.in)})
 		}
 	}
-}
-
-// decode decodes in for r's subscription i: into an event it is done with
-// if it borrows its events (WithBorrow), else into a new one; with the
-// subscription's own decoder if it has one, else the stream's. Called with
-// s.dmu held.
-func (r target) decode(in []byte, i int) (any, error) {
-	dec := r.e.dec
-	var reuse any
-	if i < len(r.subs) {
-		sub := r.subs[i]
-		reuse = sub.reuse()
-		if sub.dec != nil {
-			dec = sub.dec
-		}
-	}
-	return dec.Decode(in, reuse)
-}
-
-// decodeEntry decodes in with the stream's own decoder, as its sequence key
-// and the first subscription (unless it has its own decoder) read it.
-func (r target) decodeEntry(in []byte) (any, error) {
-	if len(r.subs) > 0 && r.subs[0].dec == nil {
-		return r.decode(in, 0)
-	}
-	return r.e.dec.Decode(in, nil)
 }
 
 // deliver hands one data frame of link l to the streams of its key. cut is
 // where the key's last part starts, or -1 (see frame.routeKey); b is the
-// whole frame, for streams that decode it whole. It returns false when a
-// lazily scanned payload did not decode (see dispatch).
-func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte, lazy bool) bool {
+// whole frame, for streams that decode it whole; lazy is frame.lazy.
+func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte, lazy bool) {
 	if l.retired.Load() {
-		return true
+		return
 	}
 	if cut >= 0 {
 		t := *s.table.Load()
@@ -291,5 +352,5 @@ func (s *socket) deliver(l *link, key []byte, cut int, data, b []byte, lazy bool
 			}
 		}
 	}
-	return s.dispatch(l, key, data, b, lazy)
+	s.dispatch(l, key, data, b, lazy)
 }

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -326,5 +327,44 @@ func TestConnectionBudgetKept(t *testing.T) {
 	// 9 connections at 4 per second take at least two seconds.
 	if d := time.Since(start); d < 1500*time.Millisecond {
 		t.Fatalf("9 connections in %v with a budget of %d per %v", d, n, per)
+	}
+}
+
+// A payload whose sequence key reads but which does not decode is rejected
+// by the subscription's goroutine, which decodes a Deferred stream: it is
+// reported once, with its stream, counted, and skipped; the events around
+// it arrive in order, and no gap is reported, since its key was read. A
+// subscriber decoding on the reader rejects it too.
+func TestDeferredDecodeError(t *testing.T) {
+	m := testMarket()
+	s := startSim(t, m, sim.WithPublishInterval(0))
+	c, rec := dial(t, m, s)
+	const name = "btcusdt@prices"
+	deferred, reader := newCollector(), newCollector()
+	if _, err := subscribeReady(c, ctx(t), stream(name), deferred.handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subscribeReady(c, ctx(t), readerStream(name), reader.handle); err != nil {
+		t.Fatal(err)
+	}
+	frames := seqPayloads(name, 1, 3)
+	frames[1] = []byte(`{"s":"btcusdt@prices","seq":2,"x":tru}`)
+	s.Blast(name, frames)
+	deferred.waitLen(t, name, 2)
+	reader.waitLen(t, name, 2)
+	if got := deferred.get(name); !slices.Equal(got, []int{1, 3}) {
+		t.Fatalf("deferred subscription got %v, want [1 3]", got)
+	}
+	if got := reader.get(name); !slices.Equal(got, []int{1, 3}) {
+		t.Fatalf("reader-decoded subscription got %v, want [1 3]", got)
+	}
+	eventually(t, 5*time.Second, func() bool { return c.Stats().Rejected == 2 }, "rejected %d, want 2 (one per subscription)", c.Stats().Rejected)
+	ev := rec.wait(t, runtime.EventError, func(e runtime.Event) bool { return e.Stream == name })
+	var fe *runtime.FrameError
+	if !errors.As(ev.Err, &fe) {
+		t.Fatalf("error %v is not a *FrameError", ev.Err)
+	}
+	if n := rec.count(runtime.EventGap); n != 0 {
+		t.Fatalf("%d gaps reported: %v", n, rec)
 	}
 }

@@ -100,14 +100,17 @@ func (f *Feed) Confirm(sub *Subscription, err error) {
 	f.c.release(sub.sock)
 }
 
-// Deliver decodes one payload of sub's stream with the stream's decoder
-// and queues the event for sub's handler, applying the overflow policy. A
-// payload that does not decode is counted (Stats.Rejected) and reported as
-// EventError with a *FrameError; a sequence key that skips ids is reported
-// as EventGap. Calls for one subscription must not overlap; they may for
-// different ones. data must not be modified after the call: the event may
-// alias it, as with Decoder. Deliver reports whether the event was queued
-// (false also when sub has ended).
+// Deliver queues one payload of sub's stream for sub's handler, applying
+// the overflow policy; it is decoded with the stream's decoder on the
+// subscription's goroutine (in Deliver for WithInline, or to read its
+// sequence key when the stream has no SeqRaw). A payload that does not
+// decode is counted (Stats.Rejected) and reported as EventError with a
+// *FrameError; a sequence key that skips ids is reported as EventGap.
+// Calls for one subscription must not overlap; they may for different ones.
+// data must not be modified after the call: it waits in the queue, and the
+// event may alias it, as with Decoder. Deliver reports whether the payload
+// was queued: false when sub has ended, or when its sequence key (or, for a
+// stream that has no SeqRaw, the payload) did not decode.
 func (f *Feed) Deliver(sub *Subscription, data []byte) bool {
 	if !f.owns(sub) || sub.ended.Load() {
 		return false
@@ -124,13 +127,7 @@ func (f *Feed) Deliver(sub *Subscription, data []byte) bool {
 		s.dgid = goid() // the handler runs here: Unsubscribe from it must not wait for itself
 	}
 	f.c.stats.frames.Add(1)
-	v, err := r.decodeEntry(data)
-	if err != nil {
-		s.decodeError(r, []byte(sub.stream.Name), data, err)
-		return false
-	}
-	s.arrive(nil, r, v, data)
-	return !sub.ended.Load()
+	return s.arrive(nil, r, payload{in: data}) && !sub.ended.Load()
 }
 
 // owns reports whether sub was made by f.

@@ -77,7 +77,7 @@ func FuzzHandleFrame(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := newHandoffRig(t)
+		r := newHandoffRig(t, len(b)%2 == 0)
 		g, err := compile(&idDialect)
 		if err != nil {
 			t.Fatal(err)

@@ -13,7 +13,9 @@ import (
 
 // handoffRig is a socket with one stream whose payloads are decimal numbers
 // with a consecutive sequence key, and two links, for driving the hand-off
-// directly: no network, every interleaving reproducible.
+// directly: no network, every interleaving reproducible. A deferred rig's
+// stream is Deferred, its key read by SeqRaw; the other's payloads are
+// decoded on the reader.
 type handoffRig struct {
 	s        *socket
 	sub      *Subscription
@@ -21,7 +23,7 @@ type handoffRig struct {
 	events   []Event
 }
 
-func newHandoffRig(t testing.TB) *handoffRig {
+func newHandoffRig(t testing.TB, deferred bool) *handoffRig {
 	r := &handoffRig{}
 	c := &Conn{market: &Market{}, opts: options{dropReport: time.Hour}, events: dispatch.New[Event](nil)}
 	t.Cleanup(c.events.Close)
@@ -32,6 +34,13 @@ func newHandoffRig(t testing.TB) *handoffRig {
 			return strconv.ParseInt(string(b), 10, 64)
 		},
 		Seq: func(v any) Seq { n := v.(int64); return Seq{Kind: SeqConsecutive, First: n, Last: n} },
+	}
+	if deferred {
+		st.Deferred = true
+		st.SeqRaw = func(b []byte) (Seq, error) {
+			n, err := strconv.ParseInt(string(b), 10, 64)
+			return Seq{Kind: SeqConsecutive, First: n, Last: n}, err
+		}
 	}
 	s := newSocket(c, "", "", 0)
 	r.sub = newSubscription(s, st, func(any) {}, subOptions{size: 1 << 16, bytes: 1 << 30})
@@ -51,7 +60,12 @@ func (r *handoffRig) frame(l *link, n int64) {
 func (r *handoffRig) delivered() []int64 {
 	out := make([]int64, 0, r.sub.n)
 	for i := 0; i < r.sub.n; i++ {
-		out = append(out, r.sub.buf[(r.sub.head+i)%len(r.sub.buf)].v.(int64))
+		q := r.sub.buf[(r.sub.head+i)%len(r.sub.buf)]
+		if q.v == nil { // queued to be decoded by the subscription
+			n, _ := strconv.ParseInt(string(q.pl.in), 10, 64)
+			q.v = n
+		}
+		out = append(out, q.v.(int64))
 	}
 	return out
 }
@@ -73,7 +87,7 @@ func (r *handoffRig) gaps() [][2]int64 {
 // link retires when the hand-off completes, or when it died and the new
 // link has delivered one frame more. It returns what the handler got.
 func rotate(t testing.TB, rng *rand.Rand, total, oldEnd, start int64, lagOld, lagNew time.Duration, before int64) *handoffRig {
-	r := newHandoffRig(t)
+	r := newHandoffRig(t, rng.IntN(2) == 0)
 	for n := int64(1); n <= before; n++ { // delivered before the replacement
 		r.frame(r.old, n)
 	}

@@ -385,9 +385,7 @@ func (l *link) handleScanned(f *frame, b []byte) {
 		key, cut, ok := f.routeKey(l.keybuf[:0])
 		l.keybuf = key
 		if ok {
-			if !s.deliver(l, key, cut, data, b, f.lazy) && f.scanFull(b) == nil {
-				l.handleScanned(f, b) // data was not the last member: once more, walked in full
-			}
+			s.deliver(l, key, cut, data, b, f.lazy)
 			return
 		}
 	}

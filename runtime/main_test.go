@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/sim"
+	"github.com/marketwire/marketwire/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -78,8 +80,30 @@ func decodeSeq(b []byte) (any, error) {
 	return ev, nil
 }
 
+// stream is a stream of seqSource's payloads, decoded on the subscription's
+// goroutine (Deferred), the reader reading only their key (seqRaw), as for
+// generated streams.
 func stream(name string) runtime.Stream {
+	return runtime.Stream{Name: name, Decode: decodeSeq, Seq: seqOf, SeqRaw: seqRaw, Deferred: true}
+}
+
+// readerStream is stream(name) decoded on the socket's reader.
+func readerStream(name string) runtime.Stream {
 	return runtime.Stream{Name: name, Decode: decodeSeq, Seq: seqOf}
+}
+
+// seqRaw reads the sequence key of seqSource's payloads without decoding
+// them.
+func seqRaw(b []byte) (runtime.Seq, error) {
+	raw, found, err := wire.LookupRaw(b, "seq")
+	if err == nil && !found {
+		err = errors.New("no seq")
+	}
+	if err != nil {
+		return runtime.Seq{}, err
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: n, Last: n}, err
 }
 
 // seqOf is the sequence key of seqSource's events: consecutive numbers.

@@ -365,7 +365,9 @@ type subOptions struct {
 // later event into the same memory. A handler that keeps something beyond
 // its return must copy it. Borrowing saves the allocation of each event:
 // with the generated decoders a borrowing subscription allocates nothing
-// per message once warm.
+// per message once warm. Events are reused on Deferred streams (every
+// generated one) and by WithInline handlers; on other streams an event is
+// decoded on the reader and is not reused.
 func WithBorrow() SubscribeOption {
 	return func(o *subOptions) error {
 		o.borrow = true

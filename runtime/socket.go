@@ -59,6 +59,10 @@ type entry struct {
 	ackErr error
 	once   sync.Once
 	seq    seqState // guarded by socket.dmu
+
+	// scratch is an event the reader decodes into only to read its
+	// sequence key (see socket.seqOf); guarded by socket.dmu.
+	scratch any
 }
 
 func newEntry(st *Stream) *entry {
@@ -130,10 +134,11 @@ func (s *socket) frameError(class string, e Event, key, frame []byte, err error)
 	s.report(class, e)
 }
 
-// decodeError reports a payload that r's decoder rejected.
-func (s *socket) decodeError(r target, key, in []byte, err error) {
+// decodeError reports a payload of stream name that its decoder (or
+// sequence key reader) rejected. It may run on any goroutine.
+func (s *socket) decodeError(name string, in []byte, err error) {
 	s.conn.stats.rejected.Add(1)
-	s.frameError("decode "+r.e.stream.Name, Event{Stream: r.e.stream.Name}, key, in, err)
+	s.frameError("decode "+name, Event{Stream: name}, []byte(name), in, err)
 }
 
 // publish rebuilds the reader's lookup table. Called with s.mu held.
@@ -212,11 +217,6 @@ func (s *socket) add(sub *Subscription) error {
 		_, wasTomb := s.tomb[name]
 		delete(s.tomb, name)
 		lazy = s.only == nil && !wasTomb
-	}
-	if e.stream != &sub.stream {
-		// A later subscriber of the stream decodes with its own Stream's
-		// decoder: two subscribers may decode the same payload differently.
-		sub.dec = decoderOf(&sub.stream)
 	}
 	sub.entry = e
 	e.subs = append(e.subs[:len(e.subs):len(e.subs)], sub)

@@ -15,13 +15,16 @@ import (
 // Subscription is one stream delivered to one handler. Its events reach the
 // handler in the order received, one at a time, on the subscription's own
 // goroutine, fed by a queue bounded in events and in bytes whose overflow
-// policy was chosen at Subscribe.
+// policy was chosen at Subscribe. The queue holds payloads, which the
+// subscription's goroutine decodes: the socket's reader only routes them and
+// reads their sequence keys, so the subscriptions of one connection decode
+// in parallel.
 type Subscription struct {
 	stream   Stream
 	handle   func(any)
 	sock     *socket
 	entry    *entry        // the stream in sock's registry, set by socket.add
-	dec      StreamDecoder // its own decoder when it joined an entry another subscription made; nil otherwise
+	dec      StreamDecoder // its own: used on its goroutine if it queues payloads (queues), else on the reader
 	policy   OverflowPolicy
 	maxLen   int // the queue's capacity in events; buf grows up to it
 	maxBytes int
@@ -38,9 +41,9 @@ type Subscription struct {
 	lagging  bool // the policy applied since the subscription goroutine last took the queue: push does not yield
 	notEmpty chan struct{}
 	notFull  chan struct{}
-	batch    []queued // the events taken from the queue, being handled (subscription goroutine only)
-	free     []any    // WithBorrow: handled events, for spare
-	spare    []any    // WithBorrow: handled events to decode into (socket.dmu)
+	batch    []queued // the payloads taken from the queue, being handled (subscription goroutine only)
+	last     any      // WithBorrow: the event handled last, to decode the next one into (subscription goroutine only)
+	spare    []any    // WithInline: handled events to decode into (socket.dmu)
 
 	callMu sync.Mutex    // WithInline: held during a call of the handler
 	inCall atomic.Uint64 // WithInline: the goroutine calling the handler, 0 when none
@@ -57,10 +60,12 @@ type Subscription struct {
 	done     chan struct{}
 }
 
-// queued is one decoded event waiting for the handler, with the size of the
-// payload it was decoded from.
+// queued is one payload waiting for the handler, with its size in bytes; v
+// is its event when the reader decoded it already (see socket.seqOf), else
+// nil.
 type queued struct {
 	v    any
+	pl   payload
 	size int
 }
 
@@ -69,6 +74,7 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 		stream:   st,
 		handle:   handle,
 		sock:     s,
+		dec:      decoderOf(&st),
 		policy:   o.policy,
 		maxLen:   o.size,
 		maxBytes: o.bytes,
@@ -178,11 +184,12 @@ func (s *Subscription) end(err error) bool {
 	return first
 }
 
-// push queues one decoded event of a payload of size bytes, applying the
-// overflow policy when the queue holds its most events or bytes. It runs on
-// a reader goroutine. It wakes the subscription goroutine only when that
-// waits for an event, so a busy subscription costs no wake-up per event.
-func (s *Subscription) push(v any, size int) {
+// push queues one payload, applying the overflow policy when the queue
+// holds its most payloads or bytes. It runs on a reader goroutine. It wakes
+// the subscription goroutine only when that waits for one, so a busy
+// subscription costs no wake-up per payload.
+func (s *Subscription) push(q queued) {
+	size := q.size
 	s.mu.Lock()
 	yields := 0
 	if s.n == len(s.buf) && len(s.buf) < s.maxLen {
@@ -234,19 +241,18 @@ func (s *Subscription) push(v any, size int) {
 		s.mu.Unlock()
 		return
 	}
-	s.buf[(s.head+s.n)%len(s.buf)] = queued{v, size}
+	s.buf[(s.head+s.n)%len(s.buf)] = q
 	s.n++
 	s.bytes += size
-	if len(s.free) > 0 {
-		s.spare = append(s.spare, s.free...)
-		clear(s.free)
-		s.free = s.free[:0]
-	}
 	s.unlockAndWake()
 }
 
-// reuse returns a handled event to decode into if s borrows its events,
-// else nil. Called with the socket's dmu held, like push.
+// queues reports whether s queues payloads for its goroutine to decode
+// (see Stream.Deferred), rather than events decoded on the reader.
+func (s *Subscription) queues() bool { return s.stream.Deferred && !s.inline }
+
+// reuse returns a handled event to decode into if s runs inline, else nil.
+// Called with the socket's dmu held.
 func (s *Subscription) reuse() any {
 	n := len(s.spare)
 	if n == 0 {
@@ -301,13 +307,6 @@ func (s *Subscription) take() bool {
 			return false
 		}
 		s.mu.Lock()
-		if s.borrow {
-			for i, q := range s.batch {
-				s.free = append(s.free, q.v)
-				s.batch[i] = queued{}
-			}
-			s.batch = s.batch[:0]
-		}
 		if s.n > 0 {
 			s.batch = s.batch[:0]
 			for i := 0; i < s.n; i++ {
@@ -334,9 +333,9 @@ func (s *Subscription) take() bool {
 	}
 }
 
-// run is the subscription's goroutine: it calls the handler for each event.
-// When the subscription ends, the events not handled yet are dropped and
-// counted.
+// run is the subscription's goroutine: it decodes each payload and calls
+// the handler with the event. When the subscription ends, the payloads not
+// handled yet are dropped and counted.
 func (s *Subscription) run() {
 	defer close(s.done)
 	s.gid.Store(goid())
@@ -347,10 +346,8 @@ func (s *Subscription) run() {
 				s.drop(len(s.batch) - i)
 				break
 			}
-			if !s.borrow {
-				s.batch[i] = queued{} // the handler may keep v: do not hold it
-			}
-			s.handleOne(q.v)
+			s.batch[i] = queued{} // do not keep the payload alive
+			s.handleQueued(q)
 		}
 		s.reportDrops(false)
 	}
@@ -365,6 +362,24 @@ func (s *Subscription) run() {
 	if errors.Is(s.err, ErrSlowConsumer) || errors.As(s.err, &perr) {
 		s.sock.detach(s)
 		s.sock.emit(Event{Kind: EventSubscriptionClosed, Stream: s.stream.Name, Subscription: s, Err: s.err})
+	}
+}
+
+// handleQueued decodes q, unless the reader did, and calls the handler with
+// the event: a new one, or with WithBorrow the one handled last, decoded
+// into again. A payload that does not decode is reported and skipped.
+func (s *Subscription) handleQueued(q queued) {
+	v := q.v
+	if v == nil {
+		var err error
+		if v, err = q.pl.decode(s.sock.conn.grammar, s.dec, s.last); err != nil {
+			s.sock.decodeError(s.stream.Name, q.pl.in, err)
+			return
+		}
+	}
+	s.handleOne(v)
+	if s.borrow {
+		s.last = v
 	}
 }
 

@@ -218,6 +218,7 @@ func TestBorrow(t *testing.T) {
 	var news, reused atomic.Int64
 	st := stream(name)
 	st.NewDecoder = func() runtime.StreamDecoder { return reuseDecoder{&news, &reused} }
+	st.Deferred = true // decoded on the subscription's goroutine, into the event handled last
 
 	borrowed := make(chan []int, 2)
 	var seqs []int
@@ -301,6 +302,7 @@ func TestInline(t *testing.T) {
 	var news, reused atomic.Int64
 	st := stream(name)
 	st.NewDecoder = func() runtime.StreamDecoder { return reuseDecoder{&news, &reused} }
+	st.Deferred = true // decoded on the subscription's goroutine, into the event handled last
 
 	var seqs []int
 	all := make(chan struct{})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"math/bits"
 	"strings"
 )
 
@@ -16,16 +17,114 @@ func seqAggTradeEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.AggTradeID, Last: e.AggTradeID}
 }
 
+// seqRawAggTradeEvent is the runtime.Stream SeqRaw of AggTradeEvent: the key of seqAggTradeEvent,
+// read from the payload's members up to "a" without decoding the others.
+func seqRawAggTradeEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e AggTradeEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "aggTrade", [1]string{"a"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "a":
+			seen |= 1
+			e.AggTradeID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "aggTrade", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.AggTradeID, Last: e.AggTradeID}, nil
+}
+
 // seqIndexPriceEvent is the runtime.Stream Seq of IndexPriceEvent: time, id "E".
 func seqIndexPriceEvent(v any) runtime.Seq {
 	e := v.(*IndexPriceEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawIndexPriceEvent is the runtime.Stream SeqRaw of IndexPriceEvent: the key of
+// seqIndexPriceEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawIndexPriceEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e IndexPriceEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "indexPriceUpdate", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "indexPriceUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqMarkPriceEvent is the runtime.Stream Seq of MarkPriceEvent: time, id "E".
 func seqMarkPriceEvent(v any) runtime.Seq {
 	e := v.(*MarkPriceEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawMarkPriceEvent is the runtime.Stream SeqRaw of MarkPriceEvent: the key of
+// seqMarkPriceEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMarkPriceEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MarkPriceEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "markPriceUpdate", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "markPriceUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqMarkPriceEvents is the runtime.Stream Seq of MarkPriceEvents: time, id "E"; the least first
@@ -52,10 +151,76 @@ func seqKlineEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawKlineEvent is the runtime.Stream SeqRaw of KlineEvent: the key of seqKlineEvent, read from
+// the payload's members up to "E" without decoding the others.
+func seqRawKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e KlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqContinuousKlineEvent is the runtime.Stream Seq of ContinuousKlineEvent: time, id "E".
 func seqContinuousKlineEvent(v any) runtime.Seq {
 	e := v.(*ContinuousKlineEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawContinuousKlineEvent is the runtime.Stream SeqRaw of ContinuousKlineEvent: the key of
+// seqContinuousKlineEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawContinuousKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ContinuousKlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "continuous_kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "continuous_kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqIndexPriceKlineEvent is the runtime.Stream Seq of IndexPriceKlineEvent: time, id "E".
@@ -64,16 +229,115 @@ func seqIndexPriceKlineEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawIndexPriceKlineEvent is the runtime.Stream SeqRaw of IndexPriceKlineEvent: the key of
+// seqIndexPriceKlineEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawIndexPriceKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e IndexPriceKlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "indexPrice_kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "indexPrice_kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqMarkPriceKlineEvent is the runtime.Stream Seq of MarkPriceKlineEvent: time, id "E".
 func seqMarkPriceKlineEvent(v any) runtime.Seq {
 	e := v.(*MarkPriceKlineEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawMarkPriceKlineEvent is the runtime.Stream SeqRaw of MarkPriceKlineEvent: the key of
+// seqMarkPriceKlineEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMarkPriceKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MarkPriceKlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "markPrice_kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "markPrice_kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
 func seqMiniTickerEvent(v any) runtime.Seq {
 	e := v.(*MiniTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawMiniTickerEvent is the runtime.Stream SeqRaw of MiniTickerEvent: the key of
+// seqMiniTickerEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMiniTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MiniTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "24hrMiniTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "24hrMiniTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
@@ -100,6 +364,39 @@ func seqTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawTickerEvent is the runtime.Stream SeqRaw of TickerEvent: the key of seqTickerEvent, read
+// from the payload's members up to "E" without decoding the others.
+func seqRawTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "24hrTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "24hrTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqTickerEvents is the runtime.Stream Seq of TickerEvents: time, id "E"; the least first and the
 // greatest last of the elements.
 func seqTickerEvents(v any) runtime.Seq {
@@ -124,16 +421,115 @@ func seqBookTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
 }
 
+// seqRawBookTickerEvent is the runtime.Stream SeqRaw of BookTickerEvent: the key of
+// seqBookTickerEvent, read from the payload's members up to "u" without decoding the others.
+func seqRawBookTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BookTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "bookTicker", [1]string{"u"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "u":
+			seen |= 1
+			e.UpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "bookTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}, nil
+}
+
 // seqBookTickerEventAllBookTickers is the runtime.Stream Seq of BookTickerEvent: time, id "E".
 func seqBookTickerEventAllBookTickers(v any) runtime.Seq {
 	e := v.(*BookTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawBookTickerEventAllBookTickers is the runtime.Stream SeqRaw of BookTickerEvent: the key of
+// seqBookTickerEventAllBookTickers, read from the payload's members up to "E" without decoding the
+// others.
+func seqRawBookTickerEventAllBookTickers(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BookTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "bookTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "bookTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqForceOrderEvent is the runtime.Stream Seq of ForceOrderEvent: time, id "E".
 func seqForceOrderEvent(v any) runtime.Seq {
 	e := v.(*ForceOrderEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawForceOrderEvent is the runtime.Stream SeqRaw of ForceOrderEvent: the key of
+// seqForceOrderEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawForceOrderEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ForceOrderEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "forceOrder", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "forceOrder", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: linked, first "U", last "u",
@@ -143,10 +539,82 @@ func seqDepthUpdateEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}
 }
 
+// seqRawDepthUpdateEvent is the runtime.Stream SeqRaw of DepthUpdateEvent: the key of
+// seqDepthUpdateEvent, read from the payload's members up to "U", "u", "pu" without decoding the
+// others.
+func seqRawDepthUpdateEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e DepthUpdateEvent
+	seen := 0
+	for seen != 7 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "depthUpdate", [3]string{"U", "u", "pu"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "U":
+			seen |= 1
+			e.FirstUpdateID, err = d.Int()
+		case "u":
+			seen |= 2
+			e.FinalUpdateID, err = d.Int()
+		case "pu":
+			seen |= 4
+			e.PrevFinalUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "depthUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}, nil
+}
+
 // seqContractInfoEvent is the runtime.Stream Seq of ContractInfoEvent: time, id "E".
 func seqContractInfoEvent(v any) runtime.Seq {
 	e := v.(*ContractInfoEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawContractInfoEvent is the runtime.Stream SeqRaw of ContractInfoEvent: the key of
+// seqContractInfoEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawContractInfoEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ContractInfoEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "contractInfo", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("coinm", "contractInfo", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads. Strings and decimals alias
@@ -187,9 +655,11 @@ func newAggTradeEventDecoder() runtime.StreamDecoder {
 func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAggTradeEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newAggTradeEventDecoder,
 		Seq:        seqAggTradeEvent,
+		SeqRaw:     seqRawAggTradeEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -248,9 +718,11 @@ func newIndexPriceEventDecoder() runtime.StreamDecoder {
 func (p IndexPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeIndexPriceEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newIndexPriceEventDecoder,
 		Seq:        seqIndexPriceEvent,
+		SeqRaw:     seqRawIndexPriceEvent,
 		Vars: map[string]string{
 			"pair":  strings.ToLower(p.Pair),
 			"speed": string(p.Speed),
@@ -313,9 +785,11 @@ func newMarkPriceEventDecoder() runtime.StreamDecoder {
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceEventDecoder,
 		Seq:        seqMarkPriceEvent,
+		SeqRaw:     seqRawMarkPriceEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -379,6 +853,7 @@ func newMarkPriceEventsDecoder() runtime.StreamDecoder {
 func (p PairMarkPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceEventsDecoder,
 		Seq:        seqMarkPriceEvents,
@@ -444,9 +919,11 @@ func newKlineEventDecoder() runtime.StreamDecoder {
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineEventDecoder,
 		Seq:        seqKlineEvent,
+		SeqRaw:     seqRawKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -509,9 +986,11 @@ func newContinuousKlineEventDecoder() runtime.StreamDecoder {
 func (p ContinuousKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeContinuousKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newContinuousKlineEventDecoder,
 		Seq:        seqContinuousKlineEvent,
+		SeqRaw:     seqRawContinuousKlineEvent,
 		Vars: map[string]string{
 			"contractType": string(p.ContractType),
 			"interval":     string(p.Interval),
@@ -576,9 +1055,11 @@ func newIndexPriceKlineEventDecoder() runtime.StreamDecoder {
 func (p IndexPriceKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeIndexPriceKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newIndexPriceKlineEventDecoder,
 		Seq:        seqIndexPriceKlineEvent,
+		SeqRaw:     seqRawIndexPriceKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"pair":     strings.ToLower(p.Pair),
@@ -642,9 +1123,11 @@ func newMarkPriceKlineEventDecoder() runtime.StreamDecoder {
 func (p MarkPriceKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceKlineEventDecoder,
 		Seq:        seqMarkPriceKlineEvent,
+		SeqRaw:     seqRawMarkPriceKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -707,9 +1190,11 @@ func newMiniTickerEventDecoder() runtime.StreamDecoder {
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventDecoder,
 		Seq:        seqMiniTickerEvent,
+		SeqRaw:     seqRawMiniTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -770,6 +1255,7 @@ func newMiniTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventsDecoder,
 		Seq:        seqMiniTickerEvents,
@@ -831,9 +1317,11 @@ func newTickerEventDecoder() runtime.StreamDecoder {
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventDecoder,
 		Seq:        seqTickerEvent,
+		SeqRaw:     seqRawTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -893,6 +1381,7 @@ func newTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventsDecoder,
 		Seq:        seqTickerEvents,
@@ -953,9 +1442,11 @@ func newBookTickerEventDecoder() runtime.StreamDecoder {
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBookTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBookTickerEventDecoder,
 		Seq:        seqBookTickerEvent,
+		SeqRaw:     seqRawBookTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -982,9 +1473,11 @@ func SubscribeBookTicker(ctx context.Context, c runtime.Source, p BookTickerPara
 func (p AllBookTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBookTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBookTickerEventDecoder,
 		Seq:        seqBookTickerEventAllBookTickers,
+		SeqRaw:     seqRawBookTickerEventAllBookTickers,
 	}
 }
 
@@ -1043,9 +1536,11 @@ func newForceOrderEventDecoder() runtime.StreamDecoder {
 func (p ForceOrderParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeForceOrderEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newForceOrderEventDecoder,
 		Seq:        seqForceOrderEvent,
+		SeqRaw:     seqRawForceOrderEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -1072,9 +1567,11 @@ func SubscribeForceOrder(ctx context.Context, c runtime.Source, p ForceOrderPara
 func (p AllForceOrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeForceOrderEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newForceOrderEventDecoder,
 		Seq:        seqForceOrderEvent,
+		SeqRaw:     seqRawForceOrderEvent,
 	}
 }
 
@@ -1134,9 +1631,11 @@ func newDepthUpdateEventDecoder() runtime.StreamDecoder {
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -1167,9 +1666,11 @@ func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepth
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -1233,9 +1734,11 @@ func newContractInfoEventDecoder() runtime.StreamDecoder {
 func (p ContractInfoParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeContractInfoEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newContractInfoEventDecoder,
 		Seq:        seqContractInfoEvent,
+		SeqRaw:     seqRawContractInfoEvent,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"math/bits"
 )
 
 // seqAccountEvents is the runtime.Stream Seq of AccountEvents: time, id "E"; the least first and
@@ -51,6 +52,38 @@ func seqTransferEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: e.EventHeight, Last: e.EventHeight}
 }
 
+// seqRawTransferEvent is the runtime.Stream SeqRaw of TransferEvent: the key of seqTransferEvent,
+// read from the payload's members up to "E" without decoding the others.
+func seqRawTransferEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TransferEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "outboundTransferInfo", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			e.EventHeight, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "outboundTransferInfo", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: e.EventHeight, Last: e.EventHeight}, nil
+}
+
 // seqTradeEvents is the runtime.Stream Seq of TradeEvents: time, id "T"; the least first and the
 // greatest last of the elements.
 func seqTradeEvents(v any) runtime.Seq {
@@ -75,11 +108,77 @@ func seqDepthUpdateEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
 }
 
+// seqRawDepthUpdateEvent is the runtime.Stream SeqRaw of DepthUpdateEvent: the key of
+// seqDepthUpdateEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawDepthUpdateEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e DepthUpdateEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "depthUpdate", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Seconds(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "depthUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}, nil
+}
+
 // seqDepthSnapshotEvent is the runtime.Stream Seq of DepthSnapshotEvent: increasing, id
 // "lastUpdateId".
 func seqDepthSnapshotEvent(v any) runtime.Seq {
 	e := v.(*DepthSnapshotEvent)
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}
+}
+
+// seqRawDepthSnapshotEvent is the runtime.Stream SeqRaw of DepthSnapshotEvent: the key of
+// seqDepthSnapshotEvent, read from the payload's members up to "lastUpdateId" without decoding the
+// others.
+func seqRawDepthSnapshotEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e DepthSnapshotEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "DepthSnapshotEvent", [1]string{"lastUpdateId"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "lastUpdateId":
+			seen |= 1
+			e.LastUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "DepthSnapshotEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}, nil
 }
 
 // seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
@@ -88,10 +187,76 @@ func seqKlineEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
 }
 
+// seqRawKlineEvent is the runtime.Stream SeqRaw of KlineEvent: the key of seqKlineEvent, read from
+// the payload's members up to "E" without decoding the others.
+func seqRawKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e KlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Seconds(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}, nil
+}
+
 // seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
 func seqTickerEvent(v any) runtime.Seq {
 	e := v.(*TickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
+}
+
+// seqRawTickerEvent is the runtime.Stream SeqRaw of TickerEvent: the key of seqTickerEvent, read
+// from the payload's members up to "E" without decoding the others.
+func seqRawTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "24hrTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Seconds(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "24hrTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}, nil
 }
 
 // seqTickerEvents is the runtime.Stream Seq of TickerEvents: time, id "E"; the least first and the
@@ -118,6 +283,39 @@ func seqMiniTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}
 }
 
+// seqRawMiniTickerEvent is the runtime.Stream SeqRaw of MiniTickerEvent: the key of
+// seqMiniTickerEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMiniTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MiniTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "MiniTickerEvent", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Seconds(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "MiniTickerEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime) * 1000, Last: int64(e.EventTime) * 1000}, nil
+}
+
 // seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
 // and the greatest last of the elements.
 func seqMiniTickerEvents(v any) runtime.Seq {
@@ -140,6 +338,38 @@ func seqMiniTickerEvents(v any) runtime.Seq {
 func seqBlockHeightEvent(v any) runtime.Seq {
 	e := v.(*BlockHeightEvent)
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.Height, Last: e.Height}
+}
+
+// seqRawBlockHeightEvent is the runtime.Stream SeqRaw of BlockHeightEvent: the key of
+// seqBlockHeightEvent, read from the payload's members up to "h" without decoding the others.
+func seqRawBlockHeightEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BlockHeightEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("dex", "BlockHeightEvent", [1]string{"h"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "h":
+			seen |= 1
+			e.Height, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("dex", "BlockHeightEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.Height, Last: e.Height}, nil
 }
 
 // decodeAccountEvents is the runtime.Decoder of AccountEvents payloads. Strings and decimals alias
@@ -181,6 +411,7 @@ func newAccountEventsDecoder() runtime.StreamDecoder {
 func (p AccountsParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAccountEvents,
+		Deferred:   true,
 		Key:        "accounts",
 		Name:       p.StreamName(),
 		NewDecoder: newAccountEventsDecoder,
@@ -249,6 +480,7 @@ func newExecutionReportEventsDecoder() runtime.StreamDecoder {
 func (p OrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeExecutionReportEvents,
+		Deferred:   true,
 		Key:        "orders",
 		Name:       p.StreamName(),
 		NewDecoder: newExecutionReportEventsDecoder,
@@ -316,10 +548,12 @@ func newTransferEventDecoder() runtime.StreamDecoder {
 func (p TransfersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTransferEvent,
+		Deferred:   true,
 		Key:        "transfers",
 		Name:       p.StreamName(),
 		NewDecoder: newTransferEventDecoder,
 		Seq:        seqTransferEvent,
+		SeqRaw:     seqRawTransferEvent,
 		Vars: map[string]string{
 			"address": p.Address,
 			"topic":   "transfers",
@@ -383,6 +617,7 @@ func newTradeEventsDecoder() runtime.StreamDecoder {
 func (p TradesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTradeEvents,
+		Deferred:   true,
 		Key:        "trades:" + p.Symbol,
 		Name:       p.StreamName(),
 		NewDecoder: newTradeEventsDecoder,
@@ -449,10 +684,12 @@ func newDepthUpdateEventDecoder() runtime.StreamDecoder {
 func (p MarketDiffParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Key:        "marketDiff:" + p.Symbol,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "marketDiff",
@@ -525,10 +762,12 @@ func (p MarketDepthParams) Stream() runtime.Stream {
 	}
 	return runtime.Stream{
 		Decode:     decodeDepthSnapshotEvent,
+		Deferred:   true,
 		Key:        key,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthSnapshotEventDecoder,
 		Seq:        seqDepthSnapshotEvent,
+		SeqRaw:     seqRawDepthSnapshotEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"symbol": p.Symbol,
@@ -592,10 +831,12 @@ func newKlineEventDecoder() runtime.StreamDecoder {
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeKlineEvent,
+		Deferred:   true,
 		Key:        "kline_" + string(p.Interval) + ":" + p.Symbol,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineEventDecoder,
 		Seq:        seqKlineEvent,
+		SeqRaw:     seqRawKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   p.Symbol,
@@ -658,10 +899,12 @@ func newTickerEventDecoder() runtime.StreamDecoder {
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvent,
+		Deferred:   true,
 		Key:        "ticker:" + p.Symbol,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventDecoder,
 		Seq:        seqTickerEvent,
+		SeqRaw:     seqRawTickerEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "ticker",
@@ -724,6 +967,7 @@ func newTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvents,
+		Deferred:   true,
 		Key:        "allTickers",
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventsDecoder,
@@ -790,10 +1034,12 @@ func newMiniTickerEventDecoder() runtime.StreamDecoder {
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvent,
+		Deferred:   true,
 		Key:        "miniTicker:" + p.Symbol,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventDecoder,
 		Seq:        seqMiniTickerEvent,
+		SeqRaw:     seqRawMiniTickerEvent,
 		Vars: map[string]string{
 			"symbol": p.Symbol,
 			"topic":  "miniTicker",
@@ -857,6 +1103,7 @@ func newMiniTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvents,
+		Deferred:   true,
 		Key:        "allMiniTickers",
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventsDecoder,
@@ -923,10 +1170,12 @@ func newBlockHeightEventDecoder() runtime.StreamDecoder {
 func (p BlockHeightParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBlockHeightEvent,
+		Deferred:   true,
 		Key:        "blockheight",
 		Name:       p.StreamName(),
 		NewDecoder: newBlockHeightEventDecoder,
 		Seq:        seqBlockHeightEvent,
+		SeqRaw:     seqRawBlockHeightEvent,
 		Vars: map[string]string{
 			"symbol": "$all",
 			"topic":  "blockheight",

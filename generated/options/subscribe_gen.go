@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"math/bits"
 	"strings"
 )
 
@@ -16,16 +17,113 @@ func seqTradeEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.TradeID, Last: e.TradeID}
 }
 
+// seqRawTradeEvent is the runtime.Stream SeqRaw of TradeEvent: the key of seqTradeEvent, read from
+// the payload's members up to "t" without decoding the others.
+func seqRawTradeEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TradeEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("options", "trade", [1]string{"t"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "t":
+			seen |= 1
+			e.TradeID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("options", "trade", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.TradeID, Last: e.TradeID}, nil
+}
+
 // seqTickerEvent is the runtime.Stream Seq of TickerEvent: time, id "E".
 func seqTickerEvent(v any) runtime.Seq {
 	e := v.(*TickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawTickerEvent is the runtime.Stream SeqRaw of TickerEvent: the key of seqTickerEvent, read
+// from the payload's members up to "E" without decoding the others.
+func seqRawTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("options", "24hrTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("options", "24hrTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqBookTickerEvent is the runtime.Stream Seq of BookTickerEvent: increasing, id "u".
 func seqBookTickerEvent(v any) runtime.Seq {
 	e := v.(*BookTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
+}
+
+// seqRawBookTickerEvent is the runtime.Stream SeqRaw of BookTickerEvent: the key of
+// seqBookTickerEvent, read from the payload's members up to "u" without decoding the others.
+func seqRawBookTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BookTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("options", "bookTicker", [1]string{"u"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "u":
+			seen |= 1
+			e.UpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("options", "bookTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}, nil
 }
 
 // seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: linked, first "U", last "u",
@@ -35,10 +133,82 @@ func seqDepthUpdateEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}
 }
 
+// seqRawDepthUpdateEvent is the runtime.Stream SeqRaw of DepthUpdateEvent: the key of
+// seqDepthUpdateEvent, read from the payload's members up to "U", "u", "pu" without decoding the
+// others.
+func seqRawDepthUpdateEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e DepthUpdateEvent
+	seen := 0
+	for seen != 7 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("options", "depthUpdate", [3]string{"U", "u", "pu"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "U":
+			seen |= 1
+			e.FirstUpdateID, err = d.Int()
+		case "u":
+			seen |= 2
+			e.FinalUpdateID, err = d.Int()
+		case "pu":
+			seen |= 4
+			e.PrevFinalUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("options", "depthUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}, nil
+}
+
 // seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
 func seqKlineEvent(v any) runtime.Seq {
 	e := v.(*KlineEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawKlineEvent is the runtime.Stream SeqRaw of KlineEvent: the key of seqKlineEvent, read from
+// the payload's members up to "E" without decoding the others.
+func seqRawKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e KlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("options", "kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("options", "kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqMarkPriceEvents is the runtime.Stream Seq of MarkPriceEvents: time, id "E"; the least first
@@ -81,6 +251,39 @@ func seqOpenInterestEvents(v any) runtime.Seq {
 func seqNewSymbolEvent(v any) runtime.Seq {
 	e := v.(*NewSymbolEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawNewSymbolEvent is the runtime.Stream SeqRaw of NewSymbolEvent: the key of
+// seqNewSymbolEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawNewSymbolEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e NewSymbolEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("options", "optionSymbol", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("options", "optionSymbol", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqIndexPriceEvents is the runtime.Stream Seq of IndexPriceEvents: time, id "E"; the least first
@@ -139,10 +342,12 @@ func newTradeEventDecoder() runtime.StreamDecoder {
 func (p TradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTradeEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTradeEventDecoder,
 		Route:      "public",
 		Seq:        seqTradeEvent,
+		SeqRaw:     seqRawTradeEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -201,10 +406,12 @@ func newTickerEventDecoder() runtime.StreamDecoder {
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventDecoder,
 		Route:      "public",
 		Seq:        seqTickerEvent,
+		SeqRaw:     seqRawTickerEvent,
 		Vars: map[string]string{
 			"expirationDate": p.ExpirationDate,
 			"symbol":         strings.ToLower(p.Symbol),
@@ -267,10 +474,12 @@ func newBookTickerEventDecoder() runtime.StreamDecoder {
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBookTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBookTickerEventDecoder,
 		Route:      "public",
 		Seq:        seqBookTickerEvent,
+		SeqRaw:     seqRawBookTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -331,10 +540,12 @@ func newDepthUpdateEventDecoder() runtime.StreamDecoder {
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Route:      "public",
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -365,10 +576,12 @@ func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepth
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Route:      "public",
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -431,10 +644,12 @@ func newKlineEventDecoder() runtime.StreamDecoder {
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineEventDecoder,
 		Route:      "market",
 		Seq:        seqKlineEvent,
+		SeqRaw:     seqRawKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -497,6 +712,7 @@ func newMarkPriceEventsDecoder() runtime.StreamDecoder {
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceEventsDecoder,
 		Route:      "market",
@@ -561,6 +777,7 @@ func newOpenInterestEventsDecoder() runtime.StreamDecoder {
 func (p OpenInterestParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeOpenInterestEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newOpenInterestEventsDecoder,
 		Route:      "market",
@@ -627,10 +844,12 @@ func newNewSymbolEventDecoder() runtime.StreamDecoder {
 func (p NewSymbolParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeNewSymbolEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newNewSymbolEventDecoder,
 		Route:      "market",
 		Seq:        seqNewSymbolEvent,
+		SeqRaw:     seqRawNewSymbolEvent,
 	}
 }
 
@@ -689,6 +908,7 @@ func newIndexPriceEventsDecoder() runtime.StreamDecoder {
 func (p IndexPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeIndexPriceEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newIndexPriceEventsDecoder,
 		Route:      "market",

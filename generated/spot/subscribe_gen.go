@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"math/bits"
 	"strings"
 )
 
@@ -16,10 +17,75 @@ func seqReferencePriceEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EngineTime), Last: int64(e.EngineTime)}
 }
 
+// seqRawReferencePriceEvent is the runtime.Stream SeqRaw of ReferencePriceEvent: the key of
+// seqReferencePriceEvent, read from the payload's members up to "t" without decoding the others.
+func seqRawReferencePriceEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ReferencePriceEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "referencePrice", [1]string{"t"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "t":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EngineTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "referencePrice", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EngineTime), Last: int64(e.EngineTime)}, nil
+}
+
 // seqAggTradeEvent is the runtime.Stream Seq of AggTradeEvent: consecutive, id "a".
 func seqAggTradeEvent(v any) runtime.Seq {
 	e := v.(*AggTradeEvent)
 	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.AggTradeID, Last: e.AggTradeID}
+}
+
+// seqRawAggTradeEvent is the runtime.Stream SeqRaw of AggTradeEvent: the key of seqAggTradeEvent,
+// read from the payload's members up to "a" without decoding the others.
+func seqRawAggTradeEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e AggTradeEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "aggTrade", [1]string{"a"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "a":
+			seen |= 1
+			e.AggTradeID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "aggTrade", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.AggTradeID, Last: e.AggTradeID}, nil
 }
 
 // seqTradeEvent is the runtime.Stream Seq of TradeEvent: consecutive, id "t".
@@ -28,10 +94,74 @@ func seqTradeEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.TradeID, Last: e.TradeID}
 }
 
+// seqRawTradeEvent is the runtime.Stream SeqRaw of TradeEvent: the key of seqTradeEvent, read from
+// the payload's members up to "t" without decoding the others.
+func seqRawTradeEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TradeEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "trade", [1]string{"t"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "t":
+			seen |= 1
+			e.TradeID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "trade", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.TradeID, Last: e.TradeID}, nil
+}
+
 // seqBlockTradeEvent is the runtime.Stream Seq of BlockTradeEvent: increasing, id "t".
 func seqBlockTradeEvent(v any) runtime.Seq {
 	e := v.(*BlockTradeEvent)
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.BlockTradeID, Last: e.BlockTradeID}
+}
+
+// seqRawBlockTradeEvent is the runtime.Stream SeqRaw of BlockTradeEvent: the key of
+// seqBlockTradeEvent, read from the payload's members up to "t" without decoding the others.
+func seqRawBlockTradeEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BlockTradeEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "blockTrade", [1]string{"t"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "t":
+			seen |= 1
+			e.BlockTradeID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "blockTrade", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.BlockTradeID, Last: e.BlockTradeID}, nil
 }
 
 // seqKlineEvent is the runtime.Stream Seq of KlineEvent: time, id "E".
@@ -40,10 +170,76 @@ func seqKlineEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawKlineEvent is the runtime.Stream SeqRaw of KlineEvent: the key of seqKlineEvent, read from
+// the payload's members up to "E" without decoding the others.
+func seqRawKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e KlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
 func seqMiniTickerEvent(v any) runtime.Seq {
 	e := v.(*MiniTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawMiniTickerEvent is the runtime.Stream SeqRaw of MiniTickerEvent: the key of
+// seqMiniTickerEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMiniTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MiniTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "24hrMiniTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "24hrMiniTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
@@ -70,10 +266,76 @@ func seqTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawTickerEvent is the runtime.Stream SeqRaw of TickerEvent: the key of seqTickerEvent, read
+// from the payload's members up to "E" without decoding the others.
+func seqRawTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "24hrTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "24hrTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqWindowTickerEvent is the runtime.Stream Seq of WindowTickerEvent: time, id "E".
 func seqWindowTickerEvent(v any) runtime.Seq {
 	e := v.(*WindowTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawWindowTickerEvent is the runtime.Stream SeqRaw of WindowTickerEvent: the key of
+// seqWindowTickerEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawWindowTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e WindowTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "WindowTickerEvent", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "WindowTickerEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqWindowTickerEvents is the runtime.Stream Seq of WindowTickerEvents: time, id "E"; the least
@@ -100,10 +362,75 @@ func seqBookTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
 }
 
+// seqRawBookTickerEvent is the runtime.Stream SeqRaw of BookTickerEvent: the key of
+// seqBookTickerEvent, read from the payload's members up to "u" without decoding the others.
+func seqRawBookTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BookTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "BookTickerEvent", [1]string{"u"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "u":
+			seen |= 1
+			e.UpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "BookTickerEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}, nil
+}
+
 // seqAvgPriceEvent is the runtime.Stream Seq of AvgPriceEvent: time, id "E".
 func seqAvgPriceEvent(v any) runtime.Seq {
 	e := v.(*AvgPriceEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawAvgPriceEvent is the runtime.Stream SeqRaw of AvgPriceEvent: the key of seqAvgPriceEvent,
+// read from the payload's members up to "E" without decoding the others.
+func seqRawAvgPriceEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e AvgPriceEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "avgPrice", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "avgPrice", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqPartialDepthEvent is the runtime.Stream Seq of PartialDepthEvent: increasing, id
@@ -113,11 +440,79 @@ func seqPartialDepthEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}
 }
 
+// seqRawPartialDepthEvent is the runtime.Stream SeqRaw of PartialDepthEvent: the key of
+// seqPartialDepthEvent, read from the payload's members up to "lastUpdateId" without decoding the
+// others.
+func seqRawPartialDepthEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e PartialDepthEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "PartialDepthEvent", [1]string{"lastUpdateId"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "lastUpdateId":
+			seen |= 1
+			e.LastUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "PartialDepthEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}, nil
+}
+
 // seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: consecutive, first "U", last
 // "u".
 func seqDepthUpdateEvent(v any) runtime.Seq {
 	e := v.(*DepthUpdateEvent)
 	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.FirstUpdateID, Last: e.FinalUpdateID}
+}
+
+// seqRawDepthUpdateEvent is the runtime.Stream SeqRaw of DepthUpdateEvent: the key of
+// seqDepthUpdateEvent, read from the payload's members up to "U", "u" without decoding the others.
+func seqRawDepthUpdateEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e DepthUpdateEvent
+	seen := 0
+	for seen != 3 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("spot", "depthUpdate", [2]string{"U", "u"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "U":
+			seen |= 1
+			e.FirstUpdateID, err = d.Int()
+		case "u":
+			seen |= 2
+			e.FinalUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("spot", "depthUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqConsecutive, First: e.FirstUpdateID, Last: e.FinalUpdateID}, nil
 }
 
 // decodeReferencePriceEvent is the runtime.Decoder of ReferencePriceEvent payloads. Strings and
@@ -159,9 +554,11 @@ func newReferencePriceEventDecoder() runtime.StreamDecoder {
 func (p ReferencePriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeReferencePriceEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newReferencePriceEventDecoder,
 		Seq:        seqReferencePriceEvent,
+		SeqRaw:     seqRawReferencePriceEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -221,9 +618,11 @@ func newAggTradeEventDecoder() runtime.StreamDecoder {
 func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAggTradeEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newAggTradeEventDecoder,
 		Seq:        seqAggTradeEvent,
+		SeqRaw:     seqRawAggTradeEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -282,9 +681,11 @@ func newTradeEventDecoder() runtime.StreamDecoder {
 func (p TradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTradeEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTradeEventDecoder,
 		Seq:        seqTradeEvent,
+		SeqRaw:     seqRawTradeEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -343,9 +744,11 @@ func newBlockTradeEventDecoder() runtime.StreamDecoder {
 func (p BlockTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBlockTradeEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBlockTradeEventDecoder,
 		Seq:        seqBlockTradeEvent,
+		SeqRaw:     seqRawBlockTradeEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -405,9 +808,11 @@ func newKlineEventDecoder() runtime.StreamDecoder {
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineEventDecoder,
 		Seq:        seqKlineEvent,
+		SeqRaw:     seqRawKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -440,9 +845,11 @@ func (p KlineTimezoneParams) Stream() runtime.Stream {
 	}
 	return runtime.Stream{
 		Decode:     decodeKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineEventDecoder,
 		Seq:        seqKlineEvent,
+		SeqRaw:     seqRawKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -506,9 +913,11 @@ func newMiniTickerEventDecoder() runtime.StreamDecoder {
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventDecoder,
 		Seq:        seqMiniTickerEvent,
+		SeqRaw:     seqRawMiniTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -569,6 +978,7 @@ func newMiniTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventsDecoder,
 		Seq:        seqMiniTickerEvents,
@@ -630,9 +1040,11 @@ func newTickerEventDecoder() runtime.StreamDecoder {
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventDecoder,
 		Seq:        seqTickerEvent,
+		SeqRaw:     seqRawTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -691,9 +1103,11 @@ func newWindowTickerEventDecoder() runtime.StreamDecoder {
 func (p WindowTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeWindowTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newWindowTickerEventDecoder,
 		Seq:        seqWindowTickerEvent,
+		SeqRaw:     seqRawWindowTickerEvent,
 		Vars: map[string]string{
 			"symbol": strings.ToLower(p.Symbol),
 			"window": string(p.Window),
@@ -757,6 +1171,7 @@ func newWindowTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllWindowTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeWindowTickerEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newWindowTickerEventsDecoder,
 		Seq:        seqWindowTickerEvents,
@@ -819,9 +1234,11 @@ func newBookTickerEventDecoder() runtime.StreamDecoder {
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBookTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBookTickerEventDecoder,
 		Seq:        seqBookTickerEvent,
+		SeqRaw:     seqRawBookTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -881,9 +1298,11 @@ func newAvgPriceEventDecoder() runtime.StreamDecoder {
 func (p AvgPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAvgPriceEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newAvgPriceEventDecoder,
 		Seq:        seqAvgPriceEvent,
+		SeqRaw:     seqRawAvgPriceEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -943,9 +1362,11 @@ func newPartialDepthEventDecoder() runtime.StreamDecoder {
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodePartialDepthEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newPartialDepthEventDecoder,
 		Seq:        seqPartialDepthEvent,
+		SeqRaw:     seqRawPartialDepthEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -1010,9 +1431,11 @@ func newDepthUpdateEventDecoder() runtime.StreamDecoder {
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),

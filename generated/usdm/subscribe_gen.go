@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"math/bits"
 	"strings"
 )
 
@@ -16,10 +17,75 @@ func seqAggTradeEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.AggTradeID, Last: e.AggTradeID}
 }
 
+// seqRawAggTradeEvent is the runtime.Stream SeqRaw of AggTradeEvent: the key of seqAggTradeEvent,
+// read from the payload's members up to "a" without decoding the others.
+func seqRawAggTradeEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e AggTradeEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "aggTrade", [1]string{"a"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "a":
+			seen |= 1
+			e.AggTradeID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "aggTrade", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.AggTradeID, Last: e.AggTradeID}, nil
+}
+
 // seqMarkPriceEvent is the runtime.Stream Seq of MarkPriceEvent: time, id "E".
 func seqMarkPriceEvent(v any) runtime.Seq {
 	e := v.(*MarkPriceEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawMarkPriceEvent is the runtime.Stream SeqRaw of MarkPriceEvent: the key of
+// seqMarkPriceEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMarkPriceEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MarkPriceEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "markPriceUpdate", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "markPriceUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqMarkPriceEvents is the runtime.Stream Seq of MarkPriceEvents: time, id "E"; the least first
@@ -46,16 +112,115 @@ func seqKlineEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawKlineEvent is the runtime.Stream SeqRaw of KlineEvent: the key of seqKlineEvent, read from
+// the payload's members up to "E" without decoding the others.
+func seqRawKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e KlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqContinuousKlineEvent is the runtime.Stream Seq of ContinuousKlineEvent: time, id "E".
 func seqContinuousKlineEvent(v any) runtime.Seq {
 	e := v.(*ContinuousKlineEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawContinuousKlineEvent is the runtime.Stream SeqRaw of ContinuousKlineEvent: the key of
+// seqContinuousKlineEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawContinuousKlineEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ContinuousKlineEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "continuous_kline", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "continuous_kline", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqMiniTickerEvent is the runtime.Stream Seq of MiniTickerEvent: time, id "E".
 func seqMiniTickerEvent(v any) runtime.Seq {
 	e := v.(*MiniTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawMiniTickerEvent is the runtime.Stream SeqRaw of MiniTickerEvent: the key of
+// seqMiniTickerEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawMiniTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e MiniTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "24hrMiniTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "24hrMiniTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqMiniTickerEvents is the runtime.Stream Seq of MiniTickerEvents: time, id "E"; the least first
@@ -82,6 +247,39 @@ func seqTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawTickerEvent is the runtime.Stream SeqRaw of TickerEvent: the key of seqTickerEvent, read
+// from the payload's members up to "E" without decoding the others.
+func seqRawTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "24hrTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "24hrTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqTickerEvents is the runtime.Stream Seq of TickerEvents: time, id "E"; the least first and the
 // greatest last of the elements.
 func seqTickerEvents(v any) runtime.Seq {
@@ -106,16 +304,115 @@ func seqBookTickerEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}
 }
 
+// seqRawBookTickerEvent is the runtime.Stream SeqRaw of BookTickerEvent: the key of
+// seqBookTickerEvent, read from the payload's members up to "u" without decoding the others.
+func seqRawBookTickerEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BookTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "bookTicker", [1]string{"u"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "u":
+			seen |= 1
+			e.UpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "bookTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.UpdateID, Last: e.UpdateID}, nil
+}
+
 // seqBookTickerEventAllBookTickers is the runtime.Stream Seq of BookTickerEvent: time, id "E".
 func seqBookTickerEventAllBookTickers(v any) runtime.Seq {
 	e := v.(*BookTickerEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawBookTickerEventAllBookTickers is the runtime.Stream SeqRaw of BookTickerEvent: the key of
+// seqBookTickerEventAllBookTickers, read from the payload's members up to "E" without decoding the
+// others.
+func seqRawBookTickerEventAllBookTickers(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e BookTickerEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "bookTicker", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "bookTicker", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqForceOrderEvent is the runtime.Stream Seq of ForceOrderEvent: time, id "E".
 func seqForceOrderEvent(v any) runtime.Seq {
 	e := v.(*ForceOrderEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawForceOrderEvent is the runtime.Stream SeqRaw of ForceOrderEvent: the key of
+// seqForceOrderEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawForceOrderEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ForceOrderEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "forceOrder", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "forceOrder", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqDepthUpdateEvent is the runtime.Stream Seq of DepthUpdateEvent: linked, first "U", last "u",
@@ -125,16 +422,121 @@ func seqDepthUpdateEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}
 }
 
+// seqRawDepthUpdateEvent is the runtime.Stream SeqRaw of DepthUpdateEvent: the key of
+// seqDepthUpdateEvent, read from the payload's members up to "U", "u", "pu" without decoding the
+// others.
+func seqRawDepthUpdateEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e DepthUpdateEvent
+	seen := 0
+	for seen != 7 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "depthUpdate", [3]string{"U", "u", "pu"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "U":
+			seen |= 1
+			e.FirstUpdateID, err = d.Int()
+		case "u":
+			seen |= 2
+			e.FinalUpdateID, err = d.Int()
+		case "pu":
+			seen |= 4
+			e.PrevFinalUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "depthUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqLinked, First: e.FirstUpdateID, Last: e.FinalUpdateID, Prev: e.PrevFinalUpdateID}, nil
+}
+
 // seqCompositeIndexEvent is the runtime.Stream Seq of CompositeIndexEvent: time, id "E".
 func seqCompositeIndexEvent(v any) runtime.Seq {
 	e := v.(*CompositeIndexEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawCompositeIndexEvent is the runtime.Stream SeqRaw of CompositeIndexEvent: the key of
+// seqCompositeIndexEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawCompositeIndexEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e CompositeIndexEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "compositeIndex", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "compositeIndex", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqContractInfoEvent is the runtime.Stream Seq of ContractInfoEvent: time, id "E".
 func seqContractInfoEvent(v any) runtime.Seq {
 	e := v.(*ContractInfoEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawContractInfoEvent is the runtime.Stream SeqRaw of ContractInfoEvent: the key of
+// seqContractInfoEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawContractInfoEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e ContractInfoEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "contractInfo", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "contractInfo", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // seqAssetIndexEvents is the runtime.Stream Seq of AssetIndexEvents: time, id "E"; the least first
@@ -161,10 +563,76 @@ func seqAssetIndexEvent(v any) runtime.Seq {
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
 }
 
+// seqRawAssetIndexEvent is the runtime.Stream SeqRaw of AssetIndexEvent: the key of
+// seqAssetIndexEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawAssetIndexEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e AssetIndexEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "assetIndexUpdate", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "assetIndexUpdate", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
+}
+
 // seqTradingSessionEvent is the runtime.Stream Seq of TradingSessionEvent: time, id "E".
 func seqTradingSessionEvent(v any) runtime.Seq {
 	e := v.(*TradingSessionEvent)
 	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}
+}
+
+// seqRawTradingSessionEvent is the runtime.Stream SeqRaw of TradingSessionEvent: the key of
+// seqTradingSessionEvent, read from the payload's members up to "E" without decoding the others.
+func seqRawTradingSessionEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e TradingSessionEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "TradingSessionEvent", [1]string{"E"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "E":
+			seen |= 1
+			x, xerr := d.Int()
+			e.EventTime, err = wire.Millis(x), xerr
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("usdm", "TradingSessionEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqTime, First: int64(e.EventTime), Last: int64(e.EventTime)}, nil
 }
 
 // decodeAggTradeEvent is the runtime.Decoder of AggTradeEvent payloads. Strings and decimals alias
@@ -205,10 +673,12 @@ func newAggTradeEventDecoder() runtime.StreamDecoder {
 func (p AggTradeParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAggTradeEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newAggTradeEventDecoder,
 		Route:      "market",
 		Seq:        seqAggTradeEvent,
+		SeqRaw:     seqRawAggTradeEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -267,10 +737,12 @@ func newMarkPriceEventDecoder() runtime.StreamDecoder {
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceEventDecoder,
 		Route:      "market",
 		Seq:        seqMarkPriceEvent,
+		SeqRaw:     seqRawMarkPriceEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -334,6 +806,7 @@ func newMarkPriceEventsDecoder() runtime.StreamDecoder {
 func (p AllMarkPricesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceEventsDecoder,
 		Route:      "market",
@@ -397,10 +870,12 @@ func newKlineEventDecoder() runtime.StreamDecoder {
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineEventDecoder,
 		Route:      "market",
 		Seq:        seqKlineEvent,
+		SeqRaw:     seqRawKlineEvent,
 		Vars: map[string]string{
 			"interval": string(p.Interval),
 			"symbol":   strings.ToLower(p.Symbol),
@@ -463,10 +938,12 @@ func newContinuousKlineEventDecoder() runtime.StreamDecoder {
 func (p ContinuousKlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeContinuousKlineEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newContinuousKlineEventDecoder,
 		Route:      "market",
 		Seq:        seqContinuousKlineEvent,
+		SeqRaw:     seqRawContinuousKlineEvent,
 		Vars: map[string]string{
 			"contractType": string(p.ContractType),
 			"interval":     string(p.Interval),
@@ -530,10 +1007,12 @@ func newMiniTickerEventDecoder() runtime.StreamDecoder {
 func (p MiniTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventDecoder,
 		Route:      "market",
 		Seq:        seqMiniTickerEvent,
+		SeqRaw:     seqRawMiniTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -594,6 +1073,7 @@ func newMiniTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllMiniTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMiniTickerEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMiniTickerEventsDecoder,
 		Route:      "market",
@@ -656,10 +1136,12 @@ func newTickerEventDecoder() runtime.StreamDecoder {
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventDecoder,
 		Route:      "market",
 		Seq:        seqTickerEvent,
+		SeqRaw:     seqRawTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -719,6 +1201,7 @@ func newTickerEventsDecoder() runtime.StreamDecoder {
 func (p AllTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventsDecoder,
 		Route:      "market",
@@ -780,10 +1263,12 @@ func newBookTickerEventDecoder() runtime.StreamDecoder {
 func (p BookTickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBookTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBookTickerEventDecoder,
 		Route:      "public",
 		Seq:        seqBookTickerEvent,
+		SeqRaw:     seqRawBookTickerEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -810,10 +1295,12 @@ func SubscribeBookTicker(ctx context.Context, c runtime.Source, p BookTickerPara
 func (p AllBookTickersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeBookTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newBookTickerEventDecoder,
 		Route:      "public",
 		Seq:        seqBookTickerEventAllBookTickers,
+		SeqRaw:     seqRawBookTickerEventAllBookTickers,
 	}
 }
 
@@ -872,10 +1359,12 @@ func newForceOrderEventDecoder() runtime.StreamDecoder {
 func (p ForceOrderParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeForceOrderEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newForceOrderEventDecoder,
 		Route:      "market",
 		Seq:        seqForceOrderEvent,
+		SeqRaw:     seqRawForceOrderEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -902,10 +1391,12 @@ func SubscribeForceOrder(ctx context.Context, c runtime.Source, p ForceOrderPara
 func (p AllForceOrdersParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeForceOrderEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newForceOrderEventDecoder,
 		Route:      "market",
 		Seq:        seqForceOrderEvent,
+		SeqRaw:     seqRawForceOrderEvent,
 	}
 }
 
@@ -965,10 +1456,12 @@ func newDepthUpdateEventDecoder() runtime.StreamDecoder {
 func (p PartialDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Route:      "public",
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"levels": string(p.Levels),
 			"speed":  string(p.Speed),
@@ -999,10 +1492,12 @@ func SubscribePartialDepth(ctx context.Context, c runtime.Source, p PartialDepth
 func (p DiffDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Route:      "public",
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars: map[string]string{
 			"speed":  string(p.Speed),
 			"symbol": strings.ToLower(p.Symbol),
@@ -1032,10 +1527,12 @@ func SubscribeDiffDepth(ctx context.Context, c runtime.Source, p DiffDepthParams
 func (p RPIDepthParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeDepthUpdateEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newDepthUpdateEventDecoder,
 		Route:      "public",
 		Seq:        seqDepthUpdateEvent,
+		SeqRaw:     seqRawDepthUpdateEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -1097,10 +1594,12 @@ func newCompositeIndexEventDecoder() runtime.StreamDecoder {
 func (p CompositeIndexParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeCompositeIndexEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newCompositeIndexEventDecoder,
 		Route:      "market",
 		Seq:        seqCompositeIndexEvent,
+		SeqRaw:     seqRawCompositeIndexEvent,
 		Vars:       map[string]string{"symbol": strings.ToLower(p.Symbol)},
 	}
 }
@@ -1161,10 +1660,12 @@ func newContractInfoEventDecoder() runtime.StreamDecoder {
 func (p ContractInfoParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeContractInfoEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newContractInfoEventDecoder,
 		Route:      "market",
 		Seq:        seqContractInfoEvent,
+		SeqRaw:     seqRawContractInfoEvent,
 	}
 }
 
@@ -1224,6 +1725,7 @@ func newAssetIndexEventsDecoder() runtime.StreamDecoder {
 func (p AllAssetIndexesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAssetIndexEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newAssetIndexEventsDecoder,
 		Route:      "market",
@@ -1286,10 +1788,12 @@ func newAssetIndexEventDecoder() runtime.StreamDecoder {
 func (p AssetIndexParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeAssetIndexEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newAssetIndexEventDecoder,
 		Route:      "market",
 		Seq:        seqAssetIndexEvent,
+		SeqRaw:     seqRawAssetIndexEvent,
 		Vars:       map[string]string{"assetSymbol": strings.ToLower(p.AssetSymbol)},
 	}
 }
@@ -1350,10 +1854,12 @@ func newTradingSessionEventDecoder() runtime.StreamDecoder {
 func (p TradingSessionParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTradingSessionEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTradingSessionEventDecoder,
 		Route:      "market",
 		Seq:        seqTradingSessionEvent,
+		SeqRaw:     seqRawTradingSessionEvent,
 	}
 }
 

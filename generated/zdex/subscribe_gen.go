@@ -7,12 +7,46 @@ import (
 	"errors"
 	"github.com/marketwire/marketwire/runtime"
 	"github.com/marketwire/marketwire/wire"
+	"math/bits"
 )
 
 // seqOrderBookEvent is the runtime.Stream Seq of OrderBookEvent: increasing, id "lastUpdateId".
 func seqOrderBookEvent(v any) runtime.Seq {
 	e := v.(*OrderBookEvent)
 	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}
+}
+
+// seqRawOrderBookEvent is the runtime.Stream SeqRaw of OrderBookEvent: the key of
+// seqOrderBookEvent, read from the payload's members up to "lastUpdateId" without decoding the
+// others.
+func seqRawOrderBookEvent(data []byte) (runtime.Seq, error) {
+	var d wire.Decoder
+	d.ResetShared(data)
+	if err := d.ObjectStart(); err != nil {
+		return runtime.Seq{}, err
+	}
+	var e OrderBookEvent
+	seen := 0
+	for seen != 1 {
+		key, ok, err := d.NextKey()
+		if err != nil {
+			return runtime.Seq{}, err
+		}
+		if !ok {
+			return runtime.Seq{}, wire.NewFieldError("zdex", "OrderBookEvent", [1]string{"lastUpdateId"}[bits.TrailingZeros(uint(^seen))], wire.ErrMissing)
+		}
+		switch key {
+		case "lastUpdateId":
+			seen |= 1
+			e.LastUpdateID, err = d.Int()
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return runtime.Seq{}, wire.NewFieldError("zdex", "OrderBookEvent", key, err)
+		}
+	}
+	return runtime.Seq{Kind: runtime.SeqIncreasing, First: e.LastUpdateID, Last: e.LastUpdateID}, nil
 }
 
 // seqTradeEvents is the runtime.Stream Seq of TradeEvents: increasing, id "id"; the least first and
@@ -89,6 +123,7 @@ func newTickerEventDecoder() runtime.StreamDecoder {
 func (p TickerParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTickerEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTickerEventDecoder,
 		Vars: map[string]string{
@@ -153,9 +188,11 @@ func newOrderBookEventDecoder() runtime.StreamDecoder {
 func (p OrderBookParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeOrderBookEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newOrderBookEventDecoder,
 		Seq:        seqOrderBookEvent,
+		SeqRaw:     seqRawOrderBookEvent,
 		Vars: map[string]string{
 			"channel": "orderbook",
 			"symbol":  p.Symbol,
@@ -219,6 +256,7 @@ func newTradeEventsDecoder() runtime.StreamDecoder {
 func (p TradesParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeTradeEvents,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newTradeEventsDecoder,
 		Seq:        seqTradeEvents,
@@ -284,6 +322,7 @@ func newKlineRowsDecoder() runtime.StreamDecoder {
 func (p KlineParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeKlineRows,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newKlineRowsDecoder,
 		Seq:        seqKlineRows,
@@ -348,6 +387,7 @@ func newMarkPriceEventDecoder() runtime.StreamDecoder {
 func (p MarkPriceParams) Stream() runtime.Stream {
 	return runtime.Stream{
 		Decode:     decodeMarkPriceEvent,
+		Deferred:   true,
 		Name:       p.StreamName(),
 		NewDecoder: newMarkPriceEventDecoder,
 		Vars: map[string]string{
@@ -387,11 +427,12 @@ func decodeAccountFrame(data []byte) (any, error) {
 // decoder. It does not validate.
 func (p AccountParams) Stream() runtime.Stream {
 	return runtime.Stream{
-		Auth:   true,
-		Decode: decodeAccountFrame,
-		Name:   p.StreamName(),
-		Vars:   map[string]string{"channel": "account"},
-		Whole:  true,
+		Auth:     true,
+		Decode:   decodeAccountFrame,
+		Deferred: true,
+		Name:     p.StreamName(),
+		Vars:     map[string]string{"channel": "account"},
+		Whole:    true,
 	}
 }
 
