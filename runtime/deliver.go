@@ -136,6 +136,7 @@ func (s *socket) dispatch(l *link, key, data, b []byte, lazy bool) {
 		}
 		s.arrive(l, r, pl)
 	}
+	l.unflushed = l.unflushed || len(s.staged) > 0
 }
 
 // seqOf reads the sequence key of r's payload pl: from its bytes with the
@@ -319,7 +320,7 @@ func (s *socket) push(r target, v any, pl payload) {
 			own = nil
 		}
 		if sub.queues() {
-			sub.push(queued{v: own, pl: pl, size: len(pl.in)})
+			s.stage(sub, queued{v: own, pl: pl, size: len(pl.in)})
 			continue
 		}
 		if own == nil {
@@ -332,8 +333,47 @@ func (s *socket) push(r target, v any, pl payload) {
 		if sub.inline {
 			sub.callInline(own, s.dgid)
 		} else {
-			sub.push(queued{v: own, size: len(pl.in)})
+			s.stage(sub, queued{v: own, size: len(pl.in)})
 		}
+	}
+}
+
+// stage holds q for sub until flush, which the reader calls before it
+// reads from the network, so that the payloads of one read (up to
+// readBuffer bytes) are queued under one lock of sub's queue instead of one
+// each: the subscription's goroutine, draining the queue on the other core,
+// takes that lock too. A subscription that gathers maxStaged payloads has
+// them queued at once. Called with dmu held.
+func (s *socket) stage(sub *Subscription, q queued) {
+	if len(sub.staged) == 0 {
+		s.staged = append(s.staged, sub)
+	}
+	sub.staged = append(sub.staged, q)
+	if len(sub.staged) >= maxStaged {
+		sub.unstage()
+	}
+}
+
+// maxStaged is the most payloads stage holds for one subscription.
+const maxStaged = 64
+
+// flush queues every payload stage holds. Called with dmu held: by a
+// reader before it reads, and at the end of every other delivery (a
+// Feed's, a replacement's release of what it held back).
+func (s *socket) flush() {
+	for i, sub := range s.staged {
+		sub.unstage()
+		s.staged[i] = nil
+	}
+	s.staged = s.staged[:0]
+}
+
+// unstage queues the payloads staged for s. Called with socket.dmu held.
+func (s *Subscription) unstage() {
+	if len(s.staged) > 0 {
+		s.push(s.staged)
+		clear(s.staged)
+		s.staged = s.staged[:0]
 	}
 }
 

@@ -127,7 +127,9 @@ func (f *Feed) Deliver(sub *Subscription, data []byte) bool {
 		s.dgid = goid() // the handler runs here: Unsubscribe from it must not wait for itself
 	}
 	f.c.stats.frames.Add(1)
-	return s.arrive(nil, r, payload{in: data}) && !sub.ended.Load()
+	ok := s.arrive(nil, r, payload{in: data})
+	s.flush()
+	return ok && !sub.ended.Load()
 }
 
 // owns reports whether sub was made by f.

@@ -54,6 +54,7 @@ func (s *socket) finish(h *handoff) {
 			s.move(h, r)
 		}
 	}
+	s.flush()
 	s.clearSeq()
 	s.handoff = nil
 }

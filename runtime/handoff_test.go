@@ -58,6 +58,9 @@ func (r *handoffRig) frame(l *link, n int64) {
 
 // delivered returns the values queued for the handler, in order.
 func (r *handoffRig) delivered() []int64 {
+	r.s.dmu.Lock()
+	r.s.flush() // what the readers staged
+	r.s.dmu.Unlock()
 	out := make([]int64, 0, r.sub.n)
 	for i := 0; i < r.sub.n; i++ {
 		q := r.sub.buf[(r.sub.head+i)%len(r.sub.buf)]

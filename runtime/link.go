@@ -40,7 +40,8 @@ type link struct {
 	inflight []*flight // written, waiting for a reply, in write order
 	npending atomic.Int32
 
-	keybuf []byte        // the reader's scratch space for routing keys
+	keybuf    []byte        // the reader's scratch space for routing keys
+	unflushed bool          // the reader staged payloads since it last flushed (see socket.stage)
 	gid    atomic.Uint64 // the reader goroutine's id (see goid)
 	reads  atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
 
@@ -69,7 +70,16 @@ const readBuffer = 16 << 10
 // dialLink opens one websocket and starts its reader and writer.
 func (s *socket) dialLink(ctx context.Context) (*link, error) {
 	c := s.conn
-	d := websocket.Dialer{HandshakeTimeout: c.opts.handshakeTimeout, Proxy: nil, ReadBufferSize: readBuffer}
+	var rc *readConn
+	d := websocket.Dialer{HandshakeTimeout: c.opts.handshakeTimeout, Proxy: nil, ReadBufferSize: readBuffer,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := new(net.Dialer).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			rc = &readConn{Conn: nc}
+			return rc, nil
+		}}
 	ws, resp, err := d.DialContext(ctx, s.url, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -94,6 +104,7 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 		writerEnd:  make(chan struct{}),
 		readerEnd:  make(chan struct{}),
 	}
+	rc.l = l // before the reader starts
 	ws.SetReadLimit(c.opts.readLimit)
 	// Pings and pongs are handled inside NextReader, which does not return
 	// for them, so their handlers count them as signs of life themselves.
@@ -325,8 +336,32 @@ func (l *link) writeClose() {
 // maxKeptBuffer is the largest arena chunk a link keeps writing frames into.
 const maxKeptBuffer = 1 << 20
 
+// readConn is a link's network connection. Before each read from the
+// network, where the reader may wait, it queues the payloads the reader
+// staged (see socket.stage).
+type readConn struct {
+	net.Conn
+	l *link // nil during the handshake
+}
+
+func (c *readConn) Read(p []byte) (int, error) {
+	if l := c.l; l != nil && l.unflushed {
+		l.flush()
+	}
+	return c.Conn.Read(p)
+}
+
+// flush queues what the link's reader staged. Called on the reader.
+func (l *link) flush() {
+	l.unflushed = false
+	l.s.dmu.Lock()
+	l.s.flush()
+	l.s.dmu.Unlock()
+}
+
 func (l *link) readLoop() {
 	defer close(l.readerEnd)
+	defer l.flush()
 	l.gid.Store(goid())
 	var a arena
 	for {

@@ -43,6 +43,7 @@ type socket struct {
 	dmu     sync.Mutex // serialises deliveries; guards handoff, dgid and every entry's seq
 	handoff *handoff   // the replacement in progress, if any
 	dgid    uint64     // the reader goroutine delivering (see Subscription.callInline)
+	staged  []*Subscription // those with payloads staged, not yet queued (see stage)
 
 	started  chan struct{} // closed when the first dial finished
 	startErr error

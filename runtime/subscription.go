@@ -42,6 +42,7 @@ type Subscription struct {
 	notEmpty chan struct{}
 	notFull  chan struct{}
 	batch    []queued // the payloads taken from the queue, being handled (subscription goroutine only)
+	staged   []queued // payloads the reader staged, to push together (socket.dmu; see socket.stage)
 	last     any      // WithBorrow: the event handled last, to decode the next one into (subscription goroutine only)
 	spare    []any    // WithInline: handled events to decode into (socket.dmu)
 
@@ -184,23 +185,33 @@ func (s *Subscription) end(err error) bool {
 	return first
 }
 
-// push queues one payload, applying the overflow policy when the queue
-// holds its most payloads or bytes. It runs on a reader goroutine. It wakes
-// the subscription goroutine only when that waits for one, so a busy
-// subscription costs no wake-up per payload.
-func (s *Subscription) push(q queued) {
-	size := q.size
+// push queues payloads qs, in order, applying the overflow policy when the
+// queue holds its most payloads or bytes. It runs on a reader goroutine
+// (see socket.stage). It wakes the subscription goroutine only when that
+// waits for a payload, so a busy subscription costs no wake-up per payload.
+func (s *Subscription) push(qs []queued) {
 	s.mu.Lock()
+	for _, q := range qs {
+		if !s.put(q) {
+			return
+		}
+	}
+	s.unlockAndWake()
+}
+
+// put queues q, applying the overflow policy, with s.mu held. It returns
+// false, having released s.mu, once the subscription has ended.
+func (s *Subscription) put(q queued) bool {
 	yields := 0
 	if s.n == len(s.buf) && len(s.buf) < s.maxLen {
 		s.grow()
 	}
-	for s.n == len(s.buf) || s.n > 0 && s.bytes+size > s.maxBytes {
+	for s.n == len(s.buf) || s.n > 0 && s.bytes+q.size > s.maxBytes {
 		if yields < maxYields && !s.lagging && s.policy != Block {
 			// Full: before applying the policy, give the subscription
 			// goroutine a few chances to run. On a busy machine it is often
 			// waiting for a core rather than slow, and it drains the whole
-			// queue at once. A handler that really lags loses events after
+			// queue at once. A handler that really lags loses payloads after
 			// these few yields (microseconds), and until it takes the queue
 			// again the reader does not yield for it: it cannot slow the
 			// reader down for the other subscriptions.
@@ -219,32 +230,31 @@ func (s *Subscription) push(q queued) {
 			s.n--
 			s.drop(1)
 		case DropNewest:
-			s.mu.Unlock()
 			s.drop(1)
-			return
+			return true
 		case CloseSubscription:
 			s.mu.Unlock()
 			s.end(ErrSlowConsumer)
-			return
+			return false
 		case Block:
 			s.full = true
-			s.mu.Unlock()
+			s.unlockAndWake() // it may not know yet of the payloads before q
 			select {
 			case <-s.notFull:
 			case <-s.stopped:
-				return
+				return false
 			}
 			s.mu.Lock()
 		}
 	}
 	if s.ended.Load() {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.buf[(s.head+s.n)%len(s.buf)] = q
 	s.n++
-	s.bytes += size
-	s.unlockAndWake()
+	s.bytes += q.size
+	return true
 }
 
 // queues reports whether s queues payloads for its goroutine to decode
