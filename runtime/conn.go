@@ -18,7 +18,8 @@ import (
 
 // Decoder turns one message payload (the Dialect's data member of a frame,
 // or the whole frame for a Whole stream) into a typed value. It runs on the
-// connection's reader goroutine. data is never modified after the call, so
+// connection's reader goroutine, or, for a Deferred stream, on the goroutine
+// of the subscription it decodes for. data is never modified after the call, so
 // the value may alias it (the generated decoders' strings and decimals do);
 // the runtime reads each frame into memory of its own for this.
 type Decoder func(data []byte) (any, error)

@@ -220,6 +220,8 @@ func elementOf(v []byte, seg string) ([]byte, error) {
 // walking it, and f.lazy is set: the payload's decoder then validates it,
 // and a payload that does not decode is scanned again in full (scanFull)
 // before it is reported, in case data was not the last member after all.
+// The same holds when only a few scalar members follow the data member
+// (scalarTail), which are kept.
 func (f *frame) scan(b []byte) error {
 	f.vals = [maxMembers][]byte{}
 	f.lazy = false
@@ -298,7 +300,9 @@ func (f *frame) keep(key, val []byte) {
 // members calls fn with the key and raw value of every top-level member of
 // the object in b, and checks that b holds exactly one object. If last
 // reports true for a member whose value is an object or array that the
-// frame closes right after, members stops there, without walking the value.
+// frame closes right after, or that only a few scalar members follow
+// (scalarTail), members stops there, without walking the value, and calls
+// fn for those members.
 func members(b []byte, fn func(key, val []byte), last func(key []byte) bool) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -323,8 +327,17 @@ func members(b []byte, fn func(key, val []byte), last func(key []byte) bool) err
 		}
 		vStart := skipSpace(b, i+1)
 		if last != nil && vStart < len(b) && (b[vStart] == '{' || b[vStart] == '[') {
-			if end := closesAfter(b, b[vStart]+2); end > vStart && last(key) {
+			closer := b[vStart] + 2
+			if end := closesAfter(b, closer); end > vStart && last(key) {
 				fn(key, b[vStart:end])
+				return nil
+			}
+			var tail [maxTail][2][]byte
+			if end, n := scalarTail(b, closer, &tail); end > vStart && last(key) {
+				fn(key, b[vStart:end])
+				for k := n - 1; k >= 0; k-- {
+					fn(tail[k][0], tail[k][1])
+				}
 				return nil
 			}
 		}
@@ -346,6 +359,96 @@ func members(b []byte, fn func(key, val []byte), last func(key []byte) bool) err
 			return errSyntax
 		}
 	}
+}
+
+// maxTail is the most members scalarTail reads.
+const maxTail = 4
+
+// scalarTail reads backwards, from the end of the object in b, the members
+// that follow a value ending in closer when they are a few scalars:
+// `...<closer>,"ts":1672515782136}`, as ZDEX's envelope puts after its
+// data. Each key and value must be free of escapes, each value a string, a
+// number, true, false or null. It returns where the value ends and the
+// members, last first, in tail[:n]; end is -1 for any other frame. Like
+// closesAfter it does not walk the value, whose decoder checks it.
+func scalarTail(b []byte, closer byte, tail *[maxTail][2][]byte) (end, n int) {
+	j := len(b) - 1
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	if j < 0 || b[j] != '}' {
+		return -1, 0
+	}
+	j = backSpace(b, j-1)
+	for n < maxTail {
+		// The value ends at b[j].
+		vEnd := j + 1
+		if j < 0 {
+			return -1, 0
+		}
+		if b[j] == '"' {
+			if j = backQuote(b, j); j < 0 {
+				return -1, 0
+			}
+		} else {
+			for j >= 0 && scalarByte(b[j]) {
+				j--
+			}
+			j++
+			if j == vEnd {
+				return -1, 0
+			}
+		}
+		val := b[j:vEnd]
+		if j = backSpace(b, j-1); j < 0 || b[j] != ':' {
+			return -1, 0
+		}
+		if j = backSpace(b, j-1); j < 0 || b[j] != '"' {
+			return -1, 0
+		}
+		kEnd := j
+		if j = backQuote(b, j); j < 0 {
+			return -1, 0
+		}
+		tail[n] = [2][]byte{b[j+1 : kEnd], val}
+		n++
+		if j = backSpace(b, j-1); j < 0 || b[j] != ',' {
+			return -1, 0
+		}
+		if j = backSpace(b, j-1); j >= 0 && b[j] == closer {
+			return j + 1, n
+		}
+	}
+	return -1, 0
+}
+
+// backSpace returns the last index at or before j that is not whitespace,
+// or -1.
+func backSpace(b []byte, j int) int {
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	return j
+}
+
+// backQuote returns the index of the quote that opens the string whose
+// closing quote is b[j], or -1 when the string has an escape.
+func backQuote(b []byte, j int) int {
+	for k := j - 1; k >= 0; k-- {
+		switch b[k] {
+		case '"':
+			return k
+		case '\\':
+			return -1
+		}
+	}
+	return -1
+}
+
+// scalarByte reports whether c may be part of a number, true, false or
+// null.
+func scalarByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-' || c == '+' || c == '.' || c == 'E'
 }
 
 // closesAfter returns the end of a value ending in closer that the object

@@ -33,11 +33,17 @@ func TestScan(t *testing.T) {
 	cases := []struct {
 		name, in      string
 		key, data, id string
-		err           bool
+		err, lazy     bool
 	}{
-		{name: "enveloped", in: `{"stream":"a@b","data":{"e":"x","p":"1"}}`, key: "a@b", data: `{"e":"x","p":"1"}`},
-		{name: "data first, spaces", in: " {\n \"data\" : [1, {\"a\":\"}\"}] ,\t\"stream\":\"!x@arr\" } ", key: "!x@arr", data: `[1, {"a":"}"}]`},
-		{name: "escaped quote in data", in: `{"stream":"x","data":{"s":"a\"b}"}}`, key: "x", data: `{"s":"a\"b}"}`},
+		{name: "enveloped", in: `{"stream":"a@b","data":{"e":"x","p":"1"}}`, key: "a@b", data: `{"e":"x","p":"1"}`, lazy: true},
+		{name: "data first, spaces", in: " {\n \"data\" : [1, {\"a\":\"}\"}] ,\t\"stream\":\"!x@arr\" } ", key: "!x@arr", data: `[1, {"a":"}"}]`, lazy: true},
+		{name: "escaped quote in data", in: `{"stream":"x","data":{"s":"a\"b}"}}`, key: "x", data: `{"s":"a\"b}"}`, lazy: true},
+		{name: "scalars after data", in: `{"stream":"x","data":{"p":"1"},"id":7, "ts" : "t"}`, key: "x", data: `{"p":"1"}`, id: "7", lazy: true},
+		// Taken lazily up to the last object: its decoder rejects it and
+		// takes it again in full (payload.retake).
+		{name: "object after data", in: `{"stream":"x","data":{"p":"1"},"o":{"id":8},"id":7}`, key: "x", data: `{"p":"1"},"o":{"id":8}`, id: "7", lazy: true},
+		{name: "escape after data", in: `{"stream":"x","data":{"p":"1"},"s":"a\"b","id":7}`, key: "x", data: `{"p":"1"}`, id: "7"},
+		{name: "tail inside data", in: `{"stream":"x","data":{"s":"},\"id\":7"}}`, key: "x", data: `{"s":"},\"id\":7"}`, lazy: true},
 		{name: "result", in: `{"result":null,"id":7}`, id: "7"},
 		{name: "truncated", in: `{"stream":"x","data":{"e":1`, err: true},
 		{name: "mismatched", in: `{"stream":"x","data":[1}}`, err: true},
@@ -56,8 +62,8 @@ func TestScan(t *testing.T) {
 				return
 			}
 			key, _, _ := f.routeKey(nil)
-			if string(key) != c.key || string(f.get(g.data)) != c.data || string(f.get(g.id)) != c.id {
-				t.Errorf("got key %q data %q id %q", key, f.get(g.data), f.get(g.id))
+			if string(key) != c.key || string(f.get(g.data)) != c.data || string(f.get(g.id)) != c.id || f.lazy != c.lazy {
+				t.Errorf("got key %q data %q id %q lazy %v", key, f.get(g.data), f.get(g.id), f.lazy)
 			}
 		})
 	}
@@ -132,7 +138,15 @@ func TestFill(t *testing.T) {
 }
 
 func TestScanAndRouteDoNotAllocate(t *testing.T) {
-	in := []byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00","2.000"]],"a":[]}}`)
+	for _, in := range [][]byte{
+		[]byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00","2.000"]],"a":[]}}`),
+		[]byte(`{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.00","2.000"]],"a":[]},"ts":1}`),
+	} {
+		scanAllocs(t, in)
+	}
+}
+
+func scanAllocs(t *testing.T, in []byte) {
 	table := map[string]int{"btcusdt@depth@100ms": 1}
 	g := mustCompile(t, &idDialect)
 	buf := make([]byte, 0, 64)

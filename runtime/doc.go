@@ -19,7 +19,12 @@
 //
 // Each Subscription has its own goroutine and a bounded queue, so one slow
 // handler cannot stall the others; the overflow policy is chosen per
-// subscription (DropOldest by default, see below). Lifecycle events and
+// subscription (DropOldest by default, see below). The socket's reader does
+// the least it can for every frame: it finds the stream, reads the payload's
+// sequence key without decoding it (Stream.SeqRaw) and queues the payload,
+// gathering the payloads of one read from the network under one lock; the
+// subscription's goroutine decodes it (Stream.Deferred, set on every
+// generated stream), so the streams of one connection decode in parallel. Lifecycle events and
 // background errors reach OnEvent handlers in order on one goroutine.
 //
 // Usage, with a generated package mkt and one of its streams X (see

@@ -21,6 +21,8 @@ func FuzzScan(f *testing.F) {
 		`{"stream":"s1@kind","data":{"e":"kind","a":1}}`,
 		`{"stream":"a\"b","data":{"x":1}}`, `{"stream":"x","data":{"a":{}},"z":{}}`,
 		`{"stream":"x","data":[1,2]}`, `{"stream":"x","data":`, `{"stream":"x","dat":{}}`,
+		`{"channel":"c","symbol":"s","data":{"a":1},"ts":1672515782136}`, `{"stream":"x","data":{"a":"},\"ts\":1"},"ts":2}`,
+		`{"stream":"x","data":[1],"id":7 , "ok":true}`, `{"stream":"x","data":{"a":1},"x":{"b":2},"ts":3}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -42,8 +42,8 @@ type link struct {
 
 	keybuf    []byte        // the reader's scratch space for routing keys
 	unflushed bool          // the reader staged payloads since it last flushed (see socket.stage)
-	gid    atomic.Uint64 // the reader goroutine's id (see goid)
-	reads  atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
+	gid       atomic.Uint64 // the reader goroutine's id (see goid)
+	reads     atomic.Uint64 // frames read, pings and pongs included: the watchdog's sign of life
 
 	stop      chan struct{} // closed by close
 	stopOnce  sync.Once
@@ -104,7 +104,9 @@ func (s *socket) dialLink(ctx context.Context) (*link, error) {
 		writerEnd:  make(chan struct{}),
 		readerEnd:  make(chan struct{}),
 	}
-	rc.l = l // before the reader starts
+	if rc != nil {
+		rc.l = l // before the reader starts
+	}
 	ws.SetReadLimit(c.opts.readLimit)
 	// Pings and pongs are handled inside NextReader, which does not return
 	// for them, so their handlers count them as signs of life themselves.

@@ -40,9 +40,9 @@ type socket struct {
 
 	table atomic.Pointer[map[string][]target] // by routing key
 
-	dmu     sync.Mutex // serialises deliveries; guards handoff, dgid and every entry's seq
-	handoff *handoff   // the replacement in progress, if any
-	dgid    uint64     // the reader goroutine delivering (see Subscription.callInline)
+	dmu     sync.Mutex      // serialises deliveries; guards handoff, dgid and every entry's seq
+	handoff *handoff        // the replacement in progress, if any
+	dgid    uint64          // the reader goroutine delivering (see Subscription.callInline)
 	staged  []*Subscription // those with payloads staged, not yet queued (see stage)
 
 	started  chan struct{} // closed when the first dial finished

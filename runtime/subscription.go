@@ -15,10 +15,10 @@ import (
 // Subscription is one stream delivered to one handler. Its events reach the
 // handler in the order received, one at a time, on the subscription's own
 // goroutine, fed by a queue bounded in events and in bytes whose overflow
-// policy was chosen at Subscribe. The queue holds payloads, which the
-// subscription's goroutine decodes: the socket's reader only routes them and
-// reads their sequence keys, so the subscriptions of one connection decode
-// in parallel.
+// policy was chosen at Subscribe. For a Deferred stream (every generated
+// one) the queue holds payloads, which the subscription's goroutine
+// decodes: the socket's reader only routes them and reads their sequence
+// keys, so the subscriptions of one connection decode in parallel.
 type Subscription struct {
 	stream   Stream
 	handle   func(any)
