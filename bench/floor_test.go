@@ -71,7 +71,7 @@ var modes = []mode{
 // floor the others are compared with), gorilla + goccy, and one row per
 // runtime mode.
 var receivers = func() []receiver {
-	rs := []receiver{{"bare", openBare}, {"bare+decode", openDecode}, {"gorilla+goccy", openGoccy}}
+	rs := []receiver{{"bare", openBare}, {"bare+300ns", openBusy}, {"bare+decode", openDecode}, {"gorilla+goccy", openGoccy}}
 	for _, m := range modes {
 		rs = append(rs, receiver{m.name, func(tb testing.TB, p *payload, f *feed, n int) (*session, error) {
 			return openRuntime(tb, p, f, n, m)
@@ -113,6 +113,19 @@ func dialBare(p *payload, f *feed) (*websocket.Conn, error) {
 // openBare reads each frame with NextReader into one reused buffer, and
 // checks the number of payload bytes read.
 func openBare(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
+	return bareSession(p, f, n, nil)
+}
+
+// openBusy is the bare read followed by 300 ns of busy waiting per frame,
+// a stand-in for work a client does per message. On loopback it costs more
+// than the bare read plus 300 ns: a reader slower than the feed has the
+// kernel send the feed's queued data from inside its own read calls.
+func openBusy(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
+	return bareSession(p, f, n, func() { busy(300 * time.Nanosecond) })
+}
+
+// bareSession is the bare read, calling each (if not nil) after each frame.
+func bareSession(p *payload, f *feed, n int, each func()) (*session, error) {
 	ws, err := dialBare(p, f)
 	if err != nil {
 		return nil, err
@@ -136,6 +149,9 @@ func openBare(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 						return err
 					}
 				}
+				if each != nil {
+					each()
+				}
 			}
 			return nil
 		},
@@ -147,6 +163,12 @@ func openBare(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 		},
 		close: func() { ws.Close() },
 	}, nil
+}
+
+// busy waits d without giving up the processor.
+func busy(d time.Duration) {
+	for t := time.Now(); time.Since(t) < d; {
+	}
 }
 
 // openDecode is the floor of receiving typed events: the bare read, then
