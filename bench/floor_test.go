@@ -121,54 +121,11 @@ func openBare(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 // than the bare read plus 300 ns: a reader slower than the feed has the
 // kernel send the feed's queued data from inside its own read calls.
 func openBusy(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
-	return bareSession(p, f, n, func() { busy(300 * time.Nanosecond) })
-}
-
-// bareSession is the bare read, calling each (if not nil) after each frame.
-func bareSession(p *payload, f *feed, n int, each func()) (*session, error) {
-	ws, err := dialBare(p, f)
-	if err != nil {
-		return nil, err
-	}
-	var total int64
-	buf := make([]byte, 64<<10)
-	return &session{
-		wait: func(<-chan error) error {
-			for i := 0; i < n; i++ {
-				_, r, err := ws.NextReader()
-				if err != nil {
-					return fmt.Errorf("frame %d of %d: %w", i+1, n, err)
-				}
-				for {
-					m, err := r.Read(buf)
-					total += int64(m)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						return err
-					}
-				}
-				if each != nil {
-					each()
-				}
-			}
-			return nil
-		},
-		check: func() error {
-			if want := f.fr.bytes(n); total != want {
-				return fmt.Errorf("read %d payload bytes, the feed sent %d", total, want)
-			}
-			return nil
-		},
-		close: func() { ws.Close() },
-	}, nil
-}
-
-// busy waits d without giving up the processor.
-func busy(d time.Duration) {
-	for t := time.Now(); time.Since(t) < d; {
-	}
+	return bareSession(p, f, n, func([]byte) error {
+		for t := time.Now(); time.Since(t) < 300*time.Nanosecond; {
+		}
+		return nil
+	})
 }
 
 // openDecode is the floor of receiving typed events: the bare read, then
@@ -190,12 +147,36 @@ func openDecode(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 		return nil, err
 	}
 	dec := src.st.NewDecoder()
+	var ev any
+	s, err := bareSession(p, f, n, func(frame []byte) (err error) {
+		if ev, err = dec.Decode(frame[pre:len(frame)-suf], ev); err != nil {
+			return err
+		}
+		src.handle(ev)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.check = func() error {
+		if got != int64(n) || sum != f.fr.sum(n) {
+			return fmt.Errorf("handled %d events (id sum %d), the feed sent %d (id sum %d)", got, sum, n, f.fr.sum(n))
+		}
+		return nil
+	}
+	return s, nil
+}
+
+// bareSession is the bare read: each frame read whole into one reused
+// buffer and passed to each, if not nil; check compares the bytes read with
+// the feed's.
+func bareSession(p *payload, f *feed, n int, each func(frame []byte) error) (*session, error) {
 	ws, err := dialBare(p, f)
 	if err != nil {
 		return nil, err
 	}
+	var total int64
 	buf := make([]byte, 64<<10)
-	var ev any
 	return &session{
 		wait: func(<-chan error) error {
 			for i := 0; i < n; i++ {
@@ -205,6 +186,9 @@ func openDecode(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 				}
 				m := 0
 				for {
+					if m == len(buf) {
+						buf = append(buf, make([]byte, len(buf))...)
+					}
 					k, err := r.Read(buf[m:])
 					m += k
 					if err == io.EOF {
@@ -214,16 +198,18 @@ func openDecode(_ testing.TB, p *payload, f *feed, n int) (*session, error) {
 						return err
 					}
 				}
-				if ev, err = dec.Decode(buf[pre:m-suf], ev); err != nil {
-					return fmt.Errorf("frame %d: %w", i+1, err)
+				total += int64(m)
+				if each != nil {
+					if err := each(buf[:m]); err != nil {
+						return fmt.Errorf("frame %d: %w", i+1, err)
+					}
 				}
-				src.handle(ev)
 			}
 			return nil
 		},
 		check: func() error {
-			if got != int64(n) || sum != f.fr.sum(n) {
-				return fmt.Errorf("handled %d events (id sum %d), the feed sent %d (id sum %d)", got, sum, n, f.fr.sum(n))
+			if want := f.fr.bytes(n); total != want {
+				return fmt.Errorf("read %d payload bytes, the feed sent %d", total, want)
 			}
 			return nil
 		},
