@@ -140,6 +140,18 @@ type latencyResult struct {
 	rate     float64 // frames per second the feed achieved
 }
 
+// report reports r as the metrics of benchmark b (see BenchmarkLatency).
+func (r latencyResult) report(b *testing.B) {
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(r.quantile(0.5)/1e3, "p50-µs")
+	b.ReportMetric(r.quantile(0.99)/1e3, "p99-µs")
+	b.ReportMetric(r.quantile(0.999)/1e3, "p99.9-µs")
+	b.ReportMetric(r.quantile(1)/1e3, "max-µs")
+	b.ReportMetric(float64(r.lost), "lost")
+	b.ReportMetric(r.perWrite, "frames/write")
+	b.ReportMetric(r.rate, "msg/s")
+}
+
 func (r latencyResult) quantile(q float64) float64 {
 	if len(r.lat) == 0 {
 		return 0
@@ -178,6 +190,15 @@ func runLatency(tb testing.TB, p *payload, fr *frames, r latencyReceiver, rate f
 		return latencyResult{}, err
 	}
 	at, ids, _ := s.got()
+	return latencies(fr, at, ids, stamps, writes, warm)
+}
+
+// latencies matches the receive times at of events ids with the write
+// times stamps of the n = len(stamps) frames of fr the feed wrote in writes
+// writes, and returns the distribution after the first warm frames. Frames
+// are matched by id (events arrive in order; a dropped event is skipped).
+func latencies(fr *frames, at, ids, stamps []int64, writes, warm int) (latencyResult, error) {
+	n := len(stamps)
 	res := latencyResult{perWrite: float64(n) / float64(max(writes, 1))}
 	if d := stamps[n-1] - stamps[0]; d > 0 {
 		res.rate = float64(n-1) / (float64(d) / 1e9)
@@ -233,14 +254,7 @@ func BenchmarkLatency(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					b.ReportMetric(0, "ns/op")
-					b.ReportMetric(res.quantile(0.5)/1e3, "p50-µs")
-					b.ReportMetric(res.quantile(0.99)/1e3, "p99-µs")
-					b.ReportMetric(res.quantile(0.999)/1e3, "p99.9-µs")
-					b.ReportMetric(res.quantile(1)/1e3, "max-µs")
-					b.ReportMetric(float64(res.lost), "lost")
-					b.ReportMetric(res.perWrite, "frames/write")
-					b.ReportMetric(res.rate, "msg/s")
+					res.report(b)
 				})
 			}
 		}
