@@ -244,12 +244,15 @@ func benchZDEX(b *testing.B, bare bool) {
 	var got atomic.Int64
 	done := make(chan struct{}, 1)
 	n := int64(b.N)
-	_, err = zdex.SubscribeTicker(ctx, c, zdex.TickerParams{Symbol: "BTCUSDT"}, func(*zdex.TickerEvent) {
+	sub, err := zdex.SubscribeTicker(ctx, c, zdex.TickerParams{Symbol: "BTCUSDT"}, func(*zdex.TickerEvent) {
 		if got.Add(1) == n {
 			done <- struct{}{}
 		}
 	}, runtime.WithQueueSize(1<<16), runtime.WithOverflow(runtime.Block))
 	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sub.Ready(ctx); err != nil { // the simulator drops what it publishes before
 		b.Fatal(err)
 	}
 	b.ResetTimer()
