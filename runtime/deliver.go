@@ -165,7 +165,7 @@ func (s *socket) seqOf(r target, pl payload) (v any, q Seq, _ payload, err error
 	case sub.inline:
 		reuse = sub.reuse()
 	}
-	v, err = pl.decode(s.conn.grammar, r.e.dec, reuse)
+	v, err = pl.decode(s.conn.grammar, r.e.decoder(), reuse)
 	if err != nil {
 		return nil, q, pl, err
 	}
@@ -325,7 +325,7 @@ func (s *socket) push(r target, v any, pl payload) {
 		}
 		if own == nil {
 			var err error
-			if own, err = pl.decode(s.conn.grammar, sub.dec, sub.reuse()); err != nil {
+			if own, err = pl.decode(s.conn.grammar, sub.decoder(), sub.reuse()); err != nil {
 				s.decodeError(sub.stream.Name, pl.in, err)
 				continue
 			}

@@ -104,7 +104,7 @@
 // # Bounded resources
 //
 // Every subscription queue is bounded in events (WithQueueSize, 65,536 by
-// default; the ring starts at 64 and grows when needed) and bytes
+// default; the ring is made with the first event, 8 long, and grows when needed) and bytes
 // (WithQueueBytes, 16 MiB). When a queue is full the reader first yields
 // the processor to the subscription's goroutine a few times (it is often
 // waiting for a core, not slow, and drains the whole queue at once); only

@@ -54,7 +54,7 @@ type socket struct {
 // entry is one stream in a socket's registry, shared by its subscriptions.
 type entry struct {
 	stream *Stream         // as the first subscription gave it
-	dec    StreamDecoder   // used with socket.dmu held
+	dec    StreamDecoder   // made on first use (decoder); socket.dmu
 	subs   []*Subscription // never modified in place: replaced on change
 	acked  chan struct{}   // closed on the first reply to its subscribe
 	ackErr error
@@ -67,7 +67,17 @@ type entry struct {
 }
 
 func newEntry(st *Stream) *entry {
-	return &entry{stream: st, dec: decoderOf(st), acked: make(chan struct{})}
+	return &entry{stream: st, acked: make(chan struct{})}
+}
+
+// decoder returns the entry's decoder, which reads the sequence key of a
+// stream without SeqRaw (see socket.seqOf), made on first use. Called with
+// socket.dmu held.
+func (e *entry) decoder() StreamDecoder {
+	if e.dec == nil {
+		e.dec = decoderOf(e.stream)
+	}
+	return e.dec
 }
 
 // decoderOf returns the decoder a socket uses for st.

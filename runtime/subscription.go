@@ -24,7 +24,7 @@ type Subscription struct {
 	handle   func(any)
 	sock     *socket
 	entry    *entry        // the stream in sock's registry, set by socket.add
-	dec      StreamDecoder // its own: used on its goroutine if it queues payloads (queues), else on the reader
+	dec      StreamDecoder // its own, made on first use (see decoder)
 	policy   OverflowPolicy
 	maxLen   int // the queue's capacity in events; buf grows up to it
 	maxBytes int
@@ -75,14 +75,12 @@ func newSubscription(s *socket, st Stream, handle func(any), o subOptions) *Subs
 		stream:   st,
 		handle:   handle,
 		sock:     s,
-		dec:      decoderOf(&st),
 		policy:   o.policy,
 		maxLen:   o.size,
 		maxBytes: o.bytes,
 		crash:    s.conn.opts.crashOnPanic,
 		borrow:   o.borrow,
 		inline:   o.inline,
-		buf:      make([]queued, min(o.size, initialQueue)),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
@@ -257,6 +255,16 @@ func (s *Subscription) put(q queued) bool {
 	return true
 }
 
+// decoder returns the subscription's decoder, made on first use by the one
+// goroutine that decodes for it: its own if it queues payloads, else the
+// socket's reader.
+func (s *Subscription) decoder() StreamDecoder {
+	if s.dec == nil {
+		s.dec = decoderOf(&s.stream)
+	}
+	return s.dec
+}
+
 // queues reports whether s queues payloads for its goroutine to decode
 // (see Stream.Deferred), rather than events decoded on the reader.
 func (s *Subscription) queues() bool { return s.stream.Deferred && !s.inline }
@@ -285,15 +293,17 @@ func (s *Subscription) unlockAndWake() {
 	}
 }
 
-// initialQueue is the number of events a new subscription's ring holds; it
-// doubles when full, up to the queue's capacity, and stays at its largest.
-// It is small because an idle stream should cost little (192 bytes here):
-// a Conn may carry tens of thousands.
+// initialQueue is the number of payloads a subscription's ring holds when
+// its first one arrives (an idle subscription has none); it doubles when
+// full, up to the queue's capacity, and stays at its largest. It is small
+// because a quiet stream should cost little (576 bytes here): a Conn may
+// carry tens of thousands.
 const initialQueue = 8
 
-// grow doubles the ring, up to maxLen. Called with s.mu held.
+// grow makes the ring (initialQueue long) or doubles it, up to maxLen.
+// Called with s.mu held.
 func (s *Subscription) grow() {
-	buf := make([]queued, min(2*len(s.buf), s.maxLen))
+	buf := make([]queued, min(max(2*len(s.buf), initialQueue), s.maxLen))
 	for i := 0; i < s.n; i++ {
 		buf[i] = s.buf[(s.head+i)%len(s.buf)]
 	}
@@ -382,7 +392,7 @@ func (s *Subscription) handleQueued(q queued) {
 	v := q.v
 	if v == nil {
 		var err error
-		if v, err = q.pl.decode(s.sock.conn.grammar, s.dec, s.last); err != nil {
+		if v, err = q.pl.decode(s.sock.conn.grammar, s.decoder(), s.last); err != nil {
 			s.sock.decodeError(s.stream.Name, q.pl.in, err)
 			return
 		}
