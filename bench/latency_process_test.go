@@ -16,41 +16,17 @@ import (
 // its own (this test binary again, running TestLatencyFeedProcess), as a
 // real server is: the feed's goroutines do not share the client's
 // scheduler. Write and receive times are compared on the wall clock.
-func BenchmarkLatencyProcess(b *testing.B) {
-	for _, name := range []string{"aggTrade", "depthUpdate20x20"} {
-		p := payloadNamed(name)
-		var fr *frames // built on first use
-		for _, rate := range []int{10_000, 100_000} {
-			n := rate * 2
-			if rate >= 100_000 {
-				n = rate
-			}
-			warm := rate / 10
-			for _, r := range latencyReceivers {
-				b.Run(fmt.Sprintf("%s/%dk/%s", name, rate/1000, r.name), func(b *testing.B) {
-					if fr == nil {
-						fr = p.frames(K)
-					}
-					res, err := runLatencyProcess(b, p, fr, r, rate, n+warm, warm)
-					if err != nil {
-						b.Fatal(err)
-					}
-					res.report(b)
-				})
-			}
-		}
-	}
-}
+func BenchmarkLatencyProcess(b *testing.B) { benchLatency(b, runLatencyProcess) }
 
 // latencyFeedEnv tells TestLatencyFeedProcess what to feed:
 // "<payload>,<rate>,<frames>,<stamp file>".
 const latencyFeedEnv = "MARKETWIRE_LATENCY_FEED"
 
 // runLatencyProcess is runLatency with the feed in a child process.
-func runLatencyProcess(tb testing.TB, p *payload, fr *frames, r latencyReceiver, rate, n, warm int) (latencyResult, error) {
+func runLatencyProcess(tb testing.TB, p *payload, fr *frames, r latencyReceiver, rate float64, n, warm int) (latencyResult, error) {
 	stampFile := tb.TempDir() + "/stamps"
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLatencyFeedProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d,%d,%s", latencyFeedEnv, p.name, rate, n, stampFile))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d,%d,%s", latencyFeedEnv, p.name, int(rate), n, stampFile))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -235,7 +235,15 @@ func latencies(fr *frames, at, ids, stamps []int64, writes, warm int) (latencyRe
 // At 10,000 msg/s the feed sleeps precisely between frames (one frame a
 // write); at 100,000 msg/s it writes what is due each time the scheduler
 // wakes it, a frame or two a write (see feedConn.pace).
-func BenchmarkLatency(b *testing.B) {
+func BenchmarkLatency(b *testing.B) { benchLatency(b, runLatency) }
+
+// runLatencyFunc runs one receiver over n paced frames (see runLatency).
+type runLatencyFunc func(tb testing.TB, p *payload, fr *frames, r latencyReceiver, rate float64, n, warm int) (latencyResult, error)
+
+// benchLatency runs every latency receiver on aggTrade and 20×20
+// depthUpdate frames at 10,000 and 100,000 msg/s with run, and reports the
+// results (see BenchmarkLatency).
+func benchLatency(b *testing.B, run runLatencyFunc) {
 	for _, name := range []string{"aggTrade", "depthUpdate20x20"} {
 		p := payloadNamed(name)
 		var fr *frames // built on first use
@@ -250,7 +258,7 @@ func BenchmarkLatency(b *testing.B) {
 					if fr == nil {
 						fr = p.frames(K)
 					}
-					res, err := runLatency(b, p, fr, r, float64(rate), n+warm, warm)
+					res, err := run(b, p, fr, r, float64(rate), n+warm, warm)
 					if err != nil {
 						b.Fatal(err)
 					}
