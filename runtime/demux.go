@@ -391,7 +391,7 @@ func scalarTail(b []byte, closer byte, tail *[maxTail][2][]byte) (end, n int) {
 				return -1, 0
 			}
 		} else {
-			for j >= 0 && scalarByte(b[j]) {
+			for j >= 0 && isLiteralByte(b[j]) {
 				j--
 			}
 			j++
@@ -443,12 +443,6 @@ func backQuote(b []byte, j int) int {
 		}
 	}
 	return -1
-}
-
-// scalarByte reports whether c may be part of a number, true, false or
-// null.
-func scalarByte(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-' || c == '+' || c == '.' || c == 'E'
 }
 
 // closesAfter returns the end of a value ending in closer that the object
