@@ -372,10 +372,7 @@ const maxTail = 4
 // members, last first, in tail[:n]; end is -1 for any other frame. Like
 // closesAfter it does not walk the value, whose decoder checks it.
 func scalarTail(b []byte, closer byte, tail *[maxTail][2][]byte) (end, n int) {
-	j := len(b) - 1
-	for j >= 0 && isSpace(b[j]) {
-		j--
-	}
+	j := backSpace(b, len(b)-1)
 	if j < 0 || b[j] != '}' {
 		return -1, 0
 	}
@@ -448,18 +445,11 @@ func backQuote(b []byte, j int) int {
 // closesAfter returns the end of a value ending in closer that the object
 // in b closes right after ("...<closer>}" and trailing whitespace), or -1.
 func closesAfter(b []byte, closer byte) int {
-	j := len(b) - 1
-	for j >= 0 && isSpace(b[j]) {
-		j--
-	}
+	j := backSpace(b, len(b)-1)
 	if j < 1 || b[j] != '}' {
 		return -1
 	}
-	j--
-	for j >= 0 && isSpace(b[j]) {
-		j--
-	}
-	if j < 0 || b[j] != closer {
+	if j = backSpace(b, j-1); j < 0 || b[j] != closer {
 		return -1
 	}
 	return j + 1
